@@ -1,0 +1,12 @@
+#pragma once
+
+#include "schemas/types.hpp"
+
+namespace lb::actors {
+
+struct board_config {
+  schemas::board_order order = schemas::board_order::desc;
+  schemas::score_operator op = schemas::score_operator::best;
+};
+
+} // namespace lb::actors

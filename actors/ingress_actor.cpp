@@ -1,0 +1,217 @@
+#include "actors/ingress_actor.hpp"
+
+#include "actors/atoms.hpp"
+#include "actors/partition.hpp"
+
+namespace lb::actors {
+
+const char* ingress_state::name = "lbd-ingress";
+
+namespace {
+
+using self_ptr = caf::stateful_actor<ingress_state>*;
+
+void reply(ingress_state& st, const reply_to& to, const schemas::reply_body& body) {
+  if (to.wanted())
+    st.out->send(to.route, schemas::encode_reply(to.id, body));
+}
+
+shard_work& work_for(ingress_state& st, uint32_t shard) {
+  return st.outgoing[shard];
+}
+
+void to_all_shards(ingress_state& st, const shard_op& op) {
+  for (auto& w : st.outgoing)
+    w.ops.push_back(op);
+}
+
+void flush(self_ptr self) {
+  auto& st = self->state;
+  for (size_t i = 0; i < st.outgoing.size(); ++i) {
+    auto& w = st.outgoing[i];
+    if (w.ops.empty())
+      continue;
+    self->send(st.shards[i], std::move(w));
+    w = shard_work{};
+  }
+}
+
+void submit(ingress_state& st, schemas::submit_req&& req, submit_target target,
+            bool from_ingest) {
+  auto shard = owner_shard(req.board, req.player, static_cast<uint32_t>(st.shards.size()));
+  auto& w = work_for(st, shard);
+  w.ops.push_back(submit_event{++st.seq, std::move(req), std::move(target)});
+  if (from_ingest) {
+    ++w.ingest_events;
+    ++st.counters.ingest_events;
+  }
+}
+
+void batch(ingress_state& st, reply_to&& to, schemas::batch_req&& req) {
+  bool from_ingest = !to.wanted();
+  auto id = st.next_batch++;
+  pending_batch pb;
+  pb.results.resize(req.items.size());
+  for (uint32_t i = 0; i < req.items.size(); ++i) {
+    auto& item = req.items[i];
+    if (auto* err = std::get_if<schemas::error>(&item)) {
+      pb.results[i] = std::move(*err);
+      if (from_ingest)
+        ++st.counters.ingest_rejected;
+      continue;
+    }
+    ++pb.waiting;
+    submit(st, std::move(std::get<schemas::submit_req>(item)), batch_slot{id, i},
+           from_ingest);
+  }
+  if (!to.wanted())
+    return; // nobody waits for an ingest batch; shards still apply it
+  pb.to = std::move(to);
+  if (pb.waiting == 0)
+    reply(st, pb.to, schemas::batch_reply{std::move(pb.results)});
+  else
+    st.batches.emplace(id, std::move(pb));
+}
+
+void start_cut(ingress_state& st, uint64_t cut) {
+  to_all_shards(st, freeze_marker{cut, st.seq});
+}
+
+// Returns false when the request must wait behind a configure barrier.
+void handle(self_ptr self, routed_request&& r) {
+  auto& st = self->state;
+  auto& body = r.body;
+  if (auto* s = std::get_if<schemas::submit_req>(&body)) {
+    bool from_ingest = !r.to.wanted();
+    submit(st, std::move(*s), std::move(r.to), from_ingest);
+  } else if (auto* b = std::get_if<schemas::batch_req>(&body)) {
+    batch(st, std::move(r.to), std::move(*b));
+  } else if (auto* rm = std::get_if<schemas::remove_req>(&body)) {
+    auto shard = owner_shard(rm->board, rm->player, static_cast<uint32_t>(st.shards.size()));
+    work_for(st, shard).ops.push_back(remove_event{++st.seq, std::move(*rm), std::move(r.to)});
+  } else if (auto* rs = std::get_if<schemas::reset_req>(&body)) {
+    auto id = st.next_gather++;
+    pending_gather g;
+    g.to = std::move(r.to);
+    g.waiting = st.shards.size();
+    g.seq = ++st.seq;
+    to_all_shards(st, reset_event{g.seq, rs->board, id});
+    st.gathers.emplace(id, std::move(g));
+  } else if (auto* cf = std::get_if<schemas::configure_req>(&body)) {
+    auto id = st.next_gather++;
+    pending_gather g;
+    g.to = std::move(r.to);
+    g.waiting = st.shards.size();
+    g.is_configure = true;
+    g.configure = *cf;
+    to_all_shards(st, config_check{cf->board, id});
+    st.gathers.emplace(id, std::move(g));
+    st.barrier = true;
+  } else if (std::holds_alternative<schemas::stats_req>(body)) {
+    auto cut = st.next_cut++;
+    start_cut(st, cut);
+    auto counters = st.counters;
+    counters.seq = st.seq;
+    self->send(st.merge, stats_wanted{cut, std::move(r.to), counters});
+  } else {
+    reply(st, r.to, schemas::error{schemas::error_code::internal,
+                                   "request routed to the ingress by mistake"});
+  }
+}
+
+// Runs requests until one raises the barrier; the rest wait for it to drop.
+void drain(self_ptr self) {
+  auto& st = self->state;
+  while (!st.barrier && !st.stalled.empty()) {
+    auto r = std::move(st.stalled.front());
+    st.stalled.pop_front();
+    handle(self, std::move(r));
+  }
+  flush(self);
+}
+
+void finish_configure(self_ptr self, pending_gather& g) {
+  auto& st = self->state;
+  auto& req = g.configure;
+  if (g.count > 0) {
+    reply(st, g.to, schemas::error{schemas::error_code::conflict,
+                                   "board '" + req.board + "' has "
+                                     + std::to_string(g.count)
+                                     + " entries; configure needs an empty board"});
+  } else {
+    board_config c = g.known.value_or(board_config{});
+    if (req.order)
+      c.order = *req.order;
+    if (req.op)
+      c.op = *req.op;
+    auto seq = ++st.seq;
+    to_all_shards(st, configure_event{seq, req.board, c});
+    reply(st, g.to, schemas::configure_reply{req.board, c.order, c.op, seq});
+  }
+  st.barrier = false;
+}
+
+void on_gather(self_ptr self, const gather_part& part) {
+  auto& st = self->state;
+  auto i = st.gathers.find(part.gather);
+  if (i == st.gathers.end())
+    return;
+  auto& g = i->second;
+  g.count += part.count;
+  if (part.config)
+    g.known = part.config;
+  if (--g.waiting > 0)
+    return;
+  if (g.is_configure)
+    finish_configure(self, g);
+  else
+    reply(st, g.to, schemas::reset_reply{g.count, g.seq});
+  st.gathers.erase(i);
+  drain(self);
+}
+
+void on_batch_part(ingress_state& st, batch_part& part) {
+  auto i = st.batches.find(part.batch);
+  if (i == st.batches.end())
+    return; // an ingest batch: nobody waits
+  auto& pb = i->second;
+  for (auto& [index, result] : part.results)
+    pb.results[index] = std::move(result);
+  pb.waiting -= part.results.size();
+  if (pb.waiting == 0) {
+    reply(st, pb.to, schemas::batch_reply{std::move(pb.results)});
+    st.batches.erase(i);
+  }
+}
+
+} // namespace
+
+caf::behavior ingress_actor(caf::stateful_actor<ingress_state>* self,
+                            std::vector<caf::actor> shards, caf::actor merge,
+                            outbox_factory make_outbox) {
+  auto& st = self->state;
+  st.outgoing.resize(shards.size());
+  st.shards = std::move(shards);
+  st.merge = std::move(merge);
+  st.out = make_outbox();
+  return {
+    [self](ingress_batch& in) {
+      auto& st = self->state;
+      st.counters.requests += in.requests_seen;
+      st.counters.rejected += in.requests_rejected;
+      st.counters.ingest_rejected += in.ingest_frames_rejected;
+      for (auto& r : in.items)
+        st.stalled.push_back(std::move(r));
+      drain(self);
+    },
+    [self](gather_part& part) { on_gather(self, part); },
+    [self](batch_part& part) { on_batch_part(self->state, part); },
+    [self](cut_atom) {
+      auto& st = self->state;
+      start_cut(st, st.next_cut++);
+      flush(self);
+    },
+  };
+}
+
+} // namespace lb::actors

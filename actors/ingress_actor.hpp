@@ -1,0 +1,70 @@
+// The ingress actor: the one place that orders events.
+//
+// It gives every accepted event its seq, routes it to the shard that owns the
+// player (or to all shards for reset and configure), and cuts the stream for
+// the merge actor. Replies that need several shards (batch, reset, configure)
+// are gathered here. Each incoming message is flushed as at most one message
+// per shard, so CAF's per-sender FIFO order keeps every shard's events in seq
+// order and makes a freeze marker a consistent cut.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <unordered_map>
+#include <vector>
+
+#include <caf/all.hpp>
+
+#include "actors/messages.hpp"
+#include "actors/outbox.hpp"
+
+namespace lb::actors {
+
+struct pending_batch {
+  reply_to to;
+  std::vector<schemas::batch_result> results;
+  size_t waiting = 0;
+};
+
+// A reset waits for every shard's count; a configure for every shard's
+// emptiness check.
+struct pending_gather {
+  reply_to to;
+  size_t waiting = 0;
+  uint64_t count = 0;
+  std::optional<board_config> known; // the board's current configuration
+  bool is_configure = false;
+  schemas::configure_req configure;
+  uint64_t seq = 0; // for reset: the event's seq
+};
+
+struct ingress_state {
+  std::vector<caf::actor> shards;
+  caf::actor merge;
+  std::unique_ptr<outbox> out;
+
+  uint64_t seq = 0;
+  uint64_t next_batch = 1;
+  uint64_t next_gather = 1;
+  uint64_t next_cut = 1;
+  std::vector<shard_work> outgoing; // per shard, sent at the end of each message
+  std::unordered_map<uint64_t, pending_batch> batches;
+  std::unordered_map<uint64_t, pending_gather> gathers;
+
+  // While a configure checks that its board is empty, nothing else may be
+  // ordered after it: later requests wait here, in arrival order.
+  bool barrier = false;
+  std::deque<routed_request> stalled;
+
+  stats_counters counters;
+
+  static const char* name;
+};
+
+caf::behavior ingress_actor(caf::stateful_actor<ingress_state>* self,
+                            std::vector<caf::actor> shards, caf::actor merge,
+                            outbox_factory make_outbox);
+
+} // namespace lb::actors

@@ -1,0 +1,128 @@
+#include "actors/merge_actor.hpp"
+
+#include <memory>
+
+#include "actors/atoms.hpp"
+
+namespace lb::actors {
+
+const char* merge_state::name = "lbd-merge";
+
+namespace {
+
+using self_ptr = caf::stateful_actor<merge_state>*;
+
+// The previous view with every changed board's parts replaced.
+view_ptr merge_cut(const merge_state& st, std::vector<shard_snapshot>& snaps) {
+  auto next = std::make_shared<global_view>();
+  if (st.view)
+    next->boards = st.view->boards; // shared pointers: O(boards), not O(entries)
+  next->seq = snaps.front().seq;
+  next->made = std::chrono::steady_clock::now();
+  std::map<std::string, std::shared_ptr<board_view>> edited;
+  for (auto& snap : snaps) {
+    for (auto& b : snap.changed) {
+      auto& bv = edited[b.name];
+      if (!bv) {
+        auto old = next->find(b.name);
+        bv = old ? std::make_shared<board_view>(*old) : std::make_shared<board_view>();
+        bv->name = b.name;
+        bv->parts.resize(st.shard_count);
+      }
+      bv->config = b.config;
+      bv->parts[snap.shard] = std::move(b.tree);
+    }
+  }
+  for (auto& [name, bv] : edited) {
+    bv->total = 0;
+    for (auto& p : bv->parts)
+      bv->total += p.size();
+    next->boards[name] = std::move(bv);
+  }
+  return next;
+}
+
+void dispatch_stats(self_ptr self, stats_wanted& w) {
+  auto& st = self->state;
+  stats_job job;
+  job.to = std::move(w.to);
+  job.view = st.view;
+  job.counters = w.counters;
+  job.shards = st.shard_stats;
+  job.merge_interval_ms = static_cast<uint32_t>(st.interval.count());
+  self->send(st.readers[st.next_reader++ % st.readers.size()], std::move(job));
+}
+
+void complete_cut(self_ptr self, uint64_t cut, std::vector<shard_snapshot>& snaps) {
+  auto& st = self->state;
+  for (auto& s : snaps)
+    st.shard_stats[s.shard] = schemas::shard_stats{s.shard, s.entries, s.mailbox};
+  st.view = merge_cut(st, snaps);
+  st.last_cut = cut;
+  for (auto& a : st.subscribers)
+    self->send(a, st.view);
+  // Stats requests wait for the cut that follows them; cuts complete in order.
+  auto i = st.stats_waiting.begin();
+  while (i != st.stats_waiting.end() && i->first <= cut) {
+    for (auto& w : i->second)
+      dispatch_stats(self, w);
+    i = st.stats_waiting.erase(i);
+  }
+  st.tick_cut_pending = false;
+}
+
+} // namespace
+
+caf::behavior merge_actor(caf::stateful_actor<merge_state>* self, uint32_t shards,
+                          std::chrono::milliseconds interval) {
+  auto& st = self->state;
+  st.interval = interval;
+  st.shard_count = shards;
+  st.shard_stats.resize(shards);
+  for (uint32_t i = 0; i < shards; ++i)
+    st.shard_stats[i].shard = i;
+  auto empty = std::make_shared<global_view>();
+  empty->made = std::chrono::steady_clock::now();
+  st.view = std::move(empty);
+  return {
+    [self](merge_wiring& w) {
+      auto& st = self->state;
+      st.ingress = std::move(w.ingress);
+      st.readers = w.readers;
+      st.subscribers = std::move(w.shards);
+      st.subscribers.insert(st.subscribers.end(), w.readers.begin(), w.readers.end());
+      for (auto& a : st.subscribers)
+        self->send(a, st.view);
+      self->send(self, caf::tick_atom::value);
+    },
+    [self](caf::tick_atom) {
+      auto& st = self->state;
+      // One tick cut at a time: a slow merge skips ticks instead of queueing them.
+      if (!st.tick_cut_pending) {
+        st.tick_cut_pending = true;
+        self->send(st.ingress, cut_atom::value);
+      }
+      self->delayed_send(self, st.interval, caf::tick_atom::value);
+    },
+    [self](shard_snapshot& snap) {
+      auto& st = self->state;
+      auto cut = snap.cut;
+      auto& parts = st.cuts[cut];
+      parts.push_back(std::move(snap));
+      if (parts.size() < st.shard_count)
+        return;
+      auto snaps = std::move(parts);
+      st.cuts.erase(cut);
+      complete_cut(self, cut, snaps);
+    },
+    [self](stats_wanted& w) {
+      auto& st = self->state;
+      if (w.cut <= st.last_cut)
+        dispatch_stats(self, w);
+      else
+        st.stats_waiting[w.cut].push_back(std::move(w));
+    },
+  };
+}
+
+} // namespace lb::actors

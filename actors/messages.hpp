@@ -1,0 +1,224 @@
+// The messages the actors exchange. All stay inside one process, so they are
+// declared CAF_ALLOW_UNSAFE_MESSAGE_TYPE (no serializer needed) and carried
+// by move: a batch of requests crosses each actor boundary as one message.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include <caf/allowed_unsafe_message_type.hpp>
+
+#include "actors/board_config.hpp"
+#include "actors/global_view.hpp"
+#include "actors/order_tree.hpp"
+#include "schemas/reply.hpp"
+#include "schemas/request.hpp"
+
+namespace lb::actors {
+
+// Where a reply goes: the request's opaque envelope and its `id`. An empty
+// route means nobody waits (an ingest event).
+struct reply_to {
+  std::string route;
+  std::optional<uint64_t> id;
+  bool wanted() const { return !route.empty(); }
+};
+
+// -- gateway -> ingress ------------------------------------------------------
+
+// A request that becomes one or more events (submit, batch, remove, reset,
+// configure), or `stats`, which needs a cut through the event stream.
+struct routed_request {
+  reply_to to;
+  schemas::request_body body;
+};
+
+struct ingress_batch {
+  std::vector<routed_request> items;
+  uint64_t ingest_frames_rejected = 0; // counted by the gateway, for stats
+  uint64_t requests_seen = 0;
+  uint64_t requests_rejected = 0;
+};
+
+// -- gateway -> shard / reader: reads that need no seq ------------------------
+
+struct shard_query {
+  reply_to to;
+  std::variant<schemas::rank_req, schemas::around_req> body;
+};
+
+struct shard_queries {
+  std::vector<shard_query> items;
+};
+
+struct reader_query {
+  reply_to to;
+  std::variant<schemas::top_req, schemas::ranks_req, schemas::boards_req,
+               schemas::ping_req>
+    body;
+};
+
+struct reader_queries {
+  std::vector<reader_query> items;
+};
+
+// -- ingress -> shard: the shard's slice of the event stream, in seq order ---
+
+// Where the outcome of one submit goes.
+struct batch_slot {
+  uint64_t batch = 0; // ingress-local batch number
+  uint32_t index = 0; // item position in the batch
+};
+using submit_target = std::variant<reply_to, batch_slot>;
+
+struct submit_event {
+  uint64_t seq = 0;
+  schemas::submit_req req;
+  submit_target target;
+};
+
+struct remove_event {
+  uint64_t seq = 0;
+  schemas::remove_req req;
+  reply_to to;
+};
+
+// Sent to every shard; each answers a gather_part with what it removed.
+struct reset_event {
+  uint64_t seq = 0;
+  std::string board;
+  uint64_t gather = 0;
+};
+
+// Sent to every shard once the ingress has checked that the board is empty.
+struct configure_event {
+  uint64_t seq = 0;
+  std::string board;
+  board_config config;
+};
+
+// "How many entries do you hold on this board, and with what configuration?"
+// Answered with a gather_part; ordered like events, so the answer is exact at
+// that point of the stream.
+struct config_check {
+  std::string board;
+  uint64_t gather = 0;
+};
+
+// Every shard freezes what changed since its last freeze and sends a
+// shard_snapshot to the merge actor. The ingress sends the marker to all
+// shards at the same point of the stream, so the snapshots form a consistent
+// cut at `seq`.
+struct freeze_marker {
+  uint64_t cut = 0;
+  uint64_t seq = 0;
+};
+
+using shard_op = std::variant<submit_event, remove_event, reset_event,
+                              configure_event, config_check, freeze_marker>;
+
+struct shard_work {
+  std::vector<shard_op> ops;
+  uint64_t ingest_events = 0; // how many ops came from the ingest socket
+};
+
+// -- shard -> ingress: parts of multi-shard answers --------------------------
+
+struct batch_part {
+  uint64_t batch = 0;
+  std::vector<std::pair<uint32_t, schemas::batch_result>> results;
+};
+
+struct gather_part {
+  uint64_t gather = 0;
+  uint64_t count = 0;
+  std::optional<board_config> config; // set when the shard knows the board
+};
+
+// -- shard <-> shard: exact ranks --------------------------------------------
+
+struct count_request {
+  std::string board;
+  rank_key key;
+};
+
+struct count_reply {
+  uint64_t before = 0;
+  uint64_t size = 0;
+};
+
+// -- reader -> shard: a friends list, per owning shard -------------------------
+
+struct lookup_request {
+  std::string board;
+  std::vector<std::string> players;
+};
+
+struct lookup_reply {
+  std::vector<schemas::entry_view> entries; // found players, rank filled in
+  uint64_t total = 0;
+  bool board_known = false;
+};
+
+// -- shard -> merge ------------------------------------------------------------
+
+struct board_snapshot {
+  std::string name;
+  board_config config;
+  frozen_tree tree;
+};
+
+struct shard_snapshot {
+  uint32_t shard = 0;
+  uint64_t cut = 0;
+  uint64_t seq = 0;
+  std::vector<board_snapshot> changed; // boards changed since the last freeze
+  uint64_t entries = 0;
+  uint64_t mailbox = 0;
+};
+
+// -- ingress -> merge: somebody waits for the cut ------------------------------
+
+struct stats_counters {
+  uint64_t seq = 0;
+  uint64_t requests = 0;
+  uint64_t rejected = 0;
+  uint64_t ingest_events = 0;
+  uint64_t ingest_rejected = 0;
+};
+
+struct stats_wanted {
+  uint64_t cut = 0;
+  reply_to to;
+  stats_counters counters;
+};
+
+// -- merge -> reader: compute the stats reply off the merge actor -------------
+
+struct stats_job {
+  reply_to to;
+  view_ptr view;
+  stats_counters counters;
+  std::vector<schemas::shard_stats> shards;
+  uint32_t merge_interval_ms = 0;
+};
+
+} // namespace lb::actors
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lb::actors::ingress_batch)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lb::actors::shard_queries)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lb::actors::reader_queries)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lb::actors::shard_work)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lb::actors::batch_part)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lb::actors::gather_part)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lb::actors::count_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lb::actors::count_reply)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lb::actors::lookup_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lb::actors::lookup_reply)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lb::actors::shard_snapshot)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lb::actors::stats_wanted)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lb::actors::stats_job)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lb::actors::view_ptr)

@@ -1,0 +1,23 @@
+// Where an actor's replies go. The actors never see a socket: the service
+// wiring hands each replying actor its own outbox (in the daemon, a ZeroMQ
+// PUSH socket that only that actor uses), so no two threads share one.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace lb::actors {
+
+class outbox {
+public:
+  virtual ~outbox() = default;
+  // `route` is the opaque envelope that came with the request. An empty route
+  // is a control message for the gateway (see gateway.hpp), never a reply.
+  virtual void send(std::string_view route, std::string_view body) = 0;
+};
+
+using outbox_factory = std::function<std::unique_ptr<outbox>()>;
+
+} // namespace lb::actors

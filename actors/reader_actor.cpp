@@ -1,0 +1,169 @@
+#include "actors/reader_actor.hpp"
+
+#include <algorithm>
+
+#include "actors/digest.hpp"
+#include "actors/merged_ranking.hpp"
+#include "actors/partition.hpp"
+
+namespace lb::actors {
+
+const char* reader_state::name = "lbd-reader";
+
+void reader_state::reply(const reply_to& to, const schemas::reply_body& body) {
+  if (to.wanted())
+    out->send(to.route, schemas::encode_reply(to.id, body));
+}
+
+namespace {
+
+using self_ptr = caf::stateful_actor<reader_state>*;
+using schemas::error_code;
+
+schemas::error no_board(const std::string& board) {
+  return {error_code::not_found, "board '" + board + "' does not exist"};
+}
+
+merged_ranking frozen_ranking(const board_view& bv) {
+  std::vector<const tree_reader*> parts;
+  for (auto& p : bv.parts)
+    parts.push_back(&p);
+  return merged_ranking{std::move(parts)};
+}
+
+schemas::reply_body answer_top(const reader_state& st, const schemas::top_req& q) {
+  auto* bv = st.view->find(q.board);
+  if (bv == nullptr)
+    return no_board(q.board);
+  schemas::entries_reply r;
+  r.board = q.board;
+  r.total = bv->total;
+  auto order = bv->config.order;
+  frozen_ranking(*bv).walk(q.offset, q.limit,
+                           [&](uint64_t at, const rank_key& k, const entry_rec& rec) {
+                             r.entries.push_back(to_entry_view(at + 1, k, rec, order));
+                           });
+  return r;
+}
+
+schemas::reply_body answer_boards(const reader_state& st) {
+  schemas::boards_reply r;
+  r.boards.reserve(st.view->boards.size());
+  for (auto& [name, bv] : st.view->boards)
+    r.boards.push_back(schemas::board_info{name, bv->total, bv->config.order, bv->config.op});
+  return r;
+}
+
+// A friends list spans shards: each owning shard ranks its own players (its
+// live entry plus the others' merged counts), and this reader sorts the lot.
+void answer_ranks(self_ptr self, const reply_to& to, schemas::ranks_req& q) {
+  auto& st = self->state;
+  auto n = static_cast<uint32_t>(st.shards.size());
+  std::vector<lookup_request> per_shard(n);
+  for (auto& player : q.players) {
+    auto owner = owner_shard(q.board, player, n);
+    per_shard[owner].board = q.board;
+    per_shard[owner].players.push_back(std::move(player));
+  }
+  struct pending {
+    schemas::entries_reply reply;
+    bool board_known = false;
+    size_t waiting = 0;
+    bool failed = false;
+  };
+  auto p = std::make_shared<pending>();
+  p->reply.board = q.board;
+  p->board_known = st.view->find(q.board) != nullptr;
+  auto finish = [self, to, p] {
+    auto& r = p->reply;
+    if (!p->board_known) {
+      self->state.reply(to, no_board(r.board));
+      return;
+    }
+    std::sort(r.entries.begin(), r.entries.end(),
+              [](const auto& a, const auto& b) { return a.rank < b.rank; });
+    // Players named twice appear once.
+    r.entries.erase(std::unique(r.entries.begin(), r.entries.end(),
+                                [](const auto& a, const auto& b) { return a.player == b.player; }),
+                    r.entries.end());
+    self->state.reply(to, r);
+  };
+  for (uint32_t i = 0; i < n; ++i)
+    if (!per_shard[i].players.empty())
+      ++p->waiting;
+  for (uint32_t i = 0; i < n; ++i) {
+    if (per_shard[i].players.empty())
+      continue;
+    self->request(st.shards[i], caf::infinite, std::move(per_shard[i]))
+      .then(
+        [p, finish](lookup_reply& lr) {
+          p->board_known = p->board_known || lr.board_known;
+          p->reply.total = std::max(p->reply.total, lr.total);
+          for (auto& e : lr.entries)
+            p->reply.entries.push_back(std::move(e));
+          if (--p->waiting == 0 && !p->failed)
+            finish();
+        },
+        [self, to, p](caf::error& e) {
+          if (p->failed)
+            return;
+          p->failed = true;
+          self->state.reply(to, schemas::error{error_code::internal,
+                                               "ranks: " + self->system().render(e)});
+        });
+  }
+}
+
+schemas::reply_body answer_stats(const reader_state& st, stats_job& job) {
+  schemas::stats_reply r;
+  auto now = std::chrono::steady_clock::now();
+  auto ms = [](auto d) {
+    return static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(d).count());
+  };
+  r.seq = job.counters.seq;
+  r.shards = std::move(job.shards);
+  r.merge_interval_ms = job.merge_interval_ms;
+  r.last_merge_seq = job.view->seq;
+  r.merge_age_ms = ms(now - job.view->made);
+  r.digest = state_digest(*job.view);
+  r.boards = job.view->boards.size();
+  for (auto& [name, bv] : job.view->boards)
+    r.entries += bv->total;
+  r.requests = job.counters.requests;
+  r.rejected = job.counters.rejected;
+  r.ingest_events = job.counters.ingest_events;
+  r.ingest_rejected = job.counters.ingest_rejected;
+  r.uptime_ms = ms(now - st.started);
+  return r;
+}
+
+} // namespace
+
+caf::behavior reader_actor(caf::stateful_actor<reader_state>* self,
+                           std::vector<caf::actor> shards, outbox_factory make_outbox) {
+  auto& st = self->state;
+  st.shards = std::move(shards);
+  st.out = make_outbox();
+  st.view = std::make_shared<global_view>();
+  st.started = std::chrono::steady_clock::now();
+  return {
+    [self](reader_queries& qs) {
+      auto& st = self->state;
+      for (auto& q : qs.items) {
+        if (auto* top = std::get_if<schemas::top_req>(&q.body))
+          st.reply(q.to, answer_top(st, *top));
+        else if (auto* ranks = std::get_if<schemas::ranks_req>(&q.body))
+          answer_ranks(self, q.to, *ranks);
+        else if (std::holds_alternative<schemas::boards_req>(q.body))
+          st.reply(q.to, answer_boards(st));
+        else
+          st.reply(q.to, schemas::pong_reply{});
+      }
+    },
+    [self](stats_job& job) { self->state.reply(job.to, answer_stats(self->state, job)); },
+    [self](view_ptr& v) { self->state.view = std::move(v); },
+  };
+}
+
+} // namespace lb::actors

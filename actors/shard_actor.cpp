@@ -1,0 +1,333 @@
+#include "actors/shard_actor.hpp"
+
+#include <algorithm>
+#include <memory>
+
+
+namespace lb::actors {
+
+namespace {
+
+using schemas::error_code;
+
+schemas::error not_found(std::string what) {
+  return {error_code::not_found, std::move(what)};
+}
+
+std::string no_board(const std::string& board) {
+  return "board '" + board + "' does not exist";
+}
+
+std::string no_player(const std::string& board, const std::string& player) {
+  return "player '" + player + "' is not on board '" + board + "'";
+}
+
+} // namespace
+
+const char* shard_state::name = "lbd-shard";
+
+board_part* shard_state::find(const std::string& board) {
+  auto i = boards.find(board);
+  return i == boards.end() ? nullptr : &i->second;
+}
+
+const board_part* shard_state::find(const std::string& board) const {
+  auto i = boards.find(board);
+  return i == boards.end() ? nullptr : &i->second;
+}
+
+bool shard_state::board_known(const std::string& board) const {
+  return find(board) != nullptr || (view && view->find(board) != nullptr);
+}
+
+merged_ranking shard_state::ranking(const std::string& board,
+                                    const board_part* part) const {
+  std::vector<const tree_reader*> parts;
+  if (part != nullptr)
+    parts.push_back(&part->tree());
+  const board_view* bv = view ? view->find(board) : nullptr;
+  // A view cut before this board's last reset still shows the other shards'
+  // pre-reset entries; counting them would expose a half-cleared board.
+  bool stale = part != nullptr && view && view->seq < part->reset_seq();
+  if (bv != nullptr && !stale)
+    for (uint32_t j = 0; j < bv->parts.size(); ++j)
+      if (j != index)
+        parts.push_back(&bv->parts[j]);
+  return merged_ranking{std::move(parts)};
+}
+
+void shard_state::reply(const reply_to& to, const schemas::reply_body& body) {
+  if (to.wanted())
+    out->send(to.route, schemas::encode_reply(to.id, body));
+}
+
+namespace {
+
+using self_ptr = caf::stateful_actor<shard_state>*;
+
+// Applies one submit and describes it as the protocol's reply.
+schemas::submit_reply apply_submit(shard_state& st, const submit_event& ev,
+                                   bool want_ranks) {
+  auto [it, created] = st.boards.try_emplace(ev.req.board);
+  auto& part = it->second;
+  std::optional<uint64_t> prev_rank;
+  if (want_ranks)
+    if (auto* slot = part.find(ev.req.player))
+      prev_rank = st.ranking(ev.req.board, &part).count_before(slot->key) + 1;
+  auto before = part.size();
+  auto effect = part.submit(ev.req, ev.seq);
+  st.entries += part.size() - before;
+  if (effect.changed || created)
+    st.dirty.insert(ev.req.board);
+  schemas::submit_reply r;
+  r.board = ev.req.board;
+  r.player = ev.req.player;
+  r.score = unfold(effect.key.primary, part.config().order);
+  r.subscore = unfold(effect.key.secondary, part.config().order);
+  r.changed = effect.changed;
+  r.seq = ev.seq;
+  r.prev_rank = prev_rank;
+  if (want_ranks) {
+    auto ranking = st.ranking(ev.req.board, &part);
+    r.rank = ranking.count_before(effect.key) + 1;
+    r.total = ranking.total();
+  }
+  return r;
+}
+
+void apply_remove(shard_state& st, const remove_event& ev) {
+  auto* part = st.find(ev.req.board);
+  bool removed = part != nullptr && part->remove(ev.req.player);
+  if (removed) {
+    --st.entries;
+    st.dirty.insert(ev.req.board);
+  }
+  st.reply(ev.to, schemas::remove_reply{removed, ev.seq});
+}
+
+void apply_reset(self_ptr self, const reset_event& ev) {
+  auto& st = self->state;
+  auto* part = st.find(ev.board);
+  if (part == nullptr && st.view && st.view->find(ev.board) != nullptr) {
+    // The board lives on other shards: remember the reset here too, so that
+    // ranks computed on this shard ignore their pre-reset parts.
+    part = &st.boards.try_emplace(ev.board).first->second;
+  }
+  uint64_t removed = 0;
+  if (part != nullptr) {
+    removed = part->reset(ev.seq);
+    st.entries -= removed;
+    st.dirty.insert(ev.board);
+  }
+  self->send(st.ingress, gather_part{ev.gather, removed, std::nullopt});
+}
+
+void apply_configure(shard_state& st, const configure_event& ev) {
+  st.boards.try_emplace(ev.board).first->second.configure(ev.config);
+  st.dirty.insert(ev.board);
+}
+
+void answer_config_check(self_ptr self, const config_check& c) {
+  auto& st = self->state;
+  gather_part g{c.gather, 0, std::nullopt};
+  if (auto* part = st.find(c.board)) {
+    g.count = part->size();
+    g.config = part->config();
+  }
+  self->send(st.ingress, std::move(g));
+}
+
+void freeze(self_ptr self, const freeze_marker& m) {
+  auto& st = self->state;
+  shard_snapshot snap;
+  snap.shard = st.index;
+  snap.cut = m.cut;
+  snap.seq = m.seq;
+  snap.entries = st.entries;
+  snap.mailbox = self->mailbox().size();
+  snap.changed.reserve(st.dirty.size());
+  for (auto& name : st.dirty) {
+    auto& part = st.boards.at(name);
+    snap.changed.push_back(board_snapshot{name, part.config(), part.freeze()});
+  }
+  st.dirty.clear();
+  self->send(st.merge, std::move(snap));
+}
+
+void handle_work(self_ptr self, shard_work& work) {
+  auto& st = self->state;
+  std::unordered_map<uint64_t, batch_part> batches;
+  for (auto& op : work.ops) {
+    if (auto* ev = std::get_if<submit_event>(&op)) {
+      if (auto* slot = std::get_if<batch_slot>(&ev->target)) {
+        auto& part = batches[slot->batch];
+        part.batch = slot->batch;
+        part.results.emplace_back(slot->index, apply_submit(st, *ev, true));
+      } else {
+        auto& to = std::get<reply_to>(ev->target);
+        auto r = apply_submit(st, *ev, to.wanted());
+        st.reply(to, r);
+      }
+    } else if (auto* rm = std::get_if<remove_event>(&op)) {
+      apply_remove(st, *rm);
+    } else if (auto* rs = std::get_if<reset_event>(&op)) {
+      apply_reset(self, *rs);
+    } else if (auto* cf = std::get_if<configure_event>(&op)) {
+      apply_configure(st, *cf);
+    } else if (auto* cc = std::get_if<config_check>(&op)) {
+      answer_config_check(self, *cc);
+    } else {
+      freeze(self, std::get<freeze_marker>(op));
+    }
+  }
+  for (auto& kv : batches)
+    self->send(st.ingress, std::move(kv.second));
+  if (work.ingest_events > 0) {
+    // Tell the gateway these ingest events are applied, so it can keep the
+    // number in flight bounded (an empty route marks a control message).
+    uint64_t n = work.ingest_events;
+    st.out->send({}, std::string_view(reinterpret_cast<const char*>(&n), sizeof n));
+  }
+}
+
+schemas::reply_body answer_rank(const shard_state& st, const schemas::rank_req& q) {
+  auto* part = st.find(q.board);
+  if (!st.board_known(q.board))
+    return not_found(no_board(q.board));
+  auto* slot = part ? part->find(q.player) : nullptr;
+  if (slot == nullptr)
+    return not_found(no_player(q.board, q.player));
+  auto ranking = st.ranking(q.board, part);
+  schemas::rank_reply r;
+  r.board = q.board;
+  r.entry = to_entry_view(ranking.count_before(slot->key) + 1, slot->key,
+                          *slot->rec, part->config().order);
+  r.total = ranking.total();
+  return r;
+}
+
+// `exact: true`: every other shard counts against its live tree, so the rank
+// includes every event acknowledged before the request was sent.
+void answer_exact_rank(self_ptr self, const reply_to& to, const schemas::rank_req& q) {
+  auto& st = self->state;
+  auto* part = st.find(q.board);
+  auto* slot = part ? part->find(q.player) : nullptr;
+  if (slot == nullptr) {
+    st.reply(to, not_found(st.board_known(q.board) ? no_player(q.board, q.player)
+                                                   : no_board(q.board)));
+    return;
+  }
+  struct pending {
+    schemas::rank_reply reply;
+    rank_key key;
+    size_t waiting = 0;
+  };
+  auto p = std::make_shared<pending>();
+  p->key = slot->key;
+  p->reply.board = q.board;
+  p->reply.entry = to_entry_view(part->tree().count_before(slot->key) + 1, slot->key,
+                                 *slot->rec, part->config().order);
+  p->reply.total = part->size();
+  p->waiting = st.peers.size() - 1;
+  if (p->waiting == 0) {
+    st.reply(to, p->reply);
+    return;
+  }
+  for (uint32_t j = 0; j < st.peers.size(); ++j) {
+    if (j == st.index)
+      continue;
+    self->request(st.peers[j], caf::infinite, count_request{q.board, p->key})
+      .then(
+        [self, to, p](const count_reply& c) {
+          p->reply.entry.rank += c.before;
+          p->reply.total += c.size;
+          if (--p->waiting == 0)
+            self->state.reply(to, p->reply);
+        },
+        [self, to, p](caf::error& e) {
+          if (p->waiting == 0)
+            return;
+          p->waiting = 0; // answer once
+          self->state.reply(to, schemas::error{error_code::internal,
+                                               "exact rank: " + self->system().render(e)});
+        });
+  }
+}
+
+schemas::reply_body answer_around(const shard_state& st, const schemas::around_req& q) {
+  auto* part = st.find(q.board);
+  if (!st.board_known(q.board))
+    return not_found(no_board(q.board));
+  auto* slot = part ? part->find(q.player) : nullptr;
+  if (slot == nullptr)
+    return not_found(no_player(q.board, q.player));
+  auto ranking = st.ranking(q.board, part);
+  auto pos = ranking.count_before(slot->key);
+  auto first = pos > q.radius ? pos - q.radius : 0;
+  schemas::entries_reply r;
+  r.board = q.board;
+  r.total = ranking.total();
+  auto order = part->config().order;
+  ranking.walk(first, pos - first + 1 + q.radius,
+               [&](uint64_t at, const rank_key& k, const entry_rec& rec) {
+                 r.entries.push_back(to_entry_view(at + 1, k, rec, order));
+               });
+  return r;
+}
+
+lookup_reply answer_lookup(const shard_state& st, const lookup_request& q) {
+  lookup_reply r;
+  auto* part = st.find(q.board);
+  r.board_known = st.board_known(q.board);
+  if (part == nullptr)
+    return r;
+  auto ranking = st.ranking(q.board, part);
+  r.total = ranking.total();
+  for (auto& player : q.players)
+    if (auto* slot = part->find(player))
+      r.entries.push_back(to_entry_view(ranking.count_before(slot->key) + 1, slot->key,
+                                        *slot->rec, part->config().order));
+  return r;
+}
+
+} // namespace
+
+caf::behavior shard_actor(caf::stateful_actor<shard_state>* self, uint32_t index,
+                          caf::actor merge, outbox_factory make_outbox) {
+  auto& st = self->state;
+  st.index = index;
+  st.merge = std::move(merge);
+  st.out = make_outbox();
+  return {
+    [self](shard_wiring& w) {
+      self->state.ingress = std::move(w.ingress);
+      self->state.peers = std::move(w.peers);
+    },
+    [self](shard_work& work) { handle_work(self, work); },
+    [self](shard_queries& qs) {
+      auto& st = self->state;
+      for (auto& q : qs.items) {
+        if (auto* r = std::get_if<schemas::rank_req>(&q.body)) {
+          if (r->exact)
+            answer_exact_rank(self, q.to, *r);
+          else
+            st.reply(q.to, answer_rank(st, *r));
+        } else {
+          st.reply(q.to, answer_around(st, std::get<schemas::around_req>(q.body)));
+        }
+      }
+    },
+    [self](const count_request& q) {
+      count_reply r;
+      if (auto* part = self->state.find(q.board)) {
+        r.before = part->tree().count_before(q.key);
+        r.size = part->size();
+      }
+      return r;
+    },
+    [self](const lookup_request& q) { return answer_lookup(self->state, q); },
+    [self](view_ptr& v) { self->state.view = std::move(v); },
+  };
+}
+
+} // namespace lb::actors

@@ -1,0 +1,57 @@
+// A shard actor: the single owner of its slice of every board's players.
+//
+// It applies its events in seq order, answers the rank questions that need
+// a player's live entry (submit replies, `rank`, `around`, friends lists), and
+// at every freeze marker hands the merge actor frozen snapshots of the boards
+// that changed. Ranks it reports are its own exact count plus the other
+// shards' counts from the latest merged view (PROTOCOL.md "Consistency").
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include <caf/all.hpp>
+
+#include "actors/board_part.hpp"
+#include "actors/merged_ranking.hpp"
+#include "actors/messages.hpp"
+#include "actors/outbox.hpp"
+
+namespace lb::actors {
+
+struct shard_state {
+  uint32_t index = 0;
+  std::vector<caf::actor> peers; // every shard, by index (this one included)
+  caf::actor ingress;
+  caf::actor merge;
+  std::unique_ptr<outbox> out;
+  std::unordered_map<std::string, board_part> boards;
+  std::unordered_set<std::string> dirty; // changed since the last freeze
+  view_ptr view;
+  uint64_t entries = 0;
+
+  static const char* name;
+
+  board_part* find(const std::string& board);
+  const board_part* find(const std::string& board) const;
+  bool board_known(const std::string& board) const;
+  // This shard's live tree of the board plus every other shard's frozen part.
+  merged_ranking ranking(const std::string& board, const board_part* part) const;
+  void reply(const reply_to& to, const schemas::reply_body& body);
+};
+
+caf::behavior shard_actor(caf::stateful_actor<shard_state>* self, uint32_t index,
+                          caf::actor merge, outbox_factory make_outbox);
+
+// Sent once after every actor is spawned (the ingress needs the shards first).
+struct shard_wiring {
+  caf::actor ingress;
+  std::vector<caf::actor> peers;
+};
+
+} // namespace lb::actors
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lb::actors::shard_wiring)

@@ -1,0 +1,374 @@
+// Reply and request encoders (PROTOCOL.md section 3).
+//
+// The packer writes straight into the std::string that is returned (one
+// buffer per reply, reserved from an estimate of the reply's size), rather
+// than into an msgpack::sbuffer that would then be copied into a string.
+#include "schemas/reply.hpp"
+#include "schemas/request.hpp"
+
+#include <msgpack.hpp>
+
+namespace lb::schemas {
+
+namespace {
+
+struct string_stream {
+  std::string& s;
+  void write(const char* p, std::size_t n) { s.append(p, n); }
+};
+
+using packer = msgpack::packer<string_stream>;
+
+class writer {
+public:
+  explicit writer(std::string& out) : stream_{out}, pk_(stream_) {}
+
+  template <std::size_t N>
+  void key(const char (&k)[N]) {
+    pk_.pack_str(N - 1);
+    pk_.pack_str_body(k, N - 1);
+  }
+  void str(std::string_view s) {
+    pk_.pack_str(static_cast<uint32_t>(s.size()));
+    pk_.pack_str_body(s.data(), static_cast<uint32_t>(s.size()));
+  }
+  void u64(uint64_t v) { pk_.pack_uint64(v); }
+  void i64(int64_t v) { pk_.pack_int64(v); }
+  void boolean(bool b) { b ? pk_.pack_true() : pk_.pack_false(); }
+  void nil() { pk_.pack_nil(); }
+  void map(uint32_t n) { pk_.pack_map(n); }
+  void array(std::size_t n) { pk_.pack_array(static_cast<uint32_t>(n)); }
+  void meta(const std::optional<meta_value>& m) {
+    if (!m) return nil();
+    const auto n = static_cast<uint32_t>(m->bytes.size());
+    if (m->is_bin) {
+      pk_.pack_bin(n);
+      pk_.pack_bin_body(m->bytes.data(), n);
+    } else {
+      pk_.pack_str(n);
+      pk_.pack_str_body(m->bytes.data(), n);
+    }
+  }
+  void opt_u64(const std::optional<uint64_t>& v) { v ? u64(*v) : nil(); }
+
+  // Reply pieces.
+  void error_map(const error& e) {
+    map(2);
+    key("code");
+    str(to_string(e.code));
+    key("message");
+    str(e.message);
+  }
+  void submit_keys(const submit_reply& r) {
+    key("board"); str(r.board);
+    key("player"); str(r.player);
+    key("score"); i64(r.score);
+    key("subscore"); i64(r.subscore);
+    key("rank"); u64(r.rank);
+    key("prev_rank"); opt_u64(r.prev_rank);
+    key("changed"); boolean(r.changed);
+    key("total"); u64(r.total);
+    key("seq"); u64(r.seq);
+  }
+  static constexpr uint32_t submit_key_count = 9;
+  void entry(const entry_view& e) {
+    map(5);
+    key("rank"); u64(e.rank);
+    key("player"); str(e.player);
+    key("score"); i64(e.score);
+    key("subscore"); i64(e.subscore);
+    key("meta"); meta(e.meta);
+  }
+
+private:
+  string_stream stream_;
+  packer pk_;
+};
+
+// Generous estimates so that one reserve() usually suffices.
+std::size_t meta_size(const std::optional<meta_value>& m) { return m ? m->bytes.size() + 5 : 1; }
+std::size_t entry_size(const entry_view& e) { return 64 + e.player.size() + meta_size(e.meta); }
+std::size_t submit_size(const submit_reply& r) { return 128 + r.board.size() + r.player.size(); }
+
+struct size_estimate {
+  std::size_t operator()(const error& e) const { return 64 + e.message.size(); }
+  std::size_t operator()(const submit_reply& r) const { return submit_size(r); }
+  std::size_t operator()(const batch_reply& r) const {
+    std::size_t n = 32;
+    for (const auto& x : r.results)
+      n += x.index() == 0 ? submit_size(std::get<0>(x)) : 64 + std::get<1>(x).message.size();
+    return n;
+  }
+  std::size_t operator()(const rank_reply& r) const { return 64 + r.board.size() + entry_size(r.entry); }
+  std::size_t operator()(const entries_reply& r) const {
+    std::size_t n = 64 + r.board.size();
+    for (const auto& e : r.entries) n += entry_size(e);
+    return n;
+  }
+  std::size_t operator()(const remove_reply&) const { return 48; }
+  std::size_t operator()(const reset_reply&) const { return 48; }
+  std::size_t operator()(const configure_reply& r) const { return 80 + r.board.size(); }
+  std::size_t operator()(const boards_reply& r) const {
+    std::size_t n = 32;
+    for (const auto& b : r.boards) n += 64 + b.board.size();
+    return n;
+  }
+  std::size_t operator()(const stats_reply& r) const { return 384 + 48 * r.shards.size() + r.digest.size(); }
+  std::size_t operator()(const pong_reply&) const { return 24; }
+};
+
+struct reply_encoder {
+  writer& w;
+  const std::optional<uint64_t>& id;
+  bool ok;
+
+  // Every reply map starts with `ok`, then `id` when given, then n keys.
+  void begin(uint32_t n) const {
+    w.map(n + (id ? 2 : 1));
+    w.key("ok");
+    w.boolean(ok);
+    if (id) {
+      w.key("id");
+      w.u64(*id);
+    }
+  }
+
+  void operator()(const error& e) const {
+    begin(1);
+    w.key("error");
+    w.error_map(e);
+  }
+  void operator()(const submit_reply& r) const {
+    begin(writer::submit_key_count);
+    w.submit_keys(r);
+  }
+  void operator()(const batch_reply& r) const {
+    begin(1);
+    w.key("results");
+    w.array(r.results.size());
+    for (const auto& x : r.results) {
+      if (const auto* s = std::get_if<submit_reply>(&x)) {
+        w.map(1 + writer::submit_key_count);
+        w.key("ok");
+        w.boolean(true);
+        w.submit_keys(*s);
+      } else {
+        w.map(2);
+        w.key("ok");
+        w.boolean(false);
+        w.key("error");
+        w.error_map(std::get<error>(x));
+      }
+    }
+  }
+  void operator()(const rank_reply& r) const {
+    begin(7);
+    w.key("board"); w.str(r.board);
+    w.key("player"); w.str(r.entry.player);
+    w.key("score"); w.i64(r.entry.score);
+    w.key("subscore"); w.i64(r.entry.subscore);
+    w.key("meta"); w.meta(r.entry.meta);
+    w.key("rank"); w.u64(r.entry.rank);
+    w.key("total"); w.u64(r.total);
+  }
+  void operator()(const entries_reply& r) const {
+    begin(3);
+    w.key("board"); w.str(r.board);
+    w.key("total"); w.u64(r.total);
+    w.key("entries");
+    w.array(r.entries.size());
+    for (const auto& e : r.entries) w.entry(e);
+  }
+  void operator()(const remove_reply& r) const {
+    begin(2);
+    w.key("removed"); w.boolean(r.removed);
+    w.key("seq"); w.u64(r.seq);
+  }
+  void operator()(const reset_reply& r) const {
+    begin(2);
+    w.key("removed"); w.u64(r.removed);
+    w.key("seq"); w.u64(r.seq);
+  }
+  void operator()(const configure_reply& r) const {
+    begin(4);
+    w.key("board"); w.str(r.board);
+    w.key("order"); w.str(to_string(r.order));
+    w.key("operator"); w.str(to_string(r.op));
+    w.key("seq"); w.u64(r.seq);
+  }
+  void operator()(const boards_reply& r) const {
+    begin(1);
+    w.key("boards");
+    w.array(r.boards.size());
+    for (const auto& b : r.boards) {
+      w.map(4);
+      w.key("board"); w.str(b.board);
+      w.key("total"); w.u64(b.total);
+      w.key("order"); w.str(to_string(b.order));
+      w.key("operator"); w.str(to_string(b.op));
+    }
+  }
+  void operator()(const stats_reply& r) const {
+    begin(11);
+    w.key("seq"); w.u64(r.seq);
+    w.key("shards");
+    w.array(r.shards.size());
+    for (const auto& s : r.shards) {
+      w.map(3);
+      w.key("shard"); w.u64(s.shard);
+      w.key("entries"); w.u64(s.entries);
+      w.key("mailbox"); w.u64(s.mailbox);
+    }
+    w.key("merge");
+    w.map(3);
+    w.key("interval_ms"); w.u64(r.merge_interval_ms);
+    w.key("last_merge_seq"); w.u64(r.last_merge_seq);
+    w.key("age_ms"); w.u64(r.merge_age_ms);
+    w.key("digest"); w.str(r.digest);
+    w.key("boards"); w.u64(r.boards);
+    w.key("entries"); w.u64(r.entries);
+    w.key("requests"); w.u64(r.requests);
+    w.key("rejected"); w.u64(r.rejected);
+    w.key("ingest_events"); w.u64(r.ingest_events);
+    w.key("ingest_rejected"); w.u64(r.ingest_rejected);
+    w.key("uptime_ms"); w.u64(r.uptime_ms);
+  }
+  void operator()(const pong_reply&) const {
+    begin(1);
+    w.key("pong"); w.boolean(true);
+  }
+};
+
+// Requests: `op`, `id` when given, then the op's keys (optional ones only
+// when set). A batch item that is an error (it failed to decode) has no
+// submit to write: it is encoded as nil, which decodes back to an error item.
+struct request_encoder {
+  writer& w;
+  const std::optional<uint64_t>& id;
+
+  // `op`, then `id` when given, then the op's keys.
+  void op(const char* name, uint32_t keys) const {
+    w.map(keys + (id ? 2 : 1));
+    w.key("op");
+    w.str(name);
+    if (id) {
+      w.key("id");
+      w.u64(*id);
+    }
+  }
+  void submit_keys(const submit_req& r) const {
+    w.key("board"); w.str(r.board);
+    w.key("player"); w.str(r.player);
+    w.key("score"); w.i64(r.score);
+    w.key("subscore"); w.i64(r.subscore);
+    if (r.meta) {
+      w.key("meta");
+      w.meta(r.meta);
+    }
+  }
+  static uint32_t submit_count(const submit_req& r) { return r.meta ? 5 : 4; }
+
+  void operator()(const submit_req& r) const {
+    op("submit", submit_count(r));
+    submit_keys(r);
+  }
+  void operator()(const batch_req& r) const {
+    op("batch", 1);
+    w.key("items");
+    w.array(r.items.size());
+    for (const auto& x : r.items) {
+      if (const auto* s = std::get_if<submit_req>(&x)) {
+        w.map(submit_count(*s));
+        submit_keys(*s);
+      } else {
+        w.nil();
+      }
+    }
+  }
+  void operator()(const rank_req& r) const {
+    op("rank", 3);
+    w.key("board"); w.str(r.board);
+    w.key("player"); w.str(r.player);
+    w.key("exact"); w.boolean(r.exact);
+  }
+  void operator()(const top_req& r) const {
+    op("top", 3);
+    w.key("board"); w.str(r.board);
+    w.key("limit"); w.u64(r.limit);
+    w.key("offset"); w.u64(r.offset);
+  }
+  void operator()(const around_req& r) const {
+    op("around", 3);
+    w.key("board"); w.str(r.board);
+    w.key("player"); w.str(r.player);
+    w.key("radius"); w.u64(r.radius);
+  }
+  void operator()(const ranks_req& r) const {
+    op("ranks", 2);
+    w.key("board"); w.str(r.board);
+    w.key("players");
+    w.array(r.players.size());
+    for (const auto& p : r.players) w.str(p);
+  }
+  void operator()(const remove_req& r) const {
+    op("remove", 2);
+    w.key("board"); w.str(r.board);
+    w.key("player"); w.str(r.player);
+  }
+  void operator()(const reset_req& r) const {
+    op("reset", 1);
+    w.key("board"); w.str(r.board);
+  }
+  void operator()(const configure_req& r) const {
+    op("configure", 1 + (r.order ? 1 : 0) + (r.op ? 1 : 0));
+    w.key("board"); w.str(r.board);
+    if (r.order) {
+      w.key("order");
+      w.str(to_string(*r.order));
+    }
+    if (r.op) {
+      w.key("operator");
+      w.str(to_string(*r.op));
+    }
+  }
+  void operator()(const boards_req&) const { op("boards", 0); }
+  void operator()(const stats_req&) const { op("stats", 0); }
+  void operator()(const ping_req&) const { op("ping", 0); }
+};
+
+struct request_size_estimate {
+  static std::size_t submit(const submit_req& r) { return 64 + r.board.size() + r.player.size() + meta_size(r.meta); }
+  std::size_t operator()(const submit_req& r) const { return 16 + submit(r); }
+  std::size_t operator()(const batch_req& r) const {
+    std::size_t n = 32;
+    for (const auto& x : r.items) n += x.index() == 0 ? submit(std::get<0>(x)) : 1;
+    return n;
+  }
+  std::size_t operator()(const ranks_req& r) const {
+    std::size_t n = 48 + r.board.size();
+    for (const auto& p : r.players) n += 5 + p.size();
+    return n;
+  }
+  template <class T>
+  std::size_t operator()(const T&) const { return 160; }
+};
+
+} // namespace
+
+std::string encode_reply(const std::optional<uint64_t>& id, const reply_body& body) {
+  std::string out;
+  out.reserve(std::visit(size_estimate{}, body));
+  writer w(out);
+  std::visit(reply_encoder{w, id, body.index() != 0}, body);
+  return out;
+}
+
+std::string encode_request(const std::optional<uint64_t>& id, const request_body& body) {
+  std::string out;
+  out.reserve(std::visit(request_size_estimate{}, body));
+  writer w(out);
+  std::visit(request_encoder{w, id}, body);
+  return out;
+}
+
+} // namespace lb::schemas

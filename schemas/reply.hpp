@@ -1,0 +1,113 @@
+// Replies: one named struct per op, and their msgpack encoders.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "schemas/types.hpp"
+
+namespace lb::schemas {
+
+struct entry_view {
+  uint64_t rank = 0;
+  std::string player;
+  int64_t score = 0;
+  int64_t subscore = 0;
+  std::optional<meta_value> meta;
+};
+
+struct submit_reply {
+  std::string board;
+  std::string player;
+  int64_t score = 0;
+  int64_t subscore = 0;
+  uint64_t rank = 0;
+  std::optional<uint64_t> prev_rank;
+  bool changed = false;
+  uint64_t total = 0;
+  uint64_t seq = 0;
+};
+
+using batch_result = std::variant<submit_reply, error>;
+
+struct batch_reply {
+  std::vector<batch_result> results;
+};
+
+struct rank_reply {
+  std::string board;
+  entry_view entry; // encoded flat: player, score, subscore, meta, rank
+  uint64_t total = 0;
+};
+
+// `top`, `around` and `ranks` share one shape.
+struct entries_reply {
+  std::string board;
+  uint64_t total = 0;
+  std::vector<entry_view> entries;
+};
+
+struct remove_reply {
+  bool removed = false;
+  uint64_t seq = 0;
+};
+
+struct reset_reply {
+  uint64_t removed = 0;
+  uint64_t seq = 0;
+};
+
+struct configure_reply {
+  std::string board;
+  board_order order = board_order::desc;
+  score_operator op = score_operator::best;
+  uint64_t seq = 0;
+};
+
+struct board_info {
+  std::string board;
+  uint64_t total = 0;
+  board_order order = board_order::desc;
+  score_operator op = score_operator::best;
+};
+
+struct boards_reply {
+  std::vector<board_info> boards;
+};
+
+struct shard_stats {
+  uint32_t shard = 0;
+  uint64_t entries = 0;
+  uint64_t mailbox = 0;
+};
+
+struct stats_reply {
+  uint64_t seq = 0;
+  std::vector<shard_stats> shards;
+  uint32_t merge_interval_ms = 0;
+  uint64_t last_merge_seq = 0;
+  uint64_t merge_age_ms = 0;
+  std::string digest;
+  uint64_t boards = 0;
+  uint64_t entries = 0;
+  uint64_t requests = 0;        // request frames received
+  uint64_t rejected = 0;        // request frames answered with an error at decode
+  uint64_t ingest_events = 0;   // ingest events accepted
+  uint64_t ingest_rejected = 0; // ingest frames or items dropped as bad
+  uint64_t uptime_ms = 0;
+};
+
+struct pong_reply {};
+
+using reply_body =
+  std::variant<error, submit_reply, batch_reply, rank_reply, entries_reply,
+               remove_reply, reset_reply, configure_reply, boards_reply,
+               stats_reply, pong_reply>;
+
+// Encodes a full reply map: `ok`, `id` when given, then the body's keys.
+std::string encode_reply(const std::optional<uint64_t>& id, const reply_body& body);
+
+} // namespace lb::schemas

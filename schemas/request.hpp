@@ -1,0 +1,110 @@
+// Decoded requests: one named struct per op of PROTOCOL.md section 3.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "schemas/types.hpp"
+
+namespace lb::schemas {
+
+struct submit_req {
+  std::string board;
+  std::string player;
+  int64_t score = 0;
+  int64_t subscore = 0;
+  std::optional<meta_value> meta;
+};
+
+// One bad item fails only itself, so each item is a submit or its error.
+using batch_item = std::variant<submit_req, error>;
+
+struct batch_req {
+  std::vector<batch_item> items;
+};
+
+struct rank_req {
+  std::string board;
+  std::string player;
+  bool exact = false;
+};
+
+struct top_req {
+  std::string board;
+  uint32_t limit = default_top_limit;
+  uint64_t offset = 0;
+};
+
+struct around_req {
+  std::string board;
+  std::string player;
+  uint32_t radius = default_radius;
+};
+
+struct ranks_req {
+  std::string board;
+  std::vector<std::string> players;
+};
+
+struct remove_req {
+  std::string board;
+  std::string player;
+};
+
+struct reset_req {
+  std::string board;
+};
+
+struct configure_req {
+  std::string board;
+  std::optional<board_order> order;
+  std::optional<score_operator> op;
+};
+
+struct boards_req {};
+struct stats_req {};
+struct ping_req {};
+
+using request_body =
+  std::variant<submit_req, batch_req, rank_req, top_req, around_req, ranks_req,
+               remove_req, reset_req, configure_req, boards_req, stats_req,
+               ping_req>;
+
+// A decoded request body. `id` is set whenever the body was a map holding a
+// uint64 `id`, even if decoding failed later, so the error reply can echo it.
+struct decoded_request {
+  std::optional<uint64_t> id;
+  std::variant<request_body, error> body;
+  bool ok() const { return body.index() == 0; }
+};
+
+// Deepest container nesting a frame may have (a batch needs 3: map, items
+// array, item map); deeper frames are bad_request.
+inline constexpr unsigned max_nesting_depth = 8;
+
+// Checks, without allocating, that [data, data+size) holds exactly one
+// well-formed msgpack object nested at most max_nesting_depth deep, whose
+// container and str/bin/ext headers never claim more than the bytes that
+// follow. Returns an empty string when it does, else what is wrong.
+std::string check_frame(const char* data, std::size_t size);
+
+// Decodes one request frame (PROTOCOL.md sections 2, 3 and 6). Never throws;
+// the msgpack parser is bounded so a frame cannot allocate more than a small
+// multiple of its own size.
+decoded_request decode_request(const char* data, std::size_t size);
+
+// Decodes one ingest frame (section 4): a submit map or a batch map, with op.
+// Any other op is a bad_request here.
+decoded_request decode_ingest(const char* data, std::size_t size);
+
+} // namespace lb::schemas
+
+namespace lb::schemas {
+
+// Encodes a request (with `op`), for clients, tools and tests.
+std::string encode_request(const std::optional<uint64_t>& id, const request_body& body);
+
+} // namespace lb::schemas

@@ -1,0 +1,62 @@
+// Vocabulary shared by every layer: board order, score operators, error
+// codes, and the optional per-entry metadata. Nothing here knows msgpack.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace lb::schemas {
+
+enum class board_order : uint8_t { desc, asc };
+enum class score_operator : uint8_t { best, set, incr, decr };
+
+enum class error_code : uint8_t {
+  bad_request,
+  unknown_op,
+  not_found,
+  conflict,
+  overloaded,
+  unauthorized,
+  internal,
+};
+
+const char* to_string(board_order x);
+const char* to_string(score_operator x);
+const char* to_string(error_code x);
+std::optional<board_order> parse_board_order(std::string_view s);
+std::optional<score_operator> parse_score_operator(std::string_view s);
+
+struct error {
+  error_code code = error_code::internal;
+  std::string message;
+};
+
+// `meta` is opaque to the service; clients may send it as str or bin and
+// get back the same msgpack type.
+struct meta_value {
+  std::string bytes;
+  bool is_bin = false;
+  friend bool operator==(const meta_value& a, const meta_value& b) {
+    return a.is_bin == b.is_bin && a.bytes == b.bytes;
+  }
+};
+
+// Limits from PROTOCOL.md sections 2 and 3.
+inline constexpr std::size_t max_board_len = 64;
+inline constexpr std::size_t max_player_len = 128;
+inline constexpr std::size_t max_meta_len = 256;
+inline constexpr std::size_t max_batch_items = 1000;
+inline constexpr uint32_t max_top_limit = 1000;
+inline constexpr uint32_t default_top_limit = 10;
+inline constexpr uint32_t max_radius = 100;
+inline constexpr uint32_t default_radius = 5;
+inline constexpr std::size_t max_ranks_players = 100;
+inline constexpr std::size_t default_max_frame = 1 << 20;
+
+// Name rules; each returns an empty string when the name is valid, else why not.
+std::string check_board_name(std::string_view s);
+std::string check_player_name(std::string_view s);
+
+} // namespace lb::schemas

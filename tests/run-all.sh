@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Sets up and runs every test suite, as CI does:
+#   1. the release build: all suites (codec, structure, concurrency)
+#   2. ASan+UBSan: the decoders and the ranking structure
+#   3. ThreadSanitizer (with a TSan build of CAF): actors and the real binary
+#   4. libFuzzer on the request decoder for $LBD_FUZZ_SECONDS (default 60)
+# Ends with one line "tests: N passed, M failed".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+fuzz_seconds=${LBD_FUZZ_SECONDS:-60}
+passed=0
+failed=0
+
+step() { printf '\n== %s\n' "$*"; }
+die() { echo "run-all: $*" >&2; echo "tests: $passed passed, $((failed + 1)) failed"; exit 1; }
+
+# Runs `meson test` in a build dir and adds its counts to the totals.
+run_suites() {
+  local dir=$1; shift
+  local log; log=$(mktemp)
+  meson test -C "$dir" --print-errorlogs "$@" 2>&1 | tee "$log"
+  local ok fail
+  ok=$(awk '/^Ok:/ {print $2}' "$log"); fail=$(awk '/^(Fail|Timeout|Unexpected Pass):/ {s+=$2} END {print s+0}' "$log")
+  passed=$((passed + ${ok:-0})); failed=$((failed + fail))
+  if [ -z "$ok" ]; then failed=$((failed + 1)); echo "run-all: no test ran in $dir" >&2; fi
+  rm -f "$log"
+}
+
+# Configures a build dir once, reconfigures if it exists.
+setup() {
+  local dir=$1; shift
+  if [ -d "$dir/meson-private" ]; then
+    meson setup --reconfigure "$dir" "$@" >/dev/null || die "meson setup $dir failed"
+  else
+    meson setup "$dir" "$@" >/dev/null || die "meson setup $dir failed"
+  fi
+}
+
+step "dependencies"
+bash tools/install-deps.sh --test || die "could not install the Debian packages"
+
+step "release build: every suite"
+setup build --buildtype=release
+ninja -C build || die "build failed"
+run_suites build
+
+step "ASan+UBSan: codec and structure suites"
+setup build-asan --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false
+ninja -C build-asan tests/test_codec tests/test_order_tree || die "ASan build failed"
+ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+  run_suites build-asan --no-rebuild --suite codec --suite structure
+
+step "ThreadSanitizer: concurrency suite"
+caf_tsan=$(bash tests/build-caf-tsan.sh) || die "could not build CAF with ThreadSanitizer"
+setup build-tsan --buildtype=debugoptimized -Db_sanitize=thread -Dcaf_prefix="$caf_tsan"
+ninja -C build-tsan || die "TSan build failed"
+TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" LBD_TEST_SCALE=tsan \
+  run_suites build-tsan --no-rebuild --suite concurrency --timeout-multiplier 3
+
+step "libFuzzer: request decoder for ${fuzz_seconds}s"
+CXX=clang++ setup build-fuzz --buildtype=debugoptimized -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false
+ninja -C build-fuzz tests/fuzz_decode || die "fuzz build failed"
+corpus=$(mktemp -d)
+cp tests/fuzz_corpus/* "$corpus"/ 2>/dev/null
+if ./build-fuzz/tests/fuzz_decode -max_total_time="$fuzz_seconds" -max_len=65536 \
+     -print_final_stats=1 "$corpus" 2>fuzz.log; then
+  passed=$((passed + 1)); tail -3 fuzz.log
+else
+  failed=$((failed + 1)); tail -40 fuzz.log
+fi
+rm -rf "$corpus"
+
+echo
+echo "tests: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages lbd needs. `--test` adds what the test
+# suites need (clang for the fuzzer, cmake to build CAF for ThreadSanitizer).
+# Idempotent: installs only what is missing; runs as root or through sudo.
+set -euo pipefail
+
+pkgs=(g++ pkg-config meson ninja-build libcaf-dev cppzmq-dev libzmq3-dev
+      libmsgpack-cxx-dev libxxhash-dev doctest-dev)
+if [ "${1:-}" = "--test" ]; then
+  pkgs+=(clang libclang-rt-14-dev cmake dpkg-dev)
+fi
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+sudo=""
+[ "$(id -u)" -ne 0 ] && sudo=sudo
+echo "install-deps: installing ${missing[*]}" >&2
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
+  || { echo "install-deps: apt-get install failed for: ${missing[*]}" >&2; exit 1; }

@@ -1,0 +1,155 @@
+// leaderboardd: the leaderboard service. Wires the transport's sockets to the
+// actors and runs until SIGINT or SIGTERM.
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include <pthread.h>
+
+#include <caf/all.hpp>
+
+#include "actors/gateway.hpp"
+#include "actors/service.hpp"
+#include "tools/flags.hpp"
+#include "transport/server.hpp"
+
+namespace {
+
+const char* usage = R"(usage: leaderboardd [options]
+
+Real-time leaderboard service: ZeroMQ + msgpack requests (PROTOCOL.md).
+
+options (--name=value or --name value):
+  --requests=EP            ROUTER endpoint for requests   (default tcp://127.0.0.1:7400)
+  --ingest=EP              PULL endpoint for score events (default tcp://127.0.0.1:7401)
+  --updates=EP             PUB endpoint for update streams (default tcp://127.0.0.1:7402)
+  --data=DIR               data folder, created if missing (default ./data)
+  --shards=N               shard actors owning the players (default: number of cores)
+  --merge-interval-ms=N    how often the global rank view is rebuilt (default 50)
+  --max-frame=BYTES        larger request frames drop the connection (default 1048576)
+  --threads=N              CAF scheduler threads (default: number of cores)
+  --help                   this text
+
+Stops cleanly on SIGINT or SIGTERM.
+)";
+
+struct options {
+  std::string requests = "tcp://127.0.0.1:7400";
+  std::string ingest = "tcp://127.0.0.1:7401";
+  std::string updates = "tcp://127.0.0.1:7402";
+  std::string data = "./data";
+  uint64_t shards = 0;
+  uint64_t merge_interval_ms = 50;
+  uint64_t max_frame = 1 << 20;
+  uint64_t threads = 0;
+};
+
+class socket_outbox : public lb::actors::outbox {
+public:
+  socket_outbox(zmq::context_t& ctx, const std::string& ep) : sock_(ctx, ep) {}
+  void send(std::string_view route, std::string_view body) override { sock_.send(route, body); }
+
+private:
+  lb::transport::reply_socket sock_;
+};
+
+} // namespace
+
+int main(int argc, char** argv) {
+  options o;
+  lb::tools::flag_parser flags{"leaderboardd", usage};
+  flags.add("requests", o.requests);
+  flags.add("ingest", o.ingest);
+  flags.add("updates", o.updates);
+  flags.add("data", o.data);
+  flags.add("shards", o.shards, 1, 1024);
+  flags.add("merge-interval-ms", o.merge_interval_ms, 1, 60000);
+  flags.add("max-frame", o.max_frame, 1024, 64 << 20);
+  flags.add("threads", o.threads, 1, 256);
+  if (auto rc = flags.parse(argc, argv))
+    return *rc;
+  auto cores = std::max(1u, std::thread::hardware_concurrency());
+  if (o.shards == 0)
+    o.shards = cores;
+  if (o.threads == 0)
+    o.threads = cores;
+
+  std::error_code ec;
+  std::filesystem::create_directories(o.data, ec);
+  if (ec) {
+    std::cerr << "leaderboardd: cannot create the data folder " << o.data << ": "
+              << ec.message() << "\n(pick another with --data=DIR)\n";
+    return 1;
+  }
+
+  // Signals go to a thread of ours via sigwait; block them before any other
+  // thread (CAF's, ZeroMQ's) exists so that they inherit the mask.
+  sigset_t sigs;
+  sigemptyset(&sigs);
+  sigaddset(&sigs, SIGINT);
+  sigaddset(&sigs, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+
+  zmq::context_t ctx;
+  std::unique_ptr<lb::transport::server> srv;
+  zmq::socket_t updates(ctx, zmq::socket_type::pub);
+  try {
+    lb::transport::server_options so;
+    so.requests = o.requests;
+    so.ingest = o.ingest;
+    so.max_frame = o.max_frame;
+    srv = std::make_unique<lb::transport::server>(ctx, so);
+    updates.set(zmq::sockopt::linger, 0);
+    updates.bind(o.updates);
+  } catch (const std::exception& e) {
+    std::cerr << "leaderboardd: " << e.what()
+              << "\n(is another leaderboardd running? pick free endpoints with "
+                 "--requests=, --ingest=, --updates=)\n";
+    return 1;
+  }
+
+  caf::actor_system_config cfg;
+  cfg.set("scheduler.max-threads", static_cast<int64_t>(o.threads));
+  caf::actor_system sys{cfg};
+  lb::actors::service_options so;
+  so.shards = static_cast<uint32_t>(o.shards);
+  so.readers = static_cast<uint32_t>(o.shards);
+  so.merge_interval = std::chrono::milliseconds(o.merge_interval_ms);
+  auto reply_ep = srv->reply_endpoint();
+  auto svc = lb::actors::start_service(sys, so, [&ctx, reply_ep] {
+    return std::make_unique<socket_outbox>(ctx, reply_ep);
+  });
+
+  lb::actors::gateway gw{svc.ingress, svc.shards, svc.readers};
+  lb::transport::server_handlers h;
+  h.on_request = [&gw](auto route, auto body, auto& reply_now) {
+    gw.on_request(route, body, reply_now);
+  };
+  h.on_ingest = [&gw](auto body) { gw.on_ingest(body); };
+  h.on_control = [&gw](auto body) { gw.on_control(body); };
+  h.on_reply_sent = [&gw] { gw.on_reply_sent(); };
+  h.on_drained = [&gw] { gw.flush(); };
+  h.ingest_paused = [&gw] { return gw.ingest_paused(); };
+
+  std::atomic<bool> stop{false};
+  std::thread io{[&] { srv->run(h, stop); }};
+  std::cout << "leaderboardd: requests " << srv->requests_endpoint() << ", ingest "
+            << srv->ingest_endpoint() << ", updates " << o.updates << ", " << o.shards
+            << " shards, merge every " << o.merge_interval_ms << " ms, data " << o.data
+            << std::endl;
+
+  int sig = 0;
+  sigwait(&sigs, &sig);
+  std::cout << "leaderboardd: " << (sig == SIGINT ? "SIGINT" : "SIGTERM")
+            << ", stopping" << std::endl;
+  stop = true;
+  io.join();    // closes the service's sockets
+  svc.stop(sys); // closes every actor's reply socket
+  updates.close();
+  return 0;     // the context closes last, once every socket is gone
+}
