@@ -40,6 +40,11 @@ public:
   uint64_t reset(uint64_t seq); // returns how many entries went
 
   const player_slot* find(std::string_view player) const;
+  template <class F>
+  void for_each_player(F&& f) const {
+    for (auto& [name, slot] : players_)
+      f(name, slot);
+  }
   const order_tree& tree() const { return tree_; }
   uint64_t size() const { return tree_.size(); }
 

@@ -155,12 +155,14 @@ struct count_reply {
 struct lookup_request {
   std::string board;
   std::vector<std::string> players;
+  view_ptr view; // answer from this view, so that all shards' answers agree
 };
 
 struct lookup_reply {
   std::vector<schemas::entry_view> entries; // found players, rank filled in
   uint64_t total = 0;
   bool board_known = false;
+  view_ptr used; // the requested view, or the shard's own if it lagged too far
 };
 
 // -- shard -> merge ------------------------------------------------------------

@@ -54,64 +54,95 @@ schemas::reply_body answer_boards(const reader_state& st) {
   return r;
 }
 
-// A friends list spans shards: each owning shard ranks its own players (its
-// live entry plus the others' merged counts), and this reader sorts the lot.
+// A friends list spans shards: each owning shard finds its players in the
+// merged view and ranks them there; this reader sorts the lot. All answers
+// must come from one view: if a shard had to answer from a newer one (it no
+// longer remembered keys as old as this reader's view), the shards that
+// answered from older views are asked again with the newest.
+struct ranks_job {
+  reply_to to;
+  std::string board;
+  std::vector<lookup_request> per_shard; // players by owning shard
+  std::vector<lookup_reply> answers;     // by shard
+  size_t waiting = 0;
+  int rounds = 0;
+  bool failed = false;
+};
+
+void ask_shards(self_ptr self, const std::shared_ptr<ranks_job>& job, const view_ptr& view);
+
+void finish_ranks(self_ptr self, const std::shared_ptr<ranks_job>& job) {
+  view_ptr newest;
+  for (size_t i = 0; i < job->answers.size(); ++i)
+    if (!job->per_shard[i].players.empty()
+        && (!newest || job->answers[i].used->seq > newest->seq))
+      newest = job->answers[i].used;
+  bool agree = true;
+  for (size_t i = 0; i < job->answers.size(); ++i)
+    if (!job->per_shard[i].players.empty() && job->answers[i].used->seq != newest->seq)
+      agree = false;
+  if (!agree && job->rounds < 3) {
+    ask_shards(self, job, newest);
+    return;
+  }
+  schemas::entries_reply r;
+  r.board = job->board;
+  bool known = false;
+  for (auto& a : job->answers) {
+    known = known || a.board_known;
+    r.total = std::max(r.total, a.total);
+    for (auto& e : a.entries)
+      r.entries.push_back(std::move(e));
+  }
+  if (!known) {
+    self->state.reply(job->to, no_board(job->board));
+    return;
+  }
+  std::sort(r.entries.begin(), r.entries.end(),
+            [](const auto& a, const auto& b) { return a.rank < b.rank; });
+  self->state.reply(job->to, r);
+}
+
+void ask_shards(self_ptr self, const std::shared_ptr<ranks_job>& job, const view_ptr& view) {
+  auto& st = self->state;
+  ++job->rounds;
+  for (uint32_t i = 0; i < job->per_shard.size(); ++i) {
+    auto& q = job->per_shard[i];
+    if (q.players.empty() || (job->answers[i].used && job->answers[i].used->seq == view->seq))
+      continue;
+    ++job->waiting;
+    q.view = view;
+    self->request(st.shards[i], caf::infinite, q)
+      .then(
+        [self, job, i](lookup_reply& lr) {
+          job->answers[i] = std::move(lr);
+          if (--job->waiting == 0 && !job->failed)
+            finish_ranks(self, job);
+        },
+        [self, job](caf::error& e) {
+          if (job->failed)
+            return;
+          job->failed = true;
+          self->state.reply(job->to, schemas::error{error_code::internal,
+                                                    "ranks: " + self->system().render(e)});
+        });
+  }
+}
+
 void answer_ranks(self_ptr self, const reply_to& to, schemas::ranks_req& q) {
   auto& st = self->state;
   auto n = static_cast<uint32_t>(st.shards.size());
-  std::vector<lookup_request> per_shard(n);
+  auto job = std::make_shared<ranks_job>();
+  job->to = to;
+  job->board = q.board;
+  job->per_shard.resize(n);
+  job->answers.resize(n);
   for (auto& player : q.players) {
-    auto owner = owner_shard(q.board, player, n);
-    per_shard[owner].board = q.board;
-    per_shard[owner].players.push_back(std::move(player));
+    auto& ask = job->per_shard[owner_shard(q.board, player, n)];
+    ask.board = q.board;
+    ask.players.push_back(std::move(player));
   }
-  struct pending {
-    schemas::entries_reply reply;
-    bool board_known = false;
-    size_t waiting = 0;
-    bool failed = false;
-  };
-  auto p = std::make_shared<pending>();
-  p->reply.board = q.board;
-  p->board_known = st.view->find(q.board) != nullptr;
-  auto finish = [self, to, p] {
-    auto& r = p->reply;
-    if (!p->board_known) {
-      self->state.reply(to, no_board(r.board));
-      return;
-    }
-    std::sort(r.entries.begin(), r.entries.end(),
-              [](const auto& a, const auto& b) { return a.rank < b.rank; });
-    // Players named twice appear once.
-    r.entries.erase(std::unique(r.entries.begin(), r.entries.end(),
-                                [](const auto& a, const auto& b) { return a.player == b.player; }),
-                    r.entries.end());
-    self->state.reply(to, r);
-  };
-  for (uint32_t i = 0; i < n; ++i)
-    if (!per_shard[i].players.empty())
-      ++p->waiting;
-  for (uint32_t i = 0; i < n; ++i) {
-    if (per_shard[i].players.empty())
-      continue;
-    self->request(st.shards[i], caf::infinite, std::move(per_shard[i]))
-      .then(
-        [p, finish](lookup_reply& lr) {
-          p->board_known = p->board_known || lr.board_known;
-          p->reply.total = std::max(p->reply.total, lr.total);
-          for (auto& e : lr.entries)
-            p->reply.entries.push_back(std::move(e));
-          if (--p->waiting == 0 && !p->failed)
-            finish();
-        },
-        [self, to, p](caf::error& e) {
-          if (p->failed)
-            return;
-          p->failed = true;
-          self->state.reply(to, schemas::error{error_code::internal,
-                                               "ranks: " + self->system().render(e)});
-        });
-  }
+  ask_shards(self, job, st.view);
 }
 
 schemas::reply_body answer_stats(const reader_state& st, stats_job& job) {

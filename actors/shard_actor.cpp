@@ -56,6 +56,15 @@ merged_ranking shard_state::ranking(const std::string& board,
   return merged_ranking{std::move(parts)};
 }
 
+std::optional<rank_key> shard_state::key_in_view(const std::string& board,
+                                                 const std::string& player,
+                                                 const global_view& in) const {
+  auto* part = find(board);
+  auto* slot = part ? part->find(player) : nullptr;
+  return keys.key_in_view(board, player, in.seq,
+                          slot ? std::optional<rank_key>{slot->key} : std::nullopt);
+}
+
 void shard_state::reply(const reply_to& to, const schemas::reply_body& body) {
   if (to.wanted())
     out->send(to.route, schemas::encode_reply(to.id, body));
@@ -77,6 +86,8 @@ schemas::submit_reply apply_submit(shard_state& st, const submit_event& ev,
   auto before = part.size();
   auto effect = part.submit(ev.req, ev.seq);
   st.entries += part.size() - before;
+  if (!effect.old_key || *effect.old_key != effect.key)
+    st.keys.changing(ev.req.board, ev.req.player, effect.old_key);
   if (effect.changed || created)
     st.dirty.insert(ev.req.board);
   schemas::submit_reply r;
@@ -97,6 +108,8 @@ schemas::submit_reply apply_submit(shard_state& st, const submit_event& ev,
 
 void apply_remove(shard_state& st, const remove_event& ev) {
   auto* part = st.find(ev.req.board);
+  if (auto* slot = part ? part->find(ev.req.player) : nullptr)
+    st.keys.changing(ev.req.board, ev.req.player, slot->key);
   bool removed = part != nullptr && part->remove(ev.req.player);
   if (removed) {
     --st.entries;
@@ -115,6 +128,9 @@ void apply_reset(self_ptr self, const reset_event& ev) {
   }
   uint64_t removed = 0;
   if (part != nullptr) {
+    part->for_each_player([&](std::string_view player, const player_slot& slot) {
+      st.keys.changing(ev.board, player, slot.key);
+    });
     removed = part->reset(ev.seq);
     st.entries -= removed;
     st.dirty.insert(ev.board);
@@ -151,6 +167,7 @@ void freeze(self_ptr self, const freeze_marker& m) {
     snap.changed.push_back(board_snapshot{name, part.config(), part.freeze()});
   }
   st.dirty.clear();
+  st.keys.frozen(m.seq);
   self->send(st.merge, std::move(snap));
 }
 
@@ -254,20 +271,30 @@ void answer_exact_rank(self_ptr self, const reply_to& to, const schemas::rank_re
   }
 }
 
+merged_ranking view_ranking(const board_view& bv) {
+  std::vector<const tree_reader*> parts;
+  for (auto& p : bv.parts)
+    parts.push_back(&p);
+  return merged_ranking{std::move(parts)};
+}
+
+// `around` reads the merged view only, like `top`, so the two agree.
 schemas::reply_body answer_around(const shard_state& st, const schemas::around_req& q) {
-  auto* part = st.find(q.board);
-  if (!st.board_known(q.board))
-    return not_found(no_board(q.board));
-  auto* slot = part ? part->find(q.player) : nullptr;
-  if (slot == nullptr)
+  auto* bv = st.view->find(q.board);
+  if (bv == nullptr)
+    return not_found(st.board_known(q.board) ? "board '" + q.board
+                                                 + "' is not in the merged view yet; retry"
+                                             : no_board(q.board));
+  auto key = st.key_in_view(q.board, q.player, *st.view);
+  if (!key)
     return not_found(no_player(q.board, q.player));
-  auto ranking = st.ranking(q.board, part);
-  auto pos = ranking.count_before(slot->key);
+  auto ranking = view_ranking(*bv);
+  auto pos = ranking.count_before(*key);
   auto first = pos > q.radius ? pos - q.radius : 0;
   schemas::entries_reply r;
   r.board = q.board;
-  r.total = ranking.total();
-  auto order = part->config().order;
+  r.total = bv->total;
+  auto order = bv->config.order;
   ranking.walk(first, pos - first + 1 + q.radius,
                [&](uint64_t at, const rank_key& k, const entry_rec& rec) {
                  r.entries.push_back(to_entry_view(at + 1, k, rec, order));
@@ -275,18 +302,28 @@ schemas::reply_body answer_around(const shard_state& st, const schemas::around_r
   return r;
 }
 
+// A friends list reads the merged view too: each player's key in the view,
+// its rank there, and the entry as the view holds it.
 lookup_reply answer_lookup(const shard_state& st, const lookup_request& q) {
   lookup_reply r;
-  auto* part = st.find(q.board);
-  r.board_known = st.board_known(q.board);
-  if (part == nullptr)
+  r.used = q.view && st.keys.covers(q.view->seq) ? q.view : st.view;
+  auto* bv = r.used->find(q.board);
+  r.board_known = bv != nullptr;
+  if (bv == nullptr)
     return r;
-  auto ranking = st.ranking(q.board, part);
-  r.total = ranking.total();
-  for (auto& player : q.players)
-    if (auto* slot = part->find(player))
-      r.entries.push_back(to_entry_view(ranking.count_before(slot->key) + 1, slot->key,
-                                        *slot->rec, part->config().order));
+  auto ranking = view_ranking(*bv);
+  r.total = bv->total;
+  auto& mine = bv->parts[st.index];
+  for (auto& player : q.players) {
+    auto key = st.key_in_view(q.board, player, *r.used);
+    if (!key)
+      continue;
+    auto at = mine.lower_bound(*key);
+    if (!at.valid() || at.key() != *key)
+      continue; // cannot happen while view and records agree; never guess
+    r.entries.push_back(
+      to_entry_view(ranking.count_before(*key) + 1, *key, at.rec(), bv->config.order));
+  }
   return r;
 }
 
@@ -296,6 +333,7 @@ caf::behavior shard_actor(caf::stateful_actor<shard_state>* self, uint32_t index
                           caf::actor merge, outbox_factory make_outbox) {
   auto& st = self->state;
   st.index = index;
+  st.view = std::make_shared<global_view>(); // until the merge actor's first view
   st.merge = std::move(merge);
   st.out = make_outbox();
   return {
@@ -326,7 +364,10 @@ caf::behavior shard_actor(caf::stateful_actor<shard_state>* self, uint32_t index
       return r;
     },
     [self](const lookup_request& q) { return answer_lookup(self->state, q); },
-    [self](view_ptr& v) { self->state.view = std::move(v); },
+    [self](view_ptr& v) {
+      self->state.keys.view_at(v->seq);
+      self->state.view = std::move(v);
+    },
   };
 }
 

@@ -19,6 +19,7 @@
 #include "actors/merged_ranking.hpp"
 #include "actors/messages.hpp"
 #include "actors/outbox.hpp"
+#include "actors/view_keys.hpp"
 
 namespace lb::actors {
 
@@ -31,6 +32,7 @@ struct shard_state {
   std::unordered_map<std::string, board_part> boards;
   std::unordered_set<std::string> dirty; // changed since the last freeze
   view_ptr view;
+  view_keys keys; // players' keys in `view`, for reads of the merged view
   uint64_t entries = 0;
 
   static const char* name;
@@ -40,6 +42,9 @@ struct shard_state {
   bool board_known(const std::string& board) const;
   // This shard's live tree of the board plus every other shard's frozen part.
   merged_ranking ranking(const std::string& board, const board_part* part) const;
+  // The player's key in the merged view, if it is in it.
+  std::optional<rank_key> key_in_view(const std::string& board, const std::string& player,
+                                      const global_view& in) const;
   void reply(const reply_to& to, const schemas::reply_body& body);
 };
 

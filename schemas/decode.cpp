@@ -483,9 +483,9 @@ struct reader {
     out.reserve(n);
     for (uint32_t i = 0; i < n; ++i) {
       const msgpack::object& p = v->via.array.ptr[i];
-      const std::string where = "players[" + std::to_string(i) + "]: ";
+      auto where = [i] { return "players[" + std::to_string(i) + "]: "; };
       if (p.type != msgpack::type::STR) {
-        err.message = where + "expected str, got " + type_name(p);
+        err.message = where() + "expected str, got " + type_name(p);
         return false;
       }
       const std::string_view s = str_of(p);
@@ -493,7 +493,7 @@ struct reader {
       if (!why.empty()) {
         constexpr std::string_view prefix = "player: ";
         if (why.compare(0, prefix.size(), prefix) == 0) why.erase(0, prefix.size());
-        err.message = where + why;
+        err.message = where() + why;
         return false;
       }
       bool seen = false;
@@ -528,113 +528,106 @@ void set_error(decoded_request& out, error_code code, const char* msg) noexcept 
   }
 }
 
+// Fills `out`; may throw (bad_alloc, or an unpack error check_frame missed).
+void decode_into(decoded_request& out, const char* data, std::size_t size, bool ingest) {
+  auto bad = [&](std::string msg) { out.body = error{error_code::bad_request, std::move(msg)}; };
+  std::string why = check_frame(data, size);
+  if (!why.empty()) return bad(std::move(why));
+  msgpack::zone& zone = frame_zone();
+  zone_clear clear_after{zone};
+  const msgpack::unpack_limit limit(size, size / 2, size, size, size, max_nesting_depth);
+  std::size_t off = 0;
+  bool referenced = false;
+  const msgpack::object o = msgpack::unpack(zone, data, size, off, referenced, &reference_all, nullptr, limit);
+  if (off != size) return bad("trailing bytes after the body");
+
+  // 1. A map with str keys.
+  if (o.type != msgpack::type::MAP) return bad(std::string("body: expected map, got ") + type_name(o));
+  key_table t;
+  t.scan(o.via.map);
+  if (const msgpack::object* id = t.val[k_id];
+      id && !(t.dup & (1u << k_id)) && id->type == msgpack::type::POSITIVE_INTEGER)
+    out.id = id->via.u64;
+  if (t.bad_key >= 0) return bad(t.bad_key_message("body"));
+
+  // 2. `op` present and a str.
+  if (t.dup & (1u << k_op)) return bad("op: duplicate key");
+  const msgpack::object* opv = t.val[k_op];
+  if (!opv || opv->type == msgpack::type::NIL) return bad("op: missing");
+  if (opv->type != msgpack::type::STR) return bad(std::string("op: expected str, got ") + type_name(*opv));
+
+  // 3. `op` known.
+  const op_id op = lookup_op(str_of(*opv));
+  if (ingest) {
+    if (op == op_id::unknown)
+      return bad("op: unknown op " + quote(str_of(*opv)) + " (ingest accepts submit and batch)");
+    if (op != op_id::submit && op != op_id::batch)
+      return bad("op: " + quote(str_of(*opv)) + " is not accepted on ingest (only submit and batch)");
+  } else if (op == op_id::unknown) {
+    out.body = error{error_code::unknown_op, "op: unknown op " + quote(str_of(*opv))};
+    return;
+  }
+
+  // 4. Every key the op reads, in the order of the protocol table.
+  reader rd(t);
+  const msgpack::object* idv = nullptr;
+  if (!rd.value(k_id, idv)) return bad(std::move(rd.err.message));
+  if (idv && idv->type != msgpack::type::POSITIVE_INTEGER) {
+    if (idv->type == msgpack::type::NEGATIVE_INTEGER)
+      return bad("id: " + std::to_string(idv->via.i64) + " is negative, expected uint64");
+    return bad(std::string("id: expected uint64, got ") + type_name(*idv));
+  }
+
+  request_body& body = std::get<request_body>(out.body);
+  bool ok = true;
+  switch (op) {
+    case op_id::submit: ok = rd.submit(body.emplace<submit_req>()); break;
+    case op_id::batch: ok = rd.batch(body.emplace<batch_req>()); break;
+    case op_id::rank: {
+      auto& r = body.emplace<rank_req>();
+      ok = rd.board(r.board) && rd.player(r.player) && rd.bool_value(k_exact, r.exact);
+      break;
+    }
+    case op_id::top: {
+      auto& r = body.emplace<top_req>();
+      ok = rd.board(r.board) && rd.uint_value(k_limit, 1, max_top_limit, r.limit) &&
+           rd.uint_value(k_offset, 0, std::numeric_limits<uint64_t>::max(), r.offset);
+      break;
+    }
+    case op_id::around: {
+      auto& r = body.emplace<around_req>();
+      ok = rd.board(r.board) && rd.player(r.player) && rd.uint_value(k_radius, 0, max_radius, r.radius);
+      break;
+    }
+    case op_id::ranks: {
+      auto& r = body.emplace<ranks_req>();
+      ok = rd.board(r.board) && rd.players(r.players);
+      break;
+    }
+    case op_id::remove: {
+      auto& r = body.emplace<remove_req>();
+      ok = rd.board(r.board) && rd.player(r.player);
+      break;
+    }
+    case op_id::reset: ok = rd.board(body.emplace<reset_req>().board); break;
+    case op_id::configure: {
+      auto& r = body.emplace<configure_req>();
+      ok = rd.board(r.board) && rd.enum_value(k_order, parse_board_order, "desc, asc", r.order) &&
+           rd.enum_value(k_operator, parse_score_operator, "best, set, incr, decr", r.op);
+      break;
+    }
+    case op_id::boards: body.emplace<boards_req>(); break;
+    case op_id::stats: body.emplace<stats_req>(); break;
+    case op_id::ping: body.emplace<ping_req>(); break;
+    case op_id::unknown: break;
+  }
+  if (!ok) out.body = std::move(rd.err);
+}
+
 decoded_request decode_impl(const char* data, std::size_t size, bool ingest) noexcept {
   decoded_request out;
   try {
-    std::string why = check_frame(data, size);
-    if (!why.empty()) {
-      out.body = error{error_code::bad_request, std::move(why)};
-      return out;
-    }
-    msgpack::zone& zone = frame_zone();
-    zone_clear clear_after{zone};
-    const msgpack::unpack_limit limit(size, size / 2, size, size, size, max_nesting_depth);
-    std::size_t off = 0;
-    bool referenced = false;
-    const msgpack::object o =
-      msgpack::unpack(zone, data, size, off, referenced, &reference_all, nullptr, limit);
-    if (off != size) {
-      out.body = error{error_code::bad_request, "trailing bytes after the body"};
-      return out;
-    }
-    auto bad = [&](std::string msg) -> decoded_request {
-      out.body = error{error_code::bad_request, std::move(msg)};
-      return std::move(out);
-    };
-
-    // 1. A map with str keys.
-    if (o.type != msgpack::type::MAP) return bad(std::string("body: expected map, got ") + type_name(o));
-    key_table t;
-    t.scan(o.via.map);
-    if (const msgpack::object* id = t.val[k_id];
-        id && !(t.dup & (1u << k_id)) && id->type == msgpack::type::POSITIVE_INTEGER)
-      out.id = id->via.u64;
-    if (t.bad_key >= 0) return bad(t.bad_key_message("body"));
-
-    // 2. `op` present and a str.
-    if (t.dup & (1u << k_op)) return bad("op: duplicate key");
-    const msgpack::object* opv = t.val[k_op];
-    if (!opv || opv->type == msgpack::type::NIL) return bad("op: missing");
-    if (opv->type != msgpack::type::STR) return bad(std::string("op: expected str, got ") + type_name(*opv));
-
-    // 3. `op` known.
-    const op_id op = lookup_op(str_of(*opv));
-    if (ingest) {
-      if (op == op_id::unknown)
-        return bad("op: unknown op " + quote(str_of(*opv)) + " (ingest accepts submit and batch)");
-      if (op != op_id::submit && op != op_id::batch)
-        return bad("op: " + quote(str_of(*opv)) + " is not accepted on ingest (only submit and batch)");
-    } else if (op == op_id::unknown) {
-      out.body = error{error_code::unknown_op, "op: unknown op " + quote(str_of(*opv))};
-      return out;
-    }
-
-    // 4. Every key the op reads, in the order of the protocol table.
-    reader rd(t);
-    const msgpack::object* idv = nullptr;
-    if (!rd.value(k_id, idv)) return bad(std::move(rd.err.message));
-    if (idv && idv->type != msgpack::type::POSITIVE_INTEGER) {
-      if (idv->type == msgpack::type::NEGATIVE_INTEGER)
-        return bad("id: " + std::to_string(idv->via.i64) + " is negative, expected uint64");
-      return bad(std::string("id: expected uint64, got ") + type_name(*idv));
-    }
-
-    request_body& body = std::get<request_body>(out.body);
-    bool ok = true;
-    switch (op) {
-      case op_id::submit: ok = rd.submit(body.emplace<submit_req>()); break;
-      case op_id::batch: ok = rd.batch(body.emplace<batch_req>()); break;
-      case op_id::rank: {
-        auto& r = body.emplace<rank_req>();
-        ok = rd.board(r.board) && rd.player(r.player) && rd.bool_value(k_exact, r.exact);
-        break;
-      }
-      case op_id::top: {
-        auto& r = body.emplace<top_req>();
-        ok = rd.board(r.board) && rd.uint_value(k_limit, 1, max_top_limit, r.limit) &&
-             rd.uint_value(k_offset, 0, std::numeric_limits<uint64_t>::max(), r.offset);
-        break;
-      }
-      case op_id::around: {
-        auto& r = body.emplace<around_req>();
-        ok = rd.board(r.board) && rd.player(r.player) && rd.uint_value(k_radius, 0, max_radius, r.radius);
-        break;
-      }
-      case op_id::ranks: {
-        auto& r = body.emplace<ranks_req>();
-        ok = rd.board(r.board) && rd.players(r.players);
-        break;
-      }
-      case op_id::remove: {
-        auto& r = body.emplace<remove_req>();
-        ok = rd.board(r.board) && rd.player(r.player);
-        break;
-      }
-      case op_id::reset: ok = rd.board(body.emplace<reset_req>().board); break;
-      case op_id::configure: {
-        auto& r = body.emplace<configure_req>();
-        ok = rd.board(r.board) &&
-             rd.enum_value(k_order, parse_board_order, "desc, asc", r.order) &&
-             rd.enum_value(k_operator, parse_score_operator, "best, set, incr, decr", r.op);
-        break;
-      }
-      case op_id::boards: body.emplace<boards_req>(); break;
-      case op_id::stats: body.emplace<stats_req>(); break;
-      case op_id::ping: body.emplace<ping_req>(); break;
-      case op_id::unknown: break;
-    }
-    if (!ok) out.body = std::move(rd.err);
-    return out;
+    decode_into(out, data, size, ingest);
   } catch (const std::bad_alloc&) {
     set_error(out, error_code::internal, "out of memory while decoding the request");
   } catch (const msgpack::unpack_error& e) {

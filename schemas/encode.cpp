@@ -1,10 +1,13 @@
 // Reply and request encoders (PROTOCOL.md section 3).
 //
 // The packer writes straight into the std::string that is returned (one
-// buffer per reply, reserved from an estimate of the reply's size), rather
+// buffer per reply, sized from an estimate of the reply's size), rather
 // than into an msgpack::sbuffer that would then be copied into a string.
 #include "schemas/reply.hpp"
 #include "schemas/request.hpp"
+
+#include <algorithm>
+#include <cstring>
 
 #include <msgpack.hpp>
 
@@ -12,9 +15,16 @@ namespace lb::schemas {
 
 namespace {
 
+// Writes into a string that is sized ahead (from an estimate) and trimmed at
+// the end: one allocation per reply, a memcpy per piece.
 struct string_stream {
   std::string& s;
-  void write(const char* p, std::size_t n) { s.append(p, n); }
+  std::size_t used = 0;
+  void write(const char* p, std::size_t n) {
+    if (s.size() - used < n) s.resize(std::max(s.size() * 2, used + n));
+    std::memcpy(&s[used], p, n);
+    used += n;
+  }
 };
 
 using packer = msgpack::packer<string_stream>;
@@ -22,11 +32,16 @@ using packer = msgpack::packer<string_stream>;
 class writer {
 public:
   explicit writer(std::string& out) : stream_{out}, pk_(stream_) {}
+  std::size_t size() const { return stream_.used; }
 
+  // A key literal as one fixstr write (all keys are < 32 bytes).
   template <std::size_t N>
   void key(const char (&k)[N]) {
-    pk_.pack_str(N - 1);
-    pk_.pack_str_body(k, N - 1);
+    static_assert(N - 1 < 32, "fixstr");
+    char buf[N];
+    buf[0] = static_cast<char>(0xa0 | (N - 1));
+    std::memcpy(buf + 1, k, N - 1);
+    stream_.write(buf, N);
   }
   void str(std::string_view s) {
     pk_.pack_str(static_cast<uint32_t>(s.size()));
@@ -357,17 +372,19 @@ struct request_size_estimate {
 
 std::string encode_reply(const std::optional<uint64_t>& id, const reply_body& body) {
   std::string out;
-  out.reserve(std::visit(size_estimate{}, body));
+  out.resize(std::visit(size_estimate{}, body));
   writer w(out);
   std::visit(reply_encoder{w, id, body.index() != 0}, body);
+  out.resize(w.size());
   return out;
 }
 
 std::string encode_request(const std::optional<uint64_t>& id, const request_body& body) {
   std::string out;
-  out.reserve(std::visit(request_size_estimate{}, body));
+  out.resize(std::visit(request_size_estimate{}, body));
   writer w(out);
   std::visit(request_encoder{w, id}, body);
+  out.resize(w.size());
   return out;
 }
 

@@ -45,7 +45,7 @@ ninja -C build || die "build failed"
 run_suites build
 
 step "ASan+UBSan: codec and structure suites"
-setup build-asan --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false
+setup build-asan --buildtype=debugoptimized -Db_sanitize=address,undefined -Db_lundef=false
 ninja -C build-asan tests/test_codec tests/test_order_tree || die "ASan build failed"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
   run_suites build-asan --no-rebuild --suite codec --suite structure
@@ -53,7 +53,7 @@ ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 step "ThreadSanitizer: concurrency suite"
 caf_tsan=$(bash tests/build-caf-tsan.sh) || die "could not build CAF with ThreadSanitizer"
 setup build-tsan --buildtype=debugoptimized -Db_sanitize=thread -Dcaf_prefix="$caf_tsan"
-ninja -C build-tsan || die "TSan build failed"
+ninja -C build-tsan tests/test_actors tests/test_e2e tools/leaderboardd || die "TSan build failed"
 TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" LBD_TEST_SCALE=tsan \
   run_suites build-tsan --no-rebuild --suite concurrency --timeout-multiplier 3
 

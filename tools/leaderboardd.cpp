@@ -105,7 +105,12 @@ int main(int argc, char** argv) {
     so.max_frame = o.max_frame;
     srv = std::make_unique<lb::transport::server>(ctx, so);
     updates.set(zmq::sockopt::linger, 0);
-    updates.bind(o.updates);
+    try {
+      updates.bind(o.updates);
+    } catch (const zmq::error_t& e) {
+      throw std::runtime_error("cannot bind the updates socket to " + o.updates + ": "
+                               + e.what());
+    }
   } catch (const std::exception& e) {
     std::cerr << "leaderboardd: " << e.what()
               << "\n(is another leaderboardd running? pick free endpoints with "
@@ -136,10 +141,13 @@ int main(int argc, char** argv) {
   h.on_drained = [&gw] { gw.flush(); };
   h.ingest_paused = [&gw] { return gw.ingest_paused(); };
 
+  // Read before the I/O thread owns the sockets: they are not thread-safe.
+  auto requests_ep = srv->requests_endpoint();
+  auto ingest_ep = srv->ingest_endpoint();
   std::atomic<bool> stop{false};
   std::thread io{[&] { srv->run(h, stop); }};
-  std::cout << "leaderboardd: requests " << srv->requests_endpoint() << ", ingest "
-            << srv->ingest_endpoint() << ", updates " << o.updates << ", " << o.shards
+  std::cout << "leaderboardd: requests " << requests_ep << ", ingest "
+            << ingest_ep << ", updates " << o.updates << ", " << o.shards
             << " shards, merge every " << o.merge_interval_ms << " ms, data " << o.data
             << std::endl;
 
@@ -147,7 +155,7 @@ int main(int argc, char** argv) {
   sigwait(&sigs, &sig);
   std::cout << "leaderboardd: " << (sig == SIGINT ? "SIGINT" : "SIGTERM")
             << ", stopping" << std::endl;
-  stop = true;
+  stop.store(true, std::memory_order_release);
   io.join();    // closes the service's sockets
   svc.stop(sys); // closes every actor's reply socket
   updates.close();

@@ -88,7 +88,7 @@ void server::run(server_handlers& h, const std::atomic<bool>& stop) {
     auto n = zmq::recv_multipart(s, std::back_inserter(frames), zmq::recv_flags::dontwait);
     return n.has_value() && *n > 0;
   };
-  while (!stop.load(std::memory_order_relaxed)) {
+  while (!stop.load(std::memory_order_acquire)) {
     zmq::pollitem_t items[] = {{router_.handle(), 0, ZMQ_POLLIN, 0},
                                {replies_.handle(), 0, ZMQ_POLLIN, 0},
                                {ingest_.handle(), 0, ZMQ_POLLIN, 0}};
