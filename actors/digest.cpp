@@ -40,10 +40,7 @@ std::string state_digest(const global_view& view) {
     h.str(schemas::to_string(bv->config.order));
     h.str(schemas::to_string(bv->config.op));
     h.u64(bv->total);
-    std::vector<const tree_reader*> parts;
-    for (auto& p : bv->parts)
-      parts.push_back(&p);
-    merged_ranking ranking{std::move(parts)};
+    auto ranking = view_ranking(*bv);
     auto order = bv->config.order;
     ranking.walk(0, bv->total, [&](uint64_t, const rank_key& k, const entry_rec& rec) {
       h.str(rec.name());

@@ -50,6 +50,14 @@ bool merged_ranking::key_at(uint64_t position, rank_key& out) const {
   return false;
 }
 
+merged_ranking view_ranking(const board_view& bv) {
+  std::vector<const tree_reader*> parts;
+  parts.reserve(bv.parts.size());
+  for (auto& p : bv.parts)
+    parts.push_back(&p);
+  return merged_ranking{std::move(parts)};
+}
+
 schemas::entry_view to_entry_view(uint64_t rank, const rank_key& key,
                                   const entry_rec& rec, schemas::board_order order) {
   schemas::entry_view e;

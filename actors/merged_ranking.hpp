@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "actors/global_view.hpp"
 #include "actors/order_tree.hpp"
 #include "schemas/reply.hpp"
 
@@ -32,6 +33,9 @@ private:
 
   std::vector<const tree_reader*> parts_;
 };
+
+// The board as the merged view holds it: every shard's frozen part.
+merged_ranking view_ranking(const board_view& bv);
 
 // The reply form of one entry.
 schemas::entry_view to_entry_view(uint64_t rank, const rank_key& key,

@@ -24,13 +24,6 @@ schemas::error no_board(const std::string& board) {
   return {error_code::not_found, "board '" + board + "' does not exist"};
 }
 
-merged_ranking frozen_ranking(const board_view& bv) {
-  std::vector<const tree_reader*> parts;
-  for (auto& p : bv.parts)
-    parts.push_back(&p);
-  return merged_ranking{std::move(parts)};
-}
-
 schemas::reply_body answer_top(const reader_state& st, const schemas::top_req& q) {
   auto* bv = st.view->find(q.board);
   if (bv == nullptr)
@@ -39,7 +32,7 @@ schemas::reply_body answer_top(const reader_state& st, const schemas::top_req& q
   r.board = q.board;
   r.total = bv->total;
   auto order = bv->config.order;
-  frozen_ranking(*bv).walk(q.offset, q.limit,
+  view_ranking(*bv).walk(q.offset, q.limit,
                            [&](uint64_t at, const rank_key& k, const entry_rec& rec) {
                              r.entries.push_back(to_entry_view(at + 1, k, rec, order));
                            });

@@ -271,13 +271,6 @@ void answer_exact_rank(self_ptr self, const reply_to& to, const schemas::rank_re
   }
 }
 
-merged_ranking view_ranking(const board_view& bv) {
-  std::vector<const tree_reader*> parts;
-  for (auto& p : bv.parts)
-    parts.push_back(&p);
-  return merged_ranking{std::move(parts)};
-}
-
 // `around` reads the merged view only, like `top`, so the two agree.
 schemas::reply_body answer_around(const shard_state& st, const schemas::around_req& q) {
   auto* bv = st.view->find(q.board);

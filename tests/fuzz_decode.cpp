@@ -18,6 +18,7 @@
 #include "schemas/json.hpp"
 #include "schemas/reply.hpp"
 #include "schemas/request.hpp"
+#include "tests/request_eq.hpp"
 
 using namespace lb::schemas;
 
@@ -28,40 +29,7 @@ namespace {
   std::abort();
 }
 
-bool eq(const submit_req& a, const submit_req& b) {
-  return a.board == b.board && a.player == b.player && a.score == b.score && a.subscore == b.subscore &&
-         a.meta == b.meta;
-}
-bool eq(const batch_req& a, const batch_req& b) {
-  if (a.items.size() != b.items.size()) return false;
-  for (std::size_t i = 0; i < a.items.size(); ++i) {
-    if (a.items[i].index() != b.items[i].index()) return false;
-    if (a.items[i].index() == 0) {
-      if (!eq(std::get<0>(a.items[i]), std::get<0>(b.items[i]))) return false;
-    } else if (std::get<1>(a.items[i]).code != std::get<1>(b.items[i]).code) {
-      return false;
-    }
-  }
-  return true;
-}
-bool eq(const rank_req& a, const rank_req& b) { return a.board == b.board && a.player == b.player && a.exact == b.exact; }
-bool eq(const top_req& a, const top_req& b) { return a.board == b.board && a.limit == b.limit && a.offset == b.offset; }
-bool eq(const around_req& a, const around_req& b) {
-  return a.board == b.board && a.player == b.player && a.radius == b.radius;
-}
-bool eq(const ranks_req& a, const ranks_req& b) { return a.board == b.board && a.players == b.players; }
-bool eq(const remove_req& a, const remove_req& b) { return a.board == b.board && a.player == b.player; }
-bool eq(const reset_req& a, const reset_req& b) { return a.board == b.board; }
-bool eq(const configure_req& a, const configure_req& b) {
-  return a.board == b.board && a.order == b.order && a.op == b.op;
-}
-bool eq(const boards_req&, const boards_req&) { return true; }
-bool eq(const stats_req&, const stats_req&) { return true; }
-bool eq(const ping_req&, const ping_req&) { return true; }
-bool eq(const request_body& a, const request_body& b) {
-  if (a.index() != b.index()) return false;
-  return std::visit([&](const auto& x) { return eq(x, std::get<std::decay_t<decltype(x)>>(b)); }, a);
-}
+using lb::schemas::testing::eq;
 
 void check_message(const error& e) {
   for (char c : e.message)
