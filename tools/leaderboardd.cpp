@@ -33,6 +33,7 @@ options (--name=value or --name value):
   --merge-interval-ms=N    how often the global rank view is rebuilt (default 50)
   --max-frame=BYTES        larger request frames drop the connection (default 1048576)
   --threads=N              CAF scheduler threads (default: number of cores)
+  --scheduler=POLICY       CAF scheduler: sharing or stealing (default sharing)
   --help                   this text
 
 Stops cleanly on SIGINT or SIGTERM.
@@ -47,6 +48,7 @@ struct options {
   uint64_t merge_interval_ms = 50;
   uint64_t max_frame = 1 << 20;
   uint64_t threads = 0;
+  std::string scheduler = "sharing";
 };
 
 class socket_outbox : public lb::actors::outbox {
@@ -71,8 +73,19 @@ int main(int argc, char** argv) {
   flags.add("merge-interval-ms", o.merge_interval_ms, 1, 60000);
   flags.add("max-frame", o.max_frame, 1024, 64 << 20);
   flags.add("threads", o.threads, 1, 256);
+  flags.add("scheduler", o.scheduler);
   if (auto rc = flags.parse(argc, argv))
     return *rc;
+  if (!flags.positional().empty()) {
+    std::cerr << "leaderboardd: unexpected argument '" << flags.positional().front()
+              << "': options are --name=value\n(see leaderboardd --help)\n";
+    return 2;
+  }
+  if (o.scheduler != "sharing" && o.scheduler != "stealing") {
+    std::cerr << "leaderboardd: --scheduler expects sharing or stealing, got '" << o.scheduler
+              << "'\n(see leaderboardd --help)\n";
+    return 2;
+  }
   auto cores = std::max(1u, std::thread::hardware_concurrency());
   if (o.shards == 0)
     o.shards = cores;
@@ -120,6 +133,10 @@ int main(int argc, char** argv) {
 
   caf::actor_system_config cfg;
   cfg.set("scheduler.max-threads", static_cast<int64_t>(o.threads));
+  // Measured on 2 cores (README): `sharing` wakes an idle worker at once and
+  // gave about 30% more single-request round trips; batched loads were equal.
+  cfg.set("scheduler.policy", o.scheduler == "sharing" ? caf::atom("sharing")
+                                                       : caf::atom("stealing"));
   caf::actor_system sys{cfg};
   lb::actors::service_options so;
   so.shards = static_cast<uint32_t>(o.shards);
