@@ -592,7 +592,9 @@ server::~server() {
   if (pid_ <= 0)
     return;
   auto st = stop(SIGTERM, patience(5s));
-  CHECK_MESSAGE(st.has_value(), "leaderboardd did not stop within 5 s of SIGTERM");
+  // A hung daemon may be in the middle of a sanitizer report: show it.
+  CHECK_MESSAGE(st.has_value(), "leaderboardd did not stop within 5 s of SIGTERM; stderr:\n"
+                                  << stderr_text());
   if (st) {
     bool clean_exit = WIFEXITED(*st) && WEXITSTATUS(*st) == 0;
     CHECK_MESSAGE(clean_exit, "leaderboardd stopped with " << describe_status(*st) << "; stderr:\n"
