@@ -118,12 +118,7 @@ int main(int argc, char** argv) {
     so.max_frame = o.max_frame;
     srv = std::make_unique<lb::transport::server>(ctx, so);
     updates.set(zmq::sockopt::linger, 0);
-    try {
-      updates.bind(o.updates);
-    } catch (const zmq::error_t& e) {
-      throw std::runtime_error("cannot bind the updates socket to " + o.updates + ": "
-                               + e.what());
-    }
+    lb::transport::bind_or_throw(updates, o.updates, "updates");
   } catch (const std::exception& e) {
     std::cerr << "leaderboardd: " << e.what()
               << "\n(is another leaderboardd running? pick free endpoints with "

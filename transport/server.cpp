@@ -11,8 +11,6 @@
 
 namespace lb::transport {
 
-namespace {
-
 void bind_or_throw(zmq::socket_t& s, const std::string& ep, const char* what) {
   try {
     s.bind(ep);
@@ -21,6 +19,8 @@ void bind_or_throw(zmq::socket_t& s, const std::string& ep, const char* what) {
                              + ": " + e.what());
   }
 }
+
+namespace {
 
 std::string unique_reply_endpoint() {
   // Several servers may share a process (tests): give each its own queue.

@@ -22,6 +22,10 @@ struct server_options {
   int burst = 512;            // frames taken from one socket before looking at the others
 };
 
+// Binds `s` to `ep`; throws std::runtime_error naming the socket (`what`)
+// and the endpoint, which is what a person needs to pick another one.
+void bind_or_throw(zmq::socket_t& s, const std::string& ep, const char* what);
+
 // What the layer above does with frames. All are called on the I/O thread.
 struct server_handlers {
   using reply_fn = std::function<void(std::string_view route, std::string_view body)>;
