@@ -118,6 +118,14 @@ uint64_t board_part::reset(uint64_t seq) {
   return n;
 }
 
+void board_part::restore(std::string_view player, const rank_key& key,
+                         const std::optional<schemas::meta_value>& meta) {
+  rec_ptr rec{entry_rec::make(player, meta)};
+  tree_.insert(key, rec);
+  std::string_view name = rec->name();
+  players_.emplace(name, player_slot{key, std::move(rec)});
+}
+
 const player_slot* board_part::find(std::string_view player) const {
   auto i = players_.find(player);
   return i == players_.end() ? nullptr : &i->second;

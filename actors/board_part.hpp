@@ -38,6 +38,11 @@ public:
   submit_effect submit(const schemas::submit_req& req, uint64_t seq);
   bool remove(std::string_view player);
   uint64_t reset(uint64_t seq); // returns how many entries went
+  // An entry from a snapshot, with the key it had (its seq included, which
+  // breaks ties). Precondition: `player` is not on the board and no entry
+  // has `key`.
+  void restore(std::string_view player, const rank_key& key,
+               const std::optional<schemas::meta_value>& meta);
 
   const player_slot* find(std::string_view player) const;
   template <class F>

@@ -46,7 +46,7 @@ run_suites build
 
 step "ASan+UBSan: codec and structure suites"
 setup build-asan --buildtype=debugoptimized -Db_sanitize=address,undefined -Db_lundef=false
-ninja -C build-asan tests/test_codec tests/test_order_tree || die "ASan build failed"
+ninja -C build-asan tests/test_codec tests/test_order_tree tests/test_storage || die "ASan build failed"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
   run_suites build-asan --no-rebuild --suite codec --suite structure
 
