@@ -17,28 +17,33 @@ void reply(ingress_state& st, const reply_to& to, const schemas::reply_body& bod
 }
 
 shard_work& work_for(ingress_state& st, uint32_t shard) {
-  return st.outgoing[shard];
+  return st.outgoing.work[shard];
 }
 
 void to_all_shards(ingress_state& st, const shard_op& op) {
-  for (auto& w : st.outgoing)
+  for (auto& w : st.outgoing.work)
     w.ops.push_back(op);
 }
 
 void flush(self_ptr self) {
   auto& st = self->state;
-  for (size_t i = 0; i < st.outgoing.size(); ++i) {
-    auto& w = st.outgoing[i];
-    if (w.ops.empty())
-      continue;
-    self->send(st.shards[i], std::move(w));
-    w = shard_work{};
-  }
+  bool any = !st.outgoing.replies.empty();
+  for (auto& w : st.outgoing.work)
+    any |= !w.ops.empty();
+  if (!any)
+    return;
+  self->send(st.log, std::move(st.outgoing));
+  st.outgoing = log_append{};
+  st.outgoing.work.resize(st.shard_count);
+}
+
+uint32_t owner(const ingress_state& st, const std::string& board, const std::string& player) {
+  return owner_shard(board, player, static_cast<uint32_t>(st.shard_count));
 }
 
 void submit(ingress_state& st, schemas::submit_req&& req, submit_target target,
             bool from_ingest) {
-  auto shard = owner_shard(req.board, req.player, static_cast<uint32_t>(st.shards.size()));
+  auto shard = owner(st, req.board, req.player);
   auto& w = work_for(st, shard);
   w.ops.push_back(submit_event{++st.seq, std::move(req), std::move(target)});
   if (from_ingest) {
@@ -87,13 +92,13 @@ void handle(self_ptr self, routed_request&& r) {
   } else if (auto* b = std::get_if<schemas::batch_req>(&body)) {
     batch(st, std::move(r.to), std::move(*b));
   } else if (auto* rm = std::get_if<schemas::remove_req>(&body)) {
-    auto shard = owner_shard(rm->board, rm->player, static_cast<uint32_t>(st.shards.size()));
+    auto shard = owner(st, rm->board, rm->player);
     work_for(st, shard).ops.push_back(remove_event{++st.seq, std::move(*rm), std::move(r.to)});
   } else if (auto* rs = std::get_if<schemas::reset_req>(&body)) {
     auto id = st.next_gather++;
     pending_gather g;
     g.to = std::move(r.to);
-    g.waiting = st.shards.size();
+    g.waiting = st.shard_count;
     g.seq = ++st.seq;
     to_all_shards(st, reset_event{g.seq, rs->board, id});
     st.gathers.emplace(id, std::move(g));
@@ -101,7 +106,7 @@ void handle(self_ptr self, routed_request&& r) {
     auto id = st.next_gather++;
     pending_gather g;
     g.to = std::move(r.to);
-    g.waiting = st.shards.size();
+    g.waiting = st.shard_count;
     g.is_configure = true;
     g.configure = *cf;
     to_all_shards(st, config_check{cf->board, id});
@@ -112,7 +117,8 @@ void handle(self_ptr self, routed_request&& r) {
     start_cut(st, cut);
     auto counters = st.counters;
     counters.seq = st.seq;
-    self->send(st.merge, stats_wanted{cut, std::move(r.to), counters});
+    flush(self); // the cut's markers reach the log first
+    self->send(st.log, stats_wanted{cut, std::move(r.to), counters});
   } else {
     reply(st, r.to, schemas::error{schemas::error_code::internal,
                                    "request routed to the ingress by mistake"});
@@ -146,7 +152,9 @@ void finish_configure(self_ptr self, pending_gather& g) {
       c.op = *req.op;
     auto seq = ++st.seq;
     to_all_shards(st, configure_event{seq, req.board, c});
-    reply(st, g.to, schemas::configure_reply{req.board, c.order, c.op, seq});
+    // The reply waits in the log actor until the event is durable.
+    st.outgoing.replies.push_back(
+      held_reply{std::move(g.to), schemas::configure_reply{req.board, c.order, c.op, seq}});
   }
   st.barrier = false;
 }
@@ -160,9 +168,13 @@ void on_gather(self_ptr self, const gather_part& part) {
   g.count += part.count;
   if (part.config)
     g.known = part.config;
+  if (part.failed)
+    g.failed = part.failed;
   if (--g.waiting > 0)
     return;
-  if (g.is_configure)
+  if (g.failed)
+    reply(st, g.to, *g.failed);
+  else if (g.is_configure)
     finish_configure(self, g);
   else
     reply(st, g.to, schemas::reset_reply{g.count, g.seq});
@@ -186,13 +198,15 @@ void on_batch_part(ingress_state& st, batch_part& part) {
 
 } // namespace
 
-caf::behavior ingress_actor(caf::stateful_actor<ingress_state>* self,
-                            std::vector<caf::actor> shards, caf::actor merge,
+caf::behavior ingress_actor(caf::stateful_actor<ingress_state>* self, uint32_t shards,
+                            caf::actor log, caf::actor merge, uint64_t last_seq,
                             outbox_factory make_outbox) {
   auto& st = self->state;
-  st.outgoing.resize(shards.size());
-  st.shards = std::move(shards);
+  st.shard_count = shards;
+  st.outgoing.work.resize(shards);
+  st.log = std::move(log);
   st.merge = std::move(merge);
+  st.seq = last_seq;
   st.out = make_outbox();
   return {
     [self](ingress_batch& in) {
@@ -210,6 +224,14 @@ caf::behavior ingress_actor(caf::stateful_actor<ingress_state>* self,
       auto& st = self->state;
       start_cut(st, st.next_cut++);
       flush(self);
+    },
+    // Shutdown: a cut of everything ordered so far, for the last snapshot.
+    [self](snap_atom) -> uint64_t {
+      auto& st = self->state;
+      auto cut = st.next_cut++;
+      start_cut(st, cut);
+      flush(self);
+      return cut;
     },
   };
 }

@@ -3,8 +3,9 @@
 // It gives every accepted event its seq, routes it to the shard that owns the
 // player (or to all shards for reset and configure), and cuts the stream for
 // the merge actor. Replies that need several shards (batch, reset, configure)
-// are gathered here. Each incoming message is flushed as at most one message
-// per shard, so CAF's per-sender FIFO order keeps every shard's events in seq
+// are gathered here. Each incoming message is flushed as one log_append to
+// the log actor, which forwards each shard its slice once the events are
+// durable; CAF's per-sender FIFO order then keeps every shard's events in seq
 // order and makes a freeze marker a consistent cut.
 #pragma once
 
@@ -17,6 +18,7 @@
 
 #include <caf/all.hpp>
 
+#include "actors/log_actor.hpp"
 #include "actors/messages.hpp"
 #include "actors/outbox.hpp"
 
@@ -38,10 +40,12 @@ struct pending_gather {
   bool is_configure = false;
   schemas::configure_req configure;
   uint64_t seq = 0; // for reset: the event's seq
+  std::optional<schemas::error> failed; // the log refused the reset
 };
 
 struct ingress_state {
-  std::vector<caf::actor> shards;
+  size_t shard_count = 0;
+  caf::actor log;
   caf::actor merge;
   std::unique_ptr<outbox> out;
 
@@ -49,7 +53,7 @@ struct ingress_state {
   uint64_t next_batch = 1;
   uint64_t next_gather = 1;
   uint64_t next_cut = 1;
-  std::vector<shard_work> outgoing; // per shard, sent at the end of each message
+  log_append outgoing; // sent to the log actor at the end of each message
   std::unordered_map<uint64_t, pending_batch> batches;
   std::unordered_map<uint64_t, pending_gather> gathers;
 
@@ -63,8 +67,9 @@ struct ingress_state {
   static const char* name;
 };
 
-caf::behavior ingress_actor(caf::stateful_actor<ingress_state>* self,
-                            std::vector<caf::actor> shards, caf::actor merge,
+// `last_seq`: the last event recovered from the log; numbering goes on after it.
+caf::behavior ingress_actor(caf::stateful_actor<ingress_state>* self, uint32_t shards,
+                            caf::actor log, caf::actor merge, uint64_t last_seq,
                             outbox_factory make_outbox);
 
 } // namespace lb::actors

@@ -53,6 +53,31 @@ void dispatch_stats(self_ptr self, stats_wanted& w) {
   self->send(st.readers[st.next_reader++ % st.readers.size()], std::move(job));
 }
 
+bool snapshot_due(const merge_state& st) {
+  if (!st.snapshots || st.snapshot_running || st.view->seq <= st.snapshot_seq)
+    return false;
+  auto& p = st.snapshot;
+  return (p.every_events > 0 && st.view->seq - st.snapshot_seq >= p.every_events)
+         || (p.every.count() > 0 && st.view->made - st.snapshot_at >= p.every);
+}
+
+void maybe_snapshot(self_ptr self) {
+  auto& st = self->state;
+  if (!snapshot_due(st))
+    return;
+  st.snapshot_running = true;
+  st.snapshot_at = st.view->made;
+  self->request(st.snapshots, caf::infinite, st.view)
+    .then(
+      [self](uint64_t seq) {
+        self->state.snapshot_running = false;
+        self->state.snapshot_seq = std::max(self->state.snapshot_seq, seq);
+      },
+      // The snapshot actor logged why; the log still holds every event, so
+      // the next attempt comes with the next due time.
+      [self](caf::error&) { self->state.snapshot_running = false; });
+}
+
 void complete_cut(self_ptr self, uint64_t cut, std::vector<shard_snapshot>& snaps) {
   auto& st = self->state;
   for (auto& s : snaps)
@@ -68,7 +93,13 @@ void complete_cut(self_ptr self, uint64_t cut, std::vector<shard_snapshot>& snap
       dispatch_stats(self, w);
     i = st.stats_waiting.erase(i);
   }
+  auto w = st.view_waiting.begin();
+  while (w != st.view_waiting.end() && w->first <= cut) {
+    w->second.deliver(st.view);
+    w = st.view_waiting.erase(w);
+  }
   st.tick_cut_pending = false;
+  maybe_snapshot(self);
 }
 
 } // namespace
@@ -91,6 +122,10 @@ caf::behavior merge_actor(caf::stateful_actor<merge_state>* self, uint32_t shard
       st.readers = w.readers;
       st.subscribers = std::move(w.shards);
       st.subscribers.insert(st.subscribers.end(), w.readers.begin(), w.readers.end());
+      st.snapshots = std::move(w.snapshots);
+      st.snapshot = w.snapshot;
+      st.snapshot_seq = w.snapshot_seq;
+      st.snapshot_at = std::chrono::steady_clock::now();
       for (auto& a : st.subscribers)
         self->send(a, st.view);
       self->send(self, caf::tick_atom::value);
@@ -114,6 +149,15 @@ caf::behavior merge_actor(caf::stateful_actor<merge_state>* self, uint32_t shard
       auto snaps = std::move(parts);
       st.cuts.erase(cut);
       complete_cut(self, cut, snaps);
+    },
+    // The view of cut `cut` (or a later one), once it is complete.
+    [self](snap_atom, uint64_t cut) -> caf::result<view_ptr> {
+      auto& st = self->state;
+      if (cut <= st.last_cut)
+        return st.view;
+      auto rp = self->make_response_promise();
+      st.view_waiting.emplace(cut, rp);
+      return rp;
     },
     [self](stats_wanted& w) {
       auto& st = self->state;

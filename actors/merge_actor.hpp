@@ -4,7 +4,9 @@
 // frozen snapshots of the boards that changed since its previous one. The new
 // view is the previous one with those boards' parts swapped in: pointer work
 // in proportion to what changed, never a copy of the entries. The view then
-// goes to every shard and reader.
+// goes to every shard and reader, and now and then to the snapshot actor,
+// which writes it to disk (a view is immutable, so writing it takes nobody's
+// time but the snapshot actor's).
 #pragma once
 
 #include <chrono>
@@ -17,6 +19,13 @@
 #include "actors/messages.hpp"
 
 namespace lb::actors {
+
+// When to write a snapshot: after `every_events` events or `every` time,
+// whichever comes first (0 turns either off), never two at once.
+struct snapshot_policy {
+  uint64_t every_events = 1000000;
+  std::chrono::seconds every{300};
+};
 
 struct merge_state {
   std::chrono::milliseconds interval{50};
@@ -32,6 +41,14 @@ struct merge_state {
   uint64_t last_cut = 0;                                // last completed cut
   std::map<uint64_t, std::vector<stats_wanted>> stats_waiting;
   bool tick_cut_pending = false;
+  // Shutdown waits for the view of one cut (the ingress's snap_atom).
+  std::multimap<uint64_t, caf::response_promise> view_waiting;
+
+  caf::actor snapshots; // none: snapshots are off
+  snapshot_policy snapshot;
+  bool snapshot_running = false;
+  uint64_t snapshot_seq = 0; // of the last snapshot written or recovered
+  std::chrono::steady_clock::time_point snapshot_at{};
 
   static const char* name;
 };
@@ -44,6 +61,9 @@ struct merge_wiring {
   caf::actor ingress;
   std::vector<caf::actor> shards;
   std::vector<caf::actor> readers;
+  caf::actor snapshots;
+  snapshot_policy snapshot;
+  uint64_t snapshot_seq = 0; // the recovered state's snapshot
 };
 
 } // namespace lb::actors

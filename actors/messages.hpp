@@ -136,6 +136,7 @@ struct gather_part {
   uint64_t gather = 0;
   uint64_t count = 0;
   std::optional<board_config> config; // set when the shard knows the board
+  std::optional<schemas::error> failed; // the log refused the event (a reset)
 };
 
 // -- shard <-> shard: exact ranks --------------------------------------------
@@ -182,7 +183,7 @@ struct shard_snapshot {
   uint64_t mailbox = 0;
 };
 
-// -- ingress -> merge: somebody waits for the cut ------------------------------
+// -- ingress -> log -> merge: somebody waits for the cut ----------------------
 
 struct stats_counters {
   uint64_t seq = 0;
@@ -190,6 +191,7 @@ struct stats_counters {
   uint64_t rejected = 0;
   uint64_t ingest_events = 0;
   uint64_t ingest_rejected = 0;
+  schemas::log_stats log; // stamped by the log actor on the way to the merge
 };
 
 struct stats_wanted {

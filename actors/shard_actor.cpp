@@ -135,7 +135,7 @@ void apply_reset(self_ptr self, const reset_event& ev) {
     st.entries -= removed;
     st.dirty.insert(ev.board);
   }
-  self->send(st.ingress, gather_part{ev.gather, removed, std::nullopt});
+  self->send(st.ingress, gather_part{ev.gather, removed, std::nullopt, std::nullopt});
 }
 
 void apply_configure(shard_state& st, const configure_event& ev) {
@@ -145,7 +145,7 @@ void apply_configure(shard_state& st, const configure_event& ev) {
 
 void answer_config_check(self_ptr self, const config_check& c) {
   auto& st = self->state;
-  gather_part g{c.gather, 0, std::nullopt};
+  gather_part g{c.gather, 0, std::nullopt, std::nullopt};
   if (auto* part = st.find(c.board)) {
     g.count = part->size();
     g.config = part->config();
@@ -333,6 +333,13 @@ caf::behavior shard_actor(caf::stateful_actor<shard_state>* self, uint32_t index
     [self](shard_wiring& w) {
       self->state.ingress = std::move(w.ingress);
       self->state.peers = std::move(w.peers);
+    },
+    [self](shard_restore& r) {
+      auto& st = self->state;
+      st.boards = std::move(r.state->boards());
+      st.entries = r.state->entries();
+      for (auto& kv : st.boards)
+        st.dirty.insert(kv.first); // the first freeze hands them all to the merge
     },
     [self](shard_work& work) { handle_work(self, work); },
     [self](shard_queries& qs) {

@@ -19,6 +19,7 @@
 #include "actors/merged_ranking.hpp"
 #include "actors/messages.hpp"
 #include "actors/outbox.hpp"
+#include "actors/replay_state.hpp"
 #include "actors/view_keys.hpp"
 
 namespace lb::actors {
@@ -57,6 +58,13 @@ struct shard_wiring {
   std::vector<caf::actor> peers;
 };
 
+// Sent once before any work: this shard's part of the recovered state. The
+// pointer is shared only to cross the mailbox; the shard takes the boards.
+struct shard_restore {
+  std::shared_ptr<replay_state> state;
+};
+
 } // namespace lb::actors
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lb::actors::shard_wiring)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lb::actors::shard_restore)

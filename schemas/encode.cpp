@@ -224,7 +224,7 @@ struct reply_encoder {
     }
   }
   void operator()(const stats_reply& r) const {
-    begin(11);
+    begin(12);
     w.key("seq"); w.u64(r.seq);
     w.key("shards");
     w.array(r.shards.size());
@@ -247,6 +247,13 @@ struct reply_encoder {
     w.key("ingest_events"); w.u64(r.ingest_events);
     w.key("ingest_rejected"); w.u64(r.ingest_rejected);
     w.key("uptime_ms"); w.u64(r.uptime_ms);
+    w.key("log");
+    w.map(5);
+    w.key("fsync"); w.str(r.log.fsync);
+    w.key("durable_seq"); w.u64(r.log.durable_seq);
+    w.key("bytes"); w.u64(r.log.bytes);
+    w.key("syncs"); w.u64(r.log.syncs);
+    w.key("refused"); w.u64(r.log.refused);
   }
   void operator()(const pong_reply&) const {
     begin(1);

@@ -84,6 +84,15 @@ struct shard_stats {
   uint64_t mailbox = 0;
 };
 
+// The event log as `stats` shows it.
+struct log_stats {
+  std::string fsync;        // the policy: group, always or none
+  uint64_t durable_seq = 0; // last event on disk under the policy
+  uint64_t bytes = 0;       // written since start
+  uint64_t syncs = 0;       // fdatasync calls since start
+  uint64_t refused = 0;     // events refused because the log could not be written
+};
+
 struct stats_reply {
   uint64_t seq = 0;
   std::vector<shard_stats> shards;
@@ -98,6 +107,7 @@ struct stats_reply {
   uint64_t ingest_events = 0;   // ingest events accepted
   uint64_t ingest_rejected = 0; // ingest frames or items dropped as bad
   uint64_t uptime_ms = 0;
+  log_stats log;
 };
 
 struct pong_reply {};

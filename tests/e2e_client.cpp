@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -531,6 +532,7 @@ run_result run_to_exit(const std::vector<std::string>& args, std::chrono::millis
 // Server.
 
 server::server(server_options opts) : opts_(std::move(opts)) {
+  data_ = opts_.data_dir.empty() ? dir_.path() + "/data" : opts_.data_dir;
   out_file_ = dir_.path() + "/stdout";
   err_file_ = dir_.path() + "/stderr";
   // A port found free may be taken before the service binds it: try again
@@ -550,12 +552,17 @@ bool server::try_start() {
                                    "--requests=" + requests_,
                                    "--ingest=" + ingest_,
                                    "--updates=" + updates_,
-                                   "--data=" + dir_.path() + "/data",
+                                   "--data=" + data_,
                                    "--shards=" + std::to_string(opts_.shards),
                                    "--merge-interval-ms="
                                        + std::to_string(opts_.merge_interval_ms)};
   args.insert(args.end(), opts_.extra_args.begin(), opts_.extra_args.end());
   pid_ = spawn(args, out_file_, err_file_);
+  if (opts_.file_size_limit > 0) {
+    rlimit lim{opts_.file_size_limit, opts_.file_size_limit};
+    if (prlimit(pid_, RLIMIT_FSIZE, &lim, nullptr) != 0)
+      throw std::runtime_error("prlimit(RLIMIT_FSIZE) failed");
+  }
   // Ready means answering: ping until a pong comes (a DEALER queues the
   // request until the connection is up).
   client c(ctx_, requests_);

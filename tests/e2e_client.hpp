@@ -239,6 +239,12 @@ struct server_options {
   uint32_t shards = 3;
   uint32_t merge_interval_ms = 20;
   std::vector<std::string> extra_args;
+  // The data folder; empty: a fresh one that goes with the server. A test of
+  // restarts passes the same folder to each server.
+  std::string data_dir;
+  // RLIMIT_FSIZE of the daemon in bytes (0: unchanged): writes past it fail
+  // as on a full disk.
+  uint64_t file_size_limit = 0;
 };
 
 // The real leaderboardd on free loopback ports with a fresh data folder.
@@ -254,6 +260,7 @@ public:
   const std::string& requests() const { return requests_; }
   const std::string& ingest() const { return ingest_; }
   const std::string& updates() const { return updates_; }
+  const std::string& data_dir() const { return data_; }
   const server_options& options() const { return opts_; }
   zmq::context_t& ctx() { return ctx_; }
   pid_t pid() const { return pid_; }
@@ -276,7 +283,7 @@ private:
   server_options opts_;
   temp_dir dir_;
   std::string out_file_, err_file_;
-  std::string requests_, ingest_, updates_;
+  std::string requests_, ingest_, updates_, data_;
   pid_t pid_ = -1;
   zmq::context_t ctx_;
 };

@@ -4,6 +4,8 @@
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
+#include <cstdlib>
+#include <filesystem>
 #include <map>
 #include <random>
 #include <thread>
@@ -73,6 +75,7 @@ struct fixture {
   actors::service svc;
   std::unique_ptr<actors::gateway> gw;
   uint64_t next_id = 1;
+  std::filesystem::path data;
 
   explicit fixture(uint32_t shards, std::chrono::milliseconds merge = 10ms) {
     cfg.set("scheduler.max-threads", int64_t{2});
@@ -83,7 +86,14 @@ struct fixture {
     so.shards = shards;
     so.readers = 2;
     so.merge_interval = merge;
-    svc = actors::start_service(*sys, so, [sink] { return std::make_unique<actor_outbox>(sink); });
+    char tmpl[] = "/tmp/lbd-actors-XXXXXX";
+    data = mkdtemp(tmpl);
+    so.log.dir = data; // the default policy (group), as in the daemon
+    actors::recovery_options ro;
+    ro.dir = data;
+    ro.shards = shards;
+    svc = actors::start_service(*sys, so, [sink] { return std::make_unique<actor_outbox>(sink); },
+                                actors::recover(ro));
     gw = std::make_unique<actors::gateway>(svc.ingress, svc.shards, svc.readers);
   }
 
@@ -91,6 +101,7 @@ struct fixture {
     gw.reset();
     svc.stop(*sys);
     inbox.reset();
+    std::filesystem::remove_all(data);
   }
 
   // Sends the requests in one drain, returns the replies by id.

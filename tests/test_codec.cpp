@@ -1126,9 +1126,10 @@ TEST_CASE("encode_reply: stats") {
   s.ingest_events = 500;
   s.ingest_rejected = 6;
   s.uptime_ms = 123456;
+  s.log = log_stats{"group", 98, 4096, 7, 2};
   auto r = parse_reply(encode_reply(uint64_t{1}, s));
   CHECK(keys_of(r.root()) == strs{"ok", "id", "seq", "shards", "merge", "digest", "boards", "entries", "requests",
-                                  "rejected", "ingest_events", "ingest_rejected", "uptime_ms"});
+                                  "rejected", "ingest_events", "ingest_rejected", "uptime_ms", "log"});
   CHECK(u_of(at(r.root(), "seq")) == 100);
   const auto& sh = at(r.root(), "shards");
   REQUIRE(sh.via.array.size == 2);
@@ -1149,6 +1150,13 @@ TEST_CASE("encode_reply: stats") {
   CHECK(u_of(at(r.root(), "ingest_events")) == 500);
   CHECK(u_of(at(r.root(), "ingest_rejected")) == 6);
   CHECK(u_of(at(r.root(), "uptime_ms")) == 123456);
+  const auto& lg = at(r.root(), "log");
+  CHECK(keys_of(lg) == strs{"fsync", "durable_seq", "bytes", "syncs", "refused"});
+  CHECK(s_of(at(lg, "fsync")) == "group");
+  CHECK(u_of(at(lg, "durable_seq")) == 98);
+  CHECK(u_of(at(lg, "bytes")) == 4096);
+  CHECK(u_of(at(lg, "syncs")) == 7);
+  CHECK(u_of(at(lg, "refused")) == 2);
 }
 
 // ===========================================================================

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -13,7 +14,9 @@
 
 #include <caf/all.hpp>
 
+#include "actors/data_lock.hpp"
 #include "actors/gateway.hpp"
+#include "actors/log_actor.hpp"
 #include "actors/service.hpp"
 #include "tools/flags.hpp"
 #include "transport/server.hpp"
@@ -28,7 +31,26 @@ options (--name=value or --name value):
   --requests=EP            ROUTER endpoint for requests   (default tcp://127.0.0.1:7400)
   --ingest=EP              PULL endpoint for score events (default tcp://127.0.0.1:7401)
   --updates=EP             PUB endpoint for update streams (default tcp://127.0.0.1:7402)
-  --data=DIR               data folder, created if missing (default ./data)
+  --data=DIR               data folder: event log and snapshots, created if
+                           missing (default ./data)
+  --fsync=POLICY           when an event counts as durable (default group):
+                             group   a reply waits until its event is on disk;
+                                     one fdatasync covers every event that came
+                                     in meanwhile (at most --group-commit-us)
+                             always  a reply waits until its event is on disk;
+                                     every batch of events is synced on its own
+                             none    events are written but never synced: the OS
+                                     flushes them when it likes, so a crash of
+                                     the machine (not of the service) can lose
+                                     acknowledged events
+  --group-commit-us=N      longest wait to gather events into one fdatasync
+                           (default 2000)
+  --segment-bytes=N        start a new log segment past this size (default 67108864)
+  --snapshot-every-events=N  snapshot after this many events (default 1000000; 0: off)
+  --snapshot-every-s=N     snapshot after this many seconds with events (default 300; 0: off)
+  --retain                 keep log segments that a snapshot covers (default: delete)
+  --repair                 start even if the log is damaged in the middle: keep
+                           every good record, move damaged files aside
   --shards=N               shard actors owning the players (default: number of cores)
   --merge-interval-ms=N    how often the global rank view is rebuilt (default 50)
   --max-frame=BYTES        larger request frames drop the connection (default 1048576)
@@ -49,7 +71,25 @@ struct options {
   uint64_t max_frame = 1 << 20;
   uint64_t threads = 0;
   std::string scheduler = "sharing";
+  std::string fsync = "group";
+  uint64_t group_commit_us = 2000;
+  uint64_t segment_bytes = 64 << 20;
+  uint64_t snapshot_every_events = 1000000;
+  uint64_t snapshot_every_s = 300;
+  bool retain = false;
+  bool repair = false;
 };
+
+std::optional<lb::actors::fsync_policy> parse_fsync(const std::string& s) {
+  using lb::actors::fsync_policy;
+  if (s == "group")
+    return fsync_policy::group;
+  if (s == "always")
+    return fsync_policy::always;
+  if (s == "none")
+    return fsync_policy::none;
+  return std::nullopt;
+}
 
 class socket_outbox : public lb::actors::outbox {
 public:
@@ -74,6 +114,13 @@ int main(int argc, char** argv) {
   flags.add("max-frame", o.max_frame, 1024, 64 << 20);
   flags.add("threads", o.threads, 1, 256);
   flags.add("scheduler", o.scheduler);
+  flags.add("fsync", o.fsync);
+  flags.add("group-commit-us", o.group_commit_us, 1, 1000000);
+  flags.add("segment-bytes", o.segment_bytes, 4096, uint64_t{1} << 40);
+  flags.add("snapshot-every-events", o.snapshot_every_events, 0, uint64_t{1} << 62);
+  flags.add("snapshot-every-s", o.snapshot_every_s, 0, 86400 * 365);
+  flags.add_switch("retain", o.retain);
+  flags.add_switch("repair", o.repair);
   if (auto rc = flags.parse(argc, argv))
     return *rc;
   if (!flags.positional().empty()) {
@@ -83,6 +130,12 @@ int main(int argc, char** argv) {
   }
   if (o.scheduler != "sharing" && o.scheduler != "stealing") {
     std::cerr << "leaderboardd: --scheduler expects sharing or stealing, got '" << o.scheduler
+              << "'\n(see leaderboardd --help)\n";
+    return 2;
+  }
+  auto fsync = parse_fsync(o.fsync);
+  if (!fsync) {
+    std::cerr << "leaderboardd: --fsync expects group, always or none, got '" << o.fsync
               << "'\n(see leaderboardd --help)\n";
     return 2;
   }
@@ -97,6 +150,35 @@ int main(int argc, char** argv) {
   if (ec) {
     std::cerr << "leaderboardd: cannot create the data folder " << o.data << ": "
               << ec.message() << "\n(pick another with --data=DIR)\n";
+    return 1;
+  }
+
+  // Past a file-size limit (ulimit -f) write() must fail with EFBIG, which
+  // refuses the events, rather than kill the service.
+  std::signal(SIGXFSZ, SIG_IGN);
+
+  std::unique_ptr<lb::actors::data_lock> lock;
+  lb::actors::recovered_state recovered;
+  try {
+    lock = std::make_unique<lb::actors::data_lock>(o.data);
+    auto started = std::chrono::steady_clock::now();
+    lb::actors::recovery_options ro;
+    ro.dir = o.data;
+    ro.shards = static_cast<uint32_t>(o.shards);
+    ro.repair = o.repair;
+    ro.progress = [](const std::string& line) {
+      std::cout << "leaderboardd: recovery: " << line << std::endl;
+    };
+    recovered = lb::actors::recover(ro);
+    for (auto& note : recovered.notes)
+      std::cout << "leaderboardd: recovery: " << note << std::endl;
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                std::chrono::steady_clock::now() - started).count();
+    std::cout << "leaderboardd: recovered up to seq " << recovered.last_seq << " (snapshot at "
+              << recovered.snapshot_seq << " + " << recovered.events << " events from the log) in "
+              << ms << " ms" << std::endl;
+  } catch (const lb::actors::storage_error& e) {
+    std::cerr << "leaderboardd: cannot start on " << o.data << ": " << e.what() << std::endl;
     return 1;
   }
 
@@ -137,10 +219,23 @@ int main(int argc, char** argv) {
   so.shards = static_cast<uint32_t>(o.shards);
   so.readers = static_cast<uint32_t>(o.shards);
   so.merge_interval = std::chrono::milliseconds(o.merge_interval_ms);
+  so.log.dir = o.data;
+  so.log.policy = *fsync;
+  so.log.segment_bytes = o.segment_bytes;
+  so.log.group_window = std::chrono::microseconds(o.group_commit_us);
+  so.log.retain = o.retain;
+  so.snapshot.every_events = o.snapshot_every_events;
+  so.snapshot.every = std::chrono::seconds(o.snapshot_every_s);
   auto reply_ep = srv->reply_endpoint();
-  auto svc = lb::actors::start_service(sys, so, [&ctx, reply_ep] {
-    return std::make_unique<socket_outbox>(ctx, reply_ep);
-  });
+  lb::actors::service svc;
+  try {
+    svc = lb::actors::start_service(
+      sys, so, [&ctx, reply_ep] { return std::make_unique<socket_outbox>(ctx, reply_ep); },
+      std::move(recovered));
+  } catch (const lb::actors::storage_error& e) {
+    std::cerr << "leaderboardd: cannot open the event log: " << e.what() << std::endl;
+    return 1;
+  }
 
   lb::actors::gateway gw{svc.ingress, svc.shards, svc.readers};
   lb::transport::server_handlers h;
@@ -161,7 +256,7 @@ int main(int argc, char** argv) {
   std::cout << "leaderboardd: requests " << requests_ep << ", ingest "
             << ingest_ep << ", updates " << o.updates << ", " << o.shards
             << " shards, merge every " << o.merge_interval_ms << " ms, data " << o.data
-            << std::endl;
+            << ", fsync " << o.fsync << std::endl;
 
   int sig = 0;
   sigwait(&sigs, &sig);
@@ -169,6 +264,7 @@ int main(int argc, char** argv) {
             << ", stopping" << std::endl;
   stop.store(true, std::memory_order_release);
   io.join();    // closes the service's sockets
+  svc.snapshot(sys); // so that the next start replays nothing
   svc.stop(sys); // closes every actor's reply socket
   updates.close();
   return 0;     // the context closes last, once every socket is gone

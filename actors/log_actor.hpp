@@ -1,0 +1,109 @@
+// The log actor: the one writer of the event log, and the gate every event
+// passes before a shard applies it.
+//
+// The ingress hands it each flush as one log_append: every shard's slice of
+// the stream plus the replies that only the ingress can give (configure).
+// The log actor writes the events as records in seq order, makes them
+// durable under the fsync policy, and only then forwards each shard its
+// work and releases the held replies. So a reply, and an ingest event's
+// effect on any rank, is never seen before its record is on disk (PROTOCOL.md
+// "Events"), and a shard never holds an event the log lacks.
+//
+// Group commit: while one fdatasync runs, further appends queue in the
+// mailbox; the next commit covers all of them. A commit happens when the
+// mailbox is empty, when `group_bytes` are waiting, or `group_window` after
+// the first waiting append, whichever comes first.
+//
+// When the disk refuses a write (full, quota, I/O error), the append's events
+// are refused: nothing of them stays in the file, no shard sees them, and
+// every waiting client gets `overloaded`. The ops that are not events
+// (freeze markers, configuration checks) still go to the shards in order.
+//
+// It runs detached (its own thread): fdatasync blocks, and must not hold a
+// scheduler thread that shards need.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <caf/all.hpp>
+
+#include "actors/log_files.hpp"
+#include "actors/messages.hpp"
+#include "actors/outbox.hpp"
+
+namespace lb::actors {
+
+enum class fsync_policy { always, group, none };
+const char* to_string(fsync_policy p);
+
+struct log_options {
+  fs::path dir;
+  fsync_policy policy = fsync_policy::group;
+  uint64_t segment_bytes = 64 << 20;
+  std::chrono::microseconds group_window{2000};
+  uint64_t group_bytes = 1 << 20;
+  bool retain = false; // keep segments that a snapshot covers
+};
+
+// A reply that may go out only once the events before it are durable.
+struct held_reply {
+  reply_to to;
+  schemas::reply_body body;
+};
+
+// -- ingress -> log --------------------------------------------------------------
+
+struct log_append {
+  std::vector<shard_work> work; // by shard index
+  std::vector<held_reply> replies;
+};
+
+// -- snapshot actor -> log: segments up to `seq` may go ----------------------------
+
+struct log_covered {
+  uint64_t seq = 0;
+};
+
+struct log_state {
+  log_options opts;
+  std::shared_ptr<segment_writer> writer;
+  std::vector<caf::actor> shards;
+  caf::actor ingress;
+  caf::actor merge;
+  std::unique_ptr<outbox> out;
+
+  // Written, waiting for the commit that makes them durable.
+  std::vector<log_append> waiting;
+  uint64_t waiting_bytes = 0;
+  uint64_t waiting_last_seq = 0;
+  bool timer_armed = false;
+
+  std::string body; // scratch for one record body
+  std::string frames; // framed records of one append
+  schemas::log_stats counters;
+  std::chrono::steady_clock::time_point last_complaint{};
+
+  static const char* name;
+};
+
+// The writer comes opened (recovery knows where the log ends).
+// `durable_seq`: the last event recovered (from the log or a snapshot).
+caf::behavior log_actor(caf::stateful_actor<log_state>* self, log_options opts,
+                        std::shared_ptr<segment_writer> writer, uint64_t durable_seq,
+                        std::vector<caf::actor> shards, outbox_factory make_outbox);
+
+// Sent once after spawn: the ingress exists only after the log actor.
+struct log_wiring {
+  caf::actor ingress;
+  caf::actor merge;
+};
+
+} // namespace lb::actors
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lb::actors::log_append)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lb::actors::log_covered)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lb::actors::log_wiring)

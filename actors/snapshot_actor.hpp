@@ -1,0 +1,30 @@
+// The snapshot actor writes merged views to disk as snapshots
+// (actors/snapshot_file.hpp), keeps the newest two, and tells the log actor
+// which segments they make unneeded. Two, so that a damaged newest snapshot
+// still leaves an older one plus the log to recover from.
+//
+// It runs detached: writing millions of entries and fsyncing takes seconds,
+// which must not hold a scheduler thread. The merge actor asks for a
+// snapshot when one is due and never asks twice at once.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+
+#include <caf/all.hpp>
+
+#include "actors/global_view.hpp"
+
+namespace lb::actors {
+
+struct snapshot_state {
+  std::filesystem::path dir;
+  caf::actor log;
+  static const char* name;
+};
+
+// Answers a view_ptr with the seq of the snapshot written, or an error.
+caf::behavior snapshot_actor(caf::stateful_actor<snapshot_state>* self,
+                             std::filesystem::path dir, caf::actor log);
+
+} // namespace lb::actors
