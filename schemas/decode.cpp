@@ -11,6 +11,8 @@
 //     each frame; str/bin values reference the frame instead of being copied.
 //     Since every element takes >= 1 byte of the frame, the parser allocates
 //     at most ~sizeof(msgpack::object_kv) (48 B) per frame byte.
+// Both stages are detail::bounded_unpack (schemas/msgpack_read.hpp), which
+// the event-log and snapshot record bodies use too.
 //
 // Decisions where PROTOCOL.md is silent (also listed in the lead's report):
 //  - `id` is echoed only when the body is a map with exactly one `id` key
@@ -39,7 +41,7 @@
 #include <limits>
 #include <new>
 
-#include <msgpack.hpp>
+#include "schemas/msgpack_read.hpp"
 
 namespace lb::schemas {
 
@@ -160,45 +162,9 @@ namespace {
 // ---------------------------------------------------------------------------
 // Helpers.
 
-const char* type_name(const msgpack::object& o) {
-  switch (o.type) {
-    case msgpack::type::NIL: return "nil";
-    case msgpack::type::BOOLEAN: return "bool";
-    case msgpack::type::POSITIVE_INTEGER: return "int";
-    case msgpack::type::NEGATIVE_INTEGER: return "int";
-    case msgpack::type::FLOAT32: return "float32";
-    case msgpack::type::FLOAT64: return "float64";
-    case msgpack::type::STR: return "str";
-    case msgpack::type::BIN: return "bin";
-    case msgpack::type::ARRAY: return "array";
-    case msgpack::type::MAP: return "map";
-    case msgpack::type::EXT: return "ext";
-  }
-  return "unknown type";
-}
-
-// A client-supplied string, made safe to quote in a message: at most 40
-// bytes, printable ASCII kept, anything else as \xNN.
-std::string quote(std::string_view s) {
-  static const char digits[] = "0123456789abcdef";
-  std::string out = "'";
-  const std::size_t n = s.size() < 40 ? s.size() : 40;
-  for (std::size_t i = 0; i < n; ++i) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c < 0x7f && c != '\\' && c != '\'') {
-      out += static_cast<char>(c);
-    } else {
-      out += "\\x";
-      out += digits[c >> 4];
-      out += digits[c & 15];
-    }
-  }
-  out += '\'';
-  if (s.size() > n) out += "...";
-  return out;
-}
-
-std::string_view str_of(const msgpack::object& o) { return {o.via.str.ptr, o.via.str.size}; }
+using detail::quote;
+using detail::str_of;
+using detail::type_name_of;
 
 enum key_id : uint8_t {
   k_op, k_id, k_board, k_player, k_score, k_subscore, k_meta, k_items, k_exact,
@@ -300,7 +266,7 @@ struct key_table {
     }
   }
   std::string bad_key_message(const char* what) const {
-    return std::string(what) + ": key #" + std::to_string(bad_key) + " is " + type_name(*bad_key_obj) +
+    return std::string(what) + ": key #" + std::to_string(bad_key) + " is " + type_name_of(*bad_key_obj) +
            ", keys must be str";
   }
 };
@@ -336,7 +302,7 @@ struct reader {
   bool board(std::string& out) {
     const msgpack::object* v = nullptr;
     if (!required(k_board, v)) return false;
-    if (v->type != msgpack::type::STR) return fail(k_board, std::string("expected str, got ") + type_name(*v));
+    if (v->type != msgpack::type::STR) return fail(k_board, std::string("expected str, got ") + type_name_of(*v));
     const std::string_view s = str_of(*v);
     std::string why = check_board_name(s);
     if (!why.empty()) {
@@ -350,7 +316,7 @@ struct reader {
   bool player(std::string& out) {
     const msgpack::object* v = nullptr;
     if (!required(k_player, v)) return false;
-    if (v->type != msgpack::type::STR) return fail(k_player, std::string("expected str, got ") + type_name(*v));
+    if (v->type != msgpack::type::STR) return fail(k_player, std::string("expected str, got ") + type_name_of(*v));
     const std::string_view s = str_of(*v);
     std::string why = check_player_name(s);
     if (!why.empty()) {
@@ -375,7 +341,7 @@ struct reader {
       out = v->via.i64;
       return true;
     }
-    return fail(k, std::string("expected int64, got ") + type_name(*v));
+    return fail(k, std::string("expected int64, got ") + type_name_of(*v));
   }
 
   // Optional unsigned integer in lo..hi.
@@ -391,7 +357,7 @@ struct reader {
     };
     if (v->type == msgpack::type::NEGATIVE_INTEGER) return fail(k, std::to_string(v->via.i64) + range());
     if (v->type != msgpack::type::POSITIVE_INTEGER)
-      return fail(k, std::string("expected int, got ") + type_name(*v));
+      return fail(k, std::string("expected int, got ") + type_name_of(*v));
     if (v->via.u64 < lo || v->via.u64 > hi) return fail(k, std::to_string(v->via.u64) + range());
     out = static_cast<T>(v->via.u64);
     return true;
@@ -401,7 +367,7 @@ struct reader {
     const msgpack::object* v = nullptr;
     if (!value(k, v)) return false;
     if (!v) return true;
-    if (v->type != msgpack::type::BOOLEAN) return fail(k, std::string("expected bool, got ") + type_name(*v));
+    if (v->type != msgpack::type::BOOLEAN) return fail(k, std::string("expected bool, got ") + type_name_of(*v));
     out = v->via.boolean;
     return true;
   }
@@ -411,7 +377,7 @@ struct reader {
     if (!value(k_meta, v)) return false;
     if (!v) return true;
     if (v->type != msgpack::type::STR && v->type != msgpack::type::BIN)
-      return fail(k_meta, std::string("expected str or bin, got ") + type_name(*v));
+      return fail(k_meta, std::string("expected str or bin, got ") + type_name_of(*v));
     // str and bin share the layout of via.str / via.bin.
     const bool is_bin = v->type == msgpack::type::BIN;
     const char* p = is_bin ? v->via.bin.ptr : v->via.str.ptr;
@@ -429,7 +395,7 @@ struct reader {
     const msgpack::object* v = nullptr;
     if (!value(k, v)) return false;
     if (!v) return true;
-    if (v->type != msgpack::type::STR) return fail(k, std::string("expected str, got ") + type_name(*v));
+    if (v->type != msgpack::type::STR) return fail(k, std::string("expected str, got ") + type_name_of(*v));
     out = parse(str_of(*v));
     if (!out) return fail(k, quote(str_of(*v)) + " is not one of " + allowed);
     return true;
@@ -443,7 +409,7 @@ struct reader {
   bool batch(batch_req& r) {
     const msgpack::object* v = nullptr;
     if (!required(k_items, v)) return false;
-    if (v->type != msgpack::type::ARRAY) return fail(k_items, std::string("expected array, got ") + type_name(*v));
+    if (v->type != msgpack::type::ARRAY) return fail(k_items, std::string("expected array, got ") + type_name_of(*v));
     const uint32_t n = v->via.array.size;
     if (n == 0) return fail(k_items, "empty, 1.." + std::to_string(max_batch_items) + " items allowed");
     if (n > max_batch_items)
@@ -453,7 +419,8 @@ struct reader {
     for (uint32_t i = 0; i < n; ++i) {
       const msgpack::object& item = v->via.array.ptr[i];
       if (item.type != msgpack::type::MAP) {
-        r.items.emplace_back(error{error_code::bad_request, std::string("item: expected map, got ") + type_name(item)});
+        r.items.emplace_back(
+            error{error_code::bad_request, std::string("item: expected map, got ") + type_name_of(item)});
         continue;
       }
       key_table it;
@@ -473,7 +440,7 @@ struct reader {
   bool players(std::vector<std::string>& out) {
     const msgpack::object* v = nullptr;
     if (!required(k_players, v)) return false;
-    if (v->type != msgpack::type::ARRAY) return fail(k_players, std::string("expected array, got ") + type_name(*v));
+    if (v->type != msgpack::type::ARRAY) return fail(k_players, std::string("expected array, got ") + type_name_of(*v));
     const uint32_t n = v->via.array.size;
     if (n == 0) return fail(k_players, "empty, 1.." + std::to_string(max_ranks_players) + " names allowed");
     if (n > max_ranks_players)
@@ -485,7 +452,7 @@ struct reader {
       const msgpack::object& p = v->via.array.ptr[i];
       auto where = [i] { return "players[" + std::to_string(i) + "]: "; };
       if (p.type != msgpack::type::STR) {
-        err.message = where() + "expected str, got " + type_name(p);
+        err.message = where() + "expected str, got " + type_name_of(p);
         return false;
       }
       const std::string_view s = str_of(p);
@@ -508,18 +475,6 @@ struct reader {
   }
 };
 
-msgpack::zone& frame_zone() {
-  thread_local msgpack::zone z;
-  return z;
-}
-
-struct zone_clear {
-  msgpack::zone& z;
-  ~zone_clear() { z.clear(); }
-};
-
-bool reference_all(msgpack::type::object_type, std::size_t, void*) { return true; }
-
 void set_error(decoded_request& out, error_code code, const char* msg) noexcept {
   try {
     out.body = error{code, msg};
@@ -531,18 +486,13 @@ void set_error(decoded_request& out, error_code code, const char* msg) noexcept 
 // Fills `out`; may throw (bad_alloc, or an unpack error check_frame missed).
 void decode_into(decoded_request& out, const char* data, std::size_t size, bool ingest) {
   auto bad = [&](std::string msg) { out.body = error{error_code::bad_request, std::move(msg)}; };
-  std::string why = check_frame(data, size);
-  if (!why.empty()) return bad(std::move(why));
-  msgpack::zone& zone = frame_zone();
-  zone_clear clear_after{zone};
-  const msgpack::unpack_limit limit(size, size / 2, size, size, size, max_nesting_depth);
-  std::size_t off = 0;
-  bool referenced = false;
-  const msgpack::object o = msgpack::unpack(zone, data, size, off, referenced, &reference_all, nullptr, limit);
-  if (off != size) return bad("trailing bytes after the body");
+  const detail::bounded_unpack frame(data, size);
+  if (!frame.frame_error().empty()) return bad(frame.frame_error());
+  if (frame.trailing()) return bad("trailing bytes after the body");
+  const msgpack::object& o = frame.object();
 
   // 1. A map with str keys.
-  if (o.type != msgpack::type::MAP) return bad(std::string("body: expected map, got ") + type_name(o));
+  if (o.type != msgpack::type::MAP) return bad(std::string("body: expected map, got ") + type_name_of(o));
   key_table t;
   t.scan(o.via.map);
   if (const msgpack::object* id = t.val[k_id];
@@ -554,7 +504,7 @@ void decode_into(decoded_request& out, const char* data, std::size_t size, bool 
   if (t.dup & (1u << k_op)) return bad("op: duplicate key");
   const msgpack::object* opv = t.val[k_op];
   if (!opv || opv->type == msgpack::type::NIL) return bad("op: missing");
-  if (opv->type != msgpack::type::STR) return bad(std::string("op: expected str, got ") + type_name(*opv));
+  if (opv->type != msgpack::type::STR) return bad(std::string("op: expected str, got ") + type_name_of(*opv));
 
   // 3. `op` known.
   const op_id op = lookup_op(str_of(*opv));
@@ -575,7 +525,7 @@ void decode_into(decoded_request& out, const char* data, std::size_t size, bool 
   if (idv && idv->type != msgpack::type::POSITIVE_INTEGER) {
     if (idv->type == msgpack::type::NEGATIVE_INTEGER)
       return bad("id: " + std::to_string(idv->via.i64) + " is negative, expected uint64");
-    return bad(std::string("id: expected uint64, got ") + type_name(*idv));
+    return bad(std::string("id: expected uint64, got ") + type_name_of(*idv));
   }
 
   request_body& body = std::get<request_body>(out.body);

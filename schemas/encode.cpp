@@ -9,7 +9,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include <msgpack.hpp>
+#include "schemas/msgpack_write.hpp"
 
 namespace lb::schemas {
 
@@ -27,11 +27,9 @@ struct string_stream {
   }
 };
 
-using packer = msgpack::packer<string_stream>;
-
-class writer {
+class writer : public detail::value_writer<string_stream> {
 public:
-  explicit writer(std::string& out) : stream_{out}, pk_(stream_) {}
+  using value_writer::value_writer;
   std::size_t size() const { return stream_.used; }
 
   // A key literal as one fixstr write (all keys are < 32 bytes).
@@ -42,27 +40,6 @@ public:
     buf[0] = static_cast<char>(0xa0 | (N - 1));
     std::memcpy(buf + 1, k, N - 1);
     stream_.write(buf, N);
-  }
-  void str(std::string_view s) {
-    pk_.pack_str(static_cast<uint32_t>(s.size()));
-    pk_.pack_str_body(s.data(), static_cast<uint32_t>(s.size()));
-  }
-  void u64(uint64_t v) { pk_.pack_uint64(v); }
-  void i64(int64_t v) { pk_.pack_int64(v); }
-  void boolean(bool b) { b ? pk_.pack_true() : pk_.pack_false(); }
-  void nil() { pk_.pack_nil(); }
-  void map(uint32_t n) { pk_.pack_map(n); }
-  void array(std::size_t n) { pk_.pack_array(static_cast<uint32_t>(n)); }
-  void meta(const std::optional<meta_value>& m) {
-    if (!m) return nil();
-    const auto n = static_cast<uint32_t>(m->bytes.size());
-    if (m->is_bin) {
-      pk_.pack_bin(n);
-      pk_.pack_bin_body(m->bytes.data(), n);
-    } else {
-      pk_.pack_str(n);
-      pk_.pack_str_body(m->bytes.data(), n);
-    }
   }
   void opt_u64(const std::optional<uint64_t>& v) { v ? u64(*v) : nil(); }
 
@@ -94,10 +71,6 @@ public:
     key("subscore"); i64(e.subscore);
     key("meta"); meta(e.meta);
   }
-
-private:
-  string_stream stream_;
-  packer pk_;
 };
 
 // Generous estimates so that one reserve() usually suffices.

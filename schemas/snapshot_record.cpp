@@ -2,56 +2,36 @@
 //
 // Decoded as hostile input, like event bodies (schemas/event_record.cpp): a
 // non-allocating check_frame() first, then a bounded msgpack::unpack(). The
-// small key-reading helpers are repeated here rather than shared through a
-// header, so that msgpack stays out of every header of the schemas layer.
+// key-reading helpers are shared with event bodies through the internal
+// schemas/msgpack_read.hpp, which only .cpp files include, so that msgpack
+// stays out of the public headers of the schemas layer.
 #include "schemas/snapshot_record.hpp"
 
-#include <limits>
 #include <new>
 
-#include <msgpack.hpp>
-
+#include "schemas/msgpack_read.hpp"
+#include "schemas/msgpack_write.hpp"
 #include "schemas/request.hpp"
 
 namespace lb::schemas {
 
 namespace {
 
+using detail::quote;
+using detail::type_name_of;
+using detail::want_i64;
+using detail::want_str;
+
 // ---------------------------------------------------------------------------
 // Encoding.
 
-struct append_stream {
-  std::string& s;
-  void write(const char* p, std::size_t n) { s.append(p, n); }
-};
-
-class item_writer {
+class item_writer : public detail::record_writer {
 public:
-  explicit item_writer(std::string& out) : stream_{out}, pk_(stream_) {}
+  using value_writer::value_writer;
 
-  void str(std::string_view s) {
-    pk_.pack_str(static_cast<uint32_t>(s.size()));
-    pk_.pack_str_body(s.data(), static_cast<uint32_t>(s.size()));
-  }
-  void u64(uint64_t v) { pk_.pack_uint64(v); }
-  void i64(int64_t v) { pk_.pack_int64(v); }
-  void meta(const std::optional<meta_value>& m) {
-    if (!m) {
-      pk_.pack_nil();
-      return;
-    }
-    const auto n = static_cast<uint32_t>(m->bytes.size());
-    if (m->is_bin) {
-      pk_.pack_bin(n);
-      pk_.pack_bin_body(m->bytes.data(), n);
-    } else {
-      pk_.pack_str(n);
-      pk_.pack_str_body(m->bytes.data(), n);
-    }
-  }
   // `kind`, then `extra` more keys.
   void begin(const char* kind, uint32_t extra) {
-    pk_.pack_map(1 + extra);
+    map(1 + extra);
     str("kind");
     str(kind);
   }
@@ -73,9 +53,9 @@ public:
   void operator()(const snapshot_chunk& c) {
     begin("chunk", 1);
     str("entries");
-    pk_.pack_array(static_cast<uint32_t>(c.entries.size()));
+    array(c.entries.size());
     for (const auto& e : c.entries) {
-      pk_.pack_array(5);
+      array(5);
       str(e.player);
       i64(e.score);
       i64(e.subscore);
@@ -88,55 +68,14 @@ public:
     str("boards"); u64(e.boards);
     str("entries"); u64(e.entries);
   }
-
-private:
-  append_stream stream_;
-  msgpack::packer<append_stream> pk_;
 };
 
 // ---------------------------------------------------------------------------
 // Decoding.
 
-const char* type_name_of(const msgpack::object& o) {
-  switch (o.type) {
-    case msgpack::type::NIL: return "nil";
-    case msgpack::type::BOOLEAN: return "bool";
-    case msgpack::type::POSITIVE_INTEGER: return "int";
-    case msgpack::type::NEGATIVE_INTEGER: return "int";
-    case msgpack::type::FLOAT32: return "float32";
-    case msgpack::type::FLOAT64: return "float64";
-    case msgpack::type::STR: return "str";
-    case msgpack::type::BIN: return "bin";
-    case msgpack::type::ARRAY: return "array";
-    case msgpack::type::MAP: return "map";
-    case msgpack::type::EXT: return "ext";
-  }
-  return "unknown type";
-}
-
-std::string_view str_of(const msgpack::object& o) { return {o.via.str.ptr, o.via.str.size}; }
-
-std::string quote(std::string_view s) {
-  static const char digits[] = "0123456789abcdef";
-  std::string out = "'";
-  const std::size_t n = s.size() < 40 ? s.size() : 40;
-  for (std::size_t i = 0; i < n; ++i) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c < 0x7f && c != '\\' && c != '\'') {
-      out += static_cast<char>(c);
-    } else {
-      out += "\\x";
-      out += digits[c >> 4];
-      out += digits[c & 15];
-    }
-  }
-  out += '\'';
-  if (s.size() > n) out += "...";
-  return out;
-}
-
-// Value checks shared by map keys and chunk-entry elements; `what` names the
-// value in the message ("total", "entries[3][1]").
+// Value checks for chunk-entry elements and the keys below; `what` names the
+// value in the message ("total", "entries[3][1]"). want_i64 and want_str are
+// in schemas/msgpack_read.hpp.
 bool want_u64(const msgpack::object& v, const std::string& what, uint64_t& out, std::string& err) {
   if (v.type == msgpack::type::POSITIVE_INTEGER) {
     out = v.via.u64;
@@ -145,32 +84,6 @@ bool want_u64(const msgpack::object& v, const std::string& what, uint64_t& out, 
   err = what + (v.type == msgpack::type::NEGATIVE_INTEGER ? ": negative, expected uint64"
                                                           : std::string(": expected uint64, got ") + type_name_of(v));
   return false;
-}
-
-bool want_i64(const msgpack::object& v, const std::string& what, int64_t& out, std::string& err) {
-  if (v.type == msgpack::type::NEGATIVE_INTEGER) {
-    out = v.via.i64;
-    return true;
-  }
-  if (v.type != msgpack::type::POSITIVE_INTEGER) {
-    err = what + ": expected int64, got " + type_name_of(v);
-    return false;
-  }
-  if (v.via.u64 > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
-    err = what + ": " + std::to_string(v.via.u64) + " is out of the int64 range";
-    return false;
-  }
-  out = static_cast<int64_t>(v.via.u64);
-  return true;
-}
-
-bool want_str(const msgpack::object& v, const std::string& what, std::string_view& out, std::string& err) {
-  if (v.type != msgpack::type::STR) {
-    err = what + ": expected str, got " + type_name_of(v);
-    return false;
-  }
-  out = str_of(v);
-  return true;
 }
 
 // check_*_name messages start with "board: " / "player: "; `what` replaces it.
@@ -209,71 +122,30 @@ enum key_id : uint8_t { k_kind, k_seq, k_t, k_boards, k_entries, k_board, k_orde
 constexpr const char* key_names[k_count] = {"kind",  "seq",   "t",        "boards", "entries",
                                             "board", "order", "operator", "total"};
 
-// The known keys of one item map: nil counts as absent, a duplicated known
-// key is an error, unknown keys are skipped (forward compatibility).
-class item_reader {
+// The known keys of one item map, read by the rules of detail::record_reader.
+class item_reader : public detail::record_reader<k_count> {
 public:
-  std::string err;
+  item_reader() : record_reader(key_names) {}
 
-  bool scan(const msgpack::object& o) {
-    if (o.type != msgpack::type::MAP) return fail("body: expected map, got " + std::string(type_name_of(o)));
-    const msgpack::object_map& m = o.via.map;
-    for (uint32_t i = 0; i < m.size; ++i) {
-      const msgpack::object& k = m.ptr[i].key;
-      if (k.type != msgpack::type::STR)
-        return fail("body: map key " + std::to_string(i) + " is a " + type_name_of(k) + ", expected str");
-      const std::string_view name = str_of(k);
-      for (int id = 0; id < k_count; ++id) {
-        if (name != key_names[id]) continue;
-        if (val_[id]) return fail(std::string(key_names[id]) + ": duplicate key");
-        val_[id] = &m.ptr[i].val;
-      }
-    }
-    for (auto& v : val_)
-      if (v && v->type == msgpack::type::NIL) v = nullptr;
-    return true;
-  }
-
-  const msgpack::object* required(key_id k) {
-    if (!val_[k]) fail(std::string(key_names[k]) + ": missing");
-    return val_[k];
-  }
   bool u64(key_id k, uint64_t& out) {
-    const msgpack::object* v = required(k);
-    return v && want_u64(*v, key_names[k], out, err);
-  }
-  bool i64(key_id k, int64_t& out) {
-    const msgpack::object* v = required(k);
-    return v && want_i64(*v, key_names[k], out, err);
-  }
-  bool str(key_id k, std::string_view& out) {
-    const msgpack::object* v = required(k);
-    return v && want_str(*v, key_names[k], out, err);
-  }
-  template <class T>
-  bool enum_value(key_id k, std::optional<T> (*parse)(std::string_view), const char* allowed, T& out) {
-    std::string_view s;
-    if (!str(k, s)) return false;
-    const std::optional<T> v = parse(s);
-    if (!v) return fail(std::string(key_names[k]) + ": " + quote(s) + " is not one of " + allowed);
-    out = *v;
-    return true;
+    const msgpack::object* v = nullptr;
+    return required(k, v) && want_u64(*v, key_names[k], out, err);
   }
 
   bool head(snapshot_head& h) {
     return u64(k_seq, h.seq) && i64(k_t, h.time_ms) && u64(k_boards, h.boards) && u64(k_entries, h.entries);
   }
   bool board(snapshot_board& b) {
-    const msgpack::object* v = required(k_board);
-    return v && want_name(*v, "board", b.board, check_board_name, err) &&
+    const msgpack::object* v = nullptr;
+    return required(k_board, v) && want_name(*v, "board", b.board, check_board_name, err) &&
            enum_value(k_order, parse_board_order, "desc, asc", b.order) &&
            enum_value(k_operator, parse_score_operator, "best, set, incr, decr", b.op) && u64(k_total, b.total);
   }
   bool end(snapshot_end& e) { return u64(k_boards, e.boards) && u64(k_entries, e.entries); }
 
   bool chunk(snapshot_chunk& c) {
-    const msgpack::object* v = required(k_entries);
-    if (!v) return false;
+    const msgpack::object* v = nullptr;
+    if (!required(k_entries, v)) return false;
     if (v->type != msgpack::type::ARRAY) return fail("entries: expected array, got " + std::string(type_name_of(*v)));
     const uint32_t n = v->via.array.size;
     if (n > max_snapshot_chunk)
@@ -286,11 +158,6 @@ public:
   }
 
 private:
-  bool fail(std::string why) {
-    err = std::move(why);
-    return false;
-  }
-
   // [player, score, subscore, seq, meta-or-nil]; elements past the fifth are
   // ignored, so a newer writer may append fields.
   bool entry(const msgpack::object& o, const std::string& at, snapshot_entry& e) {
@@ -317,30 +184,8 @@ bool read_item(item_reader& rd, std::string_view kind, snapshot_item& item) {
   return false;
 }
 
-msgpack::zone& item_zone() {
-  thread_local msgpack::zone z;
-  return z;
-}
-
-struct zone_clear {
-  msgpack::zone& z;
-  ~zone_clear() { z.clear(); }
-};
-
-bool reference_all(msgpack::type::object_type, std::size_t, void*) { return true; }
-
-// May throw (bad_alloc, or an unpack error check_frame missed).
-std::variant<snapshot_item, std::string> decode_or_throw(const char* data, std::size_t size) {
-  std::string why = check_frame(data, size);
-  if (!why.empty()) return "body: " + why;
-  msgpack::zone& zone = item_zone();
-  zone_clear clear_after{zone};
-  const msgpack::unpack_limit limit(size, size / 2, size, size, size, max_nesting_depth);
-  std::size_t off = 0;
-  bool referenced = false;
-  const msgpack::object o = msgpack::unpack(zone, data, size, off, referenced, &reference_all, nullptr, limit);
-  if (off != size) return std::string("body: trailing bytes after the map");
-
+// May throw (bad_alloc).
+std::variant<snapshot_item, std::string> read_record(const msgpack::object& o) {
   item_reader rd;
   snapshot_item item;
   std::string_view kind;
@@ -356,17 +201,8 @@ void append_snapshot_item(std::string& out, const snapshot_item& item) {
 }
 
 std::variant<snapshot_item, std::string> decode_snapshot_item(const char* data, std::size_t size) {
-  try {
-    return decode_or_throw(data, size);
-  } catch (const std::bad_alloc&) {
-    return std::string("out of memory while decoding a snapshot record");
-  } catch (const msgpack::unpack_error& e) {
-    return std::string("body: ") + e.what();
-  } catch (const std::exception& e) {
-    return std::string("body: ") + e.what();
-  } catch (...) {
-    return std::string("body: unknown exception while decoding");
-  }
+  return detail::decode_record<snapshot_item>(data, size, "out of memory while decoding a snapshot record",
+                                              read_record);
 }
 
 } // namespace lb::schemas
