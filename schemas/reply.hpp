@@ -98,6 +98,8 @@ struct stats_reply {
   uint64_t ingest_events = 0;   // ingest events accepted
   uint64_t ingest_rejected = 0; // ingest frames or items dropped as bad
   uint64_t uptime_ms = 0;
+  uint64_t updates_published = 0; // update messages handed to the PUB socket
+  uint64_t updates_dropped = 0;    // dropped before it: the publisher was behind
 };
 
 struct pong_reply {};
