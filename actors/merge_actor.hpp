@@ -5,16 +5,25 @@
 // view is the previous one with those boards' parts swapped in: pointer work
 // in proportion to what changed, never a copy of the entries. The view then
 // goes to every shard and reader.
+//
+// It also publishes what each merge changed on the update streams: top/ for
+// every board whose best K entries differ from the last top/ sent (or that
+// was reset), and the shards' score/ messages of the merged events, which it
+// hands to the publisher together so they go out in seq order. Both cost
+// what the merge changed: a top-K walk per changed board, a move per shard.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <string>
+#include <unordered_map>
 #include <vector>
 
 #include <caf/all.hpp>
 
 #include "actors/messages.hpp"
+#include "actors/update_channel.hpp"
 
 namespace lb::actors {
 
@@ -33,17 +42,24 @@ struct merge_state {
   std::map<uint64_t, std::vector<stats_wanted>> stats_waiting;
   bool tick_cut_pending = false;
 
+  update_channel updates;
+  uint32_t top_k = 10;
+  // The entries of the last top/ per board: what "the top K changed" compares
+  // against. K entries per board.
+  std::unordered_map<std::string, std::vector<schemas::entry_view>> published_top;
+
   static const char* name;
 };
 
 caf::behavior merge_actor(caf::stateful_actor<merge_state>* self, uint32_t shards,
-                          std::chrono::milliseconds interval);
+                          std::chrono::milliseconds interval, uint32_t top_k);
 
 // Sent once after spawn: who gets views and who computes stats.
 struct merge_wiring {
   caf::actor ingress;
   std::vector<caf::actor> shards;
   std::vector<caf::actor> readers;
+  update_channel updates;
 };
 
 } // namespace lb::actors

@@ -159,6 +159,8 @@ schemas::reply_body answer_stats(const reader_state& st, stats_job& job) {
   r.ingest_events = job.counters.ingest_events;
   r.ingest_rejected = job.counters.ingest_rejected;
   r.uptime_ms = ms(now - st.started);
+  r.updates_published = job.updates_published;
+  r.updates_dropped = job.updates_dropped;
   return r;
 }
 

@@ -8,6 +8,7 @@
 #include <caf/all.hpp>
 
 #include "actors/outbox.hpp"
+#include "actors/update_sink.hpp"
 
 namespace lb::actors {
 
@@ -15,6 +16,10 @@ struct service_options {
   uint32_t shards = 2;
   uint32_t readers = 2;
   std::chrono::milliseconds merge_interval{50};
+  uint32_t top_k = 10; // entries in a top/ update
+  // Updates handed to the publisher and not yet written, past which
+  // producers drop new ones (update_channel.hpp).
+  uint64_t max_update_backlog = 100000;
 };
 
 struct service {
@@ -22,13 +27,17 @@ struct service {
   caf::actor merge;
   std::vector<caf::actor> shards;
   std::vector<caf::actor> readers;
+  caf::actor publisher; // none when the service publishes no updates
 
   // Exits every actor and waits until they are gone, so that their outboxes
   // (sockets) are closed before the caller tears the transport down.
   void stop(caf::actor_system& sys);
 };
 
+// Without `make_sink` the service publishes no update streams (and does none
+// of their work).
 service start_service(caf::actor_system& sys, const service_options& opts,
-                      const outbox_factory& make_outbox);
+                      const outbox_factory& make_outbox,
+                      const update_sink_factory& make_sink = {});
 
 } // namespace lb::actors
