@@ -1,6 +1,6 @@
 // End-to-end tests: the real leaderboardd binary as a child process, driven
 // over ZeroMQ with msgpack exactly as PROTOCOL.md describes (sections 1-4 and
-// 6; the update streams of section 5 are issue 4).
+// 6; the update streams of section 5 are tested in test_updates.cpp).
 //
 // The concurrent tests record every event reply (each carries its `seq`),
 // replay the events in seq order through a small reference model written from
