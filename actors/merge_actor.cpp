@@ -124,10 +124,11 @@ void complete_cut(self_ptr self, uint64_t cut, std::vector<shard_snapshot>& snap
     st.shard_stats[s.shard] = schemas::shard_stats{s.shard, s.entries, s.mailbox};
   auto prev = st.view;
   st.view = merge_cut(st, snaps);
-  publish_cut(self, *prev, snaps);
   st.last_cut = cut;
   for (auto& a : st.subscribers)
     self->send(a, st.view);
+  // After the view is out: the top-K walks need not delay readers and shards.
+  publish_cut(self, *prev, snaps);
   // Stats requests wait for the cut that follows them; cuts complete in order.
   auto i = st.stats_waiting.begin();
   while (i != st.stats_waiting.end() && i->first <= cut) {
