@@ -31,8 +31,6 @@ public:
   // After a submit created the player's entry in `part`.
   void entry_added(board_part& part, std::string_view board, std::string_view player);
 
-  size_t gone() const { return gone_.size(); }
-
 private:
   std::unordered_map<std::string, uint64_t> gone_; // by player_id
 };
