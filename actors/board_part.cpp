@@ -93,7 +93,8 @@ submit_effect board_part::submit(const schemas::submit_req& req, uint64_t seq) {
     // The map's key views the old record's name: re-key it before that goes.
     auto node = players_.extract(i);
     node.key() = rec->name();
-    node.mapped() = player_slot{out.key, std::move(rec)};
+    node.mapped().key = out.key;
+    node.mapped().rec = std::move(rec);
     players_.insert(std::move(node));
   } else {
     slot.key = out.key;
@@ -129,6 +130,11 @@ void board_part::restore(std::string_view player, const rank_key& key,
 const player_slot* board_part::find(std::string_view player) const {
   auto i = players_.find(player);
   return i == players_.end() ? nullptr : &i->second;
+}
+
+void board_part::set_published_rank(std::string_view player, uint64_t rank) {
+  if (auto i = players_.find(player); i != players_.end())
+    i->second.published_rank = rank;
 }
 
 } // namespace lb::actors

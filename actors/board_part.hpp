@@ -17,7 +17,8 @@ namespace lb::actors {
 
 struct player_slot {
   rank_key key;
-  rec_ptr rec; // the map's key is a view of rec->name()
+  rec_ptr rec;                 // the map's key is a view of rec->name()
+  uint64_t published_rank = 0; // last rank sent on rank/ (0: none); see published_ranks.hpp
 };
 
 // What a submit did, for its reply.
@@ -45,6 +46,8 @@ public:
                const std::optional<schemas::meta_value>& meta);
 
   const player_slot* find(std::string_view player) const;
+  // No-op for a player not on the board.
+  void set_published_rank(std::string_view player, uint64_t rank);
   template <class F>
   void for_each_player(F&& f) const {
     for (auto& [name, slot] : players_)

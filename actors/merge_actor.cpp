@@ -1,8 +1,12 @@
 #include "actors/merge_actor.hpp"
 
+#include <algorithm>
 #include <memory>
+#include <set>
 
 #include "actors/atoms.hpp"
+#include "actors/merged_ranking.hpp"
+#include "schemas/update.hpp"
 
 namespace lb::actors {
 
@@ -50,6 +54,8 @@ void dispatch_stats(self_ptr self, stats_wanted& w) {
   job.counters = w.counters;
   job.shards = st.shard_stats;
   job.merge_interval_ms = static_cast<uint32_t>(st.interval.count());
+  job.updates_published = st.updates.published();
+  job.updates_dropped = st.updates.dropped();
   self->send(st.readers[st.next_reader++ % st.readers.size()], std::move(job));
 }
 
@@ -78,14 +84,76 @@ void maybe_snapshot(self_ptr self) {
       [self](caf::error&) { self->state.snapshot_running = false; });
 }
 
+bool same_entries(const std::vector<schemas::entry_view>& a,
+                  const std::vector<schemas::entry_view>& b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](const auto& x, const auto& y) {
+    return x.rank == y.rank && x.player == y.player && x.score == y.score
+           && x.subscore == y.subscore && x.meta == y.meta;
+  });
+}
+
+// top/ for each board this cut changed whose top K differ from the last
+// top/ (a reset always counts: subscribers see the board emptied).
+std::vector<update_msg> top_updates(merge_state& st, const global_view& prev,
+                                    const std::vector<shard_snapshot>& snaps) {
+  std::set<std::string_view> changed;
+  std::set<std::string_view> reset;
+  for (auto& snap : snaps)
+    for (auto& b : snap.changed) {
+      changed.insert(b.name);
+      if (b.reset_seq > prev.seq)
+        reset.insert(b.name);
+    }
+  std::vector<update_msg> out;
+  for (auto name : changed) {
+    auto* bv = st.view->find(name);
+    if (bv == nullptr)
+      continue;
+    schemas::top_update u;
+    u.board = std::string(name);
+    u.seq = st.view->seq;
+    u.total = bv->total;
+    auto order = bv->config.order;
+    view_ranking(*bv).walk(0, st.top_k,
+                           [&](uint64_t at, const rank_key& k, const entry_rec& rec) {
+                             u.entries.push_back(to_entry_view(at + 1, k, rec, order));
+                           });
+    auto& last = st.published_top[u.board];
+    if (same_entries(last, u.entries) && reset.count(name) == 0)
+      continue;
+    last = u.entries;
+    out.push_back(update_msg{u.seq, schemas::top_topic(name), schemas::encode_update(u)});
+  }
+  return out;
+}
+
+void publish_cut(self_ptr self, const global_view& prev, std::vector<shard_snapshot>& snaps) {
+  auto& st = self->state;
+  if (!st.updates.enabled())
+    return;
+  cut_updates c;
+  uint64_t n = 0;
+  for (auto& snap : snaps) {
+    n += snap.scores.size();
+    if (!snap.scores.empty())
+      c.score_runs.push_back(std::move(snap.scores));
+  }
+  c.tops = top_updates(st, prev, snaps);
+  n += c.tops.size();
+  st.updates.offer(self, std::move(c), n);
+}
+
 void complete_cut(self_ptr self, uint64_t cut, std::vector<shard_snapshot>& snaps) {
   auto& st = self->state;
   for (auto& s : snaps)
     st.shard_stats[s.shard] = schemas::shard_stats{s.shard, s.entries, s.mailbox};
+  auto prev = st.view;
   st.view = merge_cut(st, snaps);
   st.last_cut = cut;
   for (auto& a : st.subscribers)
     self->send(a, st.view);
+  // After the view is out: the top-K walks need not delay readers and shards.
+  publish_cut(self, *prev, snaps);
   // Stats requests wait for the cut that follows them; cuts complete in order.
   auto i = st.stats_waiting.begin();
   while (i != st.stats_waiting.end() && i->first <= cut) {
@@ -105,9 +173,10 @@ void complete_cut(self_ptr self, uint64_t cut, std::vector<shard_snapshot>& snap
 } // namespace
 
 caf::behavior merge_actor(caf::stateful_actor<merge_state>* self, uint32_t shards,
-                          std::chrono::milliseconds interval) {
+                          std::chrono::milliseconds interval, uint32_t top_k) {
   auto& st = self->state;
   st.interval = interval;
+  st.top_k = top_k;
   st.shard_count = shards;
   st.shard_stats.resize(shards);
   for (uint32_t i = 0; i < shards; ++i)
@@ -119,6 +188,7 @@ caf::behavior merge_actor(caf::stateful_actor<merge_state>* self, uint32_t shard
     [self](merge_wiring& w) {
       auto& st = self->state;
       st.ingress = std::move(w.ingress);
+      st.updates = std::move(w.updates);
       st.readers = w.readers;
       st.subscribers = std::move(w.shards);
       st.subscribers.insert(st.subscribers.end(), w.readers.begin(), w.readers.end());

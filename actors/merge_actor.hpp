@@ -7,16 +7,25 @@
 // goes to every shard and reader, and now and then to the snapshot actor,
 // which writes it to disk (a view is immutable, so writing it takes nobody's
 // time but the snapshot actor's).
+//
+// It also publishes what each merge changed on the update streams: top/ for
+// every board whose best K entries differ from the last top/ sent (or that
+// was reset), and the shards' score/ messages of the merged events, which it
+// hands to the publisher together so they go out in seq order. Both cost
+// what the merge changed: a top-K walk per changed board, a move per shard.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <string>
+#include <unordered_map>
 #include <vector>
 
 #include <caf/all.hpp>
 
 #include "actors/messages.hpp"
+#include "actors/update_channel.hpp"
 
 namespace lb::actors {
 
@@ -50,11 +59,17 @@ struct merge_state {
   uint64_t snapshot_seq = 0; // of the last snapshot written or recovered
   std::chrono::steady_clock::time_point snapshot_at{};
 
+  update_channel updates;
+  uint32_t top_k = 10;
+  // The entries of the last top/ per board: what "the top K changed" compares
+  // against. K entries per board.
+  std::unordered_map<std::string, std::vector<schemas::entry_view>> published_top;
+
   static const char* name;
 };
 
 caf::behavior merge_actor(caf::stateful_actor<merge_state>* self, uint32_t shards,
-                          std::chrono::milliseconds interval);
+                          std::chrono::milliseconds interval, uint32_t top_k);
 
 // Sent once after spawn: who gets views and who computes stats.
 struct merge_wiring {
@@ -64,6 +79,7 @@ struct merge_wiring {
   caf::actor snapshots;
   snapshot_policy snapshot;
   uint64_t snapshot_seq = 0; // the recovered state's snapshot
+  update_channel updates;
 };
 
 } // namespace lb::actors

@@ -172,6 +172,15 @@ struct board_snapshot {
   std::string name;
   board_config config;
   frozen_tree tree;
+  uint64_t reset_seq = 0; // the board's last reset on this shard
+};
+
+// One update stream message (PROTOCOL.md section 5), encoded by the actor
+// that knows its content, so the publisher only writes bytes.
+struct update_msg {
+  uint64_t seq = 0; // score/: the event's; top/ and rank/: the merge's
+  std::string topic;
+  std::string body;
 };
 
 struct shard_snapshot {
@@ -179,6 +188,7 @@ struct shard_snapshot {
   uint64_t cut = 0;
   uint64_t seq = 0;
   std::vector<board_snapshot> changed; // boards changed since the last freeze
+  std::vector<update_msg> scores;      // score/ for the events since then, in seq order
   uint64_t entries = 0;
   uint64_t mailbox = 0;
 };
@@ -208,6 +218,22 @@ struct stats_job {
   stats_counters counters;
   std::vector<schemas::shard_stats> shards;
   uint32_t merge_interval_ms = 0;
+  uint64_t updates_published = 0;
+  uint64_t updates_dropped = 0;
+};
+
+// -- shards, merge -> publisher ------------------------------------------------
+
+// rank/ messages from a shard once a merged view is in.
+struct update_batch {
+  std::vector<update_msg> items;
+};
+
+// What one merge publishes: every shard's score/ run (each in seq order, so
+// the publisher can write them in seq order), then the top/ messages.
+struct cut_updates {
+  std::vector<std::vector<update_msg>> score_runs;
+  std::vector<update_msg> tops;
 };
 
 } // namespace lb::actors
@@ -226,3 +252,5 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lb::actors::shard_snapshot)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lb::actors::stats_wanted)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lb::actors::stats_job)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lb::actors::view_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lb::actors::update_batch)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lb::actors::cut_updates)

@@ -160,6 +160,8 @@ schemas::reply_body answer_stats(const reader_state& st, stats_job& job) {
   r.ingest_rejected = job.counters.ingest_rejected;
   r.uptime_ms = ms(now - st.started);
   r.log = job.counters.log;
+  r.updates_published = job.updates_published;
+  r.updates_dropped = job.updates_dropped;
   return r;
 }
 

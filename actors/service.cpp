@@ -4,6 +4,8 @@
 
 #include "actors/atoms.hpp"
 #include "actors/ingress_actor.hpp"
+#include "actors/merge_actor.hpp"
+#include "actors/publisher_actor.hpp"
 #include "actors/reader_actor.hpp"
 #include "actors/shard_actor.hpp"
 #include "actors/snapshot_actor.hpp"
@@ -11,12 +13,19 @@
 namespace lb::actors {
 
 service start_service(caf::actor_system& sys, const service_options& opts,
-                      const outbox_factory& make_outbox, recovered_state recovered) {
+                      const outbox_factory& make_outbox, recovered_state recovered,
+                      const update_sink_factory& make_sink) {
   auto writer = std::make_shared<segment_writer>(opts.log.dir, opts.log.segment_bytes);
   writer->open(recovered.last_segment, recovered.last_segment_end, recovered.log_last_seq);
 
   service s;
-  s.merge = sys.spawn(merge_actor, opts.shards, opts.merge_interval);
+  update_channel updates;
+  if (make_sink) {
+    auto counters = std::make_shared<update_counters>();
+    s.publisher = sys.spawn(publisher_actor, counters, make_sink);
+    updates = update_channel{s.publisher, counters, opts.max_update_backlog};
+  }
+  s.merge = sys.spawn(merge_actor, opts.shards, opts.merge_interval, opts.top_k);
   for (uint32_t i = 0; i < opts.shards; ++i) {
     s.shards.push_back(sys.spawn(shard_actor, i, s.merge, make_outbox));
     auto restored = std::make_shared<replay_state>(std::move(recovered.shards.at(i)));
@@ -31,10 +40,10 @@ service start_service(caf::actor_system& sys, const service_options& opts,
   for (uint32_t i = 0; i < opts.readers; ++i)
     s.readers.push_back(sys.spawn(reader_actor, s.shards, make_outbox));
   for (auto& shard : s.shards)
-    caf::anon_send(shard, shard_wiring{s.ingress, s.shards});
+    caf::anon_send(shard, shard_wiring{s.ingress, s.shards, updates});
   caf::anon_send(s.log, log_wiring{s.ingress, s.merge});
   caf::anon_send(s.merge, merge_wiring{s.ingress, s.shards, s.readers, s.snapshots,
-                                       opts.snapshot, recovered.snapshot_seq});
+                                       opts.snapshot, recovered.snapshot_seq, updates});
   s.settled_view(sys, std::chrono::seconds(60));
   return s;
 }
@@ -78,6 +87,8 @@ void service::stop(caf::actor_system& sys) {
   std::vector<caf::actor> all{ingress, merge, snapshots};
   all.insert(all.end(), shards.begin(), shards.end());
   all.insert(all.end(), readers.begin(), readers.end());
+  if (publisher)
+    all.push_back(publisher);
   all.push_back(log);
   for (auto& a : all) {
     self->send_exit(a, caf::exit_reason::user_shutdown);

@@ -12,6 +12,7 @@
 #include "actors/merge_actor.hpp"
 #include "actors/outbox.hpp"
 #include "actors/recovery.hpp"
+#include "actors/update_sink.hpp"
 
 namespace lb::actors {
 
@@ -21,6 +22,10 @@ struct service_options {
   std::chrono::milliseconds merge_interval{50};
   log_options log;
   snapshot_policy snapshot;
+  uint32_t top_k = 10; // entries in a top/ update
+  // Updates handed to the publisher and not yet written, past which
+  // producers drop new ones (update_channel.hpp).
+  uint64_t max_update_backlog = 100000;
 };
 
 struct service {
@@ -30,6 +35,7 @@ struct service {
   caf::actor snapshots;
   std::vector<caf::actor> shards;
   std::vector<caf::actor> readers;
+  caf::actor publisher; // none when the service publishes no updates
 
   // The merged view of everything ordered so far. Blocks until it is built.
   view_ptr settled_view(caf::actor_system& sys, std::chrono::seconds timeout);
@@ -42,10 +48,13 @@ struct service {
   void stop(caf::actor_system& sys);
 };
 
-// Recovers the state under opts.log.dir (recovery.hpp; throws storage_error),
-// then starts the actors with it and waits for the first merged view, so
-// that the first request already sees every recovered entry.
+// Starts the actors with the state recovered from opts.log.dir (recovery.hpp)
+// and waits for the first merged view, so that the first request already
+// sees every recovered entry. Throws storage_error if the log cannot be
+// opened. Without `make_sink` the service publishes no update streams (and
+// does none of their work).
 service start_service(caf::actor_system& sys, const service_options& opts,
-                      const outbox_factory& make_outbox, recovered_state recovered);
+                      const outbox_factory& make_outbox, recovered_state recovered,
+                      const update_sink_factory& make_sink = {});
 
 } // namespace lb::actors

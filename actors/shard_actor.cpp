@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <memory>
 
+#include "schemas/update.hpp"
 
 namespace lb::actors {
 
@@ -74,6 +75,19 @@ namespace {
 
 using self_ptr = caf::stateful_actor<shard_state>*;
 
+// score/ for an event that changed an entry. Dropped at once, before any
+// encoding, while the publisher is over its backlog bound.
+void note_score(shard_state& st, const schemas::submit_reply& r) {
+  if (!st.updates.enabled())
+    return;
+  if (!st.updates.has_room(st.scores.size() + 1)) {
+    st.updates.count_dropped(1);
+    return;
+  }
+  schemas::score_update u{r.seq, r.board, r.player, r.score, r.subscore};
+  st.scores.push_back(update_msg{r.seq, schemas::score_topic(r.board), schemas::encode_update(u)});
+}
+
 // Applies one submit and describes it as the protocol's reply.
 schemas::submit_reply apply_submit(shard_state& st, const submit_event& ev,
                                    bool want_ranks) {
@@ -86,6 +100,8 @@ schemas::submit_reply apply_submit(shard_state& st, const submit_event& ev,
   auto before = part.size();
   auto effect = part.submit(ev.req, ev.seq);
   st.entries += part.size() - before;
+  if (!effect.old_key)
+    st.ranks.entry_added(part, ev.req.board, ev.req.player);
   if (!effect.old_key || *effect.old_key != effect.key)
     st.keys.changing(ev.req.board, ev.req.player, effect.old_key);
   if (effect.changed || created)
@@ -97,6 +113,8 @@ schemas::submit_reply apply_submit(shard_state& st, const submit_event& ev,
   r.subscore = unfold(effect.key.secondary, part.config().order);
   r.changed = effect.changed;
   r.seq = ev.seq;
+  if (effect.changed)
+    note_score(st, r);
   r.prev_rank = prev_rank;
   if (want_ranks) {
     auto ranking = st.ranking(ev.req.board, &part);
@@ -108,8 +126,10 @@ schemas::submit_reply apply_submit(shard_state& st, const submit_event& ev,
 
 void apply_remove(shard_state& st, const remove_event& ev) {
   auto* part = st.find(ev.req.board);
-  if (auto* slot = part ? part->find(ev.req.player) : nullptr)
+  if (auto* slot = part ? part->find(ev.req.player) : nullptr) {
     st.keys.changing(ev.req.board, ev.req.player, slot->key);
+    st.ranks.entry_going(ev.req.board, ev.req.player, *slot);
+  }
   bool removed = part != nullptr && part->remove(ev.req.player);
   if (removed) {
     --st.entries;
@@ -130,6 +150,7 @@ void apply_reset(self_ptr self, const reset_event& ev) {
   if (part != nullptr) {
     part->for_each_player([&](std::string_view player, const player_slot& slot) {
       st.keys.changing(ev.board, player, slot.key);
+      st.ranks.entry_going(ev.board, player, slot);
     });
     removed = part->reset(ev.seq);
     st.entries -= removed;
@@ -164,9 +185,12 @@ void freeze(self_ptr self, const freeze_marker& m) {
   snap.changed.reserve(st.dirty.size());
   for (auto& name : st.dirty) {
     auto& part = st.boards.at(name);
-    snap.changed.push_back(board_snapshot{name, part.config(), part.freeze()});
+    snap.changed.push_back(
+      board_snapshot{name, part.config(), part.freeze(), part.reset_seq()});
   }
   st.dirty.clear();
+  snap.scores = std::move(st.scores);
+  st.scores.clear(); // a moved-from vector is valid but unspecified
   st.keys.frozen(m.seq);
   self->send(st.merge, std::move(snap));
 }
@@ -320,6 +344,70 @@ lookup_reply answer_lookup(const shard_state& st, const lookup_request& q) {
   return r;
 }
 
+// rank/ for the players that `next` shows changed since the shard's current
+// view, where their rank in `next` differs from the last one published. The
+// player's key in a view comes from view_keys, so this works however far the
+// live entries have moved on. Cost: O(S log n) per changed player.
+void publish_rank_changes(self_ptr self, const global_view& next) {
+  auto& st = self->state;
+  if (!st.updates.enabled())
+    return;
+  const global_view& prev = *st.view;
+  // Changed players come grouped by nothing in particular; remember the last
+  // board's lookups, as most merges change few boards.
+  std::string_view board;
+  board_part* part = nullptr;
+  const board_view* bv = nullptr;
+  const board_view* prev_bv = nullptr;
+  std::optional<merged_ranking> ranking;
+  std::vector<update_msg> out;
+  constexpr size_t chunk = 1024; // a huge reset goes out in pieces the backlog bound can take
+  st.keys.changed_between(prev.seq, next.seq, [&](std::string_view b, std::string_view player) {
+    if (b != board || !ranking) {
+      board = b;
+      auto i = st.boards.find(std::string(b));
+      part = i == st.boards.end() ? nullptr : &i->second;
+      bv = next.find(b);
+      prev_bv = prev.find(b);
+      ranking.emplace(bv ? view_ranking(*bv)
+                         : merged_ranking{std::vector<const tree_reader*>{}});
+    }
+    auto* live = part ? part->find(player) : nullptr;
+    auto live_key = live ? std::optional<rank_key>{live->key} : std::nullopt;
+    auto key = bv ? st.keys.key_in_view(board, player, next.seq, live_key) : std::nullopt;
+    uint64_t rank = key ? ranking->count_before(*key) + 1 : 0;
+    uint64_t last = st.ranks.get(part, board, player);
+    if (rank == last)
+      return;
+    schemas::rank_update u;
+    u.board = board;
+    u.player = player;
+    u.seq = next.seq;
+    if (key) {
+      u.score = unfold(key->primary, bv->config.order);
+      u.subscore = unfold(key->secondary, bv->config.order);
+      u.rank = rank;
+    } else if (auto old = prev_bv ? st.keys.key_in_view(board, player, prev.seq, live_key)
+                                  : std::nullopt) {
+      // Gone: the entry as subscribers last saw it.
+      u.score = unfold(old->primary, prev_bv->config.order);
+      u.subscore = unfold(old->secondary, prev_bv->config.order);
+    }
+    if (last != 0)
+      u.prev_rank = last;
+    out.push_back(update_msg{next.seq, schemas::rank_topic(board, player),
+                             schemas::encode_update(u)});
+    st.ranks.set(part, board, player, rank);
+    if (out.size() >= chunk) {
+      auto n = out.size();
+      st.updates.offer(self, update_batch{std::move(out)}, n);
+      out = {};
+    }
+  });
+  auto n = out.size();
+  st.updates.offer(self, update_batch{std::move(out)}, n);
+}
+
 } // namespace
 
 caf::behavior shard_actor(caf::stateful_actor<shard_state>* self, uint32_t index,
@@ -333,6 +421,7 @@ caf::behavior shard_actor(caf::stateful_actor<shard_state>* self, uint32_t index
     [self](shard_wiring& w) {
       self->state.ingress = std::move(w.ingress);
       self->state.peers = std::move(w.peers);
+      self->state.updates = std::move(w.updates);
     },
     [self](shard_restore& r) {
       auto& st = self->state;
@@ -365,6 +454,7 @@ caf::behavior shard_actor(caf::stateful_actor<shard_state>* self, uint32_t index
     },
     [self](const lookup_request& q) { return answer_lookup(self->state, q); },
     [self](view_ptr& v) {
+      publish_rank_changes(self, *v);
       self->state.keys.view_at(v->seq);
       self->state.view = std::move(v);
     },

@@ -5,6 +5,13 @@
 // at every freeze marker hands the merge actor frozen snapshots of the boards
 // that changed. Ranks it reports are its own exact count plus the other
 // shards' counts from the latest merged view (PROTOCOL.md "Consistency").
+//
+// It also feeds the update streams of its players: a score/ message for each
+// event that changed an entry (handed to the merge actor with the snapshot,
+// which orders them), and, when a merged view comes in, a rank/ message for
+// each player it shows changed whose rank in it differs from the last one
+// published. Ranking those players here, on the shard that owns them, spreads
+// the work over the shards and costs O(S log n) per changed player.
 #pragma once
 
 #include <cstdint>
@@ -19,7 +26,9 @@
 #include "actors/merged_ranking.hpp"
 #include "actors/messages.hpp"
 #include "actors/outbox.hpp"
+#include "actors/published_ranks.hpp"
 #include "actors/replay_state.hpp"
+#include "actors/update_channel.hpp"
 #include "actors/view_keys.hpp"
 
 namespace lb::actors {
@@ -35,6 +44,10 @@ struct shard_state {
   view_ptr view;
   view_keys keys; // players' keys in `view`, for reads of the merged view
   uint64_t entries = 0;
+
+  update_channel updates;
+  std::vector<update_msg> scores; // score/ since the last freeze, in seq order
+  published_ranks ranks;
 
   static const char* name;
 
@@ -56,6 +69,7 @@ caf::behavior shard_actor(caf::stateful_actor<shard_state>* self, uint32_t index
 struct shard_wiring {
   caf::actor ingress;
   std::vector<caf::actor> peers;
+  update_channel updates;
 };
 
 // Sent once before any work: this shard's part of the recovered state. The

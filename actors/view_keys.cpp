@@ -2,18 +2,23 @@
 
 namespace lb::actors {
 
-std::string view_keys::id(std::string_view board, std::string_view player) {
+std::string player_id(std::string_view board, std::string_view player) {
   std::string out;
   out.reserve(board.size() + 1 + player.size());
-  out.append(board).push_back('\0'); // board names hold no NUL
+  out.append(board).push_back('\0');
   out.append(player);
   return out;
+}
+
+std::pair<std::string_view, std::string_view> split_player_id(std::string_view id) {
+  auto nul = id.find('\0');
+  return {id.substr(0, nul), id.substr(nul + 1)};
 }
 
 void view_keys::changing(std::string_view board, std::string_view player,
                          std::optional<rank_key> old) {
   // Only the first change in an interval records: that is the frozen value.
-  intervals_.back().before.try_emplace(id(board, player), old);
+  intervals_.back().before.try_emplace(player_id(board, player), old);
 }
 
 void view_keys::frozen(uint64_t seq) {
@@ -35,7 +40,7 @@ void view_keys::view_at(uint64_t seq, size_t spare) {
 std::optional<rank_key> view_keys::key_in_view(std::string_view board, std::string_view player,
                                                uint64_t view_seq,
                                                std::optional<rank_key> live) const {
-  auto key = id(board, player);
+  auto key = player_id(board, player);
   for (auto& iv : intervals_) {
     if (iv.since < view_seq)
       continue; // changes made before the view's cut are in it already

@@ -16,10 +16,17 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 
 #include "actors/rank_key.hpp"
 
 namespace lb::actors {
+
+// One string for (board, player): board names hold no NUL, so "board\0player"
+// is unambiguous.
+std::string player_id(std::string_view board, std::string_view player);
+// The inverse: {board, player} viewing into `id`.
+std::pair<std::string_view, std::string_view> split_player_id(std::string_view id);
 
 class view_keys {
 public:
@@ -40,14 +47,32 @@ public:
                                       uint64_t view_seq,
                                       std::optional<rank_key> live) const;
 
+  // Calls f(board, player) for every player whose key changed in the
+  // intervals that a view cut at `upto` includes and one cut at `after` does
+  // not: the players a new view shows changed. Needs the intervals after
+  // `after`, which view_at keeps while the shard's view is cut there.
+  template <class F>
+  void changed_between(uint64_t after, uint64_t upto, F&& f) const;
+
 private:
   struct interval {
     uint64_t since = 0; // the freeze seq this interval starts after
     std::unordered_map<std::string, std::optional<rank_key>> before;
   };
-  static std::string id(std::string_view board, std::string_view player);
-
   std::deque<interval> intervals_{interval{}}; // oldest first; back() is open
 };
+
+template <class F>
+void view_keys::changed_between(uint64_t after, uint64_t upto, F&& f) const {
+  for (size_t i = 0; i + 1 < intervals_.size(); ++i) {
+    auto end = intervals_[i + 1].since; // the freeze that closed interval i
+    if (end <= after || end > upto)
+      continue;
+    for (auto& kv : intervals_[i].before) {
+      auto [board, player] = split_player_id(kv.first);
+      f(board, player);
+    }
+  }
+}
 
 } // namespace lb::actors

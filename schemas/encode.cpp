@@ -1,81 +1,17 @@
 // Reply and request encoders (PROTOCOL.md section 3).
-//
-// The packer writes straight into the std::string that is returned (one
-// buffer per reply, sized from an estimate of the reply's size), rather
-// than into an msgpack::sbuffer that would then be copied into a string.
 #include "schemas/reply.hpp"
 #include "schemas/request.hpp"
-
-#include <algorithm>
-#include <cstring>
-
-#include "schemas/msgpack_write.hpp"
+#include "schemas/writer.hpp"
 
 namespace lb::schemas {
 
 namespace {
 
-// Writes into a string that is sized ahead (from an estimate) and trimmed at
-// the end: one allocation per reply, a memcpy per piece.
-struct string_stream {
-  std::string& s;
-  std::size_t used = 0;
-  void write(const char* p, std::size_t n) {
-    if (s.size() - used < n) s.resize(std::max(s.size() * 2, used + n));
-    std::memcpy(&s[used], p, n);
-    used += n;
-  }
-};
-
-class writer : public detail::value_writer<string_stream> {
-public:
-  using value_writer::value_writer;
-  std::size_t size() const { return stream_.used; }
-
-  // A key literal as one fixstr write (all keys are < 32 bytes).
-  template <std::size_t N>
-  void key(const char (&k)[N]) {
-    static_assert(N - 1 < 32, "fixstr");
-    char buf[N];
-    buf[0] = static_cast<char>(0xa0 | (N - 1));
-    std::memcpy(buf + 1, k, N - 1);
-    stream_.write(buf, N);
-  }
-  void opt_u64(const std::optional<uint64_t>& v) { v ? u64(*v) : nil(); }
-
-  // Reply pieces.
-  void error_map(const error& e) {
-    map(2);
-    key("code");
-    str(to_string(e.code));
-    key("message");
-    str(e.message);
-  }
-  void submit_keys(const submit_reply& r) {
-    key("board"); str(r.board);
-    key("player"); str(r.player);
-    key("score"); i64(r.score);
-    key("subscore"); i64(r.subscore);
-    key("rank"); u64(r.rank);
-    key("prev_rank"); opt_u64(r.prev_rank);
-    key("changed"); boolean(r.changed);
-    key("total"); u64(r.total);
-    key("seq"); u64(r.seq);
-  }
-  static constexpr uint32_t submit_key_count = 9;
-  void entry(const entry_view& e) {
-    map(5);
-    key("rank"); u64(e.rank);
-    key("player"); str(e.player);
-    key("score"); i64(e.score);
-    key("subscore"); i64(e.subscore);
-    key("meta"); meta(e.meta);
-  }
-};
+using detail::entry_size;
+using detail::meta_size;
+using detail::writer;
 
 // Generous estimates so that one reserve() usually suffices.
-std::size_t meta_size(const std::optional<meta_value>& m) { return m ? m->bytes.size() + 5 : 1; }
-std::size_t entry_size(const entry_view& e) { return 64 + e.player.size() + meta_size(e.meta); }
 std::size_t submit_size(const submit_reply& r) { return 128 + r.board.size() + r.player.size(); }
 
 struct size_estimate {
@@ -101,7 +37,7 @@ struct size_estimate {
     for (const auto& b : r.boards) n += 64 + b.board.size();
     return n;
   }
-  std::size_t operator()(const stats_reply& r) const { return 384 + 48 * r.shards.size() + r.digest.size(); }
+  std::size_t operator()(const stats_reply& r) const { return 416 + 48 * r.shards.size() + r.digest.size(); }
   std::size_t operator()(const pong_reply&) const { return 24; }
 };
 
@@ -197,7 +133,7 @@ struct reply_encoder {
     }
   }
   void operator()(const stats_reply& r) const {
-    begin(12);
+    begin(13);
     w.key("seq"); w.u64(r.seq);
     w.key("shards");
     w.array(r.shards.size());
@@ -227,6 +163,10 @@ struct reply_encoder {
     w.key("bytes"); w.u64(r.log.bytes);
     w.key("syncs"); w.u64(r.log.syncs);
     w.key("refused"); w.u64(r.log.refused);
+    w.key("updates");
+    w.map(2);
+    w.key("published"); w.u64(r.updates_published);
+    w.key("dropped"); w.u64(r.updates_dropped);
   }
   void operator()(const pong_reply&) const {
     begin(1);

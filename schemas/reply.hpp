@@ -108,6 +108,8 @@ struct stats_reply {
   uint64_t ingest_rejected = 0; // ingest frames or items dropped as bad
   uint64_t uptime_ms = 0;
   log_stats log;
+  uint64_t updates_published = 0; // update messages handed to the PUB socket
+  uint64_t updates_dropped = 0;    // dropped before it: the publisher was behind
 };
 
 struct pong_reply {};

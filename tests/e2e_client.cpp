@@ -377,6 +377,101 @@ std::vector<reply> client::call_all(const std::vector<body>& bodies, std::size_t
 }
 
 // ---------------------------------------------------------------------------
+// Update streams.
+
+namespace {
+
+std::vector<std::string> with_sync_prefixes(std::vector<std::string> prefixes) {
+  // Last: subscriptions take effect in order, so once a sync message comes,
+  // the caller's subscriptions are live too.
+  prefixes.push_back("top/zz-sync-");
+  prefixes.push_back("rank/zz-sync-");
+  return prefixes;
+}
+
+} // namespace
+
+subscriber::subscriber(zmq::context_t& ctx, const std::string& endpoint,
+                       const std::vector<std::string>& prefixes, int rcvhwm)
+  : sock_(ctx, endpoint, with_sync_prefixes(prefixes), rcvhwm) {
+}
+
+bool subscriber::is_sync(const std::string& topic) {
+  for (const char* p : {"top/zz-sync-", "rank/zz-sync-", "score/zz-sync-"})
+    if (topic.rfind(p, 0) == 0)
+      return true;
+  return false;
+}
+
+std::optional<update> subscriber::receive(std::chrono::milliseconds timeout) {
+  auto m = sock_.receive(timeout);
+  if (!m)
+    return std::nullopt;
+  auto body = reply::decode(m->body);
+  if (!body)
+    throw reply_error("an update on " + m->topic + " whose body is not a msgpack map");
+  return update{std::move(m->topic), std::move(*body)};
+}
+
+template <class F>
+bool subscriber::receive_until(std::vector<update>& got,
+                               std::chrono::steady_clock::time_point deadline, F&& done) {
+  for (;;) {
+    auto now = std::chrono::steady_clock::now();
+    if (now >= deadline)
+      return false;
+    auto u = receive(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now));
+    if (!u)
+      return false;
+    if (!is_sync(u->topic)) {
+      got.push_back(std::move(*u));
+      continue;
+    }
+    if (done(*u))
+      return true;
+  }
+}
+
+std::vector<update> subscriber::sync(client& c) {
+  std::vector<update> got;
+  auto give_up = std::chrono::steady_clock::now() + patience(30s);
+  // A SUB's subscription reaches the PUB some time after connect: repeat
+  // until one arrives.
+  for (;;) {
+    auto board = "zz-sync-" + std::to_string(++rounds_);
+    if (!c.call(submit(board, "s", 1)).ok())
+      throw reply_error("sync submit failed");
+    auto topic = "top/" + board + "/";
+    auto wait = std::min(std::chrono::steady_clock::now() + patience(500ms), give_up);
+    if (receive_until(got, wait, [&](const update& u) { return u.topic == topic; }))
+      break;
+    if (std::chrono::steady_clock::now() >= give_up)
+      throw reply_error("no top/ for a sync board within 30 s");
+  }
+  auto board = "zz-sync-" + std::to_string(++rounds_);
+  std::vector<body> items;
+  for (int i = 0; i < 128; ++i)
+    items.push_back(submit_item(board, "s" + std::to_string(i), i));
+  if (!c.call(batch(items)).ok())
+    throw reply_error("sync batch failed");
+  bool top_seen = false;
+  std::set<std::string> ranked;
+  auto prefix = "rank/" + board + "/";
+  bool done = receive_until(got, give_up, [&](const update& u) {
+    if (u.topic == "top/" + board + "/")
+      top_seen = true;
+    else if (u.topic.rfind(prefix, 0) == 0)
+      ranked.insert(u.topic.substr(prefix.size()));
+    return top_seen && ranked.size() == items.size();
+  });
+  if (!done)
+    throw reply_error("sync: " + std::to_string(ranked.size())
+                      + " of 128 rank/ messages and " + (top_seen ? "" : "no ")
+                      + "top/ within 30 s");
+  return got;
+}
+
+// ---------------------------------------------------------------------------
 // Processes.
 
 std::string daemon_path() {

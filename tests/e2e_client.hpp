@@ -198,6 +198,49 @@ private:
 };
 
 // ---------------------------------------------------------------------------
+// Update streams (PROTOCOL.md section 5).
+
+struct update {
+  std::string topic;
+  reply body;
+};
+
+// A SUB on `updates`. It also subscribes to the boards sync() writes to
+// (named zz-sync-N), whose messages it never hands out.
+class subscriber {
+public:
+  // `rcvhwm` 0: this side queues without limit, so a test that reads later
+  // loses nothing.
+  subscriber(zmq::context_t& ctx, const std::string& endpoint,
+             const std::vector<std::string>& prefixes, int rcvhwm = 0);
+
+  // The next message, or nothing within `timeout`. Throws reply_error if a
+  // body is not a msgpack map.
+  std::optional<update> receive(std::chrono::milliseconds timeout);
+
+  // Returns once the subscription is live and every update of the events
+  // acknowledged before the call has arrived; hands back the messages (not
+  // of sync boards) received meanwhile, in arrival order. Throws reply_error
+  // if that takes longer than a generous "no hang" limit. How: a submit to a
+  // fresh board, until its top/ comes (the merge after every earlier event
+  // is out, and the merge actor's messages arrive in merge order); then 128
+  // new players on another fresh board, whose rank/ come from every shard
+  // after that shard's earlier rank/.
+  std::vector<update> sync(client& c);
+
+  static bool is_sync(const std::string& topic);
+
+private:
+  // Receives until `done` says so; false on timeout.
+  template <class F>
+  bool receive_until(std::vector<update>& got, std::chrono::steady_clock::time_point deadline,
+                     F&& done);
+
+  transport::update_subscriber sock_;
+  int rounds_ = 0;
+};
+
+// ---------------------------------------------------------------------------
 // Processes.
 
 std::string daemon_path(); // $LEADERBOARDD

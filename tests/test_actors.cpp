@@ -4,9 +4,11 @@
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
+#include <condition_variable>
 #include <cstdlib>
 #include <filesystem>
 #include <map>
+#include <mutex>
 #include <random>
 #include <thread>
 
@@ -77,7 +79,9 @@ struct fixture {
   uint64_t next_id = 1;
   std::filesystem::path data;
 
-  explicit fixture(uint32_t shards, std::chrono::milliseconds merge = 10ms) {
+  explicit fixture(uint32_t shards, std::chrono::milliseconds merge = 10ms,
+                   const actors::update_sink_factory& updates = {},
+                   uint64_t max_update_backlog = 100000) {
     cfg.set("scheduler.max-threads", int64_t{2});
     sys = std::make_unique<caf::actor_system>(cfg);
     inbox = std::make_unique<caf::scoped_actor>(*sys);
@@ -86,14 +90,16 @@ struct fixture {
     so.shards = shards;
     so.readers = 2;
     so.merge_interval = merge;
+    so.max_update_backlog = max_update_backlog;
     char tmpl[] = "/tmp/lbd-actors-XXXXXX";
     data = mkdtemp(tmpl);
     so.log.dir = data; // the default policy (group), as in the daemon
     actors::recovery_options ro;
     ro.dir = data;
     ro.shards = shards;
-    svc = actors::start_service(*sys, so, [sink] { return std::make_unique<actor_outbox>(sink); },
-                                actors::recover(ro));
+    svc = actors::start_service(
+      *sys, so, [sink] { return std::make_unique<actor_outbox>(sink); }, actors::recover(ro),
+      updates);
     gw = std::make_unique<actors::gateway>(svc.ingress, svc.shards, svc.readers);
   }
 
@@ -279,4 +285,100 @@ TEST_CASE("unknown boards and players are not_found") {
   CHECK(f.call(schemas::rank_req{"yes", "b", false}).error_code() == "not_found");
   CHECK(f.call(schemas::around_req{"yes", "b", 5}).error_code() == "not_found");
   CHECK(f.call(schemas::ping_req{}).ok());
+}
+
+// ===========================================================================
+// Update streams: a publisher that falls behind.
+
+namespace {
+
+// Holds the publisher inside its first write until opened, as a transport
+// that stalls would; records what it is given.
+struct gate {
+  std::mutex m;
+  std::condition_variable cv;
+  bool open = false;
+  std::vector<std::pair<std::string, std::string>> got;
+
+  void release() {
+    std::lock_guard<std::mutex> lock(m);
+    open = true;
+    cv.notify_all();
+  }
+  bool saw(const std::string& topic) {
+    std::lock_guard<std::mutex> lock(m);
+    for (auto& [t, b] : got)
+      if (t == topic)
+        return true;
+    return false;
+  }
+};
+
+class gated_sink : public actors::update_sink {
+public:
+  explicit gated_sink(std::shared_ptr<gate> g) : g_(std::move(g)) {}
+  bool publish(std::string_view topic, std::string_view body) override {
+    std::unique_lock<std::mutex> lock(g_->m);
+    g_->cv.wait(lock, [this] { return g_->open; });
+    g_->got.emplace_back(std::string(topic), std::string(body));
+    return true;
+  }
+
+private:
+  std::shared_ptr<gate> g_;
+};
+
+struct update_counts {
+  uint64_t published = 0, dropped = 0;
+};
+
+update_counts counts_of(const reply& stats) {
+  auto& u = stats.get("updates");
+  update_counts c;
+  for (uint32_t i = 0; i < u.via.map.size; ++i) {
+    auto key = u.via.map.ptr[i].key.as<std::string>();
+    (key == "published" ? c.published : c.dropped) = u.via.map.ptr[i].val.as<uint64_t>();
+  }
+  return c;
+}
+
+} // namespace
+
+TEST_CASE("a stalled publisher: updates past the backlog bound are dropped, replies go on") {
+  auto g = std::make_shared<gate>();
+  const uint64_t bound = 64;
+  fixture f{2, 10ms, [g] { return std::make_unique<gated_sink>(g); }, bound};
+  const int events = 2000;
+  for (int round = 0; round < events / 500; ++round) {
+    std::vector<schemas::request_body> reqs;
+    for (int i = 0; i < 500; ++i)
+      reqs.push_back(submit("g", "p" + std::to_string(round * 500 + i), i));
+    for (auto& [id, r] : f.send_all(reqs)) // every reply comes, publisher or not
+      CHECK(r.ok());
+  }
+  auto stalled = counts_of(f.call(schemas::stats_req{}));
+  CHECK(stalled.published == 0); // still inside its first write
+  // Every event changed an entry: a score/ each. At most `bound` got through.
+  CHECK(stalled.dropped >= events - bound);
+
+  g->release();
+  REQUIRE(f.call(submit("g2", "marker", 1)).ok());
+  for (int i = 0; i < 1000 && !g->saw("top/g2/"); ++i)
+    std::this_thread::sleep_for(10ms);
+  REQUIRE(g->saw("top/g2/"));
+  auto after = counts_of(f.call(schemas::stats_req{}));
+  // What waited was the bound's worth; the marker's score/, top/ and rank/ after.
+  CHECK(after.published <= bound + 3);
+  CHECK(after.published + after.dropped >= events + 3);
+  // score/ went out in seq order.
+  std::lock_guard<std::mutex> lock(g->m);
+  uint64_t last = 0;
+  for (auto& [topic, body] : g->got)
+    if (topic.rfind("score/", 0) == 0) {
+      auto oh = msgpack::unpack(body.data(), body.size());
+      auto seq = reply{std::move(oh)}.u64("seq");
+      CHECK(seq > last);
+      last = seq;
+    }
+  CHECK(last > 0);
 }

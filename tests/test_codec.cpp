@@ -16,6 +16,7 @@
 #include "schemas/json.hpp"
 #include "schemas/reply.hpp"
 #include "schemas/request.hpp"
+#include "schemas/update.hpp"
 #include "tests/request_eq.hpp"
 #include "schemas/types.hpp"
 
@@ -1127,9 +1128,11 @@ TEST_CASE("encode_reply: stats") {
   s.ingest_rejected = 6;
   s.uptime_ms = 123456;
   s.log = log_stats{"group", 98, 4096, 7, 2};
+  s.updates_published = 77;
+  s.updates_dropped = 3;
   auto r = parse_reply(encode_reply(uint64_t{1}, s));
   CHECK(keys_of(r.root()) == strs{"ok", "id", "seq", "shards", "merge", "digest", "boards", "entries", "requests",
-                                  "rejected", "ingest_events", "ingest_rejected", "uptime_ms", "log"});
+                                  "rejected", "ingest_events", "ingest_rejected", "uptime_ms", "log", "updates"});
   CHECK(u_of(at(r.root(), "seq")) == 100);
   const auto& sh = at(r.root(), "shards");
   REQUIRE(sh.via.array.size == 2);
@@ -1157,6 +1160,116 @@ TEST_CASE("encode_reply: stats") {
   CHECK(u_of(at(lg, "bytes")) == 4096);
   CHECK(u_of(at(lg, "syncs")) == 7);
   CHECK(u_of(at(lg, "refused")) == 2);
+  const auto& up = at(r.root(), "updates");
+  CHECK(keys_of(up) == strs{"published", "dropped"});
+  CHECK(u_of(at(up, "published")) == 77);
+  CHECK(u_of(at(up, "dropped")) == 3);
+}
+
+// ===========================================================================
+// Update streams (PROTOCOL.md section 5): topics and bodies.
+
+TEST_CASE("update topics end where a prefix subscription needs them to") {
+  CHECK(top_topic("arena") == "top/arena/");
+  CHECK(score_topic("arena") == "score/arena/");
+  CHECK(rank_topic("arena", "alice") == "rank/arena/alice");
+  // Player names may hold '/' and any UTF-8; the topic carries them as sent.
+  CHECK(rank_topic("a.b:c-d_1", "x/y Zoë") == "rank/a.b:c-d_1/x/y Zoë");
+  // A board's topics never match another board's prefix ("a/" vs "ab/").
+  CHECK(top_topic("ab").rfind(top_topic("a"), 0) == std::string::npos);
+}
+
+TEST_CASE("encode_update: top") {
+  top_update u;
+  u.board = "arena";
+  u.seq = 42;
+  u.total = 1000;
+  u.entries = {entry_view{1, "bob", 150, -2, meta_value{"hi", false}},
+               entry_view{2, "alice", 120, 0, std::nullopt},
+               entry_view{3, "carol", std::numeric_limits<int64_t>::min(), 7,
+                          meta_value{std::string("\x00\xff", 2), true}}};
+  auto r = parse_reply(encode_update(u));
+  CHECK(keys_of(r.root()) == strs{"board", "seq", "total", "entries"});
+  CHECK(s_of(at(r.root(), "board")) == "arena");
+  CHECK(u_of(at(r.root(), "seq")) == 42);
+  CHECK(u_of(at(r.root(), "total")) == 1000);
+  const auto& es = at(r.root(), "entries");
+  REQUIRE(es.type == msgpack::type::ARRAY);
+  REQUIRE(es.via.array.size == 3);
+  // Entries exactly as in a `top` reply: the same encoder writes both.
+  auto top = parse_reply(encode_reply(std::nullopt, entries_reply{"arena", 1000, u.entries}));
+  const auto& te = at(top.root(), "entries");
+  for (uint32_t i = 0; i < 3; ++i) {
+    CHECK(keys_of(es.via.array.ptr[i]) == strs{"rank", "player", "score", "subscore", "meta"});
+    CHECK(es.via.array.ptr[i] == te.via.array.ptr[i]);
+  }
+  CHECK(u_of(at(es.via.array.ptr[0], "rank")) == 1);
+  CHECK(s_of(at(es.via.array.ptr[0], "player")) == "bob");
+  CHECK(i_of(at(es.via.array.ptr[0], "subscore")) == -2);
+  CHECK(s_of(at(es.via.array.ptr[0], "meta")) == "hi");
+  CHECK(at(es.via.array.ptr[1], "meta").is_nil());
+  CHECK(i_of(at(es.via.array.ptr[2], "score")) == std::numeric_limits<int64_t>::min());
+  CHECK(at(es.via.array.ptr[2], "meta").type == msgpack::type::BIN);
+
+  // A reset: no entries, total 0.
+  auto empty = parse_reply(encode_update(top_update{"arena", 43, 0, {}}));
+  CHECK(u_of(at(empty.root(), "total")) == 0);
+  CHECK(at(empty.root(), "entries").type == msgpack::type::ARRAY);
+  CHECK(at(empty.root(), "entries").via.array.size == 0);
+}
+
+TEST_CASE("encode_update: rank") {
+  rank_update u;
+  u.board = "arena";
+  u.player = "alice";
+  u.score = -5;
+  u.subscore = std::numeric_limits<int64_t>::max();
+  u.rank = 3;
+  u.prev_rank = 7;
+  u.seq = std::numeric_limits<uint64_t>::max();
+  auto r = parse_reply(encode_update(u));
+  CHECK(keys_of(r.root()) == strs{"board", "player", "score", "subscore", "rank", "prev_rank", "seq"});
+  CHECK(s_of(at(r.root(), "board")) == "arena");
+  CHECK(s_of(at(r.root(), "player")) == "alice");
+  CHECK(i_of(at(r.root(), "score")) == -5);
+  CHECK(i_of(at(r.root(), "subscore")) == std::numeric_limits<int64_t>::max());
+  CHECK(u_of(at(r.root(), "rank")) == 3);
+  CHECK(u_of(at(r.root(), "prev_rank")) == 7);
+  CHECK(u_of(at(r.root(), "seq")) == std::numeric_limits<uint64_t>::max());
+
+  SUBCASE("new: prev_rank nil") {
+    u.prev_rank.reset();
+    auto n = parse_reply(encode_update(u));
+    CHECK(at(n.root(), "prev_rank").is_nil());
+    CHECK(u_of(at(n.root(), "rank")) == 3);
+  }
+  SUBCASE("removed: rank nil") {
+    u.rank.reset();
+    auto n = parse_reply(encode_update(u));
+    CHECK(at(n.root(), "rank").is_nil());
+    CHECK(u_of(at(n.root(), "prev_rank")) == 7);
+  }
+  SUBCASE("a 128-byte player name") {
+    std::string long_name(128, 'p');
+    u.player = long_name;
+    auto n = parse_reply(encode_update(u));
+    CHECK(s_of(at(n.root(), "player")) == long_name);
+  }
+}
+
+TEST_CASE("encode_update: score") {
+  score_update u{9, "arena", "bob", std::numeric_limits<int64_t>::min(), -1};
+  auto r = parse_reply(encode_update(u));
+  CHECK(keys_of(r.root()) == strs{"seq", "board", "player", "score", "subscore"});
+  CHECK(u_of(at(r.root(), "seq")) == 9);
+  CHECK(s_of(at(r.root(), "board")) == "arena");
+  CHECK(s_of(at(r.root(), "player")) == "bob");
+  CHECK(i_of(at(r.root(), "score")) == std::numeric_limits<int64_t>::min());
+  CHECK(i_of(at(r.root(), "subscore")) == -1);
+  // Rendered as JSON for `lbctl watch --json`.
+  const auto f = encode_update(u);
+  CHECK(msgpack_to_json(f.data(), f.size())
+        == R"({"seq":9,"board":"arena","player":"bob","score":-9223372036854775808,"subscore":-1})");
 }
 
 // ===========================================================================

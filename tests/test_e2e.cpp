@@ -1,6 +1,6 @@
 // End-to-end tests: the real leaderboardd binary as a child process, driven
 // over ZeroMQ with msgpack exactly as PROTOCOL.md describes (sections 1-4 and
-// 6; the update streams of section 5 are issue 4).
+// 6; the update streams of section 5 are tested in test_updates.cpp).
 //
 // The concurrent tests record every event reply (each carries its `seq`),
 // replay the events in seq order through a small reference model written from
@@ -1747,6 +1747,34 @@ TEST_CASE("flags, signals and a busy port") {
                                            << " ms after the signal");
       CHECK(describe_status(*st) == "exit 0");
       CHECK(s.stdout_text().find("leaderboardd: requests") != std::string::npos);
+    }
+  }
+  SUBCASE("SIGTERM while actors still work off a backlog: exit 0, no hang") {
+    // Replies produced after the I/O thread has closed its sockets have
+    // nowhere to go; they must not block the actor that makes them (and with
+    // it the stop).
+    for (int round = 0; round < 5; ++round) {
+      CAPTURE(round);
+      server s;
+      std::atomic<bool> stop{false};
+      std::vector<std::thread> load;
+      for (int i = 0; i < 4; ++i)
+        load.emplace_back([&s, &stop, i] {
+          client c(s.ctx(), s.requests());
+          for (size_t n = 0; !stop.load(); ++n) { // closed loop, 32 in flight
+            c.send(submit("busy", "p" + std::to_string(i) + "-" + std::to_string(n % 5000),
+                          int64_t(n)));
+            if (n >= 32 && !c.receive(patience(1s)))
+              break; // the service has stopped
+          }
+        });
+      std::this_thread::sleep_for(patience(300ms));
+      auto st = s.stop(SIGTERM, patience(5s));
+      stop = true;
+      for (auto& t : load)
+        t.join();
+      REQUIRE_MESSAGE(st, "still running 5 s after SIGTERM under load");
+      CHECK(describe_status(*st) == "exit 0");
     }
   }
   SUBCASE("a busy port: a clear error and a non-zero exit") {

@@ -1,13 +1,17 @@
 // lbctl: a command-line client for leaderboardd, for trying the service in a
 // terminal and for scripts (--json). One run sends one request on a DEALER
-// socket and prints its reply (PROTOCOL.md section 3).
+// socket and prints its reply (PROTOCOL.md section 3), or, with `watch`,
+// follows a board's update streams on a SUB socket (section 5).
 //
 // Exit codes: 0 success, 1 an error reply (or one lbctl cannot read), 2 a bad
 // command line, 3 no reply within the timeout.
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <chrono>
+#include <csignal>
 #include <cstdint>
+#include <ctime>
 #include <iostream>
 #include <limits>
 #include <map>
@@ -56,12 +60,21 @@ commands:
                       a new score with the stored one; only while the board
                       is empty. A new board starts as desc, best
   boards              every board with its size, order and operator
-  stats               sequence number, state digest, shards, merge age
+  stats               sequence number, state digest, shards, merge age,
+                      update stream counters
   ping                check that the service answers
+  watch BOARD [--player=P] [--raw]
+                      follow the board live until Ctrl-C: a top table that
+                      redraws on every top/ update; --player: that player's
+                      rank changes, one per line; --raw: every top/, rank/
+                      and score/ message of the board, one per line
 
 options (--name=value or --name value, before or after the command):
   --endpoint=EP       the service's requests socket (default tcp://127.0.0.1:7400)
-  --json              print the reply as one line of JSON
+  --updates=EP        the service's updates socket, for watch
+                      (default tcp://127.0.0.1:7402)
+  --json              print the reply as one line of JSON (watch: each
+                      message as {"topic": ..., "body": ...})
   --timeout-ms=N      how long to wait for the reply (default 5000)
   --help              this text
 
@@ -86,9 +99,12 @@ example session:
   error: not_found: player 'carol' is not on board 'arena'
   $ lbctl configure ladder --order=asc --operator=set
   ladder: order asc, operator set, seq 4
+  $ lbctl watch arena --player=alice
+  alice on arena: rank 2 (was 1), score 120, seq 5
 )";
 
 const char* default_endpoint = "tcp://127.0.0.1:7400";
+const char* default_updates = "tcp://127.0.0.1:7402";
 
 // A command line lbctl cannot send: exit code 2.
 struct usage_error : std::runtime_error {
@@ -107,9 +123,11 @@ const std::string not_given(1, '\0');
 
 struct options {
   std::string endpoint = default_endpoint;
+  std::string updates = default_updates;
   bool json = false;
   uint64_t timeout_ms = 5000;
   bool exact = false;
+  bool raw = false;
   std::map<std::string, std::string> values; // the commands' valued flags
 
   std::optional<std::string> value(const std::string& name) const {
@@ -535,6 +553,8 @@ const std::vector<command> commands = {
   {"ping", "no arguments", 0, 0, {},
    [](const auto&, const auto&) -> sch::request_body { return sch::ping_req{}; },
    print_pong},
+  // Not one request: run_watch follows the update streams instead.
+  {"watch", "BOARD [--player=P] [--raw]", 1, 1, {"player", "raw"}, nullptr, nullptr},
 };
 
 const command& find_command(const std::string& name) {
@@ -556,6 +576,8 @@ void check_usage(const command& cmd, const std::vector<std::string>& args, const
       throw usage_error("--" + name + " does not apply to " + cmd.name);
   if (o.exact && !cmd.takes("exact"))
     throw usage_error("--exact does not apply to " + cmd.name);
+  if (o.raw && !cmd.takes("raw"))
+    throw usage_error("--raw does not apply to " + cmd.name);
 }
 
 // Sends the request and prints the reply; returns the exit code.
@@ -605,16 +627,193 @@ int run(const command& cmd, const std::vector<std::string>& args, const options&
   }
 }
 
+// ---------------------------------------------------------------- watch
+
+volatile std::sig_atomic_t interrupted = 0;
+
+void on_interrupt(int) {
+  interrupted = 1;
+}
+
+// A JSON string, escaped as the replies' strings are.
+std::string json_string(const std::string& s) {
+  msgpack::sbuffer b;
+  msgpack::packer<msgpack::sbuffer>(b).pack(s);
+  return sch::msgpack_to_json(b.data(), b.size());
+}
+
+std::string rank_text(const msgpack::object& v) {
+  return v.is_nil() ? "none" : text(v);
+}
+
+std::string clock_now() {
+  auto t = std::time(nullptr);
+  char buf[16];
+  std::strftime(buf, sizeof buf, "%H:%M:%S", std::localtime(&t));
+  return buf;
+}
+
+// One line per rank/ message: what a player's rank did.
+void print_rank_change(const msgpack::object& b) {
+  const auto* rank = find(b, "rank");
+  const auto* prev = find(b, "prev_rank");
+  if (rank == nullptr || prev == nullptr)
+    throw bad_reply("no 'rank' or 'prev_rank'");
+  std::cout << text_at(b, "player") << " on " << text_at(b, "board") << ": ";
+  if (rank->is_nil())
+    std::cout << "removed (was rank " << rank_text(*prev) << ")";
+  else
+    std::cout << "rank " << text(*rank)
+              << (prev->is_nil() ? std::string(" (new)") : " (was " + text(*prev) + ")")
+              << ", score " << get<int64_t>(b, "score");
+  if (auto sub = get<int64_t>(b, "subscore"); sub != 0)
+    std::cout << " (subscore " << sub << ")";
+  std::cout << ", seq " << get<uint64_t>(b, "seq") << '\n';
+}
+
+void print_raw(std::string_view kind, const msgpack::object& b) {
+  if (kind == "top") {
+    const auto& entries = get_array(b, "entries");
+    std::cout << "top " << text_at(b, "board") << ": seq " << get<uint64_t>(b, "seq") << ", "
+              << count(get<uint64_t>(b, "total"), "entry", "entries");
+    for (uint32_t i = 0; i < entries.via.array.size; ++i) {
+      const auto& e = entries.via.array.ptr[i];
+      if (e.type != msgpack::type::MAP)
+        throw bad_reply("an entry is not a map");
+      std::cout << (i == 0 ? ": " : ", ") << get<uint64_t>(e, "rank") << ' '
+                << text_at(e, "player") << ' ' << get<int64_t>(e, "score");
+    }
+    std::cout << '\n';
+  } else if (kind == "rank") {
+    std::cout << "rank ";
+    print_rank_change(b);
+  } else {
+    std::cout << "score " << text_at(b, "board") << ' ' << text_at(b, "player") << ": "
+              << get<int64_t>(b, "score") << '/' << get<int64_t>(b, "subscore") << ", seq "
+              << get<uint64_t>(b, "seq") << '\n';
+  }
+}
+
+// The live table: the screen cleared and redrawn (ANSI: cursor home, erase).
+void draw_table(const msgpack::object& top, const std::string& board, const options& o,
+                const std::string& note) {
+  std::cout << "\x1b[H\x1b[2J";
+  static const std::vector<std::string> no_args;
+  print_entries(top, {no_args, o, 0});
+  std::cout << '\n' << note << "; watching " << printable(board) << " on " << o.updates
+            << " (Ctrl-C to stop)" << std::endl;
+}
+
+// Runs until Ctrl-C; returns the exit code.
+int run_watch(const std::vector<std::string>& args, const options& o) {
+  const auto& board = args[0];
+  const auto player = o.value("player");
+  const bool lines = player || o.raw || o.json;
+  std::vector<std::string> topics;
+  if (player)
+    topics = {"rank/" + board + "/" + *player};
+  else if (lines)
+    topics = {"top/" + board + "/", "rank/" + board + "/", "score/" + board + "/"};
+  else
+    topics = {"top/" + board + "/"};
+
+  struct sigaction sa {};
+  sa.sa_handler = on_interrupt; // no SA_RESTART: a blocked poll returns at once
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+
+  zmq::context_t ctx;
+  std::optional<lb::transport::update_subscriber> sub;
+  try {
+    sub.emplace(ctx, o.updates, topics);
+  } catch (const zmq::error_t& e) {
+    throw usage_error("--updates '" + o.updates + "': " + e.what() + " (expected e.g. "
+                      + default_updates + ")");
+  }
+
+  if (!lines) {
+    // Until the board's top K next changes, show it as it is now.
+    lb::transport::request_client client(ctx, o.endpoint);
+    const uint64_t id = std::random_device{}();
+    std::optional<std::string> frame;
+    try {
+      frame = client.call(sch::encode_request(id, sch::top_req{board}),
+                          std::chrono::milliseconds(o.timeout_ms));
+    } catch (const zmq::error_t& e) {
+      if (e.num() != EINTR)
+        throw;
+      return 0; // Ctrl-C before the service answered
+    }
+    std::string note = "no reply from " + o.endpoint + " yet; waiting for the first update";
+    try {
+      if (frame) {
+        auto handle = unpack_reply(*frame);
+        if (get<bool>(handle.get(), "ok")) {
+          draw_table(handle.get(), board, o, "as of " + clock_now());
+          note.clear();
+        } else {
+          note = "error: " + text_at(get_map(handle.get(), "error"), "message")
+                 + "; waiting for the first update";
+        }
+      }
+    } catch (const std::exception& e) {
+      note = std::string("unreadable reply: ") + e.what();
+    }
+    if (!note.empty())
+      std::cout << note << " on " << o.updates << " (Ctrl-C to stop)" << std::endl;
+  }
+
+  while (!interrupted) {
+    std::optional<lb::transport::update_message> m;
+    try {
+      m = sub->receive(std::chrono::milliseconds(250));
+    } catch (const zmq::error_t& e) {
+      if (e.num() == EINTR)
+        continue;
+      throw;
+    }
+    if (!m)
+      continue;
+    try {
+      auto handle = unpack_reply(m->body);
+      const auto& b = handle.get();
+      // Prefix matching: rank/b/al also delivers rank/b/alice.
+      if (player && get<std::string>(b, "player") != *player)
+        continue;
+      auto kind = std::string_view(m->topic).substr(0, m->topic.find('/'));
+      if (o.json)
+        std::cout << "{\"topic\":" << json_string(m->topic) << ",\"body\":"
+                  << sch::msgpack_to_json(m->body.data(), m->body.size()) << "}" << std::endl;
+      else if (!lines)
+        draw_table(b, board, o, "seq " + std::to_string(get<uint64_t>(b, "seq")) + ", updated "
+                                  + clock_now());
+      else if (player)
+        print_rank_change(b);
+      else
+        print_raw(kind, b);
+      std::cout.flush(); // lines reach a pipe as they come
+    } catch (const std::exception& e) {
+      std::cerr << "lbctl: unreadable update on " << printable(m->topic) << ": " << e.what()
+                << '\n';
+    }
+  }
+  return 0;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
   options o;
   lb::tools::flag_parser flags{"lbctl", usage};
   flags.add("endpoint", o.endpoint);
+  flags.add("updates", o.updates);
   flags.add_switch("json", o.json);
+  flags.add_switch("raw", o.raw);
   flags.add("timeout-ms", o.timeout_ms, 1, 3'600'000);
   flags.add_switch("exact", o.exact);
-  for (const char* name : {"subscore", "meta", "limit", "offset", "radius", "order", "operator"})
+  for (const char* name :
+       {"subscore", "meta", "limit", "offset", "radius", "order", "operator", "player"})
     flags.add(name, o.values.emplace(name, not_given).first->second);
   if (auto rc = flags.parse(argc, argv))
     return *rc;
@@ -626,7 +825,7 @@ int main(int argc, char** argv) {
     const auto& cmd = find_command(positional[0]);
     const std::vector<std::string> args(positional.begin() + 1, positional.end());
     check_usage(cmd, args, o);
-    return run(cmd, args, o);
+    return cmd.name == "watch" ? run_watch(args, o) : run(cmd, args, o);
   } catch (const usage_error& e) {
     std::cerr << "lbctl: " << e.what() << "\n(see lbctl --help)\n";
     return 2;

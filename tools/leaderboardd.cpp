@@ -18,7 +18,10 @@
 #include "actors/gateway.hpp"
 #include "actors/log_actor.hpp"
 #include "actors/service.hpp"
+#include "actors/update_sink.hpp"
+#include "schemas/types.hpp"
 #include "tools/flags.hpp"
+#include "transport/publisher.hpp"
 #include "transport/server.hpp"
 
 namespace {
@@ -31,6 +34,9 @@ options (--name=value or --name value):
   --requests=EP            ROUTER endpoint for requests   (default tcp://127.0.0.1:7400)
   --ingest=EP              PULL endpoint for score events (default tcp://127.0.0.1:7401)
   --updates=EP             PUB endpoint for update streams (default tcp://127.0.0.1:7402)
+  --updates-hwm=N          messages queued per subscriber before ZeroMQ drops
+                           its new ones (default 10000)
+  --top-k=N                entries in a top/ update, 1..1000 (default 10)
   --data=DIR               data folder: event log and snapshots, created if
                            missing (default ./data)
   --fsync=POLICY           when an event counts as durable (default group):
@@ -65,6 +71,8 @@ struct options {
   std::string requests = "tcp://127.0.0.1:7400";
   std::string ingest = "tcp://127.0.0.1:7401";
   std::string updates = "tcp://127.0.0.1:7402";
+  uint64_t updates_hwm = 10000;
+  uint64_t top_k = 10;
   std::string data = "./data";
   uint64_t shards = 0;
   uint64_t merge_interval_ms = 50;
@@ -100,6 +108,19 @@ private:
   lb::transport::reply_socket sock_;
 };
 
+// The PUB socket, handed to the publisher actor, its only user from then on.
+class socket_update_sink : public lb::actors::update_sink {
+public:
+  explicit socket_update_sink(std::unique_ptr<lb::transport::update_publisher> pub)
+    : pub_(std::move(pub)) {}
+  bool publish(std::string_view topic, std::string_view body) override {
+    return pub_->send(topic, body);
+  }
+
+private:
+  std::unique_ptr<lb::transport::update_publisher> pub_;
+};
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -108,6 +129,8 @@ int main(int argc, char** argv) {
   flags.add("requests", o.requests);
   flags.add("ingest", o.ingest);
   flags.add("updates", o.updates);
+  flags.add("updates-hwm", o.updates_hwm, 1, 10'000'000);
+  flags.add("top-k", o.top_k, 1, lb::schemas::max_top_limit);
   flags.add("data", o.data);
   flags.add("shards", o.shards, 1, 1024);
   flags.add("merge-interval-ms", o.merge_interval_ms, 1, 60000);
@@ -192,15 +215,15 @@ int main(int argc, char** argv) {
 
   zmq::context_t ctx;
   std::unique_ptr<lb::transport::server> srv;
-  zmq::socket_t updates(ctx, zmq::socket_type::pub);
+  std::unique_ptr<lb::transport::update_publisher> updates;
   try {
     lb::transport::server_options so;
     so.requests = o.requests;
     so.ingest = o.ingest;
     so.max_frame = o.max_frame;
     srv = std::make_unique<lb::transport::server>(ctx, so);
-    updates.set(zmq::sockopt::linger, 0);
-    lb::transport::bind_or_throw(updates, o.updates, "updates");
+    updates = std::make_unique<lb::transport::update_publisher>(
+      ctx, o.updates, static_cast<int>(o.updates_hwm));
   } catch (const std::exception& e) {
     std::cerr << "leaderboardd: " << e.what()
               << "\n(is another leaderboardd running? pick free endpoints with "
@@ -219,6 +242,7 @@ int main(int argc, char** argv) {
   so.shards = static_cast<uint32_t>(o.shards);
   so.readers = static_cast<uint32_t>(o.shards);
   so.merge_interval = std::chrono::milliseconds(o.merge_interval_ms);
+  so.top_k = static_cast<uint32_t>(o.top_k);
   so.log.dir = o.data;
   so.log.policy = *fsync;
   so.log.segment_bytes = o.segment_bytes;
@@ -227,11 +251,14 @@ int main(int argc, char** argv) {
   so.snapshot.every_events = o.snapshot_every_events;
   so.snapshot.every = std::chrono::seconds(o.snapshot_every_s);
   auto reply_ep = srv->reply_endpoint();
+  auto updates_ep = updates->endpoint();
   lb::actors::service svc;
   try {
     svc = lb::actors::start_service(
       sys, so, [&ctx, reply_ep] { return std::make_unique<socket_outbox>(ctx, reply_ep); },
-      std::move(recovered));
+      std::move(recovered),
+      // Called once, by the publisher actor, which then owns the socket.
+      [&updates] { return std::make_unique<socket_update_sink>(std::move(updates)); });
   } catch (const lb::actors::storage_error& e) {
     std::cerr << "leaderboardd: cannot open the event log: " << e.what() << std::endl;
     return 1;
@@ -254,7 +281,7 @@ int main(int argc, char** argv) {
   std::atomic<bool> stop{false};
   std::thread io{[&] { srv->run(h, stop); }};
   std::cout << "leaderboardd: requests " << requests_ep << ", ingest "
-            << ingest_ep << ", updates " << o.updates << ", " << o.shards
+            << ingest_ep << ", updates " << updates_ep << ", " << o.shards
             << " shards, merge every " << o.merge_interval_ms << " ms, data " << o.data
             << ", fsync " << o.fsync << std::endl;
 
@@ -265,7 +292,6 @@ int main(int argc, char** argv) {
   stop.store(true, std::memory_order_release);
   io.join();    // closes the service's sockets
   svc.snapshot(sys); // so that the next start replays nothing
-  svc.stop(sys); // closes every actor's reply socket
-  updates.close();
+  svc.stop(sys); // closes every actor's reply socket and the PUB socket
   return 0;     // the context closes last, once every socket is gone
 }

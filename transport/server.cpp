@@ -40,13 +40,18 @@ reply_socket::reply_socket(zmq::context_t& ctx, const std::string& endpoint)
 }
 
 void reply_socket::send(std::string_view route, std::string_view body) {
+  // Without a high-water mark a send can only fail when the I/O thread's
+  // PULL is gone: at shutdown, with actors still working off their mailboxes.
+  // A blocking send would then wait forever (and hang the stop), so drop.
+  auto flags = zmq::send_flags::dontwait;
   if (!route.empty()) {
     // Forward the packed route as one frame; the I/O thread unpacks it.
-    (void) push_.send(zmq::buffer(route.data(), route.size()), zmq::send_flags::sndmore);
-  } else {
-    (void) push_.send(zmq::buffer("", 0), zmq::send_flags::sndmore);
+    if (!push_.send(zmq::buffer(route.data(), route.size()), flags | zmq::send_flags::sndmore))
+      return;
+  } else if (!push_.send(zmq::buffer("", 0), flags | zmq::send_flags::sndmore)) {
+    return;
   }
-  (void) push_.send(zmq::buffer(body.data(), body.size()), zmq::send_flags::none);
+  (void) push_.send(zmq::buffer(body.data(), body.size()), flags);
 }
 
 server::server(zmq::context_t& ctx, server_options opts)

@@ -1,0 +1,67 @@
+// How shards and the merge actor hand update messages to the publisher actor
+// without ever waiting for it.
+//
+// Every producer sends its updates in batches; the publisher is one actor
+// writing one socket, and on two cores it may fall behind a burst (a reset of
+// a large board publishes a rank/ for every player). Its backlog, the updates
+// handed to it and not yet written, is kept in a counter that producers check
+// before they send: past the bound they drop the batch and count it, so the
+// publisher's mailbox, and the memory behind it, stay bounded whatever the
+// subscribers do. The counters are atomics shared by the producers and the
+// publisher (and read for `stats`); nothing else is shared.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+
+#include <caf/all.hpp>
+
+namespace lb::actors {
+
+struct update_counters {
+  std::atomic<uint64_t> backlog{0};   // handed to the publisher, not yet written
+  std::atomic<uint64_t> published{0}; // written to the sink
+  std::atomic<uint64_t> dropped{0};   // never written: over the backlog bound, or refused
+};
+
+class update_channel {
+public:
+  update_channel() = default; // disabled: no update streams
+  update_channel(caf::actor publisher, std::shared_ptr<update_counters> counters,
+                 uint64_t max_backlog);
+
+  bool enabled() const { return counters_ != nullptr; }
+  // Whether the publisher can take n more updates now.
+  bool has_room(uint64_t n) const;
+  // Sends `msg` (holding n updates) to the publisher, or counts the n as
+  // dropped if its backlog is over the bound.
+  template <class Self, class Message>
+  void offer(Self* self, Message&& msg, uint64_t n);
+  void count_dropped(uint64_t n);
+
+  uint64_t published() const;
+  uint64_t dropped() const;
+
+private:
+  caf::actor publisher_;
+  std::shared_ptr<update_counters> counters_;
+  uint64_t max_backlog_ = 0;
+};
+
+template <class Self, class Message>
+void update_channel::offer(Self* self, Message&& msg, uint64_t n) {
+  if (n == 0 || !enabled())
+    return;
+  // Reserve first, so that producers racing for the last room cannot all
+  // get it; give the reservation back if it does not fit.
+  auto before = counters_->backlog.fetch_add(n, std::memory_order_relaxed);
+  if (before + n > max_backlog_) {
+    counters_->backlog.fetch_sub(n, std::memory_order_relaxed);
+    count_dropped(n);
+    return;
+  }
+  self->send(publisher_, std::forward<Message>(msg));
+}
+
+} // namespace lb::actors

@@ -1,0 +1,82 @@
+#include "schemas/update.hpp"
+
+#include "schemas/writer.hpp"
+
+namespace lb::schemas {
+
+namespace {
+
+std::string topic(std::string_view kind, std::string_view board, std::string_view tail) {
+  std::string t;
+  t.reserve(kind.size() + board.size() + 1 + tail.size());
+  t.append(kind).append(board).push_back('/');
+  t.append(tail);
+  return t;
+}
+
+// One buffer per message, trimmed to what was written.
+template <class F>
+std::string encode(std::size_t estimate, F&& write) {
+  std::string out;
+  out.resize(estimate);
+  detail::writer w(out);
+  write(w);
+  out.resize(w.size());
+  return out;
+}
+
+} // namespace
+
+std::string top_topic(std::string_view board) {
+  return topic("top/", board, {});
+}
+
+std::string rank_topic(std::string_view board, std::string_view player) {
+  return topic("rank/", board, player);
+}
+
+std::string score_topic(std::string_view board) {
+  return topic("score/", board, {});
+}
+
+std::string encode_update(const top_update& u) {
+  std::size_t n = 64 + u.board.size();
+  for (const auto& e : u.entries)
+    n += detail::entry_size(e);
+  return encode(n, [&](detail::writer& w) {
+    w.map(4);
+    w.key("board"); w.str(u.board);
+    w.key("seq"); w.u64(u.seq);
+    w.key("total"); w.u64(u.total);
+    w.key("entries");
+    w.array(u.entries.size());
+    for (const auto& e : u.entries)
+      w.entry(e);
+  });
+}
+
+std::string encode_update(const rank_update& u) {
+  return encode(112 + u.board.size() + u.player.size(), [&](detail::writer& w) {
+    w.map(7);
+    w.key("board"); w.str(u.board);
+    w.key("player"); w.str(u.player);
+    w.key("score"); w.i64(u.score);
+    w.key("subscore"); w.i64(u.subscore);
+    w.key("rank"); w.opt_u64(u.rank);
+    w.key("prev_rank"); w.opt_u64(u.prev_rank);
+    w.key("seq"); w.u64(u.seq);
+  });
+}
+
+std::string encode_update(const score_update& u) {
+  return encode(80 + u.board.size() + u.player.size(), [&](detail::writer& w) {
+    w.map(5);
+    w.key("seq"); w.u64(u.seq);
+    w.key("board"); w.str(u.board);
+    w.key("player"); w.str(u.player);
+    w.key("score"); w.i64(u.score);
+    w.key("subscore"); w.i64(u.subscore);
+  });
+}
+
+} // namespace lb::schemas

@@ -1,0 +1,34 @@
+// The `updates` socket (PROTOCOL.md section 5): a PUB, bound at start so
+// that a busy endpoint is reported before the service runs, then used by one
+// thread at a time (the publisher actor's; ZeroMQ sockets are not
+// thread-safe).
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include <zmq.hpp>
+
+namespace lb::transport {
+
+class update_publisher {
+public:
+  // `hwm`: messages queued per subscriber (ZMQ_SNDHWM) before ZeroMQ drops
+  // that subscriber's new ones, so a subscriber that never reads costs at
+  // most that much memory and never slows the others. Throws
+  // std::runtime_error naming the endpoint if it cannot bind.
+  update_publisher(zmq::context_t& ctx, const std::string& endpoint, int hwm);
+
+  // The actual endpoint (a port of `*` or 0 is resolved).
+  std::string endpoint() const;
+
+  // Two frames, topic and body. Never blocks; false if ZeroMQ refused the
+  // message (what it drops past a subscriber's high-water mark it does not
+  // report).
+  bool send(std::string_view topic, std::string_view body);
+
+private:
+  zmq::socket_t pub_;
+};
+
+} // namespace lb::transport
