@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Sets up and runs every test suite, as CI does:
-#   1. the release build: all suites (codec, structure, concurrency)
+#   1. the release build: all suites (codec, structure, concurrency, durability, bench)
 #   2. ASan+UBSan: the decoders and the ranking structure
 #   3. ThreadSanitizer (with a TSan build of CAF): actors and the real binary
 #   4. libFuzzer on the request decoder for $LBD_FUZZ_SECONDS (default 60)
