@@ -381,6 +381,47 @@ std::string sync_dir(const fs::path& dir) {
 }
 
 // ---------------------------------------------------------------------------
+// temp_file_writer
+
+namespace {
+// Bytes gathered before a write(2).
+constexpr std::size_t temp_flush_bytes = 1 << 20;
+} // namespace
+
+temp_file_writer::~temp_file_writer() {
+  if (fd_ >= 0) ::close(fd_);
+  if (created_ && !kept_) ::unlink(path_.c_str());
+}
+
+int temp_file_writer::create(std::string_view header) {
+  fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd_ < 0) return errno;
+  created_ = true;
+  buf_.assign(header);
+  return 0;
+}
+
+int temp_file_writer::add(std::string_view body) {
+  append_record(buf_, body);
+  return buf_.size() >= temp_flush_bytes ? flush() : 0;
+}
+
+int temp_file_writer::flush() {
+  if (const int e = pwrite_full(fd_, buf_.data(), buf_.size(), written_)) return e;
+  written_ += buf_.size();
+  buf_.clear();
+  return 0;
+}
+
+int temp_file_writer::sync() { return fdatasync_retry(fd_); }
+
+int temp_file_writer::close() {
+  const int fd = fd_;
+  fd_ = -1;
+  return ::close(fd) != 0 ? errno : 0;
+}
+
+// ---------------------------------------------------------------------------
 // segment_writer
 
 segment_writer::segment_writer(fs::path dir, uint64_t segment_bytes)

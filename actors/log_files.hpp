@@ -19,6 +19,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace lb::actors {
@@ -134,5 +135,45 @@ private:
 
 // fsyncs a folder, so that a created, renamed or deleted name in it lasts.
 std::string sync_dir(const fs::path& dir);
+
+// A temporary file written front to back and then put in place by its owner
+// (a snapshot, a segment rewritten by --repair). Records gather in memory and
+// go out with write(2) once about 1 MiB has gathered: few system calls,
+// bounded memory. Each call returns 0 or the errno of the failure, so that
+// callers word their own messages. Unless keep() was called, the destructor
+// removes the file it created, so an error anywhere (a bad_alloc included)
+// leaves nothing behind.
+class temp_file_writer {
+public:
+  explicit temp_file_writer(fs::path path) : path_(std::move(path)) {}
+  ~temp_file_writer();
+  temp_file_writer(const temp_file_writer&) = delete;
+  temp_file_writer& operator=(const temp_file_writer&) = delete;
+
+  // Creates the file (emptying a leftover of the same name) and queues
+  // `header` as its first bytes.
+  int create(std::string_view header);
+  // Queues one framed record; writes what has gathered once it is large.
+  int add(std::string_view body);
+  // Writes everything queued (until every byte is written).
+  int flush();
+  // fdatasync of what was flushed.
+  int sync();
+  int close();
+  // The file stays: its owner renamed it into place.
+  void keep() { kept_ = true; }
+
+  const fs::path& path() const { return path_; }
+  // Bytes written to the file so far.
+  uint64_t written() const { return written_; }
+
+private:
+  fs::path path_;
+  int fd_ = -1;
+  bool created_ = false;
+  bool kept_ = false;
+  std::string buf_;
+  uint64_t written_ = 0;
+};
 
 } // namespace lb::actors

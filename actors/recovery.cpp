@@ -18,7 +18,6 @@ namespace lb::actors {
 namespace {
 
 constexpr uint64_t progress_every = 1'000'000;
-constexpr std::size_t flush_bytes = 1 << 20;
 
 const std::string repair_advice =
   "; start with --repair to keep every good record and move the damaged file aside";
@@ -93,66 +92,41 @@ fs::path damaged_name(const fs::path& file) {
 // in the original's place.
 class clean_copy {
 public:
-  clean_copy(fs::path final_path, uint64_t header_seq) : final_(std::move(final_path)), tmp_(final_) {
-    tmp_ += ".repair.tmp";
-    fd_ = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd_ < 0) fail("cannot create", errno);
-    buf_ = file_header(file_kind::segment, header_seq);
-  }
-  clean_copy(const clean_copy&) = delete;
-  clean_copy& operator=(const clean_copy&) = delete;
-  ~clean_copy() {
-    if (fd_ >= 0) ::close(fd_);
-    if (!done_) ::unlink(tmp_.c_str());
+  clean_copy(fs::path final_path, uint64_t header_seq)
+      : final_(std::move(final_path)), out_(fs::path(final_).concat(".repair.tmp")) {
+    if (const int e = out_.create(file_header(file_kind::segment, header_seq))) fail("cannot create", e);
   }
 
   void add(std::string_view body) {
-    append_record(buf_, body);
-    if (buf_.size() >= flush_bytes) flush();
+    if (const int e = out_.add(body)) fail("cannot write", e);
   }
 
   // Keeps the original as `aside` and puts the copy in its place; returns its size.
   uint64_t commit(const fs::path& aside) {
-    flush();
-    while (::fdatasync(fd_) != 0)
-      if (errno != EINTR) fail("cannot fdatasync", errno);
-    ::close(fd_);
-    fd_ = -1;
+    if (const int e = out_.flush()) fail("cannot write", e);
+    if (const int e = out_.sync()) fail("cannot fdatasync", e);
+    out_.close();
+    const fs::path& tmp = out_.path();
     // A second name for the original, then an atomic replace: a crash at any
     // point leaves the original name holding either the damaged file or the
     // clean copy, never nothing (a missing newest segment would go unnoticed).
     if (::link(final_.c_str(), aside.c_str()) != 0)
       throw storage_error("cannot keep " + name_of(final_) + " as " + name_of(aside) + ": " + errno_text(errno));
-    if (::rename(tmp_.c_str(), final_.c_str()) != 0)
-      throw storage_error("cannot rename " + name_of(tmp_) + " to " + name_of(final_) + ": " + errno_text(errno) +
+    if (::rename(tmp.c_str(), final_.c_str()) != 0)
+      throw storage_error("cannot rename " + name_of(tmp) + " to " + name_of(final_) + ": " + errno_text(errno) +
                           "; the damaged original is still in place (also as " + name_of(aside) + ")");
-    done_ = true;
+    out_.keep();
     sync_folder(final_.parent_path());
-    return written_;
+    return out_.written();
   }
 
 private:
-  void flush() {
-    std::size_t done = 0;
-    while (done < buf_.size()) {
-      const ssize_t r = ::write(fd_, buf_.data() + done, buf_.size() - done);
-      if (r < 0 && errno == EINTR) continue;
-      if (r <= 0) fail("cannot write", r < 0 ? errno : EIO);
-      done += static_cast<std::size_t>(r);
-    }
-    written_ += buf_.size();
-    buf_.clear();
-  }
   [[noreturn]] void fail(const std::string& what, int e) const {
-    throw storage_error(what + " " + name_of(tmp_) + " while repairing: " + errno_text(e));
+    throw storage_error(what + " " + name_of(out_.path()) + " while repairing: " + errno_text(e));
   }
 
   fs::path final_;
-  fs::path tmp_;
-  int fd_ = -1;
-  bool done_ = false;
-  std::string buf_;
-  uint64_t written_ = 0;
+  temp_file_writer out_;
 };
 
 class recoverer {

@@ -1,10 +1,8 @@
 #include "actors/snapshot_file.hpp"
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
-
-#include <fcntl.h>
-#include <unistd.h>
 
 #include "actors/merged_ranking.hpp"
 #include "actors/partition.hpp"
@@ -15,67 +13,38 @@ namespace lb::actors {
 
 namespace {
 
-// Bytes gathered before a write(2): few system calls, bounded memory.
-constexpr std::size_t flush_bytes = 1 << 20;
-
 // The temporary file of one snapshot. Removed unless commit() succeeds, so
 // an error anywhere (this code's or a bad_alloc) leaves nothing behind.
 class snapshot_out {
 public:
   snapshot_out(fs::path final_path, uint64_t seq)
-      : final_(std::move(final_path)), tmp_(final_), buf_(file_header(file_kind::snapshot, seq)) {
-    tmp_ += ".tmp";
-    fd_ = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd_ < 0) fail("cannot create", errno);
-  }
-  snapshot_out(const snapshot_out&) = delete;
-  snapshot_out& operator=(const snapshot_out&) = delete;
-  ~snapshot_out() {
-    if (fd_ >= 0) ::close(fd_);
-    if (!committed_) ::unlink(tmp_.c_str());
+      : final_(std::move(final_path)), out_(fs::path(final_).concat(".tmp")) {
+    if (const int e = out_.create(file_header(file_kind::snapshot, seq))) fail("cannot create", e);
   }
 
   void add(const schemas::snapshot_item& item) {
     body_.clear();
     schemas::append_snapshot_item(body_, item);
-    append_record(buf_, body_);
-    if (buf_.size() >= flush_bytes) flush();
+    if (const int e = out_.add(body_)) fail("cannot write", e);
   }
 
   void commit() {
-    flush();
-    while (::fdatasync(fd_) != 0)
-      if (errno != EINTR) fail("cannot fdatasync", errno);
-    const int fd = fd_;
-    fd_ = -1;
-    if (::close(fd) != 0) fail("cannot close", errno);
-    if (::rename(tmp_.c_str(), final_.c_str()) != 0) fail("cannot rename to " + final_.string() + ":", errno);
-    committed_ = true;
+    if (const int e = out_.flush()) fail("cannot write", e);
+    if (const int e = out_.sync()) fail("cannot fdatasync", e);
+    if (const int e = out_.close()) fail("cannot close", e);
+    if (::rename(out_.path().c_str(), final_.c_str()) != 0) fail("cannot rename to " + final_.string() + ":", errno);
+    out_.keep();
     if (std::string why = sync_dir(final_.parent_path()); !why.empty())
       throw storage_error("snapshot " + final_.string() + " written but " + why);
   }
 
 private:
-  void flush() {
-    std::size_t done = 0;
-    while (done < buf_.size()) {
-      const ssize_t r = ::write(fd_, buf_.data() + done, buf_.size() - done);
-      if (r < 0 && errno == EINTR) continue;
-      if (r <= 0) fail("cannot write", r < 0 ? errno : EIO);
-      done += static_cast<std::size_t>(r);
-    }
-    buf_.clear();
-  }
-
   [[noreturn]] void fail(const std::string& what, int e) const {
-    throw storage_error(what + " " + tmp_.string() + ": " + std::strerror(e) + " (the snapshot was not written)");
+    throw storage_error(what + " " + out_.path().string() + ": " + std::strerror(e) + " (the snapshot was not written)");
   }
 
   fs::path final_;
-  fs::path tmp_;
-  int fd_ = -1;
-  bool committed_ = false;
-  std::string buf_;
+  temp_file_writer out_;
   std::string body_;
 };
 

@@ -30,11 +30,15 @@
 #include "schemas/request.hpp"
 #include "schemas/types.hpp"
 #include "tools/flags.hpp"
+#include "tools/msgpack_map.hpp"
+#include "tools/term_text.hpp"
 #include "transport/client.hpp"
 
 namespace {
 
 namespace sch = lb::schemas;
+using lb::tools::find_key;
+using lb::tools::printable;
 
 const char* usage = R"(usage: lbctl [options] COMMAND ARGS...
 
@@ -165,19 +169,9 @@ int64_t parse_int64(const std::string& text, const std::string& what) {
 
 // ---------------------------------------------------------------- replies
 
-const msgpack::object* find(const msgpack::object& map, std::string_view key) {
-  for (uint32_t i = 0; i < map.via.map.size; ++i) {
-    const auto& kv = map.via.map.ptr[i];
-    if (kv.key.type == msgpack::type::STR
-        && std::string_view(kv.key.via.str.ptr, kv.key.via.str.size) == key)
-      return &kv.val;
-  }
-  return nullptr;
-}
-
 template <class T>
 T get(const msgpack::object& map, std::string_view key) {
-  const auto* v = find(map, key);
+  const auto* v = find_key(map, key);
   if (v == nullptr)
     throw bad_reply("no '" + std::string(key) + "'");
   try {
@@ -188,14 +182,14 @@ T get(const msgpack::object& map, std::string_view key) {
 }
 
 const msgpack::object& get_array(const msgpack::object& map, std::string_view key) {
-  const auto* v = find(map, key);
+  const auto* v = find_key(map, key);
   if (v == nullptr || v->type != msgpack::type::ARRAY)
     throw bad_reply("no '" + std::string(key) + "' array");
   return *v;
 }
 
 const msgpack::object& get_map(const msgpack::object& map, std::string_view key) {
-  const auto* v = find(map, key);
+  const auto* v = find_key(map, key);
   if (v == nullptr || v->type != msgpack::type::MAP)
     throw bad_reply("no '" + std::string(key) + "' map");
   return *v;
@@ -214,29 +208,6 @@ msgpack::object_handle unpack_reply(const std::string& frame) {
   if (handle.get().type != msgpack::type::MAP)
     throw bad_reply("not a map");
   return handle;
-}
-
-// Text from the service as a terminal may show it: control characters
-// (ASCII and the UTF-8-encoded C1 range, where ESC and CSI live) would act on
-// the terminal, so they appear as \xNN escapes instead.
-std::string printable(std::string_view s) {
-  static const char digits[] = "0123456789abcdef";
-  std::string out;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    const bool c1 = c == 0xC2 && i + 1 < s.size()
-                    && static_cast<unsigned char>(s[i + 1]) >= 0x80
-                    && static_cast<unsigned char>(s[i + 1]) <= 0x9F;
-    if (c < 0x20 || c == 0x7F || c1) {
-      const auto x = c1 ? static_cast<unsigned char>(s[++i]) : c;
-      out += "\\x";
-      out += digits[x >> 4];
-      out += digits[x & 15];
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out;
 }
 
 // Any reply value as one line of text; bin (a meta sent as bytes) in hex.
@@ -272,7 +243,7 @@ std::string text(const msgpack::object& v) {
 
 // A key every reply of its kind has, as display text.
 std::string text_at(const msgpack::object& map, std::string_view key) {
-  const auto* v = find(map, key);
+  const auto* v = find_key(map, key);
   if (v == nullptr)
     throw bad_reply("no '" + std::string(key) + "'");
   return text(*v);
@@ -346,7 +317,7 @@ void print_submit(const msgpack::object& r, const call&) {
   if (!changed)
     std::cout << " (unchanged)";
   std::cout << ", rank " << get<uint64_t>(r, "rank") << " of " << get<uint64_t>(r, "total");
-  const auto* prev = find(r, "prev_rank");
+  const auto* prev = find_key(r, "prev_rank");
   if (prev == nullptr || prev->is_nil())
     std::cout << " (new)";
   else if (changed)
@@ -360,7 +331,7 @@ void print_rank(const msgpack::object& r, const call&) {
             << "rank: " << get<uint64_t>(r, "rank") << " of " << get<uint64_t>(r, "total") << '\n'
             << "score: " << get<int64_t>(r, "score") << '\n'
             << "subscore: " << get<int64_t>(r, "subscore") << '\n';
-  if (const auto* meta = find(r, "meta"); meta != nullptr && !meta->is_nil())
+  if (const auto* meta = find_key(r, "meta"); meta != nullptr && !meta->is_nil())
     std::cout << "meta: " << text(*meta) << '\n';
 }
 
@@ -655,8 +626,8 @@ std::string clock_now() {
 
 // One line per rank/ message: what a player's rank did.
 void print_rank_change(const msgpack::object& b) {
-  const auto* rank = find(b, "rank");
-  const auto* prev = find(b, "prev_rank");
+  const auto* rank = find_key(b, "rank");
+  const auto* prev = find_key(b, "prev_rank");
   if (rank == nullptr || prev == nullptr)
     throw bad_reply("no 'rank' or 'prev_rank'");
   std::cout << text_at(b, "player") << " on " << text_at(b, "board") << ": ";

@@ -17,6 +17,7 @@
 
 #include "actors/log_files.hpp"
 #include "schemas/event_record.hpp"
+#include "tools/term_text.hpp"
 
 namespace lb::replay {
 
@@ -107,7 +108,7 @@ struct event_filter {
 // UTC ISO-8601 with milliseconds, e.g. 2024-05-01T10:00:00.123Z.
 std::string iso_time(int64_t ms);
 // Control characters as \xNN, so that log content cannot act on a terminal.
-std::string printable(std::string_view s);
+using tools::printable;
 // A meta value for a table cell: str as text, bin as 0x<hex>.
 std::string meta_text(const std::optional<schemas::meta_value>& meta);
 std::string count(uint64_t n, const char* one, const char* many);

@@ -20,6 +20,7 @@
 #include <zmq.hpp>
 
 #include "schemas/request.hpp"
+#include "tools/msgpack_map.hpp"
 #include "tools/replay_common.hpp"
 #include "transport/client.hpp"
 
@@ -27,6 +28,7 @@ namespace lb::replay {
 
 namespace {
 
+using tools::find_key;
 using steady = std::chrono::steady_clock;
 using seconds_d = std::chrono::duration<double>;
 
@@ -102,18 +104,6 @@ struct in_flight {
   std::string board;          // of the first event, for messages
   bool batch = false;
 };
-
-const msgpack::object* find_key(const msgpack::object& map, std::string_view key) {
-  if (map.type != msgpack::type::MAP)
-    return nullptr;
-  for (uint32_t i = 0; i < map.via.map.size; ++i) {
-    const auto& kv = map.via.map.ptr[i];
-    if (kv.key.type == msgpack::type::STR
-        && std::string_view(kv.key.via.str.ptr, kv.key.via.str.size) == key)
-      return &kv.val;
-  }
-  return nullptr;
-}
 
 std::string str_at(const msgpack::object& map, std::string_view key) {
   const auto* v = find_key(map, key);

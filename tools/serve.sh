@@ -8,6 +8,6 @@ bash tools/install-deps.sh
 if [ ! -d build/meson-private ]; then
   meson setup build --buildtype=release >/dev/null
 fi
-ninja -C build tools/leaderboardd tools/lbctl >/dev/null
-echo "serve: built build/tools/leaderboardd; try build/tools/lbctl ping in another terminal" >&2
+ninja -C build tools/leaderboardd tools/lbctl tools/lb-replay >/dev/null
+echo "serve: built build/tools/{leaderboardd,lbctl,lb-replay}; try build/tools/lbctl ping in another terminal" >&2
 exec ./build/tools/leaderboardd "$@"

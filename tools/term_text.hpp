@@ -1,0 +1,14 @@
+// Text for a terminal, shared by lbctl and lb-replay.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace lb::tools {
+
+// Text from the service or a log as a terminal may show it: control
+// characters (ASCII and the UTF-8-encoded C1 range, where ESC and CSI live)
+// would act on the terminal, so they appear as \xNN escapes instead.
+std::string printable(std::string_view s);
+
+} // namespace lb::tools
