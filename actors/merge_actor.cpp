@@ -56,6 +56,7 @@ void dispatch_stats(self_ptr self, stats_wanted& w) {
   job.merge_interval_ms = static_cast<uint32_t>(st.interval.count());
   job.updates_published = st.updates.published();
   job.updates_dropped = st.updates.dropped();
+  job.merges = st.timing;
   self->send(st.readers[st.next_reader++ % st.readers.size()], std::move(job));
 }
 
@@ -166,6 +167,14 @@ void complete_cut(self_ptr self, uint64_t cut, std::vector<shard_snapshot>& snap
     w->second.deliver(st.view);
     w = st.view_waiting.erase(w);
   }
+  if (st.tick_cut_pending) {
+    // The first view after a tick: it bounds how stale views get.
+    auto took = std::chrono::duration_cast<std::chrono::microseconds>(
+                  std::chrono::steady_clock::now() - st.tick_at).count();
+    st.timing.count += 1;
+    st.timing.last_us = static_cast<uint64_t>(took);
+    st.timing.max_us = std::max(st.timing.max_us, st.timing.last_us);
+  }
   st.tick_cut_pending = false;
   maybe_snapshot(self);
 }
@@ -205,6 +214,7 @@ caf::behavior merge_actor(caf::stateful_actor<merge_state>* self, uint32_t shard
       // One tick cut at a time: a slow merge skips ticks instead of queueing them.
       if (!st.tick_cut_pending) {
         st.tick_cut_pending = true;
+        st.tick_at = std::chrono::steady_clock::now();
         self->send(st.ingress, cut_atom::value);
       }
       self->delayed_send(self, st.interval, caf::tick_atom::value);

@@ -50,6 +50,8 @@ struct merge_state {
   uint64_t last_cut = 0;                                // last completed cut
   std::map<uint64_t, std::vector<stats_wanted>> stats_waiting;
   bool tick_cut_pending = false;
+  std::chrono::steady_clock::time_point tick_at{}; // when the pending tick cut was asked for
+  schemas::merge_timing timing;
   // Shutdown waits for the view of one cut (the ingress's snap_atom).
   std::multimap<uint64_t, caf::response_promise> view_waiting;
 

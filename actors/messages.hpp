@@ -220,6 +220,7 @@ struct stats_job {
   uint32_t merge_interval_ms = 0;
   uint64_t updates_published = 0;
   uint64_t updates_dropped = 0;
+  schemas::merge_timing merges;
 };
 
 // -- shards, merge -> publisher ------------------------------------------------

@@ -162,6 +162,7 @@ schemas::reply_body answer_stats(const reader_state& st, stats_job& job) {
   r.log = job.counters.log;
   r.updates_published = job.updates_published;
   r.updates_dropped = job.updates_dropped;
+  r.merges = job.merges;
   return r;
 }
 

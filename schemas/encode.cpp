@@ -133,7 +133,7 @@ struct reply_encoder {
     }
   }
   void operator()(const stats_reply& r) const {
-    begin(13);
+    begin(14);
     w.key("seq"); w.u64(r.seq);
     w.key("shards");
     w.array(r.shards.size());
@@ -167,6 +167,11 @@ struct reply_encoder {
     w.map(2);
     w.key("published"); w.u64(r.updates_published);
     w.key("dropped"); w.u64(r.updates_dropped);
+    w.key("merges");
+    w.map(3);
+    w.key("count"); w.u64(r.merges.count);
+    w.key("last_us"); w.u64(r.merges.last_us);
+    w.key("max_us"); w.u64(r.merges.max_us);
   }
   void operator()(const pong_reply&) const {
     begin(1);

@@ -93,6 +93,15 @@ struct log_stats {
   uint64_t refused = 0;     // events refused because the log could not be written
 };
 
+// How well the periodic merge keeps its interval: a tick that finds the
+// previous merge still running is skipped, so `count` per second below
+// 1000 / interval_ms means merges fall behind.
+struct merge_timing {
+  uint64_t count = 0;   // merges started by the timer and completed
+  uint64_t last_us = 0; // the last one: from its tick to its view
+  uint64_t max_us = 0;  // the slowest since start
+};
+
 struct stats_reply {
   uint64_t seq = 0;
   std::vector<shard_stats> shards;
@@ -110,6 +119,7 @@ struct stats_reply {
   log_stats log;
   uint64_t updates_published = 0; // update messages handed to the PUB socket
   uint64_t updates_dropped = 0;    // dropped before it: the publisher was behind
+  merge_timing merges;
 };
 
 struct pong_reply {};

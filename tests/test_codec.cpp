@@ -1130,9 +1130,16 @@ TEST_CASE("encode_reply: stats") {
   s.log = log_stats{"group", 98, 4096, 7, 2};
   s.updates_published = 77;
   s.updates_dropped = 3;
+  s.merges = merge_timing{40, 1200, 9000};
   auto r = parse_reply(encode_reply(uint64_t{1}, s));
   CHECK(keys_of(r.root()) == strs{"ok", "id", "seq", "shards", "merge", "digest", "boards", "entries", "requests",
-                                  "rejected", "ingest_events", "ingest_rejected", "uptime_ms", "log", "updates"});
+                                  "rejected", "ingest_events", "ingest_rejected", "uptime_ms", "log", "updates",
+                                  "merges"});
+  const auto& mt = at(r.root(), "merges");
+  CHECK(keys_of(mt) == strs{"count", "last_us", "max_us"});
+  CHECK(u_of(at(mt, "count")) == 40);
+  CHECK(u_of(at(mt, "last_us")) == 1200);
+  CHECK(u_of(at(mt, "max_us")) == 9000);
   CHECK(u_of(at(r.root(), "seq")) == 100);
   const auto& sh = at(r.root(), "shards");
   REQUIRE(sh.via.array.size == 2);

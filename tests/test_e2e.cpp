@@ -992,6 +992,11 @@ TEST_CASE("smoke: every op once, with the reply keys of PROTOCOL.md") {
   CHECK(keys_of(r.at("merge")) == std::set<std::string>{"interval_ms", "last_merge_seq", "age_ms"});
   CHECK(at(r.at("merge"), "interval_ms").as<uint64_t>() == s.options().merge_interval_ms);
   CHECK_FALSE(r.str("digest").empty());
+  // The first view the service waited for at start came from a timer tick.
+  REQUIRE(sk.count("merges"));
+  CHECK(keys_of(r.at("merges")) == std::set<std::string>{"count", "last_us", "max_us"});
+  CHECK(at(r.at("merges"), "count").as<uint64_t>() >= 1);
+  CHECK(at(r.at("merges"), "max_us").as<uint64_t>() >= at(r.at("merges"), "last_us").as<uint64_t>());
 
   // Failures: not_found for unknown boards and players, unknown_op.
   for (auto& b : {top("nope"), rank("nope", "x"), around("nope", "x"), ranks("nope", {"x"}),
