@@ -66,8 +66,10 @@ void batch(ingress_state& st, reply_to&& to, schemas::batch_req&& req) {
       continue;
     }
     ++pb.waiting;
-    submit(st, std::move(std::get<schemas::submit_req>(item)), batch_slot{id, i},
-           from_ingest);
+    // Nobody reads an ingest batch's results: an empty reply_to spares the
+    // shard both rank counts and the batch_part back here.
+    submit_target target = from_ingest ? submit_target{reply_to{}} : batch_slot{id, i};
+    submit(st, std::move(std::get<schemas::submit_req>(item)), std::move(target), from_ingest);
   }
   if (!to.wanted())
     return; // nobody waits for an ingest batch; shards still apply it
