@@ -376,6 +376,22 @@ std::vector<reply> client::call_all(const std::vector<body>& bodies, std::size_t
   return out;
 }
 
+std::vector<entry> read_board(client& c, const std::string& board, uint32_t page) {
+  REQUIRE_MESSAGE(page > 0, "read_board " << board << ": a page of 0 entries never ends");
+  std::vector<entry> out;
+  for (uint64_t offset = 0;; offset += page) {
+    auto r = c.call(top(board, page, offset));
+    REQUIRE_MESSAGE(r.ok(), "top " << board << ": " << r.text());
+    auto es = r.entries();
+    out.insert(out.end(), es.begin(), es.end());
+    if (offset + page >= r.u64("total"))
+      break;
+    // This also ends the loop should `total` overstate the entries (an empty page).
+    REQUIRE_MESSAGE(es.size() == page, "a short page before the end: " << r.text());
+  }
+  return out;
+}
+
 // ---------------------------------------------------------------------------
 // Update streams.
 
@@ -625,6 +641,15 @@ run_result run_to_exit(const std::vector<std::string>& args, std::chrono::millis
 
 // ---------------------------------------------------------------------------
 // Server.
+
+server_options make_server_options(uint32_t shards, uint32_t merge_interval_ms,
+                                   std::vector<std::string> extra_args) {
+  server_options o;
+  o.shards = shards;
+  o.merge_interval_ms = merge_interval_ms;
+  o.extra_args = std::move(extra_args);
+  return o;
+}
 
 server::server(server_options opts) : opts_(std::move(opts)) {
   data_ = opts_.data_dir.empty() ? dir_.path() + "/data" : opts_.data_dir;

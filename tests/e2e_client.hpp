@@ -197,6 +197,13 @@ private:
   uint64_t next_id_ = 1;
 };
 
+// Every entry of `board`, best first, paging through `top` `page` entries at
+// a time. For a board nobody writes to meanwhile (after server::settle()):
+// every page before the last must be full, or the board moved under the
+// reader (or `total` disagrees with the pages), and the test fails. Asserts
+// with doctest REQUIRE: call it from the test's main thread only.
+std::vector<entry> read_board(client& c, const std::string& board, uint32_t page = 37);
+
 // ---------------------------------------------------------------------------
 // Update streams (PROTOCOL.md section 5).
 
@@ -289,6 +296,12 @@ struct server_options {
   // as on a full disk.
   uint64_t file_size_limit = 0;
 };
+
+// The common options by name (C++17 has no designated initializers; a
+// positional {shards, ms, args} draws -Wmissing-field-initializers and would
+// follow any reordering of the fields). The other fields keep their defaults.
+server_options make_server_options(uint32_t shards, uint32_t merge_interval_ms,
+                                   std::vector<std::string> extra_args = {});
 
 // The real leaderboardd on free loopback ports with a fresh data folder.
 // The constructor returns once a `ping` is answered (throws if it never is);

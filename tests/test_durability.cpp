@@ -227,21 +227,6 @@ std::vector<board_info> board_list(client& c) {
   return out;
 }
 
-// Every entry of a board, best first, through `top` pages.
-std::vector<entry> read_board(client& c, const std::string& board) {
-  const uint32_t page = 500;
-  std::vector<entry> out;
-  for (uint64_t offset = 0;; offset += page) {
-    auto r = c.call(top(board, page, offset));
-    REQUIRE_MESSAGE(r.ok(), "top " << board << ": " << r.text());
-    auto es = r.entries();
-    out.insert(out.end(), es.begin(), es.end());
-    if (offset + page >= r.u64("total") || es.empty())
-      break;
-  }
-  return out;
-}
-
 // The entries of `players` that are on `board` (ranks, 100 at a time); an
 // unknown board has none.
 std::map<std::string, entry> present(client& c, const std::string& board,
@@ -508,7 +493,7 @@ TEST_CASE("a clean restart keeps the digest whatever the shard count") {
     d = digest(c);
     bs = board_list(c);
     for (auto& n : names)
-      contents[n] = read_board(c, n);
+      contents[n] = read_board(c, n, 500);
     REQUIRE(bs.size() == 3);
     CHECK(contents["plain"].size() == 50);
     stop_clean(s);
@@ -529,7 +514,7 @@ TEST_CASE("a clean restart keeps the digest whatever the shard count") {
     CHECK_MESSAGE(now == bs, "before: " << to_string(bs) << "\nnow: " << to_string(now));
     for (auto& n : names) {
       CAPTURE(n);
-      auto got = read_board(c, n);
+      auto got = read_board(c, n, 500);
       CHECK(got.size() == contents[n].size());
       CHECK_MESSAGE(got == contents[n], "the board's entries differ");
     }

@@ -582,21 +582,6 @@ std::string show(const std::vector<entry>& es, size_t max = 12) {
   return s;
 }
 
-// Every entry of the board, paging through `top`.
-std::vector<entry> read_board(client& c, const std::string& board, uint32_t page = 37) {
-  std::vector<entry> out;
-  for (uint64_t offset = 0;; offset += page) {
-    auto r = c.call(top(board, page, offset));
-    REQUIRE_MESSAGE(r.ok(), "top " << board << ": " << r.text());
-    auto es = r.entries();
-    out.insert(out.end(), es.begin(), es.end());
-    if (offset + page >= r.u64("total"))
-      break;
-    REQUIRE_MESSAGE(es.size() == page, "a short page before the end: " << r.text());
-  }
-  return out;
-}
-
 // `players`: everyone the load may have used (those absent must be not_found).
 void check_board(client& c, const std::string& name, const model_board& mb,
                  const std::vector<std::string>& players) {
@@ -1037,7 +1022,7 @@ TEST_CASE("smoke: every op once, with the reply keys of PROTOCOL.md") {
 
 TEST_CASE("exact rank sees every acknowledged event, with no merge yet") {
   // A merge interval of a minute: after start-up, nothing merges.
-  server s{{7, 60000, {}}};
+  server s{make_server_options(7, 60000)};
   client c(s.ctx(), s.requests());
   for (int i = 0; i < 40; ++i)
     REQUIRE(c.call(submit("exact", "e" + std::to_string(i), i % 10)).ok());
@@ -1192,7 +1177,7 @@ TEST_CASE("smoke: REQ clients, envelopes and ids") {
 // 2. Many concurrent clients, every operator, checked against the model.
 
 TEST_CASE("64 pipelining clients on every operator agree with the model") {
-  server s{{3, 20, {}}};
+  server s{make_server_options(3, 20)};
   const std::vector<board_spec> bs = {{"mix.desc.best", "desc", "best"},
                                       {"mix.asc.best", "asc", "best"},
                                       {"mix.desc.set", "desc", "set"},
@@ -1233,7 +1218,7 @@ TEST_CASE("64 pipelining clients on every operator agree with the model") {
 // 3. Ties: equal values rank by who reached them first.
 
 TEST_CASE("ties are broken by the seq at which the value was reached") {
-  server s{{4, 20, {}}};
+  server s{make_server_options(4, 20)};
   const std::vector<board_spec> bs = {
       {"ties.best", "desc", "best"}, {"ties.asc", "asc", "best"}, {"ties.set", "desc", "set"}};
   std::vector<event> events;
@@ -1307,7 +1292,7 @@ TEST_CASE("ties are broken by the seq at which the value was reached") {
 TEST_CASE("top, around and ranks read one merged view") {
   // With a merge interval of a minute, the view changes only when `stats`
   // asks for a cut: the test decides what the merged view holds.
-  server s{{7, 60000, {}}};
+  server s{make_server_options(7, 60000)};
   client c(s.ctx(), s.requests());
   REQUIRE(c.call(configure("friends", "desc", "set")).ok());
   std::vector<std::string> players;
@@ -1350,7 +1335,7 @@ TEST_CASE("top, around and ranks read one merged view") {
 // 4. Reset while others submit.
 
 TEST_CASE("reset under load is one atomic event") {
-  server s{{3, 20, {}}};
+  server s{make_server_options(3, 20)};
   const std::vector<board_spec> bs = {{"r.best", "desc", "best"}, {"r.incr", "asc", "incr"}};
   std::vector<event> events;
   configure_all(s, bs, events);
@@ -1415,7 +1400,7 @@ TEST_CASE("reset under load is one atomic event") {
 // 5. The seed scenario: 200 clients, 3 players.
 
 TEST_CASE("200 concurrent clients writing the same 3 players") {
-  server s{{3, 20, {}}};
+  server s{make_server_options(3, 20)};
   const std::vector<board_spec> bs = {{"seed.best", "desc", "best"}, {"seed.incr", "desc", "incr"}};
   std::vector<event> events;
   configure_all(s, bs, events);
@@ -1467,7 +1452,7 @@ TEST_CASE("200 concurrent clients writing the same 3 players") {
 // 6. Ingest: fire-and-forget PUSH.
 
 TEST_CASE("ingest applies good events and counts bad frames and items") {
-  server s{{3, 20, {}}};
+  server s{make_server_options(3, 20)};
   const std::vector<board_spec> bs = {{"ing.set", "desc", "set"}, {"ing.incr", "asc", "incr"}};
   std::vector<event> events;
   configure_all(s, bs, events);
@@ -1850,7 +1835,7 @@ struct run_outcome {
 };
 
 run_outcome run_sequence(uint32_t shards, const std::vector<request>& seq) {
-  server s{{shards, 20, {}}};
+  server s{make_server_options(shards, 20)};
   client c(s.ctx(), s.requests());
   run_outcome out;
   out.empty_digest = digest(c);

@@ -134,7 +134,7 @@ const msgpack::object& updates_stats(const reply& st) {
 
 TEST_CASE("after a concurrent load, every stream agrees with the replies") {
   const size_t players = 300; // <= --top-k: top/ carries the whole board
-  server s{{3, 20, {"--top-k=1000", "--updates-hwm=10000000"}}};
+  server s{make_server_options(3, 20, {"--top-k=1000", "--updates-hwm=10000000"})};
   subscriber sub(s.ctx(), s.updates(), {"top/load/", "rank/load/", "score/load/"});
   client c(s.ctx(), s.requests());
   auto got = sub.sync(c);
@@ -282,7 +282,7 @@ TEST_CASE("after a concurrent load, every stream agrees with the replies") {
 }
 
 TEST_CASE("a reset publishes an empty top/ and rank nil for every player") {
-  server s{{3, 20, {}}}; // default --top-k=10
+  server s{make_server_options(3, 20)}; // default --top-k=10
   subscriber sub(s.ctx(), s.updates(), {"top/r/", "rank/r/"});
   subscriber prefix(s.ctx(), s.updates(), {"rank/r/p1"});
   client c(s.ctx(), s.requests());
@@ -364,7 +364,7 @@ TEST_CASE("a reset publishes an empty top/ and rank nil for every player") {
 }
 
 TEST_CASE("a removed and re-added player keeps its prev_rank across merges") {
-  server s{{3, 20, {}}};
+  server s{make_server_options(3, 20)};
   subscriber sub(s.ctx(), s.updates(), {"rank/x/"});
   client c(s.ctx(), s.requests());
   sub.sync(c);
@@ -398,7 +398,7 @@ TEST_CASE("a removed and re-added player keeps its prev_rank across merges") {
 TEST_CASE("a subscriber that never reads neither stalls the service nor grows its memory") {
   // A small high-water mark, so that what ZeroMQ may queue for the stalled
   // subscriber is small next to what the load publishes.
-  server s{{3, 20, {"--updates-hwm=1000"}}};
+  server s{make_server_options(3, 20, {"--updates-hwm=1000"})};
   // Never read: this SUB takes one message into its own queue, then the
   // kernel's buffers fill, then the service's PUB queue, then ZeroMQ drops.
   lb::transport::update_subscriber stalled(s.ctx(), s.updates(), {""}, 1);
@@ -531,7 +531,7 @@ bool exited_ok(const std::optional<int>& st) {
 } // namespace
 
 TEST_CASE("lbctl watch: lines, one player, JSON, a live table; Ctrl-C stops it") {
-  server s{{3, 20, {}}};
+  server s{make_server_options(3, 20)};
   client c(s.ctx(), s.requests());
   auto probe = [](int64_t i) { return submit("w", "probe", i); };
 
