@@ -139,7 +139,8 @@ void publish_cut(self_ptr self, const global_view& prev, std::vector<shard_snaps
     if (!snap.scores.empty())
       c.score_runs.push_back(std::move(snap.scores));
   }
-  c.tops = top_updates(st, prev, snaps);
+  if (st.updates.wants(top_stream))
+    c.tops = top_updates(st, prev, snaps);
   n += c.tops.size();
   st.updates.offer(self, std::move(c), n);
 }

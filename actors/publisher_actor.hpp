@@ -23,6 +23,8 @@ struct publisher_state {
   static const char* name;
 
   void publish(const update_msg& m);
+  // Asks the sink who subscribes to what and tells the producers.
+  void poll_subscriptions();
   // `n` updates handed over by a producer are done (written or dropped).
   void done(uint64_t n);
 };

@@ -78,7 +78,7 @@ using self_ptr = caf::stateful_actor<shard_state>*;
 // score/ for an event that changed an entry. Dropped at once, before any
 // encoding, while the publisher is over its backlog bound.
 void note_score(shard_state& st, const schemas::submit_reply& r) {
-  if (!st.updates.enabled())
+  if (!st.updates.wants(score_stream))
     return;
   if (!st.updates.has_room(st.scores.size() + 1)) {
     st.updates.count_dropped(1);
@@ -350,7 +350,9 @@ lookup_reply answer_lookup(const shard_state& st, const lookup_request& q) {
 // live entries have moved on. Cost: O(S log n) per changed player.
 void publish_rank_changes(self_ptr self, const global_view& next) {
   auto& st = self->state;
-  if (!st.updates.enabled())
+  // Nobody subscribed: "the last rank published" stays what it was, which
+  // is what the next rank/ compares with once somebody does.
+  if (!st.updates.wants(rank_stream))
     return;
   const global_view& prev = *st.view;
   // Changed players come grouped by nothing in particular; remember the last

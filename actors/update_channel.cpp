@@ -16,6 +16,10 @@ bool update_channel::has_room(uint64_t n) const {
   return enabled() && counters_->backlog.load(std::memory_order_relaxed) + n <= max_backlog_;
 }
 
+bool update_channel::wants(uint32_t kind) const {
+  return enabled() && (counters_->wanted.load(std::memory_order_relaxed) & kind) != 0;
+}
+
 void update_channel::count_dropped(uint64_t n) {
   if (enabled())
     counters_->dropped.fetch_add(n, std::memory_order_relaxed);

@@ -19,7 +19,15 @@
 
 namespace lb::actors {
 
+// The streams of PROTOCOL.md section 5, as bits of update_counters::wanted.
+constexpr uint32_t score_stream = 1, rank_stream = 2, top_stream = 4;
+constexpr uint32_t all_streams = score_stream | rank_stream | top_stream;
+
 struct update_counters {
+  // Which streams somebody subscribes to, as the publisher last saw. Producing
+  // a stream nobody reads costs the shards most of their time under ingest
+  // (a rank count per changed player per merge), so producers skip it.
+  std::atomic<uint32_t> wanted{all_streams};
   std::atomic<uint64_t> backlog{0};   // handed to the publisher, not yet written
   std::atomic<uint64_t> published{0}; // written to the sink
   std::atomic<uint64_t> dropped{0};   // never written: over the backlog bound, or refused
@@ -32,6 +40,8 @@ public:
                  uint64_t max_backlog);
 
   bool enabled() const { return counters_ != nullptr; }
+  // Whether somebody subscribes to the stream `kind` (one of the bits above).
+  bool wants(uint32_t kind) const;
   // Whether the publisher can take n more updates now.
   bool has_room(uint64_t n) const;
   // Sends `msg` (holding n updates) to the publisher, or counts the n as

@@ -5,7 +5,10 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
+#include <string>
 #include <string_view>
+#include <vector>
 
 namespace lb::actors {
 
@@ -16,6 +19,9 @@ public:
   // a transport may also drop it later without telling (a PUB socket past a
   // subscriber's high-water mark).
   virtual bool publish(std::string_view topic, std::string_view body) = 0;
+  // The topic prefixes somebody subscribes to now, if the transport knows;
+  // nullopt means "unknown", and everything is produced.
+  virtual std::optional<std::vector<std::string>> subscriptions() { return std::nullopt; }
 };
 
 using update_sink_factory = std::function<std::unique_ptr<update_sink>()>;

@@ -395,6 +395,26 @@ TEST_CASE("a removed and re-added player keeps its prev_rank across merges") {
   }
 }
 
+TEST_CASE("streams nobody subscribes to are not produced, and start with a subscriber") {
+  server s{make_server_options(2, 20)};
+  client c(s.ctx(), s.requests());
+  for (int i = 0; i < 300; ++i)
+    REQUIRE(c.call(submit("quiet", "p" + std::to_string(i), i)).ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(200)); // several merges
+  auto st = c.call(stats());
+  REQUIRE(st.ok());
+  // Produced, these would be 300 score/, up to 300 rank/ and some top/.
+  CHECK(at(updates_stats(st), "published").as<uint64_t>() == 0);
+  CHECK(at(updates_stats(st), "dropped").as<uint64_t>() == 0);
+
+  subscriber sub(s.ctx(), s.updates(), {"score/quiet/"});
+  sub.sync(c);
+  REQUIRE(c.call(submit("quiet", "late", 1'000'000)).ok());
+  auto scores = on(sub.sync(c), "score/quiet/");
+  REQUIRE(scores.size() == 1);
+  CHECK(scores[0].body.str("player") == "late");
+}
+
 TEST_CASE("a subscriber that never reads neither stalls the service nor grows its memory") {
   // A small high-water mark, so that what ZeroMQ may queue for the stalled
   // subscriber is small next to what the load publishes.

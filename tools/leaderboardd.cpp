@@ -116,6 +116,9 @@ public:
   bool publish(std::string_view topic, std::string_view body) override {
     return pub_->send(topic, body);
   }
+  std::optional<std::vector<std::string>> subscriptions() override {
+    return pub_->subscriptions();
+  }
 
 private:
   std::unique_ptr<lb::transport::update_publisher> pub_;

@@ -5,7 +5,7 @@
 namespace lb::transport {
 
 update_publisher::update_publisher(zmq::context_t& ctx, const std::string& endpoint, int hwm)
-  : pub_(ctx, zmq::socket_type::pub) {
+  : pub_(ctx, zmq::socket_type::xpub) {
   pub_.set(zmq::sockopt::linger, 0);
   pub_.set(zmq::sockopt::sndhwm, hwm); // before bind: pipes take it when created
   bind_or_throw(pub_, endpoint, "updates");
@@ -25,6 +25,29 @@ bool update_publisher::send(std::string_view topic, std::string_view body) {
   } catch (const zmq::error_t&) {
     return false; // the context is closing: the service is stopping
   }
+}
+
+std::vector<std::string> update_publisher::subscriptions() {
+  // Without ZMQ_XPUB_VERBOSE an XPUB passes on only the first subscription
+  // to a prefix and the last unsubscription from it, so a set of prefixes
+  // is exact. Each message is one byte (1: subscribe, 0: unsubscribe) and
+  // the prefix.
+  zmq::message_t m;
+  try {
+    while (pub_.recv(m, zmq::recv_flags::dontwait)) {
+      if (m.size() == 0)
+        continue;
+      auto* data = static_cast<const char*>(m.data());
+      std::string prefix(data + 1, m.size() - 1);
+      if (data[0] == 1)
+        prefixes_.insert(std::move(prefix));
+      else if (data[0] == 0)
+        prefixes_.erase(prefix);
+    }
+  } catch (const zmq::error_t&) {
+    // The context is closing: the service is stopping; keep the last set.
+  }
+  return {prefixes_.begin(), prefixes_.end()};
 }
 
 } // namespace lb::transport

@@ -1,11 +1,14 @@
-// The `updates` socket (PROTOCOL.md section 5): a PUB, bound at start so
+// The `updates` socket (PROTOCOL.md section 5): an XPUB (a PUB to its
+// subscribers, which also tells who subscribes to what), bound at start so
 // that a busy endpoint is reported before the service runs, then used by one
 // thread at a time (the publisher actor's; ZeroMQ sockets are not
 // thread-safe).
 #pragma once
 
+#include <set>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <zmq.hpp>
 
@@ -27,8 +30,14 @@ public:
   // report).
   bool send(std::string_view topic, std::string_view body);
 
+  // The topic prefixes subscribed to now (each once, however many
+  // subscribers share it), after reading the subscription messages that
+  // arrived since the last call.
+  std::vector<std::string> subscriptions();
+
 private:
   zmq::socket_t pub_;
+  std::set<std::string> prefixes_;
 };
 
 } // namespace lb::transport
