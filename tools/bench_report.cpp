@@ -63,6 +63,12 @@ void print_table(std::ostream& out, const report_setup& s, const std::vector<run
                   r.rss_bytes ? fmt("%.0f", *r.rss_bytes / 1048576.0).c_str() : "-");
     out << line;
   }
+  for (const auto& r : runs)
+    if (r.preload_rss_growth && r.preloaded > 0)
+      out << "\n" << r.target << ": the preload of " << r.preloaded << " entries grew RSS by "
+          << fmt("%.1f", *r.preload_rss_growth / 1048576.0) << " MB: "
+          << fmt("%.1f", static_cast<double>(*r.preload_rss_growth) / r.preloaded)
+          << " bytes per entry\n";
   if (runs.size() > 1) {
     out << "\nratios (same workload, back to back; only compare ratios from one run):\n";
     const auto& a = runs.front();
@@ -106,7 +112,9 @@ void print_json(std::ostream& out, const report_setup& s, const std::vector<run_
       out << ",\"max\":" << fmt("%.1f", us(r.latency.max())) << "}";
     }
     out << ",\"cpu_cores\":" << (r.cpu_cores ? fmt("%.3f", *r.cpu_cores) : "null")
-        << ",\"rss_bytes\":" << (r.rss_bytes ? std::to_string(*r.rss_bytes) : "null") << "}";
+        << ",\"rss_bytes\":" << (r.rss_bytes ? std::to_string(*r.rss_bytes) : "null")
+        << ",\"preloaded\":" << r.preloaded << ",\"preload_rss_growth\":"
+        << (r.preload_rss_growth ? std::to_string(*r.preload_rss_growth) : "null") << "}";
   }
   out << "],\"ratios\":[";
   for (std::size_t i = 1; i < runs.size(); ++i) {

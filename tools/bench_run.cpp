@@ -80,6 +80,25 @@ void preload(const run_options& o, const workload& w, connection& c, uint64_t cl
   }
 }
 
+// The same players as preload(), fire-and-forget over the ingest socket in
+// batches: the fastest way to fill a board with millions of players. The
+// caller waits until the service has applied them.
+void preload_ingest(const run_options& o, const workload& w, zmq::context_t& ctx, uint64_t client) {
+  const auto& wo = w.options();
+  ingest_sender push(ctx, o.endpoint);
+  std::mt19937_64 rng(wo.seed + client);
+  std::vector<op> batch;
+  for (uint32_t b = 0; b < wo.boards; ++b)
+    for (uint64_t p = client; p < wo.players; p += o.clients) {
+      batch.push_back({op_kind::submit, b, static_cast<uint32_t>(p),
+                       static_cast<int64_t>(rng() % (wo.score_max + 1))});
+      if (batch.size() == o.batch)
+        push.send_batch(batch), batch.clear();
+    }
+  if (!batch.empty())
+    push.send_batch(batch);
+}
+
 // Closed loop: keep `depth` requests in flight, latency from the real send.
 // Open loop: send on a fixed schedule, latency from the intended send time,
 // so a stalled target is charged for every request it delayed (no
@@ -212,6 +231,28 @@ run_result run(const run_options& o, std::shared_ptr<const workload> w) {
   uint64_t seq_before = 0;
   if (ingest)
     seq_before = service_seq(ctx, o.stats_endpoint);
+  progress_line bar(o.progress);
+  // Waits until the service's seq shows `events` more than `seq_before`.
+  auto wait_applied = [&](uint64_t events, const char* what) {
+    const auto deadline = steady::now() + std::chrono::seconds(60);
+    uint64_t seq = seq_before;
+    while ((seq = service_seq(ctx, o.stats_endpoint)) - seq_before < events) {
+      if (steady::now() > deadline)
+        throw target_error("the service applied only " + std::to_string(seq - seq_before) + " of "
+                           + std::to_string(events) + " " + what + " events within 60 s; "
+                           "check its stats (ingest_rejected) and log");
+      bar.show(std::string("lb-bench: ingest: waiting until the service has applied ")
+               + std::to_string(events) + " " + what + " events (" + std::to_string(seq - seq_before)
+               + " so far)");
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    bar.clear();
+    return seq;
+  };
+  std::optional<uint64_t> rss_before_preload;
+  if (o.preload && o.pid > 0)
+    if (auto s = sample_process(o.pid))
+      rss_before_preload = s->rss_bytes;
 
   window win;
   // Preloading takes a while; the clock starts for every client together once
@@ -224,11 +265,15 @@ run_result run(const run_options& o, std::shared_ptr<const workload> w) {
   for (uint64_t i = 0; i < o.clients; ++i)
     threads.emplace_back([&, i] {
       try {
-        if (o.preload && !ingest) {
+        if (o.preload) {
           // Each client preloads on its own connection, then waits for the start.
           zmq::context_t pctx(1);
-          auto conn = open_connection(o, pctx);
-          preload(o, *w, *conn, i);
+          if (ingest) {
+            preload_ingest(o, *w, pctx, i);
+          } else {
+            auto conn = open_connection(o, pctx);
+            preload(o, *w, *conn, i);
+          }
         }
         ++ready;
         while (!go)
@@ -245,11 +290,21 @@ run_result run(const run_options& o, std::shared_ptr<const workload> w) {
         ++ready;
       }
     });
-  progress_line bar(o.progress);
   while (ready < o.clients) {
     bar.show(std::string("lb-bench: ") + target_name(o.target) + ": preloading "
              + std::to_string(w->options().players) + " players");
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  const uint64_t preloaded = o.preload ? w->options().boards * w->options().players : 0;
+  if (ingest && o.preload)
+    seq_before = wait_applied(preloaded, "preload");
+  std::optional<int64_t> preload_rss_growth;
+  if (rss_before_preload) {
+    // Let a merge include the last entries: views share the shards' nodes,
+    // but a merge still allocates what it needs for them.
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    if (auto s = sample_process(o.pid))
+      preload_rss_growth = static_cast<int64_t>(s->rss_bytes) - static_cast<int64_t>(*rss_before_preload);
   }
   win.start = steady::now();
   win.measure_from = win.start + std::chrono::duration_cast<steady::duration>(
@@ -316,22 +371,13 @@ run_result run(const run_options& o, std::shared_ptr<const workload> w) {
   if (ingest) {
     // Applied = the service's seq has moved past every event we sent (each
     // batch item is one event with a seq, assigned once it is logged).
-    const auto deadline = steady::now() + std::chrono::seconds(60);
-    uint64_t seq = seq_before;
-    while ((seq = service_seq(ctx, o.stats_endpoint)) - seq_before < r.sent) {
-      if (steady::now() > deadline)
-        throw target_error("the service applied only " + std::to_string(seq - seq_before) + " of "
-                           + std::to_string(r.sent) + " ingest events within 60 s of the run; "
-                           "check its stats (ingest_rejected) and log");
-      bar.show("lb-bench: ingest: waiting until the service has applied "
-               + std::to_string(r.sent) + " events (" + std::to_string(seq - seq_before) + " so far)");
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    bar.clear();
+    wait_applied(r.sent, "measured");
     r.ops = r.sent;
     r.seconds = seconds_d(steady::now() - win.start).count();
   }
   r.throughput = r.seconds > 0 ? r.ops / r.seconds : 0;
+  r.preloaded = preloaded;
+  r.preload_rss_growth = preload_rss_growth;
   if (before && after) {
     r.cpu_cores = (after->cpu_seconds - before->cpu_seconds) / seconds_d(after_t - before_t).count();
     r.rss_bytes = peak->rss_bytes;

@@ -50,7 +50,9 @@ load (every target gets the same):
   --batch=B           ingest: submits per frame (default 100)
   --seconds=S         measured seconds (default 5)
   --warmup-ms=N       unmeasured warm-up before them (default 1000)
-  --preload           submit every player once first (so rank/around find them)
+  --preload           submit every player once first (so rank/around find them;
+                      ingest: in batches); with --requests-pid it prints the
+                      RSS growth per entry it caused
 
 workload:
   --boards=N          boards (default 1)
