@@ -8,7 +8,7 @@
 # Pairs: leaderboardd --fsync=none vs redis-server without persistence, and
 # leaderboardd --fsync=group (the default) vs redis-server with appendonly yes
 # and appendfsync always. Workloads (100,000 players on one board, uniform,
-# seed 1): submit 8 clients x depth 32, submit 8x1, rank 8x32, top 8x32, and
+# seed 1): submit, rank and top at 8 clients x depth 32 and x depth 1, and
 # ingest in batches of 100 (ours only: Redis has no fire-and-forget socket).
 # Needs a release build (meson setup build --buildtype=release; ninja -C build)
 # and redis-server and jq (bash tools/install-deps.sh --test).
@@ -26,49 +26,9 @@ for arg in "$@"; do
   esac
 done
 
-daemon=build/tools/leaderboardd
-bench=build/tools/lb-bench
-lbctl=build/tools/lbctl
-for f in "$daemon" "$bench" "$lbctl"; do
-  [ -x "$f" ] || { echo "bench/run.sh: $f is missing: build first (meson setup build --buildtype=release && ninja -C build)" >&2; exit 1; }
-done
-for cmd in redis-server redis-cli jq; do
-  command -v "$cmd" >/dev/null || { echo "bench/run.sh: $cmd is not installed: run bash tools/install-deps.sh --test" >&2; exit 1; }
-done
-
-tmp=$(mktemp -d)
-pids=()
-# Stops every process this script started, on any exit and on Ctrl-C.
-cleanup() {
-  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  pids=()
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'echo "bench/run.sh: interrupted" >&2; exit 130' INT TERM
-
-# A loopback port nobody listens on now.
-free_port() {
-  local p
-  while :; do
-    p=$((20000 + RANDOM % 40000))
-    (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
-  done
-}
-
-stop() { # pid
-  kill -TERM "$1" 2>/dev/null || true
-  wait "$1" 2>/dev/null || true
-  local keep=(); for p in "${pids[@]}"; do [ "$p" != "$1" ] && keep+=("$p"); done; pids=("${keep[@]}")
-}
-
-wait_for() { # description, command...
-  local what=$1; shift
-  for _ in $(seq 100); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
-  echo "bench/run.sh: $what did not come up within 10 s; its log is in $tmp" >&2
-  exit 1
-}
+script=bench/run.sh
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 
 echo_port=$(free_port)
 "$bench" echo-server --bind="tcp://127.0.0.1:$echo_port" 2>"$tmp/echo.log" &
@@ -81,27 +41,18 @@ common=(--players=100000 --seed=1 --seconds="$seconds" --json)
 # durability label, leaderboardd --fsync, redis-server persistence flags
 run_pair() {
   local label=$1 fsync=$2; shift 2
-  local rport lport iport uport
-  rport=$(free_port); lport=$(free_port); iport=$(free_port); uport=$(free_port)
-  mkdir -p "$tmp/redis-$fsync" "$tmp/data-$fsync"
-  redis-server --port "$rport" --bind 127.0.0.1 --dir "$tmp/redis-$fsync" --save '' "$@" \
-    >"$tmp/redis-$fsync.log" 2>&1 &
-  local redis_pid=$!; pids+=("$redis_pid")
-  "$daemon" --requests="tcp://127.0.0.1:$lport" --ingest="tcp://127.0.0.1:$iport" \
-    --updates="tcp://127.0.0.1:$uport" --data="$tmp/data-$fsync" --fsync="$fsync" \
-    >"$tmp/lbd-$fsync.log" 2>&1 &
-  local lbd_pid=$!; pids+=("$lbd_pid")
-  wait_for "redis-server" redis-cli -p "$rport" ping
-  wait_for "leaderboardd" "$lbctl" --endpoint="tcp://127.0.0.1:$lport" --timeout-ms=200 ping
+  start_redis "$fsync" "$@"
+  start_lbd "$fsync" --fsync="$fsync"
 
-  local eps=(--requests="tcp://127.0.0.1:$lport" --ingest="tcp://127.0.0.1:$iport"
-             --redis="tcp://127.0.0.1:$rport" --echo="tcp://127.0.0.1:$echo_port"
-             --requests-pid="$lbd_pid" --redis-pid="$redis_pid" --echo-pid="$echo_pid")
+  local eps=("${lbd_eps[@]}" --redis="$redis_ep" --echo="tcp://127.0.0.1:$echo_port"
+             --redis-pid="$redis_pid" --echo-pid="$echo_pid")
   local name args json
   for spec in "submit 8x32|--clients=8 --depth=32 --mix=submit=100" \
               "submit 8x1|--clients=8 --depth=1 --mix=submit=100" \
               "rank 8x32|--clients=8 --depth=32 --mix=rank=100 --preload" \
-              "top 8x32|--clients=8 --depth=32 --mix=top=100"; do
+              "rank 8x1|--clients=8 --depth=1 --mix=rank=100 --preload" \
+              "top 8x32|--clients=8 --depth=32 --mix=top=100" \
+              "top 8x1|--clients=8 --depth=1 --mix=top=100"; do
     name=${spec%%|*}; read -r -a args <<<"${spec#*|}"
     echo "bench/run.sh: $label: $name" >&2
     json=$("$bench" requests redis echo "${common[@]}" "${eps[@]}" "${args[@]}")
