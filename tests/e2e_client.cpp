@@ -1,5 +1,7 @@
 #include "tests/e2e_client.hpp"
 
+#include <atomic>
+
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
@@ -448,13 +450,26 @@ bool subscriber::receive_until(std::vector<update>& got,
   }
 }
 
+namespace {
+
+// Sync boards must be fresh for every subscriber of the process: two
+// subscribers counting on their own reused each other's boards, whose
+// unchanged entries publish nothing, and an old top/ of a reused board
+// still queued could end a sync before the events it must cover.
+std::string next_sync_board() {
+  static std::atomic<uint64_t> rounds{0};
+  return "zz-sync-" + std::to_string(++rounds);
+}
+
+} // namespace
+
 std::vector<update> subscriber::sync(client& c) {
   std::vector<update> got;
   auto give_up = std::chrono::steady_clock::now() + patience(30s);
   // A SUB's subscription reaches the PUB some time after connect: repeat
   // until one arrives.
   for (;;) {
-    auto board = "zz-sync-" + std::to_string(++rounds_);
+    auto board = next_sync_board();
     if (!c.call(submit(board, "s", 1)).ok())
       throw reply_error("sync submit failed");
     auto topic = "top/" + board + "/";
@@ -464,7 +479,7 @@ std::vector<update> subscriber::sync(client& c) {
     if (std::chrono::steady_clock::now() >= give_up)
       throw reply_error("no top/ for a sync board within 30 s");
   }
-  auto board = "zz-sync-" + std::to_string(++rounds_);
+  auto board = next_sync_board();
   std::vector<body> items;
   for (int i = 0; i < 128; ++i)
     items.push_back(submit_item(board, "s" + std::to_string(i), i));

@@ -244,7 +244,6 @@ private:
                      F&& done);
 
   transport::update_subscriber sock_;
-  int rounds_ = 0;
 };
 
 // ---------------------------------------------------------------------------
