@@ -57,6 +57,7 @@ void dispatch_stats(self_ptr self, stats_wanted& w) {
   job.updates_published = st.updates.published();
   job.updates_dropped = st.updates.dropped();
   job.merges = st.timing;
+  job.merges.max_us = *std::max_element(st.recent_us.begin(), st.recent_us.end());
   self->send(st.readers[st.next_reader++ % st.readers.size()], std::move(job));
 }
 
@@ -172,9 +173,9 @@ void complete_cut(self_ptr self, uint64_t cut, std::vector<shard_snapshot>& snap
     // The first view after a tick: it bounds how stale views get.
     auto took = std::chrono::duration_cast<std::chrono::microseconds>(
                   std::chrono::steady_clock::now() - st.tick_at).count();
-    st.timing.count += 1;
     st.timing.last_us = static_cast<uint64_t>(took);
-    st.timing.max_us = std::max(st.timing.max_us, st.timing.last_us);
+    st.recent_us[st.timing.count % st.recent_us.size()] = st.timing.last_us;
+    st.timing.count += 1;
   }
   st.tick_cut_pending = false;
   maybe_snapshot(self);

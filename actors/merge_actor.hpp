@@ -15,6 +15,7 @@
 // what the merge changed: a top-K walk per changed board, a move per shard.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -52,6 +53,9 @@ struct merge_state {
   bool tick_cut_pending = false;
   std::chrono::steady_clock::time_point tick_at{}; // when the pending tick cut was asked for
   schemas::merge_timing timing;
+  // The last merges' durations (us), a ring: `max_us` is their maximum, so
+  // it describes recent load rather than the worst moment since start.
+  std::array<uint64_t, 256> recent_us{};
   // Shutdown waits for the view of one cut (the ingress's snap_atom).
   std::multimap<uint64_t, caf::response_promise> view_waiting;
 

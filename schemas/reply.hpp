@@ -99,7 +99,7 @@ struct log_stats {
 struct merge_timing {
   uint64_t count = 0;   // merges started by the timer and completed
   uint64_t last_us = 0; // the last one: from its tick to its view
-  uint64_t max_us = 0;  // the slowest since start
+  uint64_t max_us = 0;  // the slowest of the last 256 (about 13 s at 50 ms)
 };
 
 struct stats_reply {
