@@ -24,7 +24,7 @@ schemas::error no_board(const std::string& board) {
   return {error_code::not_found, "board '" + board + "' does not exist"};
 }
 
-schemas::reply_body answer_top(const reader_state& st, const schemas::top_req& q) {
+schemas::reply_body make_top(const reader_state& st, const schemas::top_req& q) {
   auto* bv = st.view->find(q.board);
   if (bv == nullptr)
     return no_board(q.board);
@@ -37,6 +37,20 @@ schemas::reply_body answer_top(const reader_state& st, const schemas::top_req& q
                              r.entries.push_back(to_entry_view(at + 1, k, rec, order));
                            });
   return r;
+}
+
+// Past this many pages (a client paging through a huge board) the cache
+// starts over rather than grow: it is only a shortcut.
+constexpr size_t max_top_pages = 256;
+
+const schemas::reply_body& answer_top(reader_state& st, const schemas::top_req& q) {
+  reader_state::page key{q.board, q.offset, q.limit};
+  auto i = st.top_pages.find(key);
+  if (i != st.top_pages.end())
+    return i->second;
+  if (st.top_pages.size() >= max_top_pages)
+    st.top_pages.clear();
+  return st.top_pages.emplace(std::move(key), make_top(st, q)).first->second;
 }
 
 schemas::reply_body answer_boards(const reader_state& st) {
@@ -190,7 +204,10 @@ caf::behavior reader_actor(caf::stateful_actor<reader_state>* self,
       }
     },
     [self](stats_job& job) { self->state.reply(job.to, answer_stats(self->state, job)); },
-    [self](view_ptr& v) { self->state.view = std::move(v); },
+    [self](view_ptr& v) {
+      self->state.view = std::move(v);
+      self->state.top_pages.clear();
+    },
   };
 }
 

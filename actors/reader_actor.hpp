@@ -4,7 +4,10 @@
 // the latest view by pointer.
 #pragma once
 
+#include <map>
 #include <memory>
+#include <string>
+#include <tuple>
 #include <vector>
 
 #include <caf/all.hpp>
@@ -19,6 +22,19 @@ struct reader_state {
   std::unique_ptr<outbox> out;
   view_ptr view;
   std::chrono::steady_clock::time_point started;
+
+  // `top` answers of the current view. A view never changes, and dashboards
+  // ask for the same page over and over, so each page is walked and built
+  // once per merge instead of once per request. Cleared with every new view.
+  struct page {
+    std::string board;
+    uint64_t offset = 0;
+    uint32_t limit = 0;
+    bool operator<(const page& o) const {
+      return std::tie(board, offset, limit) < std::tie(o.board, o.offset, o.limit);
+    }
+  };
+  std::map<page, schemas::reply_body> top_pages;
 
   static const char* name;
 
