@@ -235,8 +235,13 @@ run_result run(const run_options& o, std::shared_ptr<const workload> w) {
   // Waits until the service's seq shows `events` more than `seq_before`.
   auto wait_applied = [&](uint64_t events, const char* what) {
     const auto deadline = steady::now() + std::chrono::seconds(60);
-    uint64_t seq = seq_before;
-    while ((seq = service_seq(ctx, o.stats_endpoint)) - seq_before < events) {
+    for (;;) {
+      const auto asked = steady::now();
+      const uint64_t seq = service_seq(ctx, o.stats_endpoint);
+      if (seq - seq_before >= events) {
+        bar.clear();
+        return seq;
+      }
       if (steady::now() > deadline)
         throw target_error("the service applied only " + std::to_string(seq - seq_before) + " of "
                            + std::to_string(events) + " " + what + " events within 60 s; "
@@ -244,10 +249,12 @@ run_result run(const run_options& o, std::shared_ptr<const workload> w) {
       bar.show(std::string("lb-bench: ingest: waiting until the service has applied ")
                + std::to_string(events) + " " + what + " events (" + std::to_string(seq - seq_before)
                + " so far)");
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      // stats hashes every entry for its digest (a second or more at 10M
+      // entries): ask again only after as long as the last answer took, so
+      // that asking does not become the service's main work.
+      std::this_thread::sleep_for(
+        std::max<steady::duration>(std::chrono::milliseconds(20), steady::now() - asked));
     }
-    bar.clear();
-    return seq;
   };
   std::optional<uint64_t> rss_before_preload;
   if (o.preload && o.pid > 0)

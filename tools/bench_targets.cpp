@@ -247,9 +247,10 @@ uint64_t service_seq(zmq::context_t& ctx, const std::string& requests_endpoint) 
   const auto frame = schemas::encode_request(1, schemas::stats_req{});
   s.send(zmq::buffer(frame), zmq::send_flags::none);
   zmq::pollitem_t item{s.handle(), 0, ZMQ_POLLIN, 0};
-  if (zmq::poll(&item, 1, std::chrono::seconds(10)) <= 0)
+  // Generous: stats hashes every entry, seconds for a board of millions.
+  if (zmq::poll(&item, 1, std::chrono::seconds(60)) <= 0)
     throw target_error("no reply to stats from " + requests_endpoint
-                       + " within 10 s; is leaderboardd running there?");
+                       + " within 60 s; is leaderboardd running there?");
   zmq::message_t msg;
   (void)s.recv(msg);
   auto oh = msgpack::unpack(static_cast<const char*>(msg.data()), msg.size());
