@@ -56,16 +56,23 @@ std::unique_ptr<connection> open_connection(const run_options& o, zmq::context_t
                                         : connect_requests(ctx, o.endpoint);
 }
 
-// Submits every player of every board once (player p by client p % clients),
-// so rank and around find their players; not measured.
-void preload(const run_options& o, const workload& w, connection& c, uint64_t client) {
+// Every player of every board once (player p by client p % clients), each
+// with a score from the client's own seed: what both preloads send.
+template <class F>
+void for_each_preload_op(const run_options& o, const workload& w, uint64_t client, F&& f) {
   const auto& wo = w.options();
-  std::vector<op> ops;
   std::mt19937_64 rng(wo.seed + client);
   for (uint32_t b = 0; b < wo.boards; ++b)
     for (uint64_t p = client; p < wo.players; p += o.clients)
-      ops.push_back({op_kind::submit, b, static_cast<uint32_t>(p),
-                     static_cast<int64_t>(rng() % (wo.score_max + 1))});
+      f(op{op_kind::submit, b, static_cast<uint32_t>(p),
+           static_cast<int64_t>(rng() % (wo.score_max + 1))});
+}
+
+// Submits every player once, so rank and around find their players; not
+// measured.
+void preload(const run_options& o, const workload& w, connection& c, uint64_t client) {
+  std::vector<op> ops;
+  for_each_preload_op(o, w, client, [&](const op& x) { ops.push_back(x); });
   std::size_t next = 0, in_flight = 0;
   std::vector<completion> got;
   while (next < ops.size() || in_flight > 0) {
@@ -84,17 +91,13 @@ void preload(const run_options& o, const workload& w, connection& c, uint64_t cl
 // batches: the fastest way to fill a board with millions of players. The
 // caller waits until the service has applied them.
 void preload_ingest(const run_options& o, const workload& w, zmq::context_t& ctx, uint64_t client) {
-  const auto& wo = w.options();
   ingest_sender push(ctx, o.endpoint);
-  std::mt19937_64 rng(wo.seed + client);
   std::vector<op> batch;
-  for (uint32_t b = 0; b < wo.boards; ++b)
-    for (uint64_t p = client; p < wo.players; p += o.clients) {
-      batch.push_back({op_kind::submit, b, static_cast<uint32_t>(p),
-                       static_cast<int64_t>(rng() % (wo.score_max + 1))});
-      if (batch.size() == o.batch)
-        push.send_batch(batch), batch.clear();
-    }
+  for_each_preload_op(o, w, client, [&](const op& x) {
+    batch.push_back(x);
+    if (batch.size() == o.batch)
+      push.send_batch(batch), batch.clear();
+  });
   if (!batch.empty())
     push.send_batch(batch);
 }
