@@ -2,7 +2,7 @@
 
 #include <cstring>
 
-#include "actors/partition.hpp"
+#include "actors/ranking/partition.hpp"
 
 namespace lb::actors {
 

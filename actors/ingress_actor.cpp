@@ -1,7 +1,7 @@
 #include "actors/ingress_actor.hpp"
 
 #include "actors/atoms.hpp"
-#include "actors/partition.hpp"
+#include "actors/ranking/partition.hpp"
 
 namespace lb::actors {
 

@@ -31,7 +31,7 @@
 
 #include <caf/all.hpp>
 
-#include "actors/log_files.hpp"
+#include "actors/storage/log_files.hpp"
 #include "actors/messages.hpp"
 #include "actors/outbox.hpp"
 

@@ -5,7 +5,7 @@
 #include <set>
 
 #include "actors/atoms.hpp"
-#include "actors/merged_ranking.hpp"
+#include "actors/ranking/merged_ranking.hpp"
 #include "schemas/update.hpp"
 
 namespace lb::actors {

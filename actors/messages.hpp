@@ -11,9 +11,9 @@
 
 #include <caf/allowed_unsafe_message_type.hpp>
 
-#include "actors/board_config.hpp"
-#include "actors/global_view.hpp"
-#include "actors/order_tree.hpp"
+#include "actors/ranking/board_config.hpp"
+#include "actors/ranking/global_view.hpp"
+#include "actors/ranking/order_tree.hpp"
 #include "schemas/reply.hpp"
 #include "schemas/request.hpp"
 

@@ -2,9 +2,9 @@
 
 #include <algorithm>
 
-#include "actors/digest.hpp"
-#include "actors/merged_ranking.hpp"
-#include "actors/partition.hpp"
+#include "actors/ranking/digest.hpp"
+#include "actors/ranking/merged_ranking.hpp"
+#include "actors/ranking/partition.hpp"
 
 namespace lb::actors {
 

@@ -11,7 +11,7 @@
 #include "actors/log_actor.hpp"
 #include "actors/merge_actor.hpp"
 #include "actors/outbox.hpp"
-#include "actors/recovery.hpp"
+#include "actors/storage/recovery.hpp"
 #include "actors/update_sink.hpp"
 
 namespace lb::actors {

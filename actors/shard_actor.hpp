@@ -22,14 +22,14 @@
 
 #include <caf/all.hpp>
 
-#include "actors/board_part.hpp"
-#include "actors/merged_ranking.hpp"
+#include "actors/ranking/board_part.hpp"
+#include "actors/ranking/merged_ranking.hpp"
 #include "actors/messages.hpp"
 #include "actors/outbox.hpp"
-#include "actors/published_ranks.hpp"
-#include "actors/replay_state.hpp"
+#include "actors/ranking/published_ranks.hpp"
+#include "actors/storage/replay_state.hpp"
 #include "actors/update_channel.hpp"
-#include "actors/view_keys.hpp"
+#include "actors/ranking/view_keys.hpp"
 
 namespace lb::actors {
 

@@ -4,7 +4,7 @@
 #include <iostream>
 
 #include "actors/log_actor.hpp"
-#include "actors/snapshot_file.hpp"
+#include "actors/storage/snapshot_file.hpp"
 
 namespace lb::actors {
 

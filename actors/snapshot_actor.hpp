@@ -1,5 +1,5 @@
 // The snapshot actor writes merged views to disk as snapshots
-// (actors/snapshot_file.hpp), keeps the newest two, and tells the log actor
+// (actors/storage/snapshot_file.hpp), keeps the newest two, and tells the log actor
 // which segments they make unneeded. Two, so that a damaged newest snapshot
 // still leaves an older one plus the log to recover from.
 //
@@ -13,7 +13,7 @@
 
 #include <caf/all.hpp>
 
-#include "actors/global_view.hpp"
+#include "actors/ranking/global_view.hpp"
 
 namespace lb::actors {
 

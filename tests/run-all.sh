@@ -46,23 +46,23 @@ run_suites build
 
 step "ASan+UBSan: codec and structure suites"
 setup build-asan --buildtype=debugoptimized -Db_sanitize=address,undefined -Db_lundef=false
-ninja -C build-asan tests/test_codec tests/test_order_tree tests/test_storage || die "ASan build failed"
+ninja -C build-asan tests/unit/test_codec tests/unit/test_order_tree tests/unit/test_storage || die "ASan build failed"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
   run_suites build-asan --no-rebuild --suite codec --suite structure
 
 step "ThreadSanitizer: concurrency suite"
 caf_tsan=$(bash tests/build-caf-tsan.sh) || die "could not build CAF with ThreadSanitizer"
 setup build-tsan --buildtype=debugoptimized -Db_sanitize=thread -Dcaf_prefix="$caf_tsan"
-ninja -C build-tsan tests/test_actors tests/test_e2e tests/test_updates tools/leaderboardd tools/lbctl || die "TSan build failed"
+ninja -C build-tsan tests/unit/test_actors tests/system/test_e2e tests/system/test_updates tools/leaderboardd tools/lbctl || die "TSan build failed"
 TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" LBD_TEST_SCALE=tsan \
   run_suites build-tsan --no-rebuild --suite concurrency --timeout-multiplier 3
 
 step "libFuzzer: request decoder for ${fuzz_seconds}s"
 CXX=clang++ setup build-fuzz --buildtype=debugoptimized -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false
-ninja -C build-fuzz tests/fuzz_decode || die "fuzz build failed"
+ninja -C build-fuzz tests/fuzz/fuzz_decode || die "fuzz build failed"
 corpus=$(mktemp -d)
-cp tests/fuzz_corpus/* "$corpus"/ 2>/dev/null
-if ./build-fuzz/tests/fuzz_decode -max_total_time="$fuzz_seconds" -max_len=65536 \
+cp tests/fuzz/corpus/* "$corpus"/ 2>/dev/null
+if ./build-fuzz/tests/fuzz/fuzz_decode -max_total_time="$fuzz_seconds" -max_len=65536 \
      -print_final_stats=1 "$corpus" 2>fuzz.log; then
   passed=$((passed + 1)); tail -3 fuzz.log
 else

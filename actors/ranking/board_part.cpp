@@ -1,0 +1,140 @@
+#include "actors/ranking/board_part.hpp"
+
+#include <limits>
+#include <tuple>
+
+namespace lb::actors {
+
+namespace {
+
+using schemas::score_operator;
+
+int64_t saturating_add(int64_t a, int64_t b) {
+  int64_t r;
+  if (__builtin_add_overflow(a, b, &r))
+    return b > 0 ? std::numeric_limits<int64_t>::max()
+                 : std::numeric_limits<int64_t>::min();
+  return r;
+}
+
+int64_t saturating_sub(int64_t a, int64_t b) {
+  int64_t r;
+  if (__builtin_sub_overflow(a, b, &r))
+    return b < 0 ? std::numeric_limits<int64_t>::max()
+                 : std::numeric_limits<int64_t>::min();
+  return r;
+}
+
+bool same_meta(const std::optional<schemas::meta_value>& submitted,
+               const entry_rec& stored) {
+  // A submit without meta keeps the stored one.
+  return !submitted || (stored.has_meta() && *stored.meta() == *submitted);
+}
+
+} // namespace
+
+submit_effect board_part::submit(const schemas::submit_req& req, uint64_t seq) {
+  auto order = config_.order;
+  auto i = players_.find(req.player);
+  submit_effect out;
+  if (i == players_.end()) {
+    // A new entry: `incr` and `decr` start from 0.
+    int64_t score = req.score;
+    if (config_.op == score_operator::incr)
+      score = saturating_add(0, req.score);
+    else if (config_.op == score_operator::decr)
+      score = saturating_sub(0, req.score);
+    out.key = make_key(score, req.subscore, seq, order);
+    out.changed = true;
+    rec_ptr rec{entry_rec::make(req.player, req.meta)};
+    tree_.insert(out.key, rec);
+    std::string_view name = rec->name();
+    players_.emplace(name, player_slot{out.key, std::move(rec)});
+    return out;
+  }
+  auto& slot = i->second;
+  out.old_key = slot.key;
+  int64_t old_score = unfold(slot.key.primary, order);
+  int64_t score = req.score;
+  switch (config_.op) {
+    case score_operator::best:
+      break;
+    case score_operator::set:
+      break;
+    case score_operator::incr:
+      score = saturating_add(old_score, req.score);
+      break;
+    case score_operator::decr:
+      score = saturating_sub(old_score, req.score);
+      break;
+  }
+  auto candidate = make_key(score, req.subscore, seq, order);
+  bool value_changed = std::tie(candidate.primary, candidate.secondary)
+                       != std::tie(slot.key.primary, slot.key.secondary);
+  if (config_.op == score_operator::best) {
+    // Only a strictly better value counts; the entry keeps the seq at which it
+    // first reached its value, which is what breaks ties.
+    value_changed = std::tie(candidate.primary, candidate.secondary)
+                    < std::tie(slot.key.primary, slot.key.secondary);
+  }
+  bool meta_changed = !same_meta(req.meta, *slot.rec);
+  if (!value_changed && !(meta_changed && config_.op != score_operator::best)) {
+    out.key = slot.key;
+    return out;
+  }
+  out.changed = true;
+  out.key = value_changed ? candidate : slot.key;
+  rec_ptr rec = slot.rec;
+  if (meta_changed)
+    rec = rec_ptr{entry_rec::make(req.player, req.meta)};
+  tree_.erase(slot.key);
+  tree_.insert(out.key, rec);
+  if (rec.get() != slot.rec.get()) {
+    // The map's key views the old record's name: re-key it before that goes.
+    auto node = players_.extract(i);
+    node.key() = rec->name();
+    node.mapped().key = out.key;
+    node.mapped().rec = std::move(rec);
+    players_.insert(std::move(node));
+  } else {
+    slot.key = out.key;
+  }
+  return out;
+}
+
+bool board_part::remove(std::string_view player) {
+  auto i = players_.find(player);
+  if (i == players_.end())
+    return false;
+  tree_.erase(i->second.key);
+  players_.erase(i);
+  return true;
+}
+
+uint64_t board_part::reset(uint64_t seq) {
+  auto n = tree_.size();
+  tree_.clear();
+  players_.clear();
+  reset_seq_ = seq;
+  return n;
+}
+
+void board_part::restore(std::string_view player, const rank_key& key,
+                         const std::optional<schemas::meta_value>& meta) {
+  rec_ptr rec{entry_rec::make(player, meta)};
+  tree_.insert(key, rec);
+  std::string_view name = rec->name();
+  players_.emplace(name, player_slot{key, std::move(rec)});
+}
+
+const player_slot* board_part::find(std::string_view player) const {
+  auto i = players_.find(player);
+  return i == players_.end() ? nullptr : &i->second;
+}
+
+void board_part::set_published_rank(std::string_view player, uint64_t rank) {
+  if (auto i = players_.find(player); i != players_.end())
+    i->second.published_rank = rank;
+}
+
+} // namespace lb::actors

@@ -1,0 +1,72 @@
+// One board's entries on one shard: the ordered tree for ranks beside a hash
+// map from player name to the entry's current key. Owned by one shard actor;
+// no other thread touches it (others read only frozen snapshots of the tree).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+#include <unordered_map>
+
+#include "actors/ranking/board_config.hpp"
+#include "actors/ranking/entry_rec.hpp"
+#include "actors/ranking/order_tree.hpp"
+#include "schemas/request.hpp"
+
+namespace lb::actors {
+
+struct player_slot {
+  rank_key key;
+  rec_ptr rec;                 // the map's key is a view of rec->name()
+  uint64_t published_rank = 0; // last rank sent on rank/ (0: none); see published_ranks.hpp
+};
+
+// What a submit did, for its reply.
+struct submit_effect {
+  std::optional<rank_key> old_key; // the entry before, if there was one
+  rank_key key;                    // the entry now
+  bool changed = false;
+};
+
+class board_part {
+public:
+  explicit board_part(board_config config = {}) : config_(config) {}
+
+  const board_config& config() const { return config_; }
+  // Callers check emptiness first (PROTOCOL.md: only while the board is empty).
+  void configure(board_config c) { config_ = c; }
+
+  submit_effect submit(const schemas::submit_req& req, uint64_t seq);
+  bool remove(std::string_view player);
+  uint64_t reset(uint64_t seq); // returns how many entries went
+  // An entry from a snapshot, with the key it had (its seq included, which
+  // breaks ties). Precondition: `player` is not on the board and no entry
+  // has `key`.
+  void restore(std::string_view player, const rank_key& key,
+               const std::optional<schemas::meta_value>& meta);
+
+  const player_slot* find(std::string_view player) const;
+  // No-op for a player not on the board.
+  void set_published_rank(std::string_view player, uint64_t rank);
+  template <class F>
+  void for_each_player(F&& f) const {
+    for (auto& [name, slot] : players_)
+      f(name, slot);
+  }
+  const order_tree& tree() const { return tree_; }
+  uint64_t size() const { return tree_.size(); }
+
+  // The seq of the last reset: views cut before it hold stale parts of this
+  // board on other shards.
+  uint64_t reset_seq() const { return reset_seq_; }
+
+  frozen_tree freeze() { return tree_.freeze(); }
+
+private:
+  board_config config_;
+  order_tree tree_;
+  std::unordered_map<std::string_view, player_slot> players_;
+  uint64_t reset_seq_ = 0;
+};
+
+} // namespace lb::actors

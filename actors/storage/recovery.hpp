@@ -1,0 +1,64 @@
+// Rebuilds the state from the data folder on start (PROTOCOL.md "Events"):
+// the newest readable snapshot, then every logged event after it, each routed
+// to the shard that owns it under the current shard count.
+//
+// What may be wrong with the files, and what happens (docs/EVENT-LOG.md):
+// - a torn tail of the newest segment (a crash mid-write) is cut off and
+//   reported in `notes`;
+// - a damaged snapshot is skipped for an older one (or none) if the log still
+//   reaches back far enough, else start fails;
+// - damage anywhere else, a missing segment (its successor's header seq does
+//   not match), seqs out of order, or a file of a newer format: start fails
+//   with a storage_error naming the file and offset, unless `repair`, which
+//   keeps every good record, moves the damaged file aside as
+//   <name>.damaged and writes a clean copy in its place.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "actors/storage/log_files.hpp"
+#include "actors/storage/replay_state.hpp"
+
+namespace lb::actors {
+
+struct recovery_options {
+  fs::path dir;
+  uint32_t shards = 1;
+  bool repair = false;
+  // Called now and then with a line for the operator (a long replay shows
+  // progress); may be empty.
+  std::function<void(const std::string&)> progress;
+};
+
+struct recovered_state {
+  std::vector<replay_state> shards; // one per shard
+  uint64_t last_seq = 0;            // the last event applied (0: none)
+  // The last seq the log itself holds (the newest record, or what the newest
+  // segment's header says came before it). It can be below last_seq when the
+  // snapshot's seq was an event the log never got (a refused one). Pass this,
+  // not last_seq, to segment_writer::open: a new segment's header must name
+  // the last record before it, or the next full replay sees a missing segment.
+  uint64_t log_last_seq = 0;
+  uint64_t snapshot_seq = 0;        // the snapshot started from (0: none)
+  uint64_t events = 0;              // events replayed after it
+  // Where the log writer continues: the newest segment and the end of its
+  // last good record (empty path: no segment yet).
+  fs::path last_segment;
+  uint64_t last_segment_end = 0;
+  std::vector<std::string> notes; // what was cut, skipped or repaired
+};
+
+// Throws storage_error when the folder cannot be recovered (see above).
+recovered_state recover(const recovery_options& opts);
+
+// Reads events from segment files in the order given, as lb-replay does:
+// calls `on_event` for each; stops with a storage_error at the first damage
+// (a torn tail of the last file included, reported as such).
+void read_events(const std::vector<fs::path>& files,
+                 const std::function<void(const schemas::event_record&)>& on_event);
+
+} // namespace lb::actors

@@ -1,0 +1,143 @@
+// lb-replay's shared pieces: its options, how LOG arguments become files,
+// and the text and JSON helpers its three commands print with. The commands
+// themselves live in replay_inspect.cpp, replay_rebuild.cpp, replay_send.cpp.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <limits>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <msgpack.hpp>
+
+#include "actors/storage/log_files.hpp"
+#include "schemas/event_record.hpp"
+#include "tools/common/term_text.hpp"
+
+namespace lb::replay {
+
+namespace fs = std::filesystem;
+
+// A command line lb-replay cannot act on: exit code 2.
+struct usage_error : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+inline constexpr int exit_ok = 0;
+inline constexpr int exit_failed = 1; // damage, error replies, unreadable log
+inline constexpr int exit_usage = 2;
+inline constexpr int exit_no_reply = 3;
+
+inline constexpr uint64_t no_limit = std::numeric_limits<uint64_t>::max();
+
+struct options {
+  std::vector<std::string> logs;
+  bool json = false;
+  std::string board;         // empty: every board
+  uint64_t from_seq = 0;     // send only
+  uint64_t until_seq = no_limit;
+  uint64_t top = 10;         // rebuild only
+  std::string to;            // send only
+  double speed = 1;          // send: log time / wall time
+  bool max = false;          // send: no pacing
+  uint64_t window = 256;     // send: requests in flight
+  uint64_t timeout_ms = 5000; // send
+};
+
+int run_inspect(const options& o);
+int run_rebuild(const options& o);
+int run_send(const options& o);
+
+// ---------------------------------------------------------------- inputs
+
+// One LOG argument, checked: a data folder or a single file.
+struct log_input {
+  fs::path path;
+  bool folder = false;
+  bool snapshot = false; // a single snapshot-*.snap file (inspect only)
+};
+
+// Throws usage_error for a path that does not exist or is neither a file
+// nor a folder.
+std::vector<log_input> resolve_inputs(const std::vector<std::string>& logs);
+
+// Where send and rebuild read events from: one data folder, or segment
+// files given one by one.
+struct log_source {
+  std::optional<fs::path> folder;
+  std::vector<fs::path> segments; // the folder's, oldest first, or the files in the order given
+};
+// Throws usage_error for a snapshot file or for a folder mixed with other
+// LOGs (two folders are two histories, not one).
+log_source source_of(const std::vector<log_input>& inputs);
+
+using event_fn = std::function<void(const schemas::event_record&)>;
+
+// Reads `files` in order. Segment files given one by one go through
+// actors::read_events, which stops at any damage. A data folder's segments
+// are read as recovery reads them, but without changing any file: a torn
+// tail of the newest segment (a crash mid-write, or a write in progress in a
+// running service) ends the log, and an empty newest segment is skipped,
+// each with a note instead of an error. Any other damage, a missing segment
+// or a seq out of order throws storage_error.
+void read_log(const std::vector<fs::path>& files, bool folder, const event_fn& on_event,
+              std::vector<std::string>& notes);
+
+// Thrown from a read_events callback to stop reading once past --until-seq;
+// not a std::exception, so that nothing on the way mistakes it for damage.
+struct stop_reading {};
+
+// Whether an event passes --board, --from-seq and --until-seq.
+struct event_filter {
+  std::string board;
+  uint64_t from_seq = 0;
+  uint64_t until_seq = no_limit;
+  bool operator()(const schemas::event_record& ev) const {
+    return ev.seq >= from_seq && ev.seq <= until_seq
+           && (board.empty() || schemas::board_of(ev.body) == board);
+  }
+};
+
+// ---------------------------------------------------------------- text
+
+// UTC ISO-8601 with milliseconds, e.g. 2024-05-01T10:00:00.123Z.
+std::string iso_time(int64_t ms);
+// Control characters as \xNN, so that log content cannot act on a terminal.
+using tools::printable;
+// A meta value for a table cell: str as text, bin as 0x<hex>.
+std::string meta_text(const std::optional<schemas::meta_value>& meta);
+std::string count(uint64_t n, const char* one, const char* many);
+// "1.5 s", "2 min 05 s", "1 h 02 min": for durations and ETAs.
+std::string duration_text(double seconds);
+
+// Columns two spaces apart; numbers align right, text left.
+class table {
+public:
+  table(std::vector<std::string> header, std::vector<bool> right);
+  void add(std::vector<std::string> row) { rows_.push_back(std::move(row)); }
+  // Every line starts with `indent`.
+  std::string render(const std::string& indent = "") const;
+
+private:
+  std::vector<std::string> header_;
+  std::vector<bool> right_;
+  std::vector<std::vector<std::string>> rows_;
+};
+
+// ---------------------------------------------------------------- JSON
+
+// --json output is built as msgpack and rendered by schemas::msgpack_to_json,
+// so that names, meta (str or {"$bin": ...}) and escapes look exactly as in
+// lbctl --json.
+using json_packer = msgpack::packer<msgpack::sbuffer>;
+void pack_str(json_packer& p, std::string_view s);
+void pack_meta(json_packer& p, const std::optional<schemas::meta_value>& meta);
+// Prints the packed document as one line of JSON on stdout.
+void print_json(const msgpack::sbuffer& buf);
+
+} // namespace lb::replay

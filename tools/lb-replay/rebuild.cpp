@@ -1,0 +1,215 @@
+// lb-replay rebuild: the state a log describes, rebuilt in this process with
+// one replay_state (the whole state as a single shard), and its digest, which
+// is the one leaderboardd's `stats` reports for the same data.
+#include <iostream>
+
+#include "actors/ranking/digest.hpp"
+#include "actors/ranking/merged_ranking.hpp"
+#include "actors/storage/snapshot_file.hpp"
+#include "tools/lb-replay/common.hpp"
+
+namespace lb::replay {
+
+namespace {
+
+struct rebuilt {
+  actors::global_view view;
+  uint64_t last_seq = 0;     // the state is the one after this event
+  uint64_t events = 0;       // events applied (after the snapshot, if one was used)
+  uint64_t snapshot_seq = 0; // 0: none
+  std::vector<std::string> notes;
+};
+
+// Segment files given one by one: every event from the first file on.
+rebuilt from_files(const std::vector<fs::path>& files, const event_filter& filter) {
+  rebuilt out;
+  actors::replay_state state;
+  try {
+    read_log(files, false,
+             [&](const schemas::event_record& ev) {
+               if (ev.seq > filter.until_seq)
+                 throw stop_reading{};
+               out.last_seq = ev.seq;
+               if (filter(ev)) {
+                 state.apply(ev);
+                 ++out.events;
+               }
+             },
+             out.notes);
+  } catch (const stop_reading&) {
+  } catch (const actors::storage_error& e) {
+    throw actors::storage_error(std::string(e.what())
+                                + " (lb-replay inspect lists every damaged record; a data folder "
+                                  "given instead of files is read past a torn tail of its newest "
+                                  "segment, as recovery does)");
+  }
+  out.view = state.freeze(out.last_seq);
+  return out;
+}
+
+// A data folder, read as recovery reads it but without changing a file (an
+// offline tool must never cut a live service's segment): the newest snapshot
+// at or before the limit, then the logged events after it, up to the limit.
+rebuilt from_folder(const fs::path& dir, const std::vector<fs::path>& all_segments,
+                    const event_filter& filter) {
+  rebuilt out;
+  std::vector<actors::replay_state> states(1);
+  const auto snapshots = actors::list_snapshots(dir);
+  std::optional<uint64_t> oldest_snapshot;
+  for (auto it = snapshots.rbegin(); it != snapshots.rend(); ++it) {
+    oldest_snapshot = it->seq;
+    if (it->seq > filter.until_seq)
+      continue;
+    try {
+      std::vector<actors::replay_state> attempt(1);
+      const auto summary = actors::read_snapshot(it->path, attempt);
+      states = std::move(attempt);
+      out.snapshot_seq = summary.seq;
+      break;
+    } catch (const actors::storage_error& e) {
+      out.notes.push_back(std::string("skipped a damaged snapshot: ") + e.what());
+    }
+  }
+  const uint64_t base = out.snapshot_seq;
+  out.last_seq = base;
+
+  // The segment holding base + 1 and every one after it; a segment is named
+  // after its first seq.
+  const auto segments = actors::list_segments(dir);
+  std::size_t start = 0;
+  while (start + 1 < segments.size() && segments[start + 1].seq <= base + 1)
+    ++start;
+  if (!segments.empty() && segments[start].seq > base + 1 && filter.until_seq > base) {
+    std::string why = "the log in " + dir.string() + " starts at seq "
+                      + std::to_string(segments[start].seq) + ", so events "
+                      + std::to_string(base + 1) + ".." + std::to_string(segments[start].seq - 1)
+                      + " are gone";
+    if (oldest_snapshot && *oldest_snapshot > filter.until_seq)
+      why = "every snapshot in " + dir.string() + " is past --until-seq "
+            + std::to_string(filter.until_seq) + " (the oldest is at seq "
+            + std::to_string(*oldest_snapshot) + ") and " + why
+            + ": use --until-seq of at least " + std::to_string(*oldest_snapshot)
+            + ", or keep old segments with leaderboardd --retain";
+    throw usage_error(why);
+  }
+  const std::vector<fs::path> files(all_segments.begin() + static_cast<std::ptrdiff_t>(start),
+                                    all_segments.end());
+  try {
+    read_log(files, true,
+             [&](const schemas::event_record& ev) {
+               if (ev.seq <= base)
+                 return;
+               if (ev.seq > filter.until_seq)
+                 throw stop_reading{};
+               out.last_seq = ev.seq;
+               if (filter(ev)) {
+                 states[0].apply(ev);
+                 ++out.events;
+               }
+             },
+             out.notes);
+  } catch (const stop_reading&) {
+  }
+  out.view = states[0].freeze(out.last_seq);
+  // The snapshot restored every board; boards are independent, so leaving
+  // the others out afterwards equals never having applied them.
+  if (!filter.board.empty())
+    for (auto it = out.view.boards.begin(); it != out.view.boards.end();)
+      it = it->first == filter.board ? std::next(it) : out.view.boards.erase(it);
+  return out;
+}
+
+std::vector<schemas::entry_view> top_of(const actors::board_view& bv, uint64_t n) {
+  std::vector<schemas::entry_view> out;
+  actors::view_ranking(bv).walk(0, n, [&](uint64_t pos, const actors::rank_key& key,
+                                          const actors::entry_rec& rec) {
+    out.push_back(actors::to_entry_view(pos + 1, key, rec, bv.config.order));
+  });
+  return out;
+}
+
+void print_text(const rebuilt& r, const std::string& digest, const options& o) {
+  uint64_t entries = 0;
+  for (const auto& [name, bv] : r.view.boards)
+    entries += bv->total;
+  std::cout << "digest " << digest << '\n'
+            << "state after seq " << r.last_seq << ": " << count(r.view.boards.size(), "board", "boards")
+            << ", " << count(entries, "entry", "entries") << " (";
+  if (r.snapshot_seq > 0)
+    std::cout << "snapshot at seq " << r.snapshot_seq << " + ";
+  std::cout << count(r.events, "event", "events");
+  if (!o.board.empty())
+    std::cout << " of board " << printable(o.board);
+  std::cout << ")\n";
+  for (const auto& [name, bv] : r.view.boards) {
+    std::cout << '\n'
+              << printable(name) << " (" << schemas::to_string(bv->config.order) << ", "
+              << schemas::to_string(bv->config.op) << "): "
+              << count(bv->total, "entry", "entries") << '\n';
+    if (o.top == 0 || bv->total == 0)
+      continue;
+    table t({"RANK", "PLAYER", "SCORE", "SUBSCORE", "META"}, {true, false, true, true, false});
+    for (const auto& e : top_of(*bv, o.top))
+      t.add({std::to_string(e.rank), printable(e.player), std::to_string(e.score),
+             std::to_string(e.subscore), meta_text(e.meta)});
+    std::cout << t.render("  ");
+    if (bv->total > o.top)
+      std::cout << "  ... and " << bv->total - o.top << " more\n";
+  }
+}
+
+void print_json_doc(const rebuilt& r, const std::string& digest, const options& o) {
+  msgpack::sbuffer buf;
+  json_packer p(buf);
+  p.pack_map(5);
+  pack_str(p, "digest"), pack_str(p, digest);
+  pack_str(p, "last_seq"), p.pack(r.last_seq);
+  pack_str(p, "events"), p.pack(r.events);
+  pack_str(p, "snapshot_seq"), p.pack(r.snapshot_seq);
+  pack_str(p, "boards");
+  p.pack_array(static_cast<uint32_t>(r.view.boards.size()));
+  for (const auto& [name, bv] : r.view.boards) {
+    p.pack_map(5);
+    pack_str(p, "board"), pack_str(p, name);
+    pack_str(p, "order"), pack_str(p, schemas::to_string(bv->config.order));
+    pack_str(p, "operator"), pack_str(p, schemas::to_string(bv->config.op));
+    pack_str(p, "total"), p.pack(bv->total);
+    pack_str(p, "top");
+    const auto top = top_of(*bv, o.top);
+    p.pack_array(static_cast<uint32_t>(top.size()));
+    for (const auto& e : top) {
+      p.pack_map(5);
+      pack_str(p, "rank"), p.pack(e.rank);
+      pack_str(p, "player"), pack_str(p, e.player);
+      pack_str(p, "score"), p.pack(e.score);
+      pack_str(p, "subscore"), p.pack(e.subscore);
+      pack_str(p, "meta"), pack_meta(p, e.meta);
+    }
+  }
+  print_json(buf);
+}
+
+} // namespace
+
+int run_rebuild(const options& o) {
+  const auto src = source_of(resolve_inputs(o.logs));
+  const event_filter filter{o.board, 0, o.until_seq};
+  rebuilt r;
+  if (!src.folder)
+    r = from_files(src.segments, filter);
+  else
+    r = from_folder(*src.folder, src.segments, filter);
+  for (const auto& note : r.notes)
+    std::cerr << "lb-replay: note: " << note << '\n';
+  if (!o.board.empty() && r.view.find(o.board) == nullptr)
+    std::cerr << "lb-replay: note: board '" << printable(o.board)
+              << "' has no events in this log (names are case-sensitive)\n";
+  const auto digest = actors::state_digest(r.view);
+  if (o.json)
+    print_json_doc(r, digest, o);
+  else
+    print_text(r, digest, o);
+  return exit_ok;
+}
+
+} // namespace lb::replay
