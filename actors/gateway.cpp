@@ -34,7 +34,7 @@ void gateway::on_request(std::string_view route, std::string_view body,
   reply_to to{std::string(route), decoded.id};
   auto& req = std::get<schemas::request_body>(decoded.body);
   auto shard_of = [&](const std::string& board, const std::string& player) {
-    return owner_shard(board, player, static_cast<uint32_t>(shards_.size()));
+    return ranking::owner_shard(board, player, static_cast<uint32_t>(shards_.size()));
   };
   if (auto* rank = std::get_if<schemas::rank_req>(&req)) {
     to_shards_[shard_of(rank->board, rank->player)].items.push_back(

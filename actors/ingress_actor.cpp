@@ -38,7 +38,7 @@ void flush(self_ptr self) {
 }
 
 uint32_t owner(const ingress_state& st, const std::string& board, const std::string& player) {
-  return owner_shard(board, player, static_cast<uint32_t>(st.shard_count));
+  return ranking::owner_shard(board, player, static_cast<uint32_t>(st.shard_count));
 }
 
 void submit(ingress_state& st, schemas::submit_req&& req, submit_target target,
@@ -147,7 +147,7 @@ void finish_configure(self_ptr self, pending_gather& g) {
                                      + std::to_string(g.count)
                                      + " entries; configure needs an empty board"});
   } else {
-    board_config c = g.known.value_or(board_config{});
+    ranking::board_config c = g.known.value_or(ranking::board_config{});
     if (req.order)
       c.order = *req.order;
     if (req.op)

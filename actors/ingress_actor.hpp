@@ -36,7 +36,7 @@ struct pending_gather {
   reply_to to;
   size_t waiting = 0;
   uint64_t count = 0;
-  std::optional<board_config> known; // the board's current configuration
+  std::optional<ranking::board_config> known; // the board's current configuration
   bool is_configure = false;
   schemas::configure_req configure;
   uint64_t seq = 0; // for reset: the event's seq

@@ -84,7 +84,7 @@ uint64_t frame_events(log_state& st, const log_append& a) {
       return last;
     st.body.clear();
     append_op(st.body, next, t, *op);
-    append_record(st.frames, st.body);
+    storage::append_record(st.frames, st.body);
     last = next;
     for (size_t i = 0; i < a.work.size(); ++i)
       if (at[i] < a.work[i].ops.size() && event_seq(a.work[i].ops[at[i]]) == next)
@@ -233,26 +233,26 @@ void on_append(self_ptr self, log_append& a) {
 void drop_covered(log_state& st, uint64_t seq) {
   if (st.opts.retain)
     return;
-  auto segments = list_segments(st.opts.dir);
+  auto segments = storage::list_segments(st.opts.dir);
   bool removed = false;
   for (size_t i = 0; i + 1 < segments.size(); ++i) {
     // Segment i holds seqs before the next one's first seq.
     if (segments[i + 1].seq > seq + 1 || segments[i].path == st.writer->current())
       break;
     std::error_code ec;
-    removed |= fs::remove(segments[i].path, ec);
+    removed |= std::filesystem::remove(segments[i].path, ec);
     if (ec)
       std::cerr << "leaderboardd: could not delete " << segments[i].path.string()
                 << " (covered by a snapshot): " << ec.message() << std::endl;
   }
   if (removed)
-    sync_dir(st.opts.dir);
+    storage::sync_dir(st.opts.dir);
 }
 
 } // namespace
 
 caf::behavior log_actor(caf::stateful_actor<log_state>* self, log_options opts,
-                        std::shared_ptr<segment_writer> writer, uint64_t durable_seq,
+                        std::shared_ptr<storage::segment_writer> writer, uint64_t durable_seq,
                         std::vector<caf::actor> shards, outbox_factory make_outbox) {
   auto& st = self->state;
   st.opts = std::move(opts);

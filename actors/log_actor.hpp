@@ -41,7 +41,7 @@ enum class fsync_policy { always, group, none };
 const char* to_string(fsync_policy p);
 
 struct log_options {
-  fs::path dir;
+  std::filesystem::path dir;
   fsync_policy policy = fsync_policy::group;
   uint64_t segment_bytes = 64 << 20;
   std::chrono::microseconds group_window{2000};
@@ -70,7 +70,7 @@ struct log_covered {
 
 struct log_state {
   log_options opts;
-  std::shared_ptr<segment_writer> writer;
+  std::shared_ptr<storage::segment_writer> writer;
   std::vector<caf::actor> shards;
   caf::actor ingress;
   caf::actor merge;
@@ -93,7 +93,7 @@ struct log_state {
 // The writer comes opened (recovery knows where the log ends).
 // `durable_seq`: the last event recovered (from the log or a snapshot).
 caf::behavior log_actor(caf::stateful_actor<log_state>* self, log_options opts,
-                        std::shared_ptr<segment_writer> writer, uint64_t durable_seq,
+                        std::shared_ptr<storage::segment_writer> writer, uint64_t durable_seq,
                         std::vector<caf::actor> shards, outbox_factory make_outbox);
 
 // Sent once after spawn: the ingress exists only after the log actor.

@@ -17,19 +17,19 @@ namespace {
 using self_ptr = caf::stateful_actor<merge_state>*;
 
 // The previous view with every changed board's parts replaced.
-view_ptr merge_cut(const merge_state& st, std::vector<shard_snapshot>& snaps) {
-  auto next = std::make_shared<global_view>();
+ranking::view_ptr merge_cut(const merge_state& st, std::vector<shard_snapshot>& snaps) {
+  auto next = std::make_shared<ranking::global_view>();
   if (st.view)
     next->boards = st.view->boards; // shared pointers: O(boards), not O(entries)
   next->seq = snaps.front().seq;
   next->made = std::chrono::steady_clock::now();
-  std::map<std::string, std::shared_ptr<board_view>> edited;
+  std::map<std::string, std::shared_ptr<ranking::board_view>> edited;
   for (auto& snap : snaps) {
     for (auto& b : snap.changed) {
       auto& bv = edited[b.name];
       if (!bv) {
         auto old = next->find(b.name);
-        bv = old ? std::make_shared<board_view>(*old) : std::make_shared<board_view>();
+        bv = old ? std::make_shared<ranking::board_view>(*old) : std::make_shared<ranking::board_view>();
         bv->name = b.name;
         bv->parts.resize(st.shard_count);
       }
@@ -96,7 +96,7 @@ bool same_entries(const std::vector<schemas::entry_view>& a,
 
 // top/ for each board this cut changed whose top K differ from the last
 // top/ (a reset always counts: subscribers see the board emptied).
-std::vector<update_msg> top_updates(merge_state& st, const global_view& prev,
+std::vector<update_msg> top_updates(merge_state& st, const ranking::global_view& prev,
                                     const std::vector<shard_snapshot>& snaps) {
   std::set<std::string_view> changed;
   std::set<std::string_view> reset;
@@ -116,9 +116,9 @@ std::vector<update_msg> top_updates(merge_state& st, const global_view& prev,
     u.seq = st.view->seq;
     u.total = bv->total;
     auto order = bv->config.order;
-    view_ranking(*bv).walk(0, st.top_k,
-                           [&](uint64_t at, const rank_key& k, const entry_rec& rec) {
-                             u.entries.push_back(to_entry_view(at + 1, k, rec, order));
+    ranking::view_ranking(*bv).walk(0, st.top_k,
+                           [&](uint64_t at, const ranking::rank_key& k, const ranking::entry_rec& rec) {
+                             u.entries.push_back(ranking::to_entry_view(at + 1, k, rec, order));
                            });
     auto& last = st.published_top[u.board];
     if (same_entries(last, u.entries) && reset.count(name) == 0)
@@ -129,7 +129,7 @@ std::vector<update_msg> top_updates(merge_state& st, const global_view& prev,
   return out;
 }
 
-void publish_cut(self_ptr self, const global_view& prev, std::vector<shard_snapshot>& snaps) {
+void publish_cut(self_ptr self, const ranking::global_view& prev, std::vector<shard_snapshot>& snaps) {
   auto& st = self->state;
   if (!st.updates.enabled())
     return;
@@ -192,7 +192,7 @@ caf::behavior merge_actor(caf::stateful_actor<merge_state>* self, uint32_t shard
   st.shard_stats.resize(shards);
   for (uint32_t i = 0; i < shards; ++i)
     st.shard_stats[i].shard = i;
-  auto empty = std::make_shared<global_view>();
+  auto empty = std::make_shared<ranking::global_view>();
   empty->made = std::chrono::steady_clock::now();
   st.view = std::move(empty);
   return {
@@ -233,7 +233,7 @@ caf::behavior merge_actor(caf::stateful_actor<merge_state>* self, uint32_t shard
       complete_cut(self, cut, snaps);
     },
     // The view of cut `cut` (or a later one), once it is complete.
-    [self](snap_atom, uint64_t cut) -> caf::result<view_ptr> {
+    [self](snap_atom, uint64_t cut) -> caf::result<ranking::view_ptr> {
       auto& st = self->state;
       if (cut <= st.last_cut)
         return st.view;

@@ -45,7 +45,7 @@ struct merge_state {
   std::vector<caf::actor> readers;     // stats jobs go round-robin to these
   size_t next_reader = 0;
 
-  view_ptr view;
+  ranking::view_ptr view;
   std::vector<schemas::shard_stats> shard_stats;
   std::map<uint64_t, std::vector<shard_snapshot>> cuts; // incomplete, by cut id
   uint64_t last_cut = 0;                                // last completed cut

@@ -97,7 +97,7 @@ struct reset_event {
 struct configure_event {
   uint64_t seq = 0;
   std::string board;
-  board_config config;
+  ranking::board_config config;
 };
 
 // "How many entries do you hold on this board, and with what configuration?"
@@ -135,7 +135,7 @@ struct batch_part {
 struct gather_part {
   uint64_t gather = 0;
   uint64_t count = 0;
-  std::optional<board_config> config; // set when the shard knows the board
+  std::optional<ranking::board_config> config; // set when the shard knows the board
   std::optional<schemas::error> failed; // the log refused the event (a reset)
 };
 
@@ -143,7 +143,7 @@ struct gather_part {
 
 struct count_request {
   std::string board;
-  rank_key key;
+  ranking::rank_key key;
 };
 
 struct count_reply {
@@ -156,22 +156,22 @@ struct count_reply {
 struct lookup_request {
   std::string board;
   std::vector<std::string> players;
-  view_ptr view; // answer from this view, so that all shards' answers agree
+  ranking::view_ptr view; // answer from this view, so that all shards' answers agree
 };
 
 struct lookup_reply {
   std::vector<schemas::entry_view> entries; // found players, rank filled in
   uint64_t total = 0;
   bool board_known = false;
-  view_ptr used; // the requested view, or the shard's own if it lagged too far
+  ranking::view_ptr used; // the requested view, or the shard's own if it lagged too far
 };
 
 // -- shard -> merge ------------------------------------------------------------
 
 struct board_snapshot {
   std::string name;
-  board_config config;
-  frozen_tree tree;
+  ranking::board_config config;
+  ranking::frozen_tree tree;
   uint64_t reset_seq = 0; // the board's last reset on this shard
 };
 
@@ -214,7 +214,7 @@ struct stats_wanted {
 
 struct stats_job {
   reply_to to;
-  view_ptr view;
+  ranking::view_ptr view;
   stats_counters counters;
   std::vector<schemas::shard_stats> shards;
   uint32_t merge_interval_ms = 0;
@@ -252,6 +252,6 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lb::actors::lookup_reply)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lb::actors::shard_snapshot)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lb::actors::stats_wanted)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lb::actors::stats_job)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lb::actors::view_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lb::ranking::view_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lb::actors::update_batch)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lb::actors::cut_updates)

@@ -32,9 +32,9 @@ schemas::reply_body make_top(const reader_state& st, const schemas::top_req& q) 
   r.board = q.board;
   r.total = bv->total;
   auto order = bv->config.order;
-  view_ranking(*bv).walk(q.offset, q.limit,
-                           [&](uint64_t at, const rank_key& k, const entry_rec& rec) {
-                             r.entries.push_back(to_entry_view(at + 1, k, rec, order));
+  ranking::view_ranking(*bv).walk(q.offset, q.limit,
+                           [&](uint64_t at, const ranking::rank_key& k, const ranking::entry_rec& rec) {
+                             r.entries.push_back(ranking::to_entry_view(at + 1, k, rec, order));
                            });
   return r;
 }
@@ -76,10 +76,10 @@ struct ranks_job {
   bool failed = false;
 };
 
-void ask_shards(self_ptr self, const std::shared_ptr<ranks_job>& job, const view_ptr& view);
+void ask_shards(self_ptr self, const std::shared_ptr<ranks_job>& job, const ranking::view_ptr& view);
 
 void finish_ranks(self_ptr self, const std::shared_ptr<ranks_job>& job) {
-  view_ptr newest;
+  ranking::view_ptr newest;
   for (size_t i = 0; i < job->answers.size(); ++i)
     if (!job->per_shard[i].players.empty()
         && (!newest || job->answers[i].used->seq > newest->seq))
@@ -110,7 +110,7 @@ void finish_ranks(self_ptr self, const std::shared_ptr<ranks_job>& job) {
   self->state.reply(job->to, r);
 }
 
-void ask_shards(self_ptr self, const std::shared_ptr<ranks_job>& job, const view_ptr& view) {
+void ask_shards(self_ptr self, const std::shared_ptr<ranks_job>& job, const ranking::view_ptr& view) {
   auto& st = self->state;
   ++job->rounds;
   for (uint32_t i = 0; i < job->per_shard.size(); ++i) {
@@ -145,7 +145,7 @@ void answer_ranks(self_ptr self, const reply_to& to, schemas::ranks_req& q) {
   job->per_shard.resize(n);
   job->answers.resize(n);
   for (auto& player : q.players) {
-    auto& ask = job->per_shard[owner_shard(q.board, player, n)];
+    auto& ask = job->per_shard[ranking::owner_shard(q.board, player, n)];
     ask.board = q.board;
     ask.players.push_back(std::move(player));
   }
@@ -164,7 +164,7 @@ schemas::reply_body answer_stats(const reader_state& st, stats_job& job) {
   r.merge_interval_ms = job.merge_interval_ms;
   r.last_merge_seq = job.view->seq;
   r.merge_age_ms = ms(now - job.view->made);
-  r.digest = state_digest(*job.view);
+  r.digest = ranking::state_digest(*job.view);
   r.boards = job.view->boards.size();
   for (auto& [name, bv] : job.view->boards)
     r.entries += bv->total;
@@ -187,7 +187,7 @@ caf::behavior reader_actor(caf::stateful_actor<reader_state>* self,
   auto& st = self->state;
   st.shards = std::move(shards);
   st.out = make_outbox();
-  st.view = std::make_shared<global_view>();
+  st.view = std::make_shared<ranking::global_view>();
   st.started = std::chrono::steady_clock::now();
   return {
     [self](reader_queries& qs) {
@@ -204,7 +204,7 @@ caf::behavior reader_actor(caf::stateful_actor<reader_state>* self,
       }
     },
     [self](stats_job& job) { self->state.reply(job.to, answer_stats(self->state, job)); },
-    [self](view_ptr& v) {
+    [self](ranking::view_ptr& v) {
       self->state.view = std::move(v);
       self->state.top_pages.clear();
     },

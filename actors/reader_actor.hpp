@@ -20,7 +20,7 @@ namespace lb::actors {
 struct reader_state {
   std::vector<caf::actor> shards;
   std::unique_ptr<outbox> out;
-  view_ptr view;
+  ranking::view_ptr view;
   std::chrono::steady_clock::time_point started;
 
   // `top` answers of the current view. A view never changes, and dashboards

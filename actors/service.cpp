@@ -13,9 +13,9 @@
 namespace lb::actors {
 
 service start_service(caf::actor_system& sys, const service_options& opts,
-                      const outbox_factory& make_outbox, recovered_state recovered,
+                      const outbox_factory& make_outbox, storage::recovered_state recovered,
                       const update_sink_factory& make_sink) {
-  auto writer = std::make_shared<segment_writer>(opts.log.dir, opts.log.segment_bytes);
+  auto writer = std::make_shared<storage::segment_writer>(opts.log.dir, opts.log.segment_bytes);
   writer->open(recovered.last_segment, recovered.last_segment_end, recovered.log_last_seq);
 
   service s;
@@ -28,7 +28,7 @@ service start_service(caf::actor_system& sys, const service_options& opts,
   s.merge = sys.spawn(merge_actor, opts.shards, opts.merge_interval, opts.top_k);
   for (uint32_t i = 0; i < opts.shards; ++i) {
     s.shards.push_back(sys.spawn(shard_actor, i, s.merge, make_outbox));
-    auto restored = std::make_shared<replay_state>(std::move(recovered.shards.at(i)));
+    auto restored = std::make_shared<storage::replay_state>(std::move(recovered.shards.at(i)));
     caf::anon_send(s.shards.back(), shard_restore{std::move(restored)});
   }
   // Both block on the disk: each gets a thread of its own.
@@ -48,14 +48,14 @@ service start_service(caf::actor_system& sys, const service_options& opts,
   return s;
 }
 
-view_ptr service::settled_view(caf::actor_system& sys, std::chrono::seconds timeout) {
+ranking::view_ptr service::settled_view(caf::actor_system& sys, std::chrono::seconds timeout) {
   caf::scoped_actor self{sys};
-  view_ptr out;
+  ranking::view_ptr out;
   self->request(ingress, timeout, snap_atom::value)
     .receive(
       [&](uint64_t cut) {
         self->request(merge, timeout, snap_atom::value, cut)
-          .receive([&](view_ptr& v) { out = std::move(v); },
+          .receive([&](ranking::view_ptr& v) { out = std::move(v); },
                    [&](caf::error& e) {
                      std::cerr << "leaderboardd: no merged view: " << sys.render(e)
                                << std::endl;

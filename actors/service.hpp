@@ -38,7 +38,7 @@ struct service {
   caf::actor publisher; // none when the service publishes no updates
 
   // The merged view of everything ordered so far. Blocks until it is built.
-  view_ptr settled_view(caf::actor_system& sys, std::chrono::seconds timeout);
+  ranking::view_ptr settled_view(caf::actor_system& sys, std::chrono::seconds timeout);
   // Writes a snapshot of everything ordered so far (a clean shutdown does,
   // so the next start replays nothing). Returns false, with the reason
   // printed, if it could not.
@@ -54,7 +54,7 @@ struct service {
 // opened. Without `make_sink` the service publishes no update streams (and
 // does none of their work).
 service start_service(caf::actor_system& sys, const service_options& opts,
-                      const outbox_factory& make_outbox, recovered_state recovered,
+                      const outbox_factory& make_outbox, storage::recovered_state recovered,
                       const update_sink_factory& make_sink = {});
 
 } // namespace lb::actors

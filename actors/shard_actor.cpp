@@ -27,12 +27,12 @@ std::string no_player(const std::string& board, const std::string& player) {
 
 const char* shard_state::name = "lbd-shard";
 
-board_part* shard_state::find(const std::string& board) {
+ranking::board_part* shard_state::find(const std::string& board) {
   auto i = boards.find(board);
   return i == boards.end() ? nullptr : &i->second;
 }
 
-const board_part* shard_state::find(const std::string& board) const {
+const ranking::board_part* shard_state::find(const std::string& board) const {
   auto i = boards.find(board);
   return i == boards.end() ? nullptr : &i->second;
 }
@@ -41,12 +41,12 @@ bool shard_state::board_known(const std::string& board) const {
   return find(board) != nullptr || (view && view->find(board) != nullptr);
 }
 
-merged_ranking shard_state::ranking(const std::string& board,
-                                    const board_part* part) const {
-  std::vector<const tree_reader*> parts;
+ranking::merged_ranking shard_state::ranking(const std::string& board,
+                                    const ranking::board_part* part) const {
+  std::vector<const ranking::tree_reader*> parts;
   if (part != nullptr)
     parts.push_back(&part->tree());
-  const board_view* bv = view ? view->find(board) : nullptr;
+  const ranking::board_view* bv = view ? view->find(board) : nullptr;
   // A view cut before this board's last reset still shows the other shards'
   // pre-reset entries; counting them would expose a half-cleared board.
   bool stale = part != nullptr && view && view->seq < part->reset_seq();
@@ -54,16 +54,16 @@ merged_ranking shard_state::ranking(const std::string& board,
     for (uint32_t j = 0; j < bv->parts.size(); ++j)
       if (j != index)
         parts.push_back(&bv->parts[j]);
-  return merged_ranking{std::move(parts)};
+  return ranking::merged_ranking{std::move(parts)};
 }
 
-std::optional<rank_key> shard_state::key_in_view(const std::string& board,
+std::optional<ranking::rank_key> shard_state::key_in_view(const std::string& board,
                                                  const std::string& player,
-                                                 const global_view& in) const {
+                                                 const ranking::global_view& in) const {
   auto* part = find(board);
   auto* slot = part ? part->find(player) : nullptr;
   return keys.key_in_view(board, player, in.seq,
-                          slot ? std::optional<rank_key>{slot->key} : std::nullopt);
+                          slot ? std::optional<ranking::rank_key>{slot->key} : std::nullopt);
 }
 
 void shard_state::reply(const reply_to& to, const schemas::reply_body& body) {
@@ -109,8 +109,8 @@ schemas::submit_reply apply_submit(shard_state& st, const submit_event& ev,
   schemas::submit_reply r;
   r.board = ev.req.board;
   r.player = ev.req.player;
-  r.score = unfold(effect.key.primary, part.config().order);
-  r.subscore = unfold(effect.key.secondary, part.config().order);
+  r.score = ranking::unfold(effect.key.primary, part.config().order);
+  r.subscore = ranking::unfold(effect.key.secondary, part.config().order);
   r.changed = effect.changed;
   r.seq = ev.seq;
   if (effect.changed)
@@ -148,7 +148,7 @@ void apply_reset(self_ptr self, const reset_event& ev) {
   }
   uint64_t removed = 0;
   if (part != nullptr) {
-    part->for_each_player([&](std::string_view player, const player_slot& slot) {
+    part->for_each_player([&](std::string_view player, const ranking::player_slot& slot) {
       st.keys.changing(ev.board, player, slot.key);
       st.ranks.entry_going(ev.board, player, slot);
     });
@@ -241,7 +241,7 @@ schemas::reply_body answer_rank(const shard_state& st, const schemas::rank_req& 
   auto ranking = st.ranking(q.board, part);
   schemas::rank_reply r;
   r.board = q.board;
-  r.entry = to_entry_view(ranking.count_before(slot->key) + 1, slot->key,
+  r.entry = ranking::to_entry_view(ranking.count_before(slot->key) + 1, slot->key,
                           *slot->rec, part->config().order);
   r.total = ranking.total();
   return r;
@@ -260,13 +260,13 @@ void answer_exact_rank(self_ptr self, const reply_to& to, const schemas::rank_re
   }
   struct pending {
     schemas::rank_reply reply;
-    rank_key key;
+    ranking::rank_key key;
     size_t waiting = 0;
   };
   auto p = std::make_shared<pending>();
   p->key = slot->key;
   p->reply.board = q.board;
-  p->reply.entry = to_entry_view(part->tree().count_before(slot->key) + 1, slot->key,
+  p->reply.entry = ranking::to_entry_view(part->tree().count_before(slot->key) + 1, slot->key,
                                  *slot->rec, part->config().order);
   p->reply.total = part->size();
   p->waiting = st.peers.size() - 1;
@@ -305,7 +305,7 @@ schemas::reply_body answer_around(const shard_state& st, const schemas::around_r
   auto key = st.key_in_view(q.board, q.player, *st.view);
   if (!key)
     return not_found(no_player(q.board, q.player));
-  auto ranking = view_ranking(*bv);
+  auto ranking = ranking::view_ranking(*bv);
   auto pos = ranking.count_before(*key);
   auto first = pos > q.radius ? pos - q.radius : 0;
   schemas::entries_reply r;
@@ -313,8 +313,8 @@ schemas::reply_body answer_around(const shard_state& st, const schemas::around_r
   r.total = bv->total;
   auto order = bv->config.order;
   ranking.walk(first, pos - first + 1 + q.radius,
-               [&](uint64_t at, const rank_key& k, const entry_rec& rec) {
-                 r.entries.push_back(to_entry_view(at + 1, k, rec, order));
+               [&](uint64_t at, const ranking::rank_key& k, const ranking::entry_rec& rec) {
+                 r.entries.push_back(ranking::to_entry_view(at + 1, k, rec, order));
                });
   return r;
 }
@@ -328,7 +328,7 @@ lookup_reply answer_lookup(const shard_state& st, const lookup_request& q) {
   r.board_known = bv != nullptr;
   if (bv == nullptr)
     return r;
-  auto ranking = view_ranking(*bv);
+  auto ranking = ranking::view_ranking(*bv);
   r.total = bv->total;
   auto& mine = bv->parts[st.index];
   for (auto& player : q.players) {
@@ -339,7 +339,7 @@ lookup_reply answer_lookup(const shard_state& st, const lookup_request& q) {
     if (!at.valid() || at.key() != *key)
       continue; // cannot happen while view and records agree; never guess
     r.entries.push_back(
-      to_entry_view(ranking.count_before(*key) + 1, *key, at.rec(), bv->config.order));
+      ranking::to_entry_view(ranking.count_before(*key) + 1, *key, at.rec(), bv->config.order));
   }
   return r;
 }
@@ -348,20 +348,20 @@ lookup_reply answer_lookup(const shard_state& st, const lookup_request& q) {
 // view, where their rank in `next` differs from the last one published. The
 // player's key in a view comes from view_keys, so this works however far the
 // live entries have moved on. Cost: O(S log n) per changed player.
-void publish_rank_changes(self_ptr self, const global_view& next) {
+void publish_rank_changes(self_ptr self, const ranking::global_view& next) {
   auto& st = self->state;
   // Nobody subscribed: "the last rank published" stays what it was, which
   // is what the next rank/ compares with once somebody does.
   if (!st.updates.wants(rank_stream))
     return;
-  const global_view& prev = *st.view;
+  const ranking::global_view& prev = *st.view;
   // Changed players come grouped by nothing in particular; remember the last
   // board's lookups, as most merges change few boards.
   std::string_view board;
-  board_part* part = nullptr;
-  const board_view* bv = nullptr;
-  const board_view* prev_bv = nullptr;
-  std::optional<merged_ranking> ranking;
+  ranking::board_part* part = nullptr;
+  const ranking::board_view* bv = nullptr;
+  const ranking::board_view* prev_bv = nullptr;
+  std::optional<ranking::merged_ranking> ranking;
   std::vector<update_msg> out;
   constexpr size_t chunk = 1024; // a huge reset goes out in pieces the backlog bound can take
   st.keys.changed_between(prev.seq, next.seq, [&](std::string_view b, std::string_view player) {
@@ -371,11 +371,11 @@ void publish_rank_changes(self_ptr self, const global_view& next) {
       part = i == st.boards.end() ? nullptr : &i->second;
       bv = next.find(b);
       prev_bv = prev.find(b);
-      ranking.emplace(bv ? view_ranking(*bv)
-                         : merged_ranking{std::vector<const tree_reader*>{}});
+      ranking.emplace(bv ? ranking::view_ranking(*bv)
+                         : ranking::merged_ranking{std::vector<const ranking::tree_reader*>{}});
     }
     auto* live = part ? part->find(player) : nullptr;
-    auto live_key = live ? std::optional<rank_key>{live->key} : std::nullopt;
+    auto live_key = live ? std::optional<ranking::rank_key>{live->key} : std::nullopt;
     auto key = bv ? st.keys.key_in_view(board, player, next.seq, live_key) : std::nullopt;
     uint64_t rank = key ? ranking->count_before(*key) + 1 : 0;
     uint64_t last = st.ranks.get(part, board, player);
@@ -386,14 +386,14 @@ void publish_rank_changes(self_ptr self, const global_view& next) {
     u.player = player;
     u.seq = next.seq;
     if (key) {
-      u.score = unfold(key->primary, bv->config.order);
-      u.subscore = unfold(key->secondary, bv->config.order);
+      u.score = ranking::unfold(key->primary, bv->config.order);
+      u.subscore = ranking::unfold(key->secondary, bv->config.order);
       u.rank = rank;
     } else if (auto old = prev_bv ? st.keys.key_in_view(board, player, prev.seq, live_key)
                                   : std::nullopt) {
       // Gone: the entry as subscribers last saw it.
-      u.score = unfold(old->primary, prev_bv->config.order);
-      u.subscore = unfold(old->secondary, prev_bv->config.order);
+      u.score = ranking::unfold(old->primary, prev_bv->config.order);
+      u.subscore = ranking::unfold(old->secondary, prev_bv->config.order);
     }
     if (last != 0)
       u.prev_rank = last;
@@ -416,7 +416,7 @@ caf::behavior shard_actor(caf::stateful_actor<shard_state>* self, uint32_t index
                           caf::actor merge, outbox_factory make_outbox) {
   auto& st = self->state;
   st.index = index;
-  st.view = std::make_shared<global_view>(); // until the merge actor's first view
+  st.view = std::make_shared<ranking::global_view>(); // until the merge actor's first view
   st.merge = std::move(merge);
   st.out = make_outbox();
   return {
@@ -455,7 +455,7 @@ caf::behavior shard_actor(caf::stateful_actor<shard_state>* self, uint32_t index
       return r;
     },
     [self](const lookup_request& q) { return answer_lookup(self->state, q); },
-    [self](view_ptr& v) {
+    [self](ranking::view_ptr& v) {
       publish_rank_changes(self, *v);
       self->state.keys.view_at(v->seq);
       self->state.view = std::move(v);

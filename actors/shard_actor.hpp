@@ -39,26 +39,26 @@ struct shard_state {
   caf::actor ingress;
   caf::actor merge;
   std::unique_ptr<outbox> out;
-  std::unordered_map<std::string, board_part> boards;
+  std::unordered_map<std::string, ranking::board_part> boards;
   std::unordered_set<std::string> dirty; // changed since the last freeze
-  view_ptr view;
-  view_keys keys; // players' keys in `view`, for reads of the merged view
+  ranking::view_ptr view;
+  ranking::view_keys keys; // players' keys in `view`, for reads of the merged view
   uint64_t entries = 0;
 
   update_channel updates;
   std::vector<update_msg> scores; // score/ since the last freeze, in seq order
-  published_ranks ranks;
+  ranking::published_ranks ranks;
 
   static const char* name;
 
-  board_part* find(const std::string& board);
-  const board_part* find(const std::string& board) const;
+  ranking::board_part* find(const std::string& board);
+  const ranking::board_part* find(const std::string& board) const;
   bool board_known(const std::string& board) const;
   // This shard's live tree of the board plus every other shard's frozen part.
-  merged_ranking ranking(const std::string& board, const board_part* part) const;
+  ranking::merged_ranking ranking(const std::string& board, const ranking::board_part* part) const;
   // The player's key in the merged view, if it is in it.
-  std::optional<rank_key> key_in_view(const std::string& board, const std::string& player,
-                                      const global_view& in) const;
+  std::optional<ranking::rank_key> key_in_view(const std::string& board, const std::string& player,
+                                      const ranking::global_view& in) const;
   void reply(const reply_to& to, const schemas::reply_body& body);
 };
 
@@ -75,7 +75,7 @@ struct shard_wiring {
 // Sent once before any work: this shard's part of the recovered state. The
 // pointer is shared only to cross the mailbox; the shard takes the boards.
 struct shard_restore {
-  std::shared_ptr<replay_state> state;
+  std::shared_ptr<storage::replay_state> state;
 };
 
 } // namespace lb::actors

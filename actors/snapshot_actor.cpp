@@ -19,17 +19,17 @@ int64_t now_ms() {
 
 // Keeps the newest two snapshots; the log must reach back to the older one.
 void prune(snapshot_state& st, caf::event_based_actor* self) {
-  auto snaps = list_snapshots(st.dir);
+  auto snaps = storage::list_snapshots(st.dir);
   if (snaps.size() < 2)
     return;
   for (size_t i = 0; i + 2 < snaps.size(); ++i) {
     std::error_code ec;
-    fs::remove(snaps[i].path, ec);
+    std::filesystem::remove(snaps[i].path, ec);
     if (ec)
       std::cerr << "leaderboardd: could not delete the old snapshot "
                 << snaps[i].path.string() << ": " << ec.message() << std::endl;
   }
-  sync_dir(st.dir);
+  storage::sync_dir(st.dir);
   self->send(st.log, log_covered{snaps[snaps.size() - 2].seq});
 }
 
@@ -41,21 +41,21 @@ caf::behavior snapshot_actor(caf::stateful_actor<snapshot_state>* self,
   self->state.log = std::move(log);
   // A crash while writing leaves a temporary that nothing reads: clear it.
   std::error_code ec;
-  for (auto& f : fs::directory_iterator(self->state.dir, ec))
+  for (auto& f : std::filesystem::directory_iterator(self->state.dir, ec))
     if (f.path().extension() == ".tmp" && f.path().stem().extension() == ".snap")
-      fs::remove(f.path(), ec);
+      std::filesystem::remove(f.path(), ec);
   return {
-    [self](const view_ptr& view) -> caf::result<uint64_t> {
+    [self](const ranking::view_ptr& view) -> caf::result<uint64_t> {
       auto& st = self->state;
       auto started = std::chrono::steady_clock::now();
       try {
-        auto path = write_snapshot(st.dir, *view, now_ms());
+        auto path = storage::write_snapshot(st.dir, *view, now_ms());
         auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                     std::chrono::steady_clock::now() - started)
                     .count();
         std::cout << "leaderboardd: snapshot at seq " << view->seq << " written to "
                   << path.string() << " in " << ms << " ms" << std::endl;
-      } catch (const storage_error& e) {
+      } catch (const storage::storage_error& e) {
         std::cerr << "leaderboardd: snapshot at seq " << view->seq << " failed: " << e.what()
                   << " (the event log still holds every event; the next snapshot "
                      "will try again)"

@@ -3,7 +3,7 @@
 #include <limits>
 #include <tuple>
 
-namespace lb::actors {
+namespace lb::ranking {
 
 namespace {
 
@@ -137,4 +137,4 @@ void board_part::set_published_rank(std::string_view player, uint64_t rank) {
     i->second.published_rank = rank;
 }
 
-} // namespace lb::actors
+} // namespace lb::ranking

@@ -13,7 +13,7 @@
 #include "actors/ranking/order_tree.hpp"
 #include "schemas/request.hpp"
 
-namespace lb::actors {
+namespace lb::ranking {
 
 struct player_slot {
   rank_key key;
@@ -69,4 +69,4 @@ private:
   uint64_t reset_seq_ = 0;
 };
 
-} // namespace lb::actors
+} // namespace lb::ranking

@@ -7,7 +7,7 @@
 
 #include "actors/ranking/merged_ranking.hpp"
 
-namespace lb::actors {
+namespace lb::ranking {
 
 namespace {
 
@@ -60,4 +60,4 @@ std::string state_digest(const global_view& view) {
   return out;
 }
 
-} // namespace lb::actors
+} // namespace lb::ranking

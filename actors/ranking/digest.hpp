@@ -4,7 +4,7 @@
 
 #include "actors/ranking/global_view.hpp"
 
-namespace lb::actors {
+namespace lb::ranking {
 
 // XXH3-128 over the boards in name order: each board's name, order and
 // operator, then its entries in rank order as player, score, subscore, meta.
@@ -12,4 +12,4 @@ namespace lb::actors {
 // digest whatever the shard count or history. Walks every entry: O(n).
 std::string state_digest(const global_view& view);
 
-} // namespace lb::actors
+} // namespace lb::ranking

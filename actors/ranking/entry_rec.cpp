@@ -5,7 +5,7 @@
 #include <limits>
 #include <new>
 
-namespace lb::actors {
+namespace lb::ranking {
 
 namespace {
 
@@ -78,4 +78,4 @@ int64_t entry_rec::live_count() {
   return live_records.load(std::memory_order_relaxed);
 }
 
-} // namespace lb::actors
+} // namespace lb::ranking

@@ -12,7 +12,7 @@
 
 #include "schemas/types.hpp"
 
-namespace lb::actors {
+namespace lb::ranking {
 
 class entry_rec {
 public:
@@ -61,4 +61,4 @@ private:
   const entry_rec* p_ = nullptr;
 };
 
-} // namespace lb::actors
+} // namespace lb::ranking

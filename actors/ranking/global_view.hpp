@@ -15,7 +15,7 @@
 #include "actors/ranking/board_config.hpp"
 #include "actors/ranking/order_tree.hpp"
 
-namespace lb::actors {
+namespace lb::ranking {
 
 struct board_view {
   std::string name;
@@ -39,4 +39,4 @@ struct global_view {
 
 using view_ptr = std::shared_ptr<const global_view>;
 
-} // namespace lb::actors
+} // namespace lb::ranking

@@ -1,6 +1,6 @@
 #include "actors/ranking/merged_ranking.hpp"
 
-namespace lb::actors {
+namespace lb::ranking {
 
 merged_ranking::merged_ranking(std::vector<const tree_reader*> parts)
   : parts_(std::move(parts)) {
@@ -69,4 +69,4 @@ schemas::entry_view to_entry_view(uint64_t rank, const rank_key& key,
   return e;
 }
 
-} // namespace lb::actors
+} // namespace lb::ranking

@@ -11,7 +11,7 @@
 #include "actors/ranking/order_tree.hpp"
 #include "schemas/reply.hpp"
 
-namespace lb::actors {
+namespace lb::ranking {
 
 class merged_ranking {
 public:
@@ -62,4 +62,4 @@ void merged_ranking::walk(uint64_t first, uint64_t n, F&& f) const {
   }
 }
 
-} // namespace lb::actors
+} // namespace lb::ranking

@@ -3,7 +3,7 @@
 #include <atomic>
 #include <cstring>
 
-namespace lb::actors {
+namespace lb::ranking {
 
 namespace detail {
 
@@ -583,4 +583,4 @@ bool order_tree::erase(const rank_key& k) {
   return true;
 }
 
-} // namespace lb::actors
+} // namespace lb::ranking

@@ -27,7 +27,7 @@
 #include "actors/ranking/entry_rec.hpp"
 #include "actors/ranking/rank_key.hpp"
 
-namespace lb::actors {
+namespace lb::ranking {
 
 namespace detail {
 struct tree_node;
@@ -109,4 +109,4 @@ private:
   uint32_t epoch_;
 };
 
-} // namespace lb::actors
+} // namespace lb::ranking

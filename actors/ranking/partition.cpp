@@ -5,7 +5,7 @@
 
 #include <xxhash.h>
 
-namespace lb::actors {
+namespace lb::ranking {
 
 uint32_t owner_shard(std::string_view board, std::string_view player, uint32_t shards) {
   // Board names cannot hold a NUL, so hashing board + NUL + player is
@@ -28,4 +28,4 @@ uint32_t owner_shard(std::string_view board, std::string_view player, uint32_t s
   return static_cast<uint32_t>((static_cast<unsigned __int128>(h) * shards) >> 64);
 }
 
-} // namespace lb::actors
+} // namespace lb::ranking

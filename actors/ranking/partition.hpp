@@ -5,8 +5,8 @@
 #include <cstdint>
 #include <string_view>
 
-namespace lb::actors {
+namespace lb::ranking {
 
 uint32_t owner_shard(std::string_view board, std::string_view player, uint32_t shards);
 
-} // namespace lb::actors
+} // namespace lb::ranking

@@ -2,7 +2,7 @@
 
 #include "actors/ranking/view_keys.hpp"
 
-namespace lb::actors {
+namespace lb::ranking {
 
 uint64_t published_ranks::get(const board_part* part, std::string_view board,
                               std::string_view player) const {
@@ -43,4 +43,4 @@ void published_ranks::entry_added(board_part& part, std::string_view board,
   gone_.erase(i);
 }
 
-} // namespace lb::actors
+} // namespace lb::ranking

@@ -18,7 +18,7 @@
 
 #include "actors/ranking/board_part.hpp"
 
-namespace lb::actors {
+namespace lb::ranking {
 
 class published_ranks {
 public:
@@ -35,4 +35,4 @@ private:
   std::unordered_map<std::string, uint64_t> gone_; // by player_id
 };
 
-} // namespace lb::actors
+} // namespace lb::ranking

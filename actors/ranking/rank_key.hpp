@@ -11,7 +11,7 @@
 
 #include "schemas/types.hpp"
 
-namespace lb::actors {
+namespace lb::ranking {
 
 struct rank_key {
   uint64_t primary = 0;   // score, order-folded
@@ -46,4 +46,4 @@ inline rank_key make_key(int64_t score, int64_t subscore, uint64_t seq,
   return {fold(score, o), fold(subscore, o), seq};
 }
 
-} // namespace lb::actors
+} // namespace lb::ranking

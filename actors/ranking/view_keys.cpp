@@ -1,6 +1,6 @@
 #include "actors/ranking/view_keys.hpp"
 
-namespace lb::actors {
+namespace lb::ranking {
 
 std::string player_id(std::string_view board, std::string_view player) {
   std::string out;
@@ -51,4 +51,4 @@ std::optional<rank_key> view_keys::key_in_view(std::string_view board, std::stri
   return live;
 }
 
-} // namespace lb::actors
+} // namespace lb::ranking

@@ -20,7 +20,7 @@
 
 #include "actors/ranking/rank_key.hpp"
 
-namespace lb::actors {
+namespace lb::ranking {
 
 // One string for (board, player): board names hold no NUL, so "board\0player"
 // is unambiguous.
@@ -75,4 +75,4 @@ void view_keys::changed_between(uint64_t after, uint64_t upto, F&& f) const {
   }
 }
 
-} // namespace lb::actors
+} // namespace lb::ranking

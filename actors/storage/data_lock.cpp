@@ -9,7 +9,7 @@
 
 #include "actors/storage/log_files.hpp"
 
-namespace lb::actors {
+namespace lb::storage {
 
 data_lock::data_lock(const std::filesystem::path& dir) {
   auto path = dir / "LOCK";
@@ -33,4 +33,4 @@ data_lock::~data_lock() {
     ::close(fd_);
 }
 
-} // namespace lb::actors
+} // namespace lb::storage

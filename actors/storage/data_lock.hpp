@@ -4,7 +4,7 @@
 
 #include <filesystem>
 
-namespace lb::actors {
+namespace lb::storage {
 
 // Holds an exclusive flock on <dir>/LOCK for the life of the object.
 class data_lock {
@@ -19,4 +19,4 @@ private:
   int fd_ = -1;
 };
 
-} // namespace lb::actors
+} // namespace lb::storage

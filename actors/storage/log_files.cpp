@@ -13,7 +13,7 @@
 
 #include <xxhash.h>
 
-namespace lb::actors {
+namespace lb::storage {
 
 namespace {
 
@@ -549,4 +549,4 @@ std::string segment_writer::start_segment() {
   return {};
 }
 
-} // namespace lb::actors
+} // namespace lb::storage

@@ -22,7 +22,7 @@
 #include <utility>
 #include <vector>
 
-namespace lb::actors {
+namespace lb::storage {
 
 namespace fs = std::filesystem;
 
@@ -176,4 +176,4 @@ private:
   uint64_t written_ = 0;
 };
 
-} // namespace lb::actors
+} // namespace lb::storage

@@ -13,7 +13,7 @@
 #include "actors/ranking/partition.hpp"
 #include "actors/storage/snapshot_file.hpp"
 
-namespace lb::actors {
+namespace lb::storage {
 
 namespace {
 
@@ -202,9 +202,9 @@ private:
   void route(const schemas::event_record& ev) {
     const auto n = static_cast<uint32_t>(out_.shards.size());
     if (auto* s = std::get_if<schemas::submit_req>(&ev.body)) {
-      out_.shards[owner_shard(s->board, s->player, n)].apply(ev);
+      out_.shards[ranking::owner_shard(s->board, s->player, n)].apply(ev);
     } else if (auto* r = std::get_if<schemas::remove_req>(&ev.body)) {
-      out_.shards[owner_shard(r->board, r->player, n)].apply(ev);
+      out_.shards[ranking::owner_shard(r->board, r->player, n)].apply(ev);
     } else {
       for (auto& shard : out_.shards) shard.apply(ev); // reset, configure: every shard
     }
@@ -370,4 +370,4 @@ void read_events(const std::vector<fs::path>& files,
   }
 }
 
-} // namespace lb::actors
+} // namespace lb::storage

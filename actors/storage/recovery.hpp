@@ -23,7 +23,7 @@
 #include "actors/storage/log_files.hpp"
 #include "actors/storage/replay_state.hpp"
 
-namespace lb::actors {
+namespace lb::storage {
 
 struct recovery_options {
   fs::path dir;
@@ -61,4 +61,4 @@ recovered_state recover(const recovery_options& opts);
 void read_events(const std::vector<fs::path>& files,
                  const std::function<void(const schemas::event_record&)>& on_event);
 
-} // namespace lb::actors
+} // namespace lb::storage

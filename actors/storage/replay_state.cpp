@@ -4,14 +4,14 @@
 
 #include "actors/ranking/rank_key.hpp"
 
-namespace lb::actors {
+namespace lb::storage {
 
 namespace {
 
 // Each handler mirrors what actors/shard_actor.cpp does with the live event,
 // so that a rebuilt board equals the one the service had.
 struct event_applier {
-  std::unordered_map<std::string, board_part>& boards;
+  std::unordered_map<std::string, ranking::board_part>& boards;
   uint64_t& entries;
   uint64_t seq;
 
@@ -32,7 +32,7 @@ struct event_applier {
       entries -= i->second.reset(seq);
   }
   void operator()(const schemas::configure_event_body& e) const {
-    boards.try_emplace(e.board).first->second.configure(board_config{e.order, e.op});
+    boards.try_emplace(e.board).first->second.configure(ranking::board_config{e.order, e.op});
   }
 };
 
@@ -43,22 +43,22 @@ void replay_state::apply(const schemas::event_record& ev) {
 }
 
 void replay_state::restore_board(const schemas::snapshot_board& b) {
-  boards_.try_emplace(b.board).first->second.configure(board_config{b.order, b.op});
+  boards_.try_emplace(b.board).first->second.configure(ranking::board_config{b.order, b.op});
 }
 
 void replay_state::restore_entry(const std::string& board, const schemas::snapshot_entry& e) {
   auto& part = boards_.try_emplace(board).first->second;
   const auto order = part.config().order;
-  part.restore(e.player, make_key(e.score, e.subscore, e.seq, order), e.meta);
+  part.restore(e.player, ranking::make_key(e.score, e.subscore, e.seq, order), e.meta);
   ++entries_;
 }
 
-global_view replay_state::freeze(uint64_t seq) {
-  global_view view;
+ranking::global_view replay_state::freeze(uint64_t seq) {
+  ranking::global_view view;
   view.seq = seq;
   view.made = std::chrono::steady_clock::now();
   for (auto& [name, part] : boards_) {
-    auto bv = std::make_shared<board_view>();
+    auto bv = std::make_shared<ranking::board_view>();
     bv->name = name;
     bv->config = part.config();
     bv->parts.push_back(part.freeze());
@@ -68,4 +68,4 @@ global_view replay_state::freeze(uint64_t seq) {
   return view;
 }
 
-} // namespace lb::actors
+} // namespace lb::storage

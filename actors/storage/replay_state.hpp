@@ -14,7 +14,7 @@
 #include "schemas/event_record.hpp"
 #include "schemas/snapshot_record.hpp"
 
-namespace lb::actors {
+namespace lb::storage {
 
 class replay_state {
 public:
@@ -23,16 +23,16 @@ public:
   void restore_board(const schemas::snapshot_board& b);
   void restore_entry(const std::string& board, const schemas::snapshot_entry& e);
 
-  std::unordered_map<std::string, board_part>& boards() { return boards_; }
+  std::unordered_map<std::string, ranking::board_part>& boards() { return boards_; }
   uint64_t entries() const { return entries_; }
 
   // The boards as a view with this state as its only part (lb-replay: digest
   // and top). Freezes the trees; the state stays usable.
-  global_view freeze(uint64_t seq);
+  ranking::global_view freeze(uint64_t seq);
 
 private:
-  std::unordered_map<std::string, board_part> boards_;
+  std::unordered_map<std::string, ranking::board_part> boards_;
   uint64_t entries_ = 0;
 };
 
-} // namespace lb::actors
+} // namespace lb::storage

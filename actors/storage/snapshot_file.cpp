@@ -9,7 +9,7 @@
 #include "actors/ranking/rank_key.hpp"
 #include "schemas/snapshot_record.hpp"
 
-namespace lb::actors {
+namespace lb::storage {
 
 namespace {
 
@@ -49,15 +49,15 @@ private:
 };
 
 // One board's entries in rank order, in chunks of max_snapshot_chunk.
-void write_board(snapshot_out& out, const board_view& bv) {
+void write_board(snapshot_out& out, const ranking::board_view& bv) {
   out.add(schemas::snapshot_board{bv.name, bv.config.order, bv.config.op, bv.total});
   const auto order = bv.config.order;
   schemas::snapshot_chunk chunk;
   chunk.entries.reserve(schemas::max_snapshot_chunk);
   uint64_t walked = 0;
-  view_ranking(bv).walk(0, bv.total, [&](uint64_t, const rank_key& k, const entry_rec& rec) {
+  ranking::view_ranking(bv).walk(0, bv.total, [&](uint64_t, const ranking::rank_key& k, const ranking::entry_rec& rec) {
     chunk.entries.push_back(
-      schemas::snapshot_entry{std::string(rec.name()), unfold(k.primary, order), unfold(k.secondary, order), k.seq,
+      schemas::snapshot_entry{std::string(rec.name()), ranking::unfold(k.primary, order), ranking::unfold(k.secondary, order), k.seq,
                               rec.meta()});
     ++walked;
     if (chunk.entries.size() == schemas::max_snapshot_chunk) {
@@ -120,12 +120,12 @@ private:
       if (e.seq > sum_.seq)
         return "player '" + e.player + "' on board '" + board_ + "' has seq " + std::to_string(e.seq) +
                ", after the snapshot's seq " + std::to_string(sum_.seq);
-      const rank_key key = make_key(e.score, e.subscore, e.seq, order_);
+      const ranking::rank_key key = ranking::make_key(e.score, e.subscore, e.seq, order_);
       // Strictly increasing keys: rank order as written, and no two entries
       // share a key (the tree requires it).
       if (board_entries_ > 0 && !(last_key_ < key))
         return "player '" + e.player + "' on board '" + board_ + "' is out of rank order";
-      auto& shard = into_[owner_shard(board_, e.player, shards)];
+      auto& shard = into_[ranking::owner_shard(board_, e.player, shards)];
       if (shard.boards().at(board_).find(e.player) != nullptr)
         return "player '" + e.player + "' appears twice on board '" + board_ + "'";
       shard.restore_entry(board_, e);
@@ -168,12 +168,12 @@ private:
   schemas::board_order order_ = schemas::board_order::desc;
   uint64_t board_total_ = 0;
   uint64_t board_entries_ = 0;
-  rank_key last_key_;
+  ranking::rank_key last_key_;
 };
 
 } // namespace
 
-fs::path write_snapshot(const fs::path& dir, const global_view& view, int64_t time_ms) {
+fs::path write_snapshot(const fs::path& dir, const ranking::global_view& view, int64_t time_ms) {
   const fs::path path = snapshot_path(dir, view.seq);
   snapshot_out out(path, view.seq);
   uint64_t entries = 0;
@@ -201,4 +201,4 @@ snapshot_summary read_snapshot(const fs::path& file, std::vector<replay_state>& 
   return loader.summary();
 }
 
-} // namespace lb::actors
+} // namespace lb::storage

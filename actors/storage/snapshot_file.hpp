@@ -10,13 +10,13 @@
 #include "actors/storage/log_files.hpp"
 #include "actors/storage/replay_state.hpp"
 
-namespace lb::actors {
+namespace lb::storage {
 
 // Writes `view` as snapshot-<view.seq>.snap atomically: a temporary file,
 // fsync, rename, fsync of the folder. A crash leaves either the old set of
 // snapshots or the new one, never a half-written snapshot under the final
 // name. Returns the path; throws storage_error (the temporary is removed).
-fs::path write_snapshot(const fs::path& dir, const global_view& view, int64_t time_ms);
+fs::path write_snapshot(const fs::path& dir, const ranking::global_view& view, int64_t time_ms);
 
 struct snapshot_summary {
   uint64_t seq = 0;
@@ -31,4 +31,4 @@ struct snapshot_summary {
 // end record is missing or disagrees with the counts.
 snapshot_summary read_snapshot(const fs::path& file, std::vector<replay_state>& into);
 
-} // namespace lb::actors
+} // namespace lb::storage

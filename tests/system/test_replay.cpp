@@ -111,12 +111,12 @@ struct fixture {
     data = fs::path(tmp.path()) / "data";
     fs::create_directories(data);
     events = make_events(types);
-    actors::segment_writer w(data, 3000); // small: several segments
+    storage::segment_writer w(data, 3000); // small: several segments
     w.open(fs::path(), 0, 0);
     for (const auto& ev : events) {
       std::string body, framed;
       schemas::append_event(body, ev);
-      actors::append_record(framed, body);
+      storage::append_record(framed, body);
       places.push_back({w.current(), w.offset(), body.size()});
       const auto err = w.write(framed, ev.seq);
       REQUIRE_MESSAGE(err.empty(), err);
@@ -124,7 +124,7 @@ struct fixture {
         REQUIRE(w.roll().empty());
     }
     REQUIRE(w.sync().empty());
-    for (const auto& s : actors::list_segments(data))
+    for (const auto& s : storage::list_segments(data))
       segments.push_back(s.path);
     REQUIRE(segments.size() >= 3);
   }
@@ -133,14 +133,14 @@ struct fixture {
 
   // The digest computed here, without lb-replay.
   std::string digest(uint64_t until = UINT64_MAX, const std::string& board = "") const {
-    actors::replay_state st;
+    storage::replay_state st;
     uint64_t last = 0;
     for (const auto& ev : events)
       if (ev.seq <= until && (board.empty() || schemas::board_of(ev.body) == board)) {
         st.apply(ev);
         last = ev.seq;
       }
-    return actors::state_digest(st.freeze(last));
+    return ranking::state_digest(st.freeze(last));
   }
 };
 
@@ -220,7 +220,7 @@ TEST_CASE("inspect reports a flipped byte with its offset, checks the rest, exit
   fs::copy_file(middle, copy);
   {
     std::fstream io(copy, std::ios::in | std::ios::out | std::ios::binary);
-    const auto at = static_cast<std::streamoff>(victim.offset + actors::record_header_size
+    const auto at = static_cast<std::streamoff>(victim.offset + storage::record_header_size
                                                 + victim.body_size / 2);
     io.seekg(at);
     char c = 0;
@@ -313,13 +313,13 @@ TEST_CASE("a folder with a snapshot and its covered segments deleted") {
   fixture f;
   // As leaderboardd leaves it: a snapshot at the end of the second segment,
   // the two segments it covers gone.
-  const uint64_t snap = actors::list_segments(f.data)[2].seq - 1;
+  const uint64_t snap = storage::list_segments(f.data)[2].seq - 1;
   {
-    actors::replay_state st;
+    storage::replay_state st;
     for (const auto& ev : f.events)
       if (ev.seq <= snap)
         st.apply(ev);
-    actors::write_snapshot(f.data, st.freeze(snap), t_start);
+    storage::write_snapshot(f.data, st.freeze(snap), t_start);
   }
   fs::remove(f.segments[0]);
   fs::remove(f.segments[1]);

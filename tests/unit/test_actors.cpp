@@ -94,11 +94,11 @@ struct fixture {
     char tmpl[] = "/tmp/lbd-actors-XXXXXX";
     data = mkdtemp(tmpl);
     so.log.dir = data; // the default policy (group), as in the daemon
-    actors::recovery_options ro;
+    storage::recovery_options ro;
     ro.dir = data;
     ro.shards = shards;
     svc = actors::start_service(
-      *sys, so, [sink] { return std::make_unique<actor_outbox>(sink); }, actors::recover(ro),
+      *sys, so, [sink] { return std::make_unique<actor_outbox>(sink); }, storage::recover(ro),
       updates);
     gw = std::make_unique<actors::gateway>(svc.ingress, svc.shards, svc.readers);
   }

@@ -13,13 +13,13 @@
 
 #include "actors/ranking/order_tree.hpp"
 
-using lb::actors::entry_rec;
-using lb::actors::frozen_tree;
-using lb::actors::order_tree;
-using lb::actors::rank_key;
-using lb::actors::rec_ptr;
-using lb::actors::tree_cursor;
-using lb::actors::tree_reader;
+using lb::ranking::entry_rec;
+using lb::ranking::frozen_tree;
+using lb::ranking::order_tree;
+using lb::ranking::rank_key;
+using lb::ranking::rec_ptr;
+using lb::ranking::tree_cursor;
+using lb::ranking::tree_reader;
 using lb::schemas::meta_value;
 
 namespace {

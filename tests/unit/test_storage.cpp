@@ -34,7 +34,8 @@
 #include "schemas/snapshot_record.hpp"
 
 namespace fs = std::filesystem;
-using namespace lb::actors;
+using namespace lb::ranking;
+using namespace lb::storage;
 using namespace lb::schemas;
 
 namespace {

@@ -15,8 +15,8 @@ namespace lb::replay {
 
 namespace {
 
-using actors::damage_kind;
-using actors::file_kind;
+using storage::damage_kind;
+using storage::file_kind;
 
 const char* kind_name(damage_kind k) {
   switch (k) {
@@ -113,11 +113,11 @@ public:
   void record(uint64_t offset, std::size_t body_size) {
     if (offset != expect_)
       gaps_.emplace_back(expect_, offset);
-    expect_ = offset + actors::record_header_size + body_size;
+    expect_ = offset + storage::record_header_size + body_size;
   }
 
   // The stretches as damage, described by the scan where it saw them first.
-  void report(const actors::scan_result& res, const fs::path& file, uint64_t file_size,
+  void report(const storage::scan_result& res, const fs::path& file, uint64_t file_size,
               std::vector<damage>& out) const {
     auto describe = [&](uint64_t from, uint64_t to, bool tail) {
       damage d{from, tail ? "torn_tail" : "corrupt", ""};
@@ -141,7 +141,7 @@ public:
   }
 
 private:
-  uint64_t expect_ = actors::file_header_size;
+  uint64_t expect_ = storage::file_header_size;
   std::vector<std::pair<uint64_t, uint64_t>> gaps_;
 };
 
@@ -161,9 +161,9 @@ template <class OnBody>
 void scan(file_report& r, file_kind kind, OnBody&& on_body) {
   r.bytes = size_of(r.path);
   stretch_tracker stretches;
-  actors::scan_result res;
+  storage::scan_result res;
   try {
-    res = actors::scan_file(
+    res = storage::scan_file(
       r.path, kind,
       [&](uint64_t offset, std::string_view body) -> std::string {
         stretches.record(offset, body.size());
@@ -173,7 +173,7 @@ void scan(file_report& r, file_kind kind, OnBody&& on_body) {
         return why;
       },
       /*skip_damage=*/true);
-  } catch (const actors::storage_error& e) {
+  } catch (const storage::storage_error& e) {
     r.damages.push_back({0, "unreadable", e.what()});
     return;
   }
@@ -439,8 +439,8 @@ int run_inspect(const options& o) {
       anything = true;
       continue;
     }
-    const auto segs = actors::list_segments(in.path);
-    const auto snaps = actors::list_snapshots(in.path);
+    const auto segs = storage::list_segments(in.path);
+    const auto snaps = storage::list_snapshots(in.path);
     if (segs.empty() && snaps.empty())
       std::cerr << "lb-replay: " << printable(in.path.string())
                 << " holds no events-*.log segments and no snapshots\n";

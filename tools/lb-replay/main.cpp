@@ -189,7 +189,7 @@ int main(int argc, char** argv) {
   } catch (const rp::usage_error& e) {
     std::cerr << "lb-replay: " << e.what() << "\n(see lb-replay --help)\n";
     return rp::exit_usage;
-  } catch (const lb::actors::storage_error& e) {
+  } catch (const lb::storage::storage_error& e) {
     std::cerr << "lb-replay: " << e.what() << '\n';
     return rp::exit_failed;
   } catch (const std::exception& e) { // a file system error, or out of memory

@@ -13,7 +13,7 @@ namespace lb::replay {
 namespace {
 
 struct rebuilt {
-  actors::global_view view;
+  ranking::global_view view;
   uint64_t last_seq = 0;     // the state is the one after this event
   uint64_t events = 0;       // events applied (after the snapshot, if one was used)
   uint64_t snapshot_seq = 0; // 0: none
@@ -23,7 +23,7 @@ struct rebuilt {
 // Segment files given one by one: every event from the first file on.
 rebuilt from_files(const std::vector<fs::path>& files, const event_filter& filter) {
   rebuilt out;
-  actors::replay_state state;
+  storage::replay_state state;
   try {
     read_log(files, false,
              [&](const schemas::event_record& ev) {
@@ -37,8 +37,8 @@ rebuilt from_files(const std::vector<fs::path>& files, const event_filter& filte
              },
              out.notes);
   } catch (const stop_reading&) {
-  } catch (const actors::storage_error& e) {
-    throw actors::storage_error(std::string(e.what())
+  } catch (const storage::storage_error& e) {
+    throw storage::storage_error(std::string(e.what())
                                 + " (lb-replay inspect lists every damaged record; a data folder "
                                   "given instead of files is read past a torn tail of its newest "
                                   "segment, as recovery does)");
@@ -53,20 +53,20 @@ rebuilt from_files(const std::vector<fs::path>& files, const event_filter& filte
 rebuilt from_folder(const fs::path& dir, const std::vector<fs::path>& all_segments,
                     const event_filter& filter) {
   rebuilt out;
-  std::vector<actors::replay_state> states(1);
-  const auto snapshots = actors::list_snapshots(dir);
+  std::vector<storage::replay_state> states(1);
+  const auto snapshots = storage::list_snapshots(dir);
   std::optional<uint64_t> oldest_snapshot;
   for (auto it = snapshots.rbegin(); it != snapshots.rend(); ++it) {
     oldest_snapshot = it->seq;
     if (it->seq > filter.until_seq)
       continue;
     try {
-      std::vector<actors::replay_state> attempt(1);
-      const auto summary = actors::read_snapshot(it->path, attempt);
+      std::vector<storage::replay_state> attempt(1);
+      const auto summary = storage::read_snapshot(it->path, attempt);
       states = std::move(attempt);
       out.snapshot_seq = summary.seq;
       break;
-    } catch (const actors::storage_error& e) {
+    } catch (const storage::storage_error& e) {
       out.notes.push_back(std::string("skipped a damaged snapshot: ") + e.what());
     }
   }
@@ -75,7 +75,7 @@ rebuilt from_folder(const fs::path& dir, const std::vector<fs::path>& all_segmen
 
   // The segment holding base + 1 and every one after it; a segment is named
   // after its first seq.
-  const auto segments = actors::list_segments(dir);
+  const auto segments = storage::list_segments(dir);
   std::size_t start = 0;
   while (start + 1 < segments.size() && segments[start + 1].seq <= base + 1)
     ++start;
@@ -119,11 +119,11 @@ rebuilt from_folder(const fs::path& dir, const std::vector<fs::path>& all_segmen
   return out;
 }
 
-std::vector<schemas::entry_view> top_of(const actors::board_view& bv, uint64_t n) {
+std::vector<schemas::entry_view> top_of(const ranking::board_view& bv, uint64_t n) {
   std::vector<schemas::entry_view> out;
-  actors::view_ranking(bv).walk(0, n, [&](uint64_t pos, const actors::rank_key& key,
-                                          const actors::entry_rec& rec) {
-    out.push_back(actors::to_entry_view(pos + 1, key, rec, bv.config.order));
+  ranking::view_ranking(bv).walk(0, n, [&](uint64_t pos, const ranking::rank_key& key,
+                                          const ranking::entry_rec& rec) {
+    out.push_back(ranking::to_entry_view(pos + 1, key, rec, bv.config.order));
   });
   return out;
 }
@@ -204,7 +204,7 @@ int run_rebuild(const options& o) {
   if (!o.board.empty() && r.view.find(o.board) == nullptr)
     std::cerr << "lb-replay: note: board '" << printable(o.board)
               << "' has no events in this log (names are case-sensitive)\n";
-  const auto digest = actors::state_digest(r.view);
+  const auto digest = ranking::state_digest(r.view);
   if (o.json)
     print_json_doc(r, digest, o);
   else

@@ -356,7 +356,7 @@ private:
 void check_history(const log_source& src, const options& o) {
   if (!src.folder)
     return;
-  const auto segments = actors::list_segments(*src.folder);
+  const auto segments = storage::list_segments(*src.folder);
   if (segments.empty())
     throw usage_error(src.folder->string() + " holds no events-*.log segments: nothing to send");
   const uint64_t first = segments.front().seq;

@@ -183,19 +183,19 @@ int main(int argc, char** argv) {
   // refuses the events, rather than kill the service.
   std::signal(SIGXFSZ, SIG_IGN);
 
-  std::unique_ptr<lb::actors::data_lock> lock;
-  lb::actors::recovered_state recovered;
+  std::unique_ptr<lb::storage::data_lock> lock;
+  lb::storage::recovered_state recovered;
   try {
-    lock = std::make_unique<lb::actors::data_lock>(o.data);
+    lock = std::make_unique<lb::storage::data_lock>(o.data);
     auto started = std::chrono::steady_clock::now();
-    lb::actors::recovery_options ro;
+    lb::storage::recovery_options ro;
     ro.dir = o.data;
     ro.shards = static_cast<uint32_t>(o.shards);
     ro.repair = o.repair;
     ro.progress = [](const std::string& line) {
       std::cout << "leaderboardd: recovery: " << line << std::endl;
     };
-    recovered = lb::actors::recover(ro);
+    recovered = lb::storage::recover(ro);
     for (auto& note : recovered.notes)
       std::cout << "leaderboardd: recovery: " << note << std::endl;
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -203,7 +203,7 @@ int main(int argc, char** argv) {
     std::cout << "leaderboardd: recovered up to seq " << recovered.last_seq << " (snapshot at "
               << recovered.snapshot_seq << " + " << recovered.events << " events from the log) in "
               << ms << " ms" << std::endl;
-  } catch (const lb::actors::storage_error& e) {
+  } catch (const lb::storage::storage_error& e) {
     std::cerr << "leaderboardd: cannot start on " << o.data << ": " << e.what() << std::endl;
     return 1;
   }
@@ -262,7 +262,7 @@ int main(int argc, char** argv) {
       std::move(recovered),
       // Called once, by the publisher actor, which then owns the socket.
       [&updates] { return std::make_unique<socket_update_sink>(std::move(updates)); });
-  } catch (const lb::actors::storage_error& e) {
+  } catch (const lb::storage::storage_error& e) {
     std::cerr << "leaderboardd: cannot open the event log: " << e.what() << std::endl;
     return 1;
   }
