@@ -12,11 +12,9 @@ gateway::gateway(caf::actor ingress, std::vector<caf::actor> shards,
     shards_(std::move(shards)),
     readers_(std::move(readers)),
     limits_(limits),
-    to_shards_(shards_.size()) {
-}
+    to_shards_(shards_.size()) {}
 
-void gateway::on_request(std::string_view route, std::string_view body,
-                         const reply_fn& reply_now) {
+void gateway::on_request(std::string_view route, std::string_view body, const reply_fn& reply_now) {
   ++to_ingress_.requests_seen;
   auto decoded = schemas::decode_request(body.data(), body.size());
   if (!decoded.ok()) {

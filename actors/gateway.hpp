@@ -32,8 +32,8 @@ class gateway {
 public:
   using reply_fn = std::function<void(std::string_view route, std::string_view body)>;
 
-  gateway(caf::actor ingress, std::vector<caf::actor> shards,
-          std::vector<caf::actor> readers, gateway_limits limits = {});
+  gateway(caf::actor ingress, std::vector<caf::actor> shards, std::vector<caf::actor> readers,
+          gateway_limits limits = {});
 
   // One request frame. `reply_now` answers it right away, on this thread.
   void on_request(std::string_view route, std::string_view body, const reply_fn& reply_now);

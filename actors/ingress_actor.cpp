@@ -41,8 +41,7 @@ uint32_t owner(const ingress_state& st, const std::string& board, const std::str
   return ranking::owner_shard(board, player, static_cast<uint32_t>(st.shard_count));
 }
 
-void submit(ingress_state& st, schemas::submit_req&& req, submit_target target,
-            bool from_ingest) {
+void submit(ingress_state& st, schemas::submit_req&& req, submit_target target, bool from_ingest) {
   auto shard = owner(st, req.board, req.player);
   auto& w = work_for(st, shard);
   w.ops.push_back(submit_event{++st.seq, std::move(req), std::move(target)});
@@ -122,8 +121,9 @@ void handle(self_ptr self, routed_request&& r) {
     flush(self); // the cut's markers reach the log first
     self->send(st.log, stats_wanted{cut, std::move(r.to), counters});
   } else {
-    reply(st, r.to, schemas::error{schemas::error_code::internal,
-                                   "request routed to the ingress by mistake"});
+    reply(st, r.to,
+          schemas::error{schemas::error_code::internal,
+                         "request routed to the ingress by mistake"});
   }
 }
 
@@ -142,10 +142,10 @@ void finish_configure(self_ptr self, pending_gather& g) {
   auto& st = self->state;
   auto& req = g.configure;
   if (g.count > 0) {
-    reply(st, g.to, schemas::error{schemas::error_code::conflict,
-                                   "board '" + req.board + "' has "
-                                     + std::to_string(g.count)
-                                     + " entries; configure needs an empty board"});
+    reply(st, g.to,
+          schemas::error{schemas::error_code::conflict,
+                         "board '" + req.board + "' has " + std::to_string(g.count)
+                           + " entries; configure needs an empty board"});
   } else {
     ranking::board_config c = g.known.value_or(ranking::board_config{});
     if (req.order)

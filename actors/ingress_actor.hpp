@@ -39,7 +39,7 @@ struct pending_gather {
   std::optional<ranking::board_config> known; // the board's current configuration
   bool is_configure = false;
   schemas::configure_req configure;
-  uint64_t seq = 0; // for reset: the event's seq
+  uint64_t seq = 0;                     // for reset: the event's seq
   std::optional<schemas::error> failed; // the log refused the reset
 };
 

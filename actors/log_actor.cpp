@@ -111,9 +111,8 @@ void release(self_ptr self, log_append& a) {
 // learns it from whoever would have answered; the non-event ops go on.
 void refuse(self_ptr self, log_append& a, const std::string& why) {
   auto& st = self->state;
-  schemas::error err{schemas::error_code::overloaded,
-                     "the event log could not be written (" + why
-                       + "); nothing was applied; retry later"};
+  schemas::error err{schemas::error_code::overloaded, "the event log could not be written (" + why
+                                                        + "); nothing was applied; retry later"};
   std::unordered_map<uint64_t, batch_part> batches;
   uint64_t ingest_events = 0;
   for (size_t i = 0; i < a.work.size(); ++i) {
@@ -176,8 +175,7 @@ void commit(self_ptr self) {
   st.waiting.clear();
   st.waiting_bytes = 0;
   // Appends that held only freeze markers wrote nothing: no sync for them.
-  if (st.opts.policy != fsync_policy::none
-      && st.writer->offset() != st.writer->synced_offset()) {
+  if (st.opts.policy != fsync_policy::none && st.writer->offset() != st.writer->synced_offset()) {
     auto err = st.writer->sync();
     ++st.counters.syncs;
     if (!err.empty()) {

@@ -31,9 +31,9 @@
 
 #include <caf/all.hpp>
 
-#include "actors/storage/log_files.hpp"
 #include "actors/messages.hpp"
 #include "actors/outbox.hpp"
+#include "actors/storage/log_files.hpp"
 
 namespace lb::actors {
 
@@ -82,7 +82,7 @@ struct log_state {
   uint64_t waiting_last_seq = 0;
   bool timer_armed = false;
 
-  std::string body; // scratch for one record body
+  std::string body;   // scratch for one record body
   std::string frames; // framed records of one append
   schemas::log_stats counters;
   std::chrono::steady_clock::time_point last_complaint{};

@@ -29,7 +29,8 @@ ranking::view_ptr merge_cut(const merge_state& st, std::vector<shard_snapshot>& 
       auto& bv = edited[b.name];
       if (!bv) {
         auto old = next->find(b.name);
-        bv = old ? std::make_shared<ranking::board_view>(*old) : std::make_shared<ranking::board_view>();
+        bv = old ? std::make_shared<ranking::board_view>(*old)
+                 : std::make_shared<ranking::board_view>();
         bv->name = b.name;
         bv->parts.resize(st.shard_count);
       }
@@ -116,10 +117,10 @@ std::vector<update_msg> top_updates(merge_state& st, const ranking::global_view&
     u.seq = st.view->seq;
     u.total = bv->total;
     auto order = bv->config.order;
-    ranking::view_ranking(*bv).walk(0, st.top_k,
-                           [&](uint64_t at, const ranking::rank_key& k, const ranking::entry_rec& rec) {
-                             u.entries.push_back(ranking::to_entry_view(at + 1, k, rec, order));
-                           });
+    ranking::view_ranking(*bv).walk(
+      0, st.top_k, [&](uint64_t at, const ranking::rank_key& k, const ranking::entry_rec& rec) {
+        u.entries.push_back(ranking::to_entry_view(at + 1, k, rec, order));
+      });
     auto& last = st.published_top[u.board];
     if (same_entries(last, u.entries) && reset.count(name) == 0)
       continue;
@@ -129,7 +130,8 @@ std::vector<update_msg> top_updates(merge_state& st, const ranking::global_view&
   return out;
 }
 
-void publish_cut(self_ptr self, const ranking::global_view& prev, std::vector<shard_snapshot>& snaps) {
+void publish_cut(self_ptr self, const ranking::global_view& prev,
+                 std::vector<shard_snapshot>& snaps) {
   auto& st = self->state;
   if (!st.updates.enabled())
     return;
@@ -172,7 +174,8 @@ void complete_cut(self_ptr self, uint64_t cut, std::vector<shard_snapshot>& snap
   if (st.tick_cut_pending) {
     // The first view after a tick: it bounds how stale views get.
     auto took = std::chrono::duration_cast<std::chrono::microseconds>(
-                  std::chrono::steady_clock::now() - st.tick_at).count();
+                  std::chrono::steady_clock::now() - st.tick_at)
+                  .count();
     st.timing.last_us = static_cast<uint64_t>(took);
     st.recent_us[st.timing.count % st.recent_us.size()] = st.timing.last_us;
     st.timing.count += 1;

@@ -56,9 +56,7 @@ struct shard_queries {
 
 struct reader_query {
   reply_to to;
-  std::variant<schemas::top_req, schemas::ranks_req, schemas::boards_req,
-               schemas::ping_req>
-    body;
+  std::variant<schemas::top_req, schemas::ranks_req, schemas::boards_req, schemas::ping_req> body;
 };
 
 struct reader_queries {
@@ -117,8 +115,8 @@ struct freeze_marker {
   uint64_t seq = 0;
 };
 
-using shard_op = std::variant<submit_event, remove_event, reset_event,
-                              configure_event, config_check, freeze_marker>;
+using shard_op = std::variant<submit_event, remove_event, reset_event, configure_event,
+                              config_check, freeze_marker>;
 
 struct shard_work {
   std::vector<shard_op> ops;
@@ -136,7 +134,7 @@ struct gather_part {
   uint64_t gather = 0;
   uint64_t count = 0;
   std::optional<ranking::board_config> config; // set when the shard knows the board
-  std::optional<schemas::error> failed; // the log refused the event (a reset)
+  std::optional<schemas::error> failed;        // the log refused the event (a reset)
 };
 
 // -- shard <-> shard: exact ranks --------------------------------------------

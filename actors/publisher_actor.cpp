@@ -41,8 +41,7 @@ constexpr std::chrono::milliseconds subscription_poll{10};
 // Every shard's run is in seq order; writing the smallest head each time
 // puts all of them in seq order, so each board's score/ stream is too.
 // O(events x shards), and the runs are short: one merge interval's events.
-uint64_t publish_in_seq_order(publisher_state& st,
-                              std::vector<std::vector<update_msg>>& runs) {
+uint64_t publish_in_seq_order(publisher_state& st, std::vector<std::vector<update_msg>>& runs) {
   std::vector<size_t> next(runs.size(), 0);
   uint64_t n = 0;
   for (;;) {

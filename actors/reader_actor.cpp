@@ -32,10 +32,10 @@ schemas::reply_body make_top(const reader_state& st, const schemas::top_req& q) 
   r.board = q.board;
   r.total = bv->total;
   auto order = bv->config.order;
-  ranking::view_ranking(*bv).walk(q.offset, q.limit,
-                           [&](uint64_t at, const ranking::rank_key& k, const ranking::entry_rec& rec) {
-                             r.entries.push_back(ranking::to_entry_view(at + 1, k, rec, order));
-                           });
+  ranking::view_ranking(*bv).walk(
+    q.offset, q.limit, [&](uint64_t at, const ranking::rank_key& k, const ranking::entry_rec& rec) {
+      r.entries.push_back(ranking::to_entry_view(at + 1, k, rec, order));
+    });
   return r;
 }
 
@@ -76,13 +76,13 @@ struct ranks_job {
   bool failed = false;
 };
 
-void ask_shards(self_ptr self, const std::shared_ptr<ranks_job>& job, const ranking::view_ptr& view);
+void ask_shards(self_ptr self, const std::shared_ptr<ranks_job>& job,
+                const ranking::view_ptr& view);
 
 void finish_ranks(self_ptr self, const std::shared_ptr<ranks_job>& job) {
   ranking::view_ptr newest;
   for (size_t i = 0; i < job->answers.size(); ++i)
-    if (!job->per_shard[i].players.empty()
-        && (!newest || job->answers[i].used->seq > newest->seq))
+    if (!job->per_shard[i].players.empty() && (!newest || job->answers[i].used->seq > newest->seq))
       newest = job->answers[i].used;
   bool agree = true;
   for (size_t i = 0; i < job->answers.size(); ++i)
@@ -110,7 +110,8 @@ void finish_ranks(self_ptr self, const std::shared_ptr<ranks_job>& job) {
   self->state.reply(job->to, r);
 }
 
-void ask_shards(self_ptr self, const std::shared_ptr<ranks_job>& job, const ranking::view_ptr& view) {
+void ask_shards(self_ptr self, const std::shared_ptr<ranks_job>& job,
+                const ranking::view_ptr& view) {
   auto& st = self->state;
   ++job->rounds;
   for (uint32_t i = 0; i < job->per_shard.size(); ++i) {
@@ -156,8 +157,7 @@ schemas::reply_body answer_stats(const reader_state& st, stats_job& job) {
   schemas::stats_reply r;
   auto now = std::chrono::steady_clock::now();
   auto ms = [](auto d) {
-    return static_cast<uint64_t>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(d).count());
+    return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(d).count());
   };
   r.seq = job.counters.seq;
   r.shards = std::move(job.shards);
@@ -182,8 +182,8 @@ schemas::reply_body answer_stats(const reader_state& st, stats_job& job) {
 
 } // namespace
 
-caf::behavior reader_actor(caf::stateful_actor<reader_state>* self,
-                           std::vector<caf::actor> shards, outbox_factory make_outbox) {
+caf::behavior reader_actor(caf::stateful_actor<reader_state>* self, std::vector<caf::actor> shards,
+                           outbox_factory make_outbox) {
   auto& st = self->state;
   st.shards = std::move(shards);
   st.out = make_outbox();

@@ -41,7 +41,7 @@ struct reader_state {
   void reply(const reply_to& to, const schemas::reply_body& body);
 };
 
-caf::behavior reader_actor(caf::stateful_actor<reader_state>* self,
-                           std::vector<caf::actor> shards, outbox_factory make_outbox);
+caf::behavior reader_actor(caf::stateful_actor<reader_state>* self, std::vector<caf::actor> shards,
+                           outbox_factory make_outbox);
 
 } // namespace lb::actors

@@ -42,8 +42,8 @@ service start_service(caf::actor_system& sys, const service_options& opts,
   for (auto& shard : s.shards)
     caf::anon_send(shard, shard_wiring{s.ingress, s.shards, updates});
   caf::anon_send(s.log, log_wiring{s.ingress, s.merge});
-  caf::anon_send(s.merge, merge_wiring{s.ingress, s.shards, s.readers, s.snapshots,
-                                       opts.snapshot, recovered.snapshot_seq, updates});
+  caf::anon_send(s.merge, merge_wiring{s.ingress, s.shards, s.readers, s.snapshots, opts.snapshot,
+                                       recovered.snapshot_seq, updates});
   s.settled_view(sys, std::chrono::seconds(60));
   return s;
 }
@@ -57,8 +57,7 @@ ranking::view_ptr service::settled_view(caf::actor_system& sys, std::chrono::sec
         self->request(merge, timeout, snap_atom::value, cut)
           .receive([&](ranking::view_ptr& v) { out = std::move(v); },
                    [&](caf::error& e) {
-                     std::cerr << "leaderboardd: no merged view: " << sys.render(e)
-                               << std::endl;
+                     std::cerr << "leaderboardd: no merged view: " << sys.render(e) << std::endl;
                    });
       },
       [&](caf::error& e) {
@@ -76,8 +75,7 @@ bool service::snapshot(caf::actor_system& sys) {
   bool ok = false;
   // A snapshot of 10 M entries takes seconds; a minute is a generous bound.
   self->request(snapshots, std::chrono::seconds(120), view)
-    .receive([&](uint64_t) { ok = true; },
-             [&](caf::error&) {}); // the snapshot actor said why
+    .receive([&](uint64_t) { ok = true; }, [&](caf::error&) {}); // the snapshot actor said why
   return ok;
 }
 

@@ -42,7 +42,7 @@ bool shard_state::board_known(const std::string& board) const {
 }
 
 ranking::merged_ranking shard_state::ranking(const std::string& board,
-                                    const ranking::board_part* part) const {
+                                             const ranking::board_part* part) const {
   std::vector<const ranking::tree_reader*> parts;
   if (part != nullptr)
     parts.push_back(&part->tree());
@@ -58,8 +58,8 @@ ranking::merged_ranking shard_state::ranking(const std::string& board,
 }
 
 std::optional<ranking::rank_key> shard_state::key_in_view(const std::string& board,
-                                                 const std::string& player,
-                                                 const ranking::global_view& in) const {
+                                                          const std::string& player,
+                                                          const ranking::global_view& in) const {
   auto* part = find(board);
   auto* slot = part ? part->find(player) : nullptr;
   return keys.key_in_view(board, player, in.seq,
@@ -89,8 +89,7 @@ void note_score(shard_state& st, const schemas::submit_reply& r) {
 }
 
 // Applies one submit and describes it as the protocol's reply.
-schemas::submit_reply apply_submit(shard_state& st, const submit_event& ev,
-                                   bool want_ranks) {
+schemas::submit_reply apply_submit(shard_state& st, const submit_event& ev, bool want_ranks) {
   auto [it, created] = st.boards.try_emplace(ev.req.board);
   auto& part = it->second;
   std::optional<uint64_t> prev_rank;
@@ -185,8 +184,7 @@ void freeze(self_ptr self, const freeze_marker& m) {
   snap.changed.reserve(st.dirty.size());
   for (auto& name : st.dirty) {
     auto& part = st.boards.at(name);
-    snap.changed.push_back(
-      board_snapshot{name, part.config(), part.freeze(), part.reset_seq()});
+    snap.changed.push_back(board_snapshot{name, part.config(), part.freeze(), part.reset_seq()});
   }
   st.dirty.clear();
   snap.scores = std::move(st.scores);
@@ -241,8 +239,8 @@ schemas::reply_body answer_rank(const shard_state& st, const schemas::rank_req& 
   auto ranking = st.ranking(q.board, part);
   schemas::rank_reply r;
   r.board = q.board;
-  r.entry = ranking::to_entry_view(ranking.count_before(slot->key) + 1, slot->key,
-                          *slot->rec, part->config().order);
+  r.entry = ranking::to_entry_view(ranking.count_before(slot->key) + 1, slot->key, *slot->rec,
+                                   part->config().order);
   r.total = ranking.total();
   return r;
 }
@@ -254,8 +252,8 @@ void answer_exact_rank(self_ptr self, const reply_to& to, const schemas::rank_re
   auto* part = st.find(q.board);
   auto* slot = part ? part->find(q.player) : nullptr;
   if (slot == nullptr) {
-    st.reply(to, not_found(st.board_known(q.board) ? no_player(q.board, q.player)
-                                                   : no_board(q.board)));
+    st.reply(to,
+             not_found(st.board_known(q.board) ? no_player(q.board, q.player) : no_board(q.board)));
     return;
   }
   struct pending {
@@ -267,7 +265,7 @@ void answer_exact_rank(self_ptr self, const reply_to& to, const schemas::rank_re
   p->key = slot->key;
   p->reply.board = q.board;
   p->reply.entry = ranking::to_entry_view(part->tree().count_before(slot->key) + 1, slot->key,
-                                 *slot->rec, part->config().order);
+                                          *slot->rec, part->config().order);
   p->reply.total = part->size();
   p->waiting = st.peers.size() - 1;
   if (p->waiting == 0) {
@@ -299,9 +297,9 @@ void answer_exact_rank(self_ptr self, const reply_to& to, const schemas::rank_re
 schemas::reply_body answer_around(const shard_state& st, const schemas::around_req& q) {
   auto* bv = st.view->find(q.board);
   if (bv == nullptr)
-    return not_found(st.board_known(q.board) ? "board '" + q.board
-                                                 + "' is not in the merged view yet; retry"
-                                             : no_board(q.board));
+    return not_found(st.board_known(q.board)
+                       ? "board '" + q.board + "' is not in the merged view yet; retry"
+                       : no_board(q.board));
   auto key = st.key_in_view(q.board, q.player, *st.view);
   if (!key)
     return not_found(no_player(q.board, q.player));
@@ -397,8 +395,8 @@ void publish_rank_changes(self_ptr self, const ranking::global_view& next) {
     }
     if (last != 0)
       u.prev_rank = last;
-    out.push_back(update_msg{next.seq, schemas::rank_topic(board, player),
-                             schemas::encode_update(u)});
+    out.push_back(
+      update_msg{next.seq, schemas::rank_topic(board, player), schemas::encode_update(u)});
     st.ranks.set(part, board, player, rank);
     if (out.size() >= chunk) {
       auto n = out.size();
@@ -412,8 +410,8 @@ void publish_rank_changes(self_ptr self, const ranking::global_view& next) {
 
 } // namespace
 
-caf::behavior shard_actor(caf::stateful_actor<shard_state>* self, uint32_t index,
-                          caf::actor merge, outbox_factory make_outbox) {
+caf::behavior shard_actor(caf::stateful_actor<shard_state>* self, uint32_t index, caf::actor merge,
+                          outbox_factory make_outbox) {
   auto& st = self->state;
   st.index = index;
   st.view = std::make_shared<ranking::global_view>(); // until the merge actor's first view

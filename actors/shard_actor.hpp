@@ -22,14 +22,14 @@
 
 #include <caf/all.hpp>
 
-#include "actors/ranking/board_part.hpp"
-#include "actors/ranking/merged_ranking.hpp"
 #include "actors/messages.hpp"
 #include "actors/outbox.hpp"
+#include "actors/ranking/board_part.hpp"
+#include "actors/ranking/merged_ranking.hpp"
 #include "actors/ranking/published_ranks.hpp"
+#include "actors/ranking/view_keys.hpp"
 #include "actors/storage/replay_state.hpp"
 #include "actors/update_channel.hpp"
-#include "actors/ranking/view_keys.hpp"
 
 namespace lb::actors {
 
@@ -58,12 +58,12 @@ struct shard_state {
   ranking::merged_ranking ranking(const std::string& board, const ranking::board_part* part) const;
   // The player's key in the merged view, if it is in it.
   std::optional<ranking::rank_key> key_in_view(const std::string& board, const std::string& player,
-                                      const ranking::global_view& in) const;
+                                               const ranking::global_view& in) const;
   void reply(const reply_to& to, const schemas::reply_body& body);
 };
 
-caf::behavior shard_actor(caf::stateful_actor<shard_state>* self, uint32_t index,
-                          caf::actor merge, outbox_factory make_outbox);
+caf::behavior shard_actor(caf::stateful_actor<shard_state>* self, uint32_t index, caf::actor merge,
+                          outbox_factory make_outbox);
 
 // Sent once after every actor is spawned (the ingress needs the shards first).
 struct shard_wiring {

@@ -26,8 +26,8 @@ void prune(snapshot_state& st, caf::event_based_actor* self) {
     std::error_code ec;
     std::filesystem::remove(snaps[i].path, ec);
     if (ec)
-      std::cerr << "leaderboardd: could not delete the old snapshot "
-                << snaps[i].path.string() << ": " << ec.message() << std::endl;
+      std::cerr << "leaderboardd: could not delete the old snapshot " << snaps[i].path.string()
+                << ": " << ec.message() << std::endl;
   }
   storage::sync_dir(st.dir);
   self->send(st.log, log_covered{snaps[snaps.size() - 2].seq});
@@ -35,8 +35,8 @@ void prune(snapshot_state& st, caf::event_based_actor* self) {
 
 } // namespace
 
-caf::behavior snapshot_actor(caf::stateful_actor<snapshot_state>* self,
-                             std::filesystem::path dir, caf::actor log) {
+caf::behavior snapshot_actor(caf::stateful_actor<snapshot_state>* self, std::filesystem::path dir,
+                             caf::actor log) {
   self->state.dir = std::move(dir);
   self->state.log = std::move(log);
   // A crash while writing leaves a temporary that nothing reads: clear it.

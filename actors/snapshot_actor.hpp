@@ -24,7 +24,7 @@ struct snapshot_state {
 };
 
 // Answers a view_ptr with the seq of the snapshot written, or an error.
-caf::behavior snapshot_actor(caf::stateful_actor<snapshot_state>* self,
-                             std::filesystem::path dir, caf::actor log);
+caf::behavior snapshot_actor(caf::stateful_actor<snapshot_state>* self, std::filesystem::path dir,
+                             caf::actor log);
 
 } // namespace lb::actors

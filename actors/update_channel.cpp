@@ -7,10 +7,7 @@ namespace lb::actors {
 
 update_channel::update_channel(caf::actor publisher, std::shared_ptr<update_counters> counters,
                                uint64_t max_backlog)
-  : publisher_(std::move(publisher)),
-    counters_(std::move(counters)),
-    max_backlog_(max_backlog) {
-}
+  : publisher_(std::move(publisher)), counters_(std::move(counters)), max_backlog_(max_backlog) {}
 
 bool update_channel::has_room(uint64_t n) const {
   return enabled() && counters_->backlog.load(std::memory_order_relaxed) + n <= max_backlog_;

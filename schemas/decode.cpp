@@ -49,7 +49,8 @@ namespace lb::schemas {
 // Stage 1: structural check without allocation.
 
 std::string check_frame(const char* data, std::size_t size) {
-  if (size == 0) return "empty frame";
+  if (size == 0)
+    return "empty frame";
   const auto* p = reinterpret_cast<const unsigned char*>(data);
   uint64_t rem[max_nesting_depth + 1]; // objects still to read, per level
   unsigned level = 0;
@@ -58,17 +59,19 @@ std::string check_frame(const char* data, std::size_t size) {
   std::size_t pos = 0;
   auto be = [&](std::size_t at, unsigned n) {
     uint64_t v = 0;
-    for (unsigned i = 0; i < n; ++i) v = (v << 8) | p[at + i];
+    for (unsigned i = 0; i < n; ++i)
+      v = (v << 8) | p[at + i];
     return v;
   };
   for (;;) {
     while (rem[level] == 0) {
-      if (level == 0) goto done;
+      if (level == 0)
+        goto done;
       --level;
     }
     if (pos >= size)
-      return "truncated frame: " + std::to_string(outstanding) + " more object(s) expected at byte " +
-             std::to_string(pos);
+      return "truncated frame: " + std::to_string(outstanding) + " more object(s) expected at byte "
+             + std::to_string(pos);
     const std::size_t at = pos;
     const unsigned char b = p[pos++];
     --rem[level];
@@ -92,33 +95,106 @@ std::string check_frame(const char* data, std::size_t size) {
       fixed = b & 0x1f;
     } else {
       switch (b) {
-        case 0xc0: case 0xc2: case 0xc3: break;
-        case 0xc1: return "invalid msgpack: reserved byte 0xc1 at byte " + std::to_string(at);
-        case 0xc4: kind = "bin"; len_bytes = 1; break;
-        case 0xc5: kind = "bin"; len_bytes = 2; break;
-        case 0xc6: kind = "bin"; len_bytes = 4; break;
-        case 0xc7: kind = "ext"; len_bytes = 1; extra = 1; break;
-        case 0xc8: kind = "ext"; len_bytes = 2; extra = 1; break;
-        case 0xc9: kind = "ext"; len_bytes = 4; extra = 1; break;
-        case 0xca: fixed = 4; break;
-        case 0xcb: fixed = 8; break;
-        case 0xcc: case 0xd0: fixed = 1; break;
-        case 0xcd: case 0xd1: fixed = 2; break;
-        case 0xce: case 0xd2: fixed = 4; break;
-        case 0xcf: case 0xd3: fixed = 8; break;
-        case 0xd4: fixed = 2; break;
-        case 0xd5: fixed = 3; break;
-        case 0xd6: fixed = 5; break;
-        case 0xd7: fixed = 9; break;
-        case 0xd8: fixed = 17; break;
-        case 0xd9: kind = "str"; len_bytes = 1; break;
-        case 0xda: kind = "str"; len_bytes = 2; break;
-        case 0xdb: kind = "str"; len_bytes = 4; break;
-        case 0xdc: is_array = true; len_bytes = 2; break;
-        case 0xdd: is_array = true; len_bytes = 4; break;
-        case 0xde: is_map = true; len_bytes = 2; break;
-        case 0xdf: is_map = true; len_bytes = 4; break;
-        default: break;
+        case 0xc0:
+        case 0xc2:
+        case 0xc3:
+          break;
+        case 0xc1:
+          return "invalid msgpack: reserved byte 0xc1 at byte " + std::to_string(at);
+        case 0xc4:
+          kind = "bin";
+          len_bytes = 1;
+          break;
+        case 0xc5:
+          kind = "bin";
+          len_bytes = 2;
+          break;
+        case 0xc6:
+          kind = "bin";
+          len_bytes = 4;
+          break;
+        case 0xc7:
+          kind = "ext";
+          len_bytes = 1;
+          extra = 1;
+          break;
+        case 0xc8:
+          kind = "ext";
+          len_bytes = 2;
+          extra = 1;
+          break;
+        case 0xc9:
+          kind = "ext";
+          len_bytes = 4;
+          extra = 1;
+          break;
+        case 0xca:
+          fixed = 4;
+          break;
+        case 0xcb:
+          fixed = 8;
+          break;
+        case 0xcc:
+        case 0xd0:
+          fixed = 1;
+          break;
+        case 0xcd:
+        case 0xd1:
+          fixed = 2;
+          break;
+        case 0xce:
+        case 0xd2:
+          fixed = 4;
+          break;
+        case 0xcf:
+        case 0xd3:
+          fixed = 8;
+          break;
+        case 0xd4:
+          fixed = 2;
+          break;
+        case 0xd5:
+          fixed = 3;
+          break;
+        case 0xd6:
+          fixed = 5;
+          break;
+        case 0xd7:
+          fixed = 9;
+          break;
+        case 0xd8:
+          fixed = 17;
+          break;
+        case 0xd9:
+          kind = "str";
+          len_bytes = 1;
+          break;
+        case 0xda:
+          kind = "str";
+          len_bytes = 2;
+          break;
+        case 0xdb:
+          kind = "str";
+          len_bytes = 4;
+          break;
+        case 0xdc:
+          is_array = true;
+          len_bytes = 2;
+          break;
+        case 0xdd:
+          is_array = true;
+          len_bytes = 4;
+          break;
+        case 0xde:
+          is_map = true;
+          len_bytes = 2;
+          break;
+        case 0xdf:
+          is_map = true;
+          len_bytes = 4;
+          break;
+        default:
+          break;
       }
     }
     if (len_bytes) {
@@ -126,17 +202,21 @@ std::string check_frame(const char* data, std::size_t size) {
         return "truncated frame: header at byte " + std::to_string(at) + " is cut off";
       const uint64_t n = be(pos, len_bytes);
       pos += len_bytes;
-      if (is_map || is_array) count = n;
-      else fixed = n + extra;
+      if (is_map || is_array)
+        count = n;
+      else
+        fixed = n + extra;
     }
     const uint64_t left = size - pos;
     if (is_map || is_array) {
       if (level + 1 > max_nesting_depth)
-        return "nesting deeper than " + std::to_string(max_nesting_depth) + " at byte " + std::to_string(at);
+        return "nesting deeper than " + std::to_string(max_nesting_depth) + " at byte "
+               + std::to_string(at);
       const uint64_t children = is_map ? 2 * count : count;
       if (children > left || outstanding + children > left)
-        return std::string(is_map ? "map" : "array") + " header at byte " + std::to_string(at) + " claims " +
-               std::to_string(count) + " entries but only " + std::to_string(left) + " bytes follow";
+        return std::string(is_map ? "map" : "array") + " header at byte " + std::to_string(at)
+               + " claims " + std::to_string(count) + " entries but only " + std::to_string(left)
+               + " bytes follow";
       if (children) {
         rem[++level] = children;
         outstanding += children;
@@ -144,8 +224,9 @@ std::string check_frame(const char* data, std::size_t size) {
     } else if (fixed) {
       if (fixed > left) {
         if (kind)
-          return std::string(kind) + " at byte " + std::to_string(at) + " claims " + std::to_string(fixed - extra) +
-                 " bytes but only " + std::to_string(left) + " follow";
+          return std::string(kind) + " at byte " + std::to_string(at) + " claims "
+                 + std::to_string(fixed - extra) + " bytes but only " + std::to_string(left)
+                 + " follow";
         return "truncated frame: value at byte " + std::to_string(at) + " is cut off";
       }
       pos += static_cast<std::size_t>(fixed);
@@ -153,7 +234,8 @@ std::string check_frame(const char* data, std::size_t size) {
   }
 done:
   if (pos != size)
-    return "trailing bytes: the body ends at byte " + std::to_string(pos) + " of " + std::to_string(size);
+    return "trailing bytes: the body ends at byte " + std::to_string(pos) + " of "
+           + std::to_string(size);
   return {};
 }
 
@@ -167,77 +249,133 @@ using detail::str_of;
 using detail::type_name_of;
 
 enum key_id : uint8_t {
-  k_op, k_id, k_board, k_player, k_score, k_subscore, k_meta, k_items, k_exact,
-  k_limit, k_offset, k_radius, k_players, k_order, k_operator, k_count, k_unknown
+  k_op,
+  k_id,
+  k_board,
+  k_player,
+  k_score,
+  k_subscore,
+  k_meta,
+  k_items,
+  k_exact,
+  k_limit,
+  k_offset,
+  k_radius,
+  k_players,
+  k_order,
+  k_operator,
+  k_count,
+  k_unknown
 };
 
-constexpr const char* key_names[k_count] = {
-  "op", "id", "board", "player", "score", "subscore", "meta", "items", "exact",
-  "limit", "offset", "radius", "players", "order", "operator"};
+constexpr const char* key_names[k_count] = {"op",       "id",     "board",   "player", "score",
+                                            "subscore", "meta",   "items",   "exact",  "limit",
+                                            "offset",   "radius", "players", "order",  "operator"};
 
 key_id lookup_key(std::string_view k) {
   switch (k.size()) {
     case 2:
-      if (k == "op") return k_op;
-      if (k == "id") return k_id;
+      if (k == "op")
+        return k_op;
+      if (k == "id")
+        return k_id;
       break;
     case 4:
-      if (k == "meta") return k_meta;
+      if (k == "meta")
+        return k_meta;
       break;
     case 5:
-      if (k == "board") return k_board;
-      if (k == "score") return k_score;
-      if (k == "items") return k_items;
-      if (k == "exact") return k_exact;
-      if (k == "limit") return k_limit;
-      if (k == "order") return k_order;
+      if (k == "board")
+        return k_board;
+      if (k == "score")
+        return k_score;
+      if (k == "items")
+        return k_items;
+      if (k == "exact")
+        return k_exact;
+      if (k == "limit")
+        return k_limit;
+      if (k == "order")
+        return k_order;
       break;
     case 6:
-      if (k == "player") return k_player;
-      if (k == "offset") return k_offset;
-      if (k == "radius") return k_radius;
+      if (k == "player")
+        return k_player;
+      if (k == "offset")
+        return k_offset;
+      if (k == "radius")
+        return k_radius;
       break;
     case 7:
-      if (k == "players") return k_players;
+      if (k == "players")
+        return k_players;
       break;
     case 8:
-      if (k == "subscore") return k_subscore;
-      if (k == "operator") return k_operator;
+      if (k == "subscore")
+        return k_subscore;
+      if (k == "operator")
+        return k_operator;
       break;
-    default: break;
+    default:
+      break;
   }
   return k_unknown;
 }
 
 enum class op_id : uint8_t {
-  submit, batch, rank, top, around, ranks, remove, reset, configure, boards, stats, ping, unknown
+  submit,
+  batch,
+  rank,
+  top,
+  around,
+  ranks,
+  remove,
+  reset,
+  configure,
+  boards,
+  stats,
+  ping,
+  unknown
 };
 
 op_id lookup_op(std::string_view s) {
   switch (s.size()) {
     case 3:
-      if (s == "top") return op_id::top;
+      if (s == "top")
+        return op_id::top;
       break;
     case 4:
-      if (s == "rank") return op_id::rank;
-      if (s == "ping") return op_id::ping;
+      if (s == "rank")
+        return op_id::rank;
+      if (s == "ping")
+        return op_id::ping;
       break;
     case 5:
-      if (s == "batch") return op_id::batch;
-      if (s == "ranks") return op_id::ranks;
-      if (s == "reset") return op_id::reset;
-      if (s == "stats") return op_id::stats;
+      if (s == "batch")
+        return op_id::batch;
+      if (s == "ranks")
+        return op_id::ranks;
+      if (s == "reset")
+        return op_id::reset;
+      if (s == "stats")
+        return op_id::stats;
       break;
     case 6:
-      if (s == "submit") return op_id::submit;
-      if (s == "around") return op_id::around;
-      if (s == "remove") return op_id::remove;
-      if (s == "boards") return op_id::boards;
+      if (s == "submit")
+        return op_id::submit;
+      if (s == "around")
+        return op_id::around;
+      if (s == "remove")
+        return op_id::remove;
+      if (s == "boards")
+        return op_id::boards;
       break;
     case 9:
-      if (s == "configure") return op_id::configure;
+      if (s == "configure")
+        return op_id::configure;
       break;
-    default: break;
+    default:
+      break;
   }
   return op_id::unknown;
 }
@@ -260,14 +398,16 @@ struct key_table {
         continue;
       }
       const key_id k = lookup_key(str_of(kv.key));
-      if (k == k_unknown) continue;
-      if (val[k]) dup |= 1u << k;
+      if (k == k_unknown)
+        continue;
+      if (val[k])
+        dup |= 1u << k;
       val[k] = &kv.val;
     }
   }
   std::string bad_key_message(const char* what) const {
-    return std::string(what) + ": key #" + std::to_string(bad_key) + " is " + type_name_of(*bad_key_obj) +
-           ", keys must be str";
+    return std::string(what) + ": key #" + std::to_string(bad_key) + " is "
+           + type_name_of(*bad_key_obj) + ", keys must be str";
   }
 };
 
@@ -288,21 +428,26 @@ struct reader {
 
   // Sets v to the value, or nullptr when absent or nil.
   bool value(key_id k, const msgpack::object*& v) {
-    if (t.dup & (1u << k)) return fail(k, "duplicate key");
+    if (t.dup & (1u << k))
+      return fail(k, "duplicate key");
     v = t.val[k];
-    if (v && v->type == msgpack::type::NIL) v = nullptr;
+    if (v && v->type == msgpack::type::NIL)
+      v = nullptr;
     return true;
   }
 
   bool required(key_id k, const msgpack::object*& v) {
-    if (!value(k, v)) return false;
+    if (!value(k, v))
+      return false;
     return v || fail(k, "missing");
   }
 
   bool board(std::string& out) {
     const msgpack::object* v = nullptr;
-    if (!required(k_board, v)) return false;
-    if (v->type != msgpack::type::STR) return fail(k_board, std::string("expected str, got ") + type_name_of(*v));
+    if (!required(k_board, v))
+      return false;
+    if (v->type != msgpack::type::STR)
+      return fail(k_board, std::string("expected str, got ") + type_name_of(*v));
     const std::string_view s = str_of(*v);
     std::string why = check_board_name(s);
     if (!why.empty()) {
@@ -315,8 +460,10 @@ struct reader {
 
   bool player(std::string& out) {
     const msgpack::object* v = nullptr;
-    if (!required(k_player, v)) return false;
-    if (v->type != msgpack::type::STR) return fail(k_player, std::string("expected str, got ") + type_name_of(*v));
+    if (!required(k_player, v))
+      return false;
+    if (v->type != msgpack::type::STR)
+      return fail(k_player, std::string("expected str, got ") + type_name_of(*v));
     const std::string_view s = str_of(*v);
     std::string why = check_player_name(s);
     if (!why.empty()) {
@@ -329,8 +476,10 @@ struct reader {
 
   bool int64_value(key_id k, bool is_required, int64_t& out) {
     const msgpack::object* v = nullptr;
-    if (!(is_required ? required(k, v) : value(k, v))) return false;
-    if (!v) return true;
+    if (!(is_required ? required(k, v) : value(k, v)))
+      return false;
+    if (!v)
+      return true;
     if (v->type == msgpack::type::POSITIVE_INTEGER) {
       if (v->via.u64 > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
         return fail(k, std::to_string(v->via.u64) + " out of range for int64");
@@ -348,34 +497,43 @@ struct reader {
   template <class T>
   bool uint_value(key_id k, uint64_t lo, uint64_t hi, T& out) {
     const msgpack::object* v = nullptr;
-    if (!value(k, v)) return false;
-    if (!v) return true;
+    if (!value(k, v))
+      return false;
+    if (!v)
+      return true;
     const bool unbounded = hi == std::numeric_limits<uint64_t>::max();
     auto range = [&] {
       return unbounded ? " out of range, must be >= " + std::to_string(lo)
                        : " out of range " + std::to_string(lo) + ".." + std::to_string(hi);
     };
-    if (v->type == msgpack::type::NEGATIVE_INTEGER) return fail(k, std::to_string(v->via.i64) + range());
+    if (v->type == msgpack::type::NEGATIVE_INTEGER)
+      return fail(k, std::to_string(v->via.i64) + range());
     if (v->type != msgpack::type::POSITIVE_INTEGER)
       return fail(k, std::string("expected int, got ") + type_name_of(*v));
-    if (v->via.u64 < lo || v->via.u64 > hi) return fail(k, std::to_string(v->via.u64) + range());
+    if (v->via.u64 < lo || v->via.u64 > hi)
+      return fail(k, std::to_string(v->via.u64) + range());
     out = static_cast<T>(v->via.u64);
     return true;
   }
 
   bool bool_value(key_id k, bool& out) {
     const msgpack::object* v = nullptr;
-    if (!value(k, v)) return false;
-    if (!v) return true;
-    if (v->type != msgpack::type::BOOLEAN) return fail(k, std::string("expected bool, got ") + type_name_of(*v));
+    if (!value(k, v))
+      return false;
+    if (!v)
+      return true;
+    if (v->type != msgpack::type::BOOLEAN)
+      return fail(k, std::string("expected bool, got ") + type_name_of(*v));
     out = v->via.boolean;
     return true;
   }
 
   bool meta(std::optional<meta_value>& out) {
     const msgpack::object* v = nullptr;
-    if (!value(k_meta, v)) return false;
-    if (!v) return true;
+    if (!value(k_meta, v))
+      return false;
+    if (!v)
+      return true;
     if (v->type != msgpack::type::STR && v->type != msgpack::type::BIN)
       return fail(k_meta, std::string("expected str or bin, got ") + type_name_of(*v));
     // str and bin share the layout of via.str / via.bin.
@@ -383,7 +541,8 @@ struct reader {
     const char* p = is_bin ? v->via.bin.ptr : v->via.str.ptr;
     const uint32_t n = is_bin ? v->via.bin.size : v->via.str.size;
     if (n > max_meta_len)
-      return fail(k_meta, std::to_string(n) + " bytes, at most " + std::to_string(max_meta_len) + " allowed");
+      return fail(k_meta, std::to_string(n) + " bytes, at most " + std::to_string(max_meta_len)
+                            + " allowed");
     out.emplace();
     out->bytes.assign(p, n);
     out->is_bin = is_bin;
@@ -393,34 +552,42 @@ struct reader {
   template <class E, class Parse>
   bool enum_value(key_id k, Parse parse, const char* allowed, std::optional<E>& out) {
     const msgpack::object* v = nullptr;
-    if (!value(k, v)) return false;
-    if (!v) return true;
-    if (v->type != msgpack::type::STR) return fail(k, std::string("expected str, got ") + type_name_of(*v));
+    if (!value(k, v))
+      return false;
+    if (!v)
+      return true;
+    if (v->type != msgpack::type::STR)
+      return fail(k, std::string("expected str, got ") + type_name_of(*v));
     out = parse(str_of(*v));
-    if (!out) return fail(k, quote(str_of(*v)) + " is not one of " + allowed);
+    if (!out)
+      return fail(k, quote(str_of(*v)) + " is not one of " + allowed);
     return true;
   }
 
   bool submit(submit_req& r) {
-    return board(r.board) && player(r.player) && int64_value(k_score, true, r.score) &&
-           int64_value(k_subscore, false, r.subscore) && meta(r.meta);
+    return board(r.board) && player(r.player) && int64_value(k_score, true, r.score)
+           && int64_value(k_subscore, false, r.subscore) && meta(r.meta);
   }
 
   bool batch(batch_req& r) {
     const msgpack::object* v = nullptr;
-    if (!required(k_items, v)) return false;
-    if (v->type != msgpack::type::ARRAY) return fail(k_items, std::string("expected array, got ") + type_name_of(*v));
+    if (!required(k_items, v))
+      return false;
+    if (v->type != msgpack::type::ARRAY)
+      return fail(k_items, std::string("expected array, got ") + type_name_of(*v));
     const uint32_t n = v->via.array.size;
-    if (n == 0) return fail(k_items, "empty, 1.." + std::to_string(max_batch_items) + " items allowed");
+    if (n == 0)
+      return fail(k_items, "empty, 1.." + std::to_string(max_batch_items) + " items allowed");
     if (n > max_batch_items)
-      return fail(k_items, std::to_string(n) + " items, at most " + std::to_string(max_batch_items) + " allowed");
+      return fail(k_items, std::to_string(n) + " items, at most " + std::to_string(max_batch_items)
+                             + " allowed");
     r.items.clear();
     r.items.reserve(n);
     for (uint32_t i = 0; i < n; ++i) {
       const msgpack::object& item = v->via.array.ptr[i];
       if (item.type != msgpack::type::MAP) {
-        r.items.emplace_back(
-            error{error_code::bad_request, std::string("item: expected map, got ") + type_name_of(item)});
+        r.items.emplace_back(error{error_code::bad_request,
+                                   std::string("item: expected map, got ") + type_name_of(item)});
         continue;
       }
       key_table it;
@@ -431,21 +598,26 @@ struct reader {
       }
       reader rd(it);
       submit_req s;
-      if (rd.submit(s)) r.items.emplace_back(std::move(s));
-      else r.items.emplace_back(std::move(rd.err));
+      if (rd.submit(s))
+        r.items.emplace_back(std::move(s));
+      else
+        r.items.emplace_back(std::move(rd.err));
     }
     return true;
   }
 
   bool players(std::vector<std::string>& out) {
     const msgpack::object* v = nullptr;
-    if (!required(k_players, v)) return false;
-    if (v->type != msgpack::type::ARRAY) return fail(k_players, std::string("expected array, got ") + type_name_of(*v));
+    if (!required(k_players, v))
+      return false;
+    if (v->type != msgpack::type::ARRAY)
+      return fail(k_players, std::string("expected array, got ") + type_name_of(*v));
     const uint32_t n = v->via.array.size;
-    if (n == 0) return fail(k_players, "empty, 1.." + std::to_string(max_ranks_players) + " names allowed");
+    if (n == 0)
+      return fail(k_players, "empty, 1.." + std::to_string(max_ranks_players) + " names allowed");
     if (n > max_ranks_players)
-      return fail(k_players,
-                  std::to_string(n) + " names, at most " + std::to_string(max_ranks_players) + " allowed");
+      return fail(k_players, std::to_string(n) + " names, at most "
+                               + std::to_string(max_ranks_players) + " allowed");
     out.clear();
     out.reserve(n);
     for (uint32_t i = 0; i < n; ++i) {
@@ -459,7 +631,8 @@ struct reader {
       std::string why = check_player_name(s);
       if (!why.empty()) {
         constexpr std::string_view prefix = "player: ";
-        if (why.compare(0, prefix.size(), prefix) == 0) why.erase(0, prefix.size());
+        if (why.compare(0, prefix.size(), prefix) == 0)
+          why.erase(0, prefix.size());
         err.message = where() + why;
         return false;
       }
@@ -469,7 +642,8 @@ struct reader {
           seen = true;
           break;
         }
-      if (!seen) out.emplace_back(s);
+      if (!seen)
+        out.emplace_back(s);
     }
     return true;
   }
@@ -487,24 +661,31 @@ void set_error(decoded_request& out, error_code code, const char* msg) noexcept 
 void decode_into(decoded_request& out, const char* data, std::size_t size, bool ingest) {
   auto bad = [&](std::string msg) { out.body = error{error_code::bad_request, std::move(msg)}; };
   const detail::bounded_unpack frame(data, size);
-  if (!frame.frame_error().empty()) return bad(frame.frame_error());
-  if (frame.trailing()) return bad("trailing bytes after the body");
+  if (!frame.frame_error().empty())
+    return bad(frame.frame_error());
+  if (frame.trailing())
+    return bad("trailing bytes after the body");
   const msgpack::object& o = frame.object();
 
   // 1. A map with str keys.
-  if (o.type != msgpack::type::MAP) return bad(std::string("body: expected map, got ") + type_name_of(o));
+  if (o.type != msgpack::type::MAP)
+    return bad(std::string("body: expected map, got ") + type_name_of(o));
   key_table t;
   t.scan(o.via.map);
   if (const msgpack::object* id = t.val[k_id];
       id && !(t.dup & (1u << k_id)) && id->type == msgpack::type::POSITIVE_INTEGER)
     out.id = id->via.u64;
-  if (t.bad_key >= 0) return bad(t.bad_key_message("body"));
+  if (t.bad_key >= 0)
+    return bad(t.bad_key_message("body"));
 
   // 2. `op` present and a str.
-  if (t.dup & (1u << k_op)) return bad("op: duplicate key");
+  if (t.dup & (1u << k_op))
+    return bad("op: duplicate key");
   const msgpack::object* opv = t.val[k_op];
-  if (!opv || opv->type == msgpack::type::NIL) return bad("op: missing");
-  if (opv->type != msgpack::type::STR) return bad(std::string("op: expected str, got ") + type_name_of(*opv));
+  if (!opv || opv->type == msgpack::type::NIL)
+    return bad("op: missing");
+  if (opv->type != msgpack::type::STR)
+    return bad(std::string("op: expected str, got ") + type_name_of(*opv));
 
   // 3. `op` known.
   const op_id op = lookup_op(str_of(*opv));
@@ -512,7 +693,8 @@ void decode_into(decoded_request& out, const char* data, std::size_t size, bool 
     if (op == op_id::unknown)
       return bad("op: unknown op " + quote(str_of(*opv)) + " (ingest accepts submit and batch)");
     if (op != op_id::submit && op != op_id::batch)
-      return bad("op: " + quote(str_of(*opv)) + " is not accepted on ingest (only submit and batch)");
+      return bad("op: " + quote(str_of(*opv))
+                 + " is not accepted on ingest (only submit and batch)");
   } else if (op == op_id::unknown) {
     out.body = error{error_code::unknown_op, "op: unknown op " + quote(str_of(*opv))};
     return;
@@ -521,7 +703,8 @@ void decode_into(decoded_request& out, const char* data, std::size_t size, bool 
   // 4. Every key the op reads, in the order of the protocol table.
   reader rd(t);
   const msgpack::object* idv = nullptr;
-  if (!rd.value(k_id, idv)) return bad(std::move(rd.err.message));
+  if (!rd.value(k_id, idv))
+    return bad(std::move(rd.err.message));
   if (idv && idv->type != msgpack::type::POSITIVE_INTEGER) {
     if (idv->type == msgpack::type::NEGATIVE_INTEGER)
       return bad("id: " + std::to_string(idv->via.i64) + " is negative, expected uint64");
@@ -531,8 +714,12 @@ void decode_into(decoded_request& out, const char* data, std::size_t size, bool 
   request_body& body = std::get<request_body>(out.body);
   bool ok = true;
   switch (op) {
-    case op_id::submit: ok = rd.submit(body.emplace<submit_req>()); break;
-    case op_id::batch: ok = rd.batch(body.emplace<batch_req>()); break;
+    case op_id::submit:
+      ok = rd.submit(body.emplace<submit_req>());
+      break;
+    case op_id::batch:
+      ok = rd.batch(body.emplace<batch_req>());
+      break;
     case op_id::rank: {
       auto& r = body.emplace<rank_req>();
       ok = rd.board(r.board) && rd.player(r.player) && rd.bool_value(k_exact, r.exact);
@@ -540,13 +727,14 @@ void decode_into(decoded_request& out, const char* data, std::size_t size, bool 
     }
     case op_id::top: {
       auto& r = body.emplace<top_req>();
-      ok = rd.board(r.board) && rd.uint_value(k_limit, 1, max_top_limit, r.limit) &&
-           rd.uint_value(k_offset, 0, std::numeric_limits<uint64_t>::max(), r.offset);
+      ok = rd.board(r.board) && rd.uint_value(k_limit, 1, max_top_limit, r.limit)
+           && rd.uint_value(k_offset, 0, std::numeric_limits<uint64_t>::max(), r.offset);
       break;
     }
     case op_id::around: {
       auto& r = body.emplace<around_req>();
-      ok = rd.board(r.board) && rd.player(r.player) && rd.uint_value(k_radius, 0, max_radius, r.radius);
+      ok = rd.board(r.board) && rd.player(r.player)
+           && rd.uint_value(k_radius, 0, max_radius, r.radius);
       break;
     }
     case op_id::ranks: {
@@ -559,19 +747,29 @@ void decode_into(decoded_request& out, const char* data, std::size_t size, bool 
       ok = rd.board(r.board) && rd.player(r.player);
       break;
     }
-    case op_id::reset: ok = rd.board(body.emplace<reset_req>().board); break;
+    case op_id::reset:
+      ok = rd.board(body.emplace<reset_req>().board);
+      break;
     case op_id::configure: {
       auto& r = body.emplace<configure_req>();
-      ok = rd.board(r.board) && rd.enum_value(k_order, parse_board_order, "desc, asc", r.order) &&
-           rd.enum_value(k_operator, parse_score_operator, "best, set, incr, decr", r.op);
+      ok = rd.board(r.board) && rd.enum_value(k_order, parse_board_order, "desc, asc", r.order)
+           && rd.enum_value(k_operator, parse_score_operator, "best, set, incr, decr", r.op);
       break;
     }
-    case op_id::boards: body.emplace<boards_req>(); break;
-    case op_id::stats: body.emplace<stats_req>(); break;
-    case op_id::ping: body.emplace<ping_req>(); break;
-    case op_id::unknown: break;
+    case op_id::boards:
+      body.emplace<boards_req>();
+      break;
+    case op_id::stats:
+      body.emplace<stats_req>();
+      break;
+    case op_id::ping:
+      body.emplace<ping_req>();
+      break;
+    case op_id::unknown:
+      break;
   }
-  if (!ok) out.body = std::move(rd.err);
+  if (!ok)
+    out.body = std::move(rd.err);
 }
 
 decoded_request decode_impl(const char* data, std::size_t size, bool ingest) noexcept {
@@ -592,8 +790,12 @@ decoded_request decode_impl(const char* data, std::size_t size, bool ingest) noe
 
 } // namespace
 
-decoded_request decode_request(const char* data, std::size_t size) { return decode_impl(data, size, false); }
+decoded_request decode_request(const char* data, std::size_t size) {
+  return decode_impl(data, size, false);
+}
 
-decoded_request decode_ingest(const char* data, std::size_t size) { return decode_impl(data, size, true); }
+decoded_request decode_ingest(const char* data, std::size_t size) {
+  return decode_impl(data, size, true);
+}
 
 } // namespace lb::schemas

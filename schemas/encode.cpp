@@ -12,7 +12,9 @@ using detail::meta_size;
 using detail::writer;
 
 // Generous estimates so that one reserve() usually suffices.
-std::size_t submit_size(const submit_reply& r) { return 128 + r.board.size() + r.player.size(); }
+std::size_t submit_size(const submit_reply& r) {
+  return 128 + r.board.size() + r.player.size();
+}
 
 struct size_estimate {
   std::size_t operator()(const error& e) const { return 64 + e.message.size(); }
@@ -23,10 +25,13 @@ struct size_estimate {
       n += x.index() == 0 ? submit_size(std::get<0>(x)) : 64 + std::get<1>(x).message.size();
     return n;
   }
-  std::size_t operator()(const rank_reply& r) const { return 64 + r.board.size() + entry_size(r.entry); }
+  std::size_t operator()(const rank_reply& r) const {
+    return 64 + r.board.size() + entry_size(r.entry);
+  }
   std::size_t operator()(const entries_reply& r) const {
     std::size_t n = 64 + r.board.size();
-    for (const auto& e : r.entries) n += entry_size(e);
+    for (const auto& e : r.entries)
+      n += entry_size(e);
     return n;
   }
   std::size_t operator()(const remove_reply&) const { return 48; }
@@ -34,10 +39,13 @@ struct size_estimate {
   std::size_t operator()(const configure_reply& r) const { return 80 + r.board.size(); }
   std::size_t operator()(const boards_reply& r) const {
     std::size_t n = 32;
-    for (const auto& b : r.boards) n += 64 + b.board.size();
+    for (const auto& b : r.boards)
+      n += 64 + b.board.size();
     return n;
   }
-  std::size_t operator()(const stats_reply& r) const { return 416 + 48 * r.shards.size() + r.digest.size(); }
+  std::size_t operator()(const stats_reply& r) const {
+    return 416 + 48 * r.shards.size() + r.digest.size();
+  }
   std::size_t operator()(const pong_reply&) const { return 24; }
 };
 
@@ -87,38 +95,56 @@ struct reply_encoder {
   }
   void operator()(const rank_reply& r) const {
     begin(7);
-    w.key("board"); w.str(r.board);
-    w.key("player"); w.str(r.entry.player);
-    w.key("score"); w.i64(r.entry.score);
-    w.key("subscore"); w.i64(r.entry.subscore);
-    w.key("meta"); w.meta(r.entry.meta);
-    w.key("rank"); w.u64(r.entry.rank);
-    w.key("total"); w.u64(r.total);
+    w.key("board");
+    w.str(r.board);
+    w.key("player");
+    w.str(r.entry.player);
+    w.key("score");
+    w.i64(r.entry.score);
+    w.key("subscore");
+    w.i64(r.entry.subscore);
+    w.key("meta");
+    w.meta(r.entry.meta);
+    w.key("rank");
+    w.u64(r.entry.rank);
+    w.key("total");
+    w.u64(r.total);
   }
   void operator()(const entries_reply& r) const {
     begin(3);
-    w.key("board"); w.str(r.board);
-    w.key("total"); w.u64(r.total);
+    w.key("board");
+    w.str(r.board);
+    w.key("total");
+    w.u64(r.total);
     w.key("entries");
     w.array(r.entries.size());
-    for (const auto& e : r.entries) w.entry(e);
+    for (const auto& e : r.entries)
+      w.entry(e);
   }
   void operator()(const remove_reply& r) const {
     begin(2);
-    w.key("removed"); w.boolean(r.removed);
-    w.key("seq"); w.u64(r.seq);
+    w.key("removed");
+    w.boolean(r.removed);
+    w.key("seq");
+    w.u64(r.seq);
   }
   void operator()(const reset_reply& r) const {
     begin(2);
-    w.key("removed"); w.u64(r.removed);
-    w.key("seq"); w.u64(r.seq);
+    w.key("removed");
+    w.u64(r.removed);
+    w.key("seq");
+    w.u64(r.seq);
   }
   void operator()(const configure_reply& r) const {
     begin(4);
-    w.key("board"); w.str(r.board);
-    w.key("order"); w.str(to_string(r.order));
-    w.key("operator"); w.str(to_string(r.op));
-    w.key("seq"); w.u64(r.seq);
+    w.key("board");
+    w.str(r.board);
+    w.key("order");
+    w.str(to_string(r.order));
+    w.key("operator");
+    w.str(to_string(r.op));
+    w.key("seq");
+    w.u64(r.seq);
   }
   void operator()(const boards_reply& r) const {
     begin(1);
@@ -126,56 +152,86 @@ struct reply_encoder {
     w.array(r.boards.size());
     for (const auto& b : r.boards) {
       w.map(4);
-      w.key("board"); w.str(b.board);
-      w.key("total"); w.u64(b.total);
-      w.key("order"); w.str(to_string(b.order));
-      w.key("operator"); w.str(to_string(b.op));
+      w.key("board");
+      w.str(b.board);
+      w.key("total");
+      w.u64(b.total);
+      w.key("order");
+      w.str(to_string(b.order));
+      w.key("operator");
+      w.str(to_string(b.op));
     }
   }
   void operator()(const stats_reply& r) const {
     begin(14);
-    w.key("seq"); w.u64(r.seq);
+    w.key("seq");
+    w.u64(r.seq);
     w.key("shards");
     w.array(r.shards.size());
     for (const auto& s : r.shards) {
       w.map(3);
-      w.key("shard"); w.u64(s.shard);
-      w.key("entries"); w.u64(s.entries);
-      w.key("mailbox"); w.u64(s.mailbox);
+      w.key("shard");
+      w.u64(s.shard);
+      w.key("entries");
+      w.u64(s.entries);
+      w.key("mailbox");
+      w.u64(s.mailbox);
     }
     w.key("merge");
     w.map(3);
-    w.key("interval_ms"); w.u64(r.merge_interval_ms);
-    w.key("last_merge_seq"); w.u64(r.last_merge_seq);
-    w.key("age_ms"); w.u64(r.merge_age_ms);
-    w.key("digest"); w.str(r.digest);
-    w.key("boards"); w.u64(r.boards);
-    w.key("entries"); w.u64(r.entries);
-    w.key("requests"); w.u64(r.requests);
-    w.key("rejected"); w.u64(r.rejected);
-    w.key("ingest_events"); w.u64(r.ingest_events);
-    w.key("ingest_rejected"); w.u64(r.ingest_rejected);
-    w.key("uptime_ms"); w.u64(r.uptime_ms);
+    w.key("interval_ms");
+    w.u64(r.merge_interval_ms);
+    w.key("last_merge_seq");
+    w.u64(r.last_merge_seq);
+    w.key("age_ms");
+    w.u64(r.merge_age_ms);
+    w.key("digest");
+    w.str(r.digest);
+    w.key("boards");
+    w.u64(r.boards);
+    w.key("entries");
+    w.u64(r.entries);
+    w.key("requests");
+    w.u64(r.requests);
+    w.key("rejected");
+    w.u64(r.rejected);
+    w.key("ingest_events");
+    w.u64(r.ingest_events);
+    w.key("ingest_rejected");
+    w.u64(r.ingest_rejected);
+    w.key("uptime_ms");
+    w.u64(r.uptime_ms);
     w.key("log");
     w.map(5);
-    w.key("fsync"); w.str(r.log.fsync);
-    w.key("durable_seq"); w.u64(r.log.durable_seq);
-    w.key("bytes"); w.u64(r.log.bytes);
-    w.key("syncs"); w.u64(r.log.syncs);
-    w.key("refused"); w.u64(r.log.refused);
+    w.key("fsync");
+    w.str(r.log.fsync);
+    w.key("durable_seq");
+    w.u64(r.log.durable_seq);
+    w.key("bytes");
+    w.u64(r.log.bytes);
+    w.key("syncs");
+    w.u64(r.log.syncs);
+    w.key("refused");
+    w.u64(r.log.refused);
     w.key("updates");
     w.map(2);
-    w.key("published"); w.u64(r.updates_published);
-    w.key("dropped"); w.u64(r.updates_dropped);
+    w.key("published");
+    w.u64(r.updates_published);
+    w.key("dropped");
+    w.u64(r.updates_dropped);
     w.key("merges");
     w.map(3);
-    w.key("count"); w.u64(r.merges.count);
-    w.key("last_us"); w.u64(r.merges.last_us);
-    w.key("max_us"); w.u64(r.merges.max_us);
+    w.key("count");
+    w.u64(r.merges.count);
+    w.key("last_us");
+    w.u64(r.merges.last_us);
+    w.key("max_us");
+    w.u64(r.merges.max_us);
   }
   void operator()(const pong_reply&) const {
     begin(1);
-    w.key("pong"); w.boolean(true);
+    w.key("pong");
+    w.boolean(true);
   }
 };
 
@@ -197,10 +253,14 @@ struct request_encoder {
     }
   }
   void submit_keys(const submit_req& r) const {
-    w.key("board"); w.str(r.board);
-    w.key("player"); w.str(r.player);
-    w.key("score"); w.i64(r.score);
-    w.key("subscore"); w.i64(r.subscore);
+    w.key("board");
+    w.str(r.board);
+    w.key("player");
+    w.str(r.player);
+    w.key("score");
+    w.i64(r.score);
+    w.key("subscore");
+    w.i64(r.subscore);
     if (r.meta) {
       w.key("meta");
       w.meta(r.meta);
@@ -227,41 +287,56 @@ struct request_encoder {
   }
   void operator()(const rank_req& r) const {
     op("rank", 3);
-    w.key("board"); w.str(r.board);
-    w.key("player"); w.str(r.player);
-    w.key("exact"); w.boolean(r.exact);
+    w.key("board");
+    w.str(r.board);
+    w.key("player");
+    w.str(r.player);
+    w.key("exact");
+    w.boolean(r.exact);
   }
   void operator()(const top_req& r) const {
     op("top", 3);
-    w.key("board"); w.str(r.board);
-    w.key("limit"); w.u64(r.limit);
-    w.key("offset"); w.u64(r.offset);
+    w.key("board");
+    w.str(r.board);
+    w.key("limit");
+    w.u64(r.limit);
+    w.key("offset");
+    w.u64(r.offset);
   }
   void operator()(const around_req& r) const {
     op("around", 3);
-    w.key("board"); w.str(r.board);
-    w.key("player"); w.str(r.player);
-    w.key("radius"); w.u64(r.radius);
+    w.key("board");
+    w.str(r.board);
+    w.key("player");
+    w.str(r.player);
+    w.key("radius");
+    w.u64(r.radius);
   }
   void operator()(const ranks_req& r) const {
     op("ranks", 2);
-    w.key("board"); w.str(r.board);
+    w.key("board");
+    w.str(r.board);
     w.key("players");
     w.array(r.players.size());
-    for (const auto& p : r.players) w.str(p);
+    for (const auto& p : r.players)
+      w.str(p);
   }
   void operator()(const remove_req& r) const {
     op("remove", 2);
-    w.key("board"); w.str(r.board);
-    w.key("player"); w.str(r.player);
+    w.key("board");
+    w.str(r.board);
+    w.key("player");
+    w.str(r.player);
   }
   void operator()(const reset_req& r) const {
     op("reset", 1);
-    w.key("board"); w.str(r.board);
+    w.key("board");
+    w.str(r.board);
   }
   void operator()(const configure_req& r) const {
     op("configure", 1 + (r.order ? 1 : 0) + (r.op ? 1 : 0));
-    w.key("board"); w.str(r.board);
+    w.key("board");
+    w.str(r.board);
     if (r.order) {
       w.key("order");
       w.str(to_string(*r.order));
@@ -277,20 +352,26 @@ struct request_encoder {
 };
 
 struct request_size_estimate {
-  static std::size_t submit(const submit_req& r) { return 64 + r.board.size() + r.player.size() + meta_size(r.meta); }
+  static std::size_t submit(const submit_req& r) {
+    return 64 + r.board.size() + r.player.size() + meta_size(r.meta);
+  }
   std::size_t operator()(const submit_req& r) const { return 16 + submit(r); }
   std::size_t operator()(const batch_req& r) const {
     std::size_t n = 32;
-    for (const auto& x : r.items) n += x.index() == 0 ? submit(std::get<0>(x)) : 1;
+    for (const auto& x : r.items)
+      n += x.index() == 0 ? submit(std::get<0>(x)) : 1;
     return n;
   }
   std::size_t operator()(const ranks_req& r) const {
     std::size_t n = 48 + r.board.size();
-    for (const auto& p : r.players) n += 5 + p.size();
+    for (const auto& p : r.players)
+      n += 5 + p.size();
     return n;
   }
   template <class T>
-  std::size_t operator()(const T&) const { return 160; }
+  std::size_t operator()(const T&) const {
+    return 160;
+  }
 };
 
 } // namespace

@@ -31,10 +31,14 @@ public:
   void common(uint32_t extra, uint64_t seq, int64_t time_ms, const char* type,
               const std::string& board) {
     map(4 + extra);
-    str("seq"); u64(seq);
-    str("t"); i64(time_ms);
-    str("type"); str(type);
-    str("board"); str(board);
+    str("seq");
+    u64(seq);
+    str("t");
+    i64(time_ms);
+    str("type");
+    str(type);
+    str("board");
+    str(board);
   }
 };
 
@@ -42,7 +46,17 @@ public:
 // Decoding.
 
 enum key_id : uint8_t {
-  k_seq, k_t, k_type, k_board, k_player, k_score, k_subscore, k_meta, k_order, k_operator, k_count
+  k_seq,
+  k_t,
+  k_type,
+  k_board,
+  k_player,
+  k_score,
+  k_subscore,
+  k_meta,
+  k_order,
+  k_operator,
+  k_count
 };
 constexpr const char* key_names[k_count] = {"seq",   "t",        "type", "board", "player",
                                             "score", "subscore", "meta", "order", "operator"};
@@ -54,10 +68,12 @@ public:
 
   bool u64(key_id k, uint64_t& out) {
     const msgpack::object* v = nullptr;
-    if (!required(k, v)) return false;
+    if (!required(k, v))
+      return false;
     if (v->type == msgpack::type::NEGATIVE_INTEGER)
       return fail(k, std::to_string(v->via.i64) + " is negative, expected uint64");
-    if (v->type != msgpack::type::POSITIVE_INTEGER) return wrong_type(k, "uint64", *v);
+    if (v->type != msgpack::type::POSITIVE_INTEGER)
+      return wrong_type(k, "uint64", *v);
     out = v->via.u64;
     return true;
   }
@@ -65,7 +81,8 @@ public:
   // check_board_name / check_player_name messages already start with the key.
   bool name(key_id k, std::string& out, std::string (*check)(std::string_view)) {
     std::string_view s;
-    if (!str(k, s)) return false;
+    if (!str(k, s))
+      return false;
     std::string why = check(s);
     if (!why.empty()) {
       err = std::move(why);
@@ -79,12 +96,15 @@ public:
 
   bool meta(std::optional<meta_value>& out) {
     const msgpack::object* v = value(k_meta);
-    if (!v) return true;
-    if (v->type != msgpack::type::STR && v->type != msgpack::type::BIN) return wrong_type(k_meta, "str or bin", *v);
+    if (!v)
+      return true;
+    if (v->type != msgpack::type::STR && v->type != msgpack::type::BIN)
+      return wrong_type(k_meta, "str or bin", *v);
     const bool bin = v->type == msgpack::type::BIN;
     const std::size_t n = bin ? v->via.bin.size : v->via.str.size;
     if (n > max_meta_len)
-      return fail(k_meta, std::to_string(n) + " bytes, at most " + std::to_string(max_meta_len) + " allowed");
+      return fail(k_meta, std::to_string(n) + " bytes, at most " + std::to_string(max_meta_len)
+                            + " allowed");
     out = meta_value{std::string(bin ? v->via.bin.ptr : v->via.str.ptr, n), bin};
     return true;
   }
@@ -93,21 +113,22 @@ public:
 bool read_body(event_reader& rd, std::string_view type, event_body& body) {
   if (type == "submit") {
     auto& e = body.emplace<submit_req>();
-    return rd.board(e.board) && rd.player(e.player) && rd.i64(k_score, e.score) && rd.i64(k_subscore, e.subscore) &&
-           rd.meta(e.meta);
+    return rd.board(e.board) && rd.player(e.player) && rd.i64(k_score, e.score)
+           && rd.i64(k_subscore, e.subscore) && rd.meta(e.meta);
   }
   if (type == "remove") {
     auto& e = body.emplace<remove_req>();
     return rd.board(e.board) && rd.player(e.player);
   }
-  if (type == "reset") return rd.board(body.emplace<reset_req>().board);
+  if (type == "reset")
+    return rd.board(body.emplace<reset_req>().board);
   if (type == "configure") {
     auto& e = body.emplace<configure_event_body>();
-    return rd.board(e.board) && rd.enum_value(k_order, parse_board_order, "desc, asc", e.order) &&
-           rd.enum_value(k_operator, parse_score_operator, "best, set, incr, decr", e.op);
+    return rd.board(e.board) && rd.enum_value(k_order, parse_board_order, "desc, asc", e.order)
+           && rd.enum_value(k_operator, parse_score_operator, "best, set, incr, decr", e.op);
   }
-  rd.err = "type: unknown event type " + quote(type) +
-           " (submit, remove, reset, configure; a newer lbd may have written this log)";
+  rd.err = "type: unknown event type " + quote(type)
+           + " (submit, remove, reset, configure; a newer lbd may have written this log)";
   return false;
 }
 
@@ -116,8 +137,8 @@ std::variant<event_record, std::string> read_record(const msgpack::object& o) {
   event_reader rd;
   event_record r;
   std::string_view type;
-  if (!rd.scan(o) || !rd.u64(k_seq, r.seq) || !rd.i64(k_t, r.time_ms) || !rd.str(k_type, type) ||
-      !read_body(rd, type, r.body))
+  if (!rd.scan(o) || !rd.u64(k_seq, r.seq) || !rd.i64(k_t, r.time_ms) || !rd.str(k_type, type)
+      || !read_body(rd, type, r.body))
     return std::move(rd.err);
   return r;
 }
@@ -130,19 +151,26 @@ const std::string& board_of(const event_body& body) {
 
 const char* type_name(const event_body& body) {
   switch (body.index()) {
-    case 0: return "submit";
-    case 1: return "remove";
-    case 2: return "reset";
-    default: return "configure";
+    case 0:
+      return "submit";
+    case 1:
+      return "remove";
+    case 2:
+      return "reset";
+    default:
+      return "configure";
   }
 }
 
 void append_event(std::string& out, uint64_t seq, int64_t time_ms, const submit_req& e) {
   body_writer w(out);
   w.common(e.meta ? 4 : 3, seq, time_ms, "submit", e.board);
-  w.str("player"); w.str(e.player);
-  w.str("score"); w.i64(e.score);
-  w.str("subscore"); w.i64(e.subscore);
+  w.str("player");
+  w.str(e.player);
+  w.str("score");
+  w.i64(e.score);
+  w.str("subscore");
+  w.i64(e.subscore);
   if (e.meta) {
     w.str("meta");
     w.meta(*e.meta);
@@ -152,7 +180,8 @@ void append_event(std::string& out, uint64_t seq, int64_t time_ms, const submit_
 void append_event(std::string& out, uint64_t seq, int64_t time_ms, const remove_req& e) {
   body_writer w(out);
   w.common(1, seq, time_ms, "remove", e.board);
-  w.str("player"); w.str(e.player);
+  w.str("player");
+  w.str(e.player);
 }
 
 void append_event(std::string& out, uint64_t seq, int64_t time_ms, const reset_req& e) {
@@ -163,8 +192,10 @@ void append_event(std::string& out, uint64_t seq, int64_t time_ms, const reset_r
 void append_event(std::string& out, uint64_t seq, int64_t time_ms, const configure_event_body& e) {
   body_writer w(out);
   w.common(2, seq, time_ms, "configure", e.board);
-  w.str("order"); w.str(to_string(e.order));
-  w.str("operator"); w.str(to_string(e.op));
+  w.str("order");
+  w.str(to_string(e.order));
+  w.str("operator");
+  w.str(to_string(e.op));
 }
 
 void append_event(std::string& out, const event_record& r) {
@@ -172,7 +203,8 @@ void append_event(std::string& out, const event_record& r) {
 }
 
 std::variant<event_record, std::string> decode_event(const char* data, std::size_t size) {
-  return detail::decode_record<event_record>(data, size, "out of memory while decoding an event body", read_record);
+  return detail::decode_record<event_record>(
+    data, size, "out of memory while decoding an event body", read_record);
 }
 
 } // namespace lb::schemas

@@ -35,8 +35,7 @@ const char* type_name(const event_body& body); // "submit", "remove", "reset", "
 void append_event(std::string& out, uint64_t seq, int64_t time_ms, const submit_req& e);
 void append_event(std::string& out, uint64_t seq, int64_t time_ms, const remove_req& e);
 void append_event(std::string& out, uint64_t seq, int64_t time_ms, const reset_req& e);
-void append_event(std::string& out, uint64_t seq, int64_t time_ms,
-                  const configure_event_body& e);
+void append_event(std::string& out, uint64_t seq, int64_t time_ms, const configure_event_body& e);
 void append_event(std::string& out, const event_record& r);
 
 // Decodes one body. Checks the same name and size rules as requests, so a

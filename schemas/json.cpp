@@ -24,25 +24,34 @@ std::size_t utf8_seq(const unsigned char* p, std::size_t n) {
   const unsigned char c = p[0];
   std::size_t len;
   unsigned char lo = 0x80, hi = 0xBF;
-  if (c < 0x80) return 1;
-  if (c < 0xC2) return 0;
+  if (c < 0x80)
+    return 1;
+  if (c < 0xC2)
+    return 0;
   if (c < 0xE0) {
     len = 2;
   } else if (c < 0xF0) {
     len = 3;
-    if (c == 0xE0) lo = 0xA0;
-    else if (c == 0xED) hi = 0x9F;
+    if (c == 0xE0)
+      lo = 0xA0;
+    else if (c == 0xED)
+      hi = 0x9F;
   } else if (c < 0xF5) {
     len = 4;
-    if (c == 0xF0) lo = 0x90;
-    else if (c == 0xF4) hi = 0x8F;
+    if (c == 0xF0)
+      lo = 0x90;
+    else if (c == 0xF4)
+      hi = 0x8F;
   } else {
     return 0;
   }
-  if (n < len) return 0;
-  if (p[1] < lo || p[1] > hi) return 0;
+  if (n < len)
+    return 0;
+  if (p[1] < lo || p[1] > hi)
+    return 0;
   for (std::size_t k = 2; k < len; ++k)
-    if ((p[k] & 0xC0) != 0x80) return 0;
+    if ((p[k] & 0xC0) != 0x80)
+      return 0;
   return len;
 }
 
@@ -65,14 +74,36 @@ void json_string(std::string& out, const char* data, std::size_t size) {
       continue;
     }
     switch (c) {
-      case '"': out += "\\\""; ++i; continue;
-      case '\\': out += "\\\\"; ++i; continue;
-      case '\b': out += "\\b"; ++i; continue;
-      case '\f': out += "\\f"; ++i; continue;
-      case '\n': out += "\\n"; ++i; continue;
-      case '\r': out += "\\r"; ++i; continue;
-      case '\t': out += "\\t"; ++i; continue;
-      default: break;
+      case '"':
+        out += "\\\"";
+        ++i;
+        continue;
+      case '\\':
+        out += "\\\\";
+        ++i;
+        continue;
+      case '\b':
+        out += "\\b";
+        ++i;
+        continue;
+      case '\f':
+        out += "\\f";
+        ++i;
+        continue;
+      case '\n':
+        out += "\\n";
+        ++i;
+        continue;
+      case '\r':
+        out += "\\r";
+        ++i;
+        continue;
+      case '\t':
+        out += "\\t";
+        ++i;
+        continue;
+      default:
+        break;
     }
     if (c < 0x20) {
       escape_byte(out, c);
@@ -125,19 +156,33 @@ void number(std::string& out, T v) {
 
 void render(std::string& out, const msgpack::object& o) {
   switch (o.type) {
-    case msgpack::type::NIL: out += "null"; return;
-    case msgpack::type::BOOLEAN: out += o.via.boolean ? "true" : "false"; return;
-    case msgpack::type::POSITIVE_INTEGER: number(out, o.via.u64); return;
-    case msgpack::type::NEGATIVE_INTEGER: number(out, o.via.i64); return;
+    case msgpack::type::NIL:
+      out += "null";
+      return;
+    case msgpack::type::BOOLEAN:
+      out += o.via.boolean ? "true" : "false";
+      return;
+    case msgpack::type::POSITIVE_INTEGER:
+      number(out, o.via.u64);
+      return;
+    case msgpack::type::NEGATIVE_INTEGER:
+      number(out, o.via.i64);
+      return;
     case msgpack::type::FLOAT32:
-      if (!std::isfinite(o.via.f64)) out += "null";
-      else number(out, static_cast<float>(o.via.f64));
+      if (!std::isfinite(o.via.f64))
+        out += "null";
+      else
+        number(out, static_cast<float>(o.via.f64));
       return;
     case msgpack::type::FLOAT64:
-      if (!std::isfinite(o.via.f64)) out += "null";
-      else number(out, o.via.f64);
+      if (!std::isfinite(o.via.f64))
+        out += "null";
+      else
+        number(out, o.via.f64);
       return;
-    case msgpack::type::STR: json_string(out, o.via.str.ptr, o.via.str.size); return;
+    case msgpack::type::STR:
+      json_string(out, o.via.str.ptr, o.via.str.size);
+      return;
     case msgpack::type::BIN:
       out += "{\"$bin\":\"";
       base64(out, o.via.bin.ptr, o.via.bin.size);
@@ -153,7 +198,8 @@ void render(std::string& out, const msgpack::object& o) {
     case msgpack::type::ARRAY:
       out += '[';
       for (uint32_t i = 0; i < o.via.array.size; ++i) {
-        if (i) out += ',';
+        if (i)
+          out += ',';
         render(out, o.via.array.ptr[i]);
       }
       out += ']';
@@ -161,7 +207,8 @@ void render(std::string& out, const msgpack::object& o) {
     case msgpack::type::MAP:
       out += '{';
       for (uint32_t i = 0; i < o.via.map.size; ++i) {
-        if (i) out += ',';
+        if (i)
+          out += ',';
         const msgpack::object_kv& kv = o.via.map.ptr[i];
         if (kv.key.type == msgpack::type::STR) {
           json_string(out, kv.key.via.str.ptr, kv.key.via.str.size);
@@ -179,13 +226,16 @@ void render(std::string& out, const msgpack::object& o) {
   throw std::runtime_error("msgpack_to_json: unknown msgpack type");
 }
 
-bool reference_all(msgpack::type::object_type, std::size_t, void*) { return true; }
+bool reference_all(msgpack::type::object_type, std::size_t, void*) {
+  return true;
+}
 
 } // namespace
 
 std::string msgpack_to_json(const char* data, std::size_t size) {
   const std::string why = check_frame(data, size);
-  if (!why.empty()) throw std::runtime_error("msgpack_to_json: " + why);
+  if (!why.empty())
+    throw std::runtime_error("msgpack_to_json: " + why);
   msgpack::zone zone;
   const msgpack::unpack_limit limit(size, size / 2, size, size, size, max_nesting_depth);
   std::size_t off = 0;
@@ -196,7 +246,8 @@ std::string msgpack_to_json(const char* data, std::size_t size) {
   } catch (const msgpack::unpack_error& e) {
     throw std::runtime_error(std::string("msgpack_to_json: ") + e.what());
   }
-  if (off != size) throw std::runtime_error("msgpack_to_json: trailing bytes");
+  if (off != size)
+    throw std::runtime_error("msgpack_to_json: trailing bytes");
   std::string out;
   out.reserve(size * 2 + 16);
   render(out, o);

@@ -11,23 +11,36 @@ msgpack::zone& frame_zone() {
   return z;
 }
 
-bool reference_all(msgpack::type::object_type, std::size_t, void*) { return true; }
+bool reference_all(msgpack::type::object_type, std::size_t, void*) {
+  return true;
+}
 
 } // namespace
 
 const char* type_name_of(const msgpack::object& o) {
   switch (o.type) {
-    case msgpack::type::NIL: return "nil";
-    case msgpack::type::BOOLEAN: return "bool";
-    case msgpack::type::POSITIVE_INTEGER: return "int";
-    case msgpack::type::NEGATIVE_INTEGER: return "int";
-    case msgpack::type::FLOAT32: return "float32";
-    case msgpack::type::FLOAT64: return "float64";
-    case msgpack::type::STR: return "str";
-    case msgpack::type::BIN: return "bin";
-    case msgpack::type::ARRAY: return "array";
-    case msgpack::type::MAP: return "map";
-    case msgpack::type::EXT: return "ext";
+    case msgpack::type::NIL:
+      return "nil";
+    case msgpack::type::BOOLEAN:
+      return "bool";
+    case msgpack::type::POSITIVE_INTEGER:
+      return "int";
+    case msgpack::type::NEGATIVE_INTEGER:
+      return "int";
+    case msgpack::type::FLOAT32:
+      return "float32";
+    case msgpack::type::FLOAT64:
+      return "float64";
+    case msgpack::type::STR:
+      return "str";
+    case msgpack::type::BIN:
+      return "bin";
+    case msgpack::type::ARRAY:
+      return "array";
+    case msgpack::type::MAP:
+      return "map";
+    case msgpack::type::EXT:
+      return "ext";
   }
   return "unknown type";
 }
@@ -47,12 +60,15 @@ std::string quote(std::string_view s) {
     }
   }
   out += '\'';
-  if (s.size() > n) out += "...";
+  if (s.size() > n)
+    out += "...";
   return out;
 }
 
-bounded_unpack::bounded_unpack(const char* data, std::size_t size) : frame_error_(check_frame(data, size)) {
-  if (!frame_error_.empty()) return;
+bounded_unpack::bounded_unpack(const char* data, std::size_t size)
+  : frame_error_(check_frame(data, size)) {
+  if (!frame_error_.empty())
+    return;
   msgpack::zone& zone = frame_zone();
   zone_ = &zone;
   try {
@@ -69,7 +85,8 @@ bounded_unpack::bounded_unpack(const char* data, std::size_t size) : frame_error
 }
 
 bounded_unpack::~bounded_unpack() {
-  if (zone_) zone_->clear();
+  if (zone_)
+    zone_->clear();
 }
 
 bool want_i64(const msgpack::object& v, const std::string& what, int64_t& out, std::string& err) {
@@ -89,7 +106,8 @@ bool want_i64(const msgpack::object& v, const std::string& what, int64_t& out, s
   return true;
 }
 
-bool want_str(const msgpack::object& v, const std::string& what, std::string_view& out, std::string& err) {
+bool want_str(const msgpack::object& v, const std::string& what, std::string_view& out,
+              std::string& err) {
   if (v.type != msgpack::type::STR) {
     err = what + ": expected str, got " + type_name_of(v);
     return false;

@@ -23,7 +23,9 @@ namespace lb::schemas::detail {
 const char* type_name_of(const msgpack::object& o);
 
 // The bytes of a str value (they stay in the frame).
-inline std::string_view str_of(const msgpack::object& o) { return {o.via.str.ptr, o.via.str.size}; }
+inline std::string_view str_of(const msgpack::object& o) {
+  return {o.via.str.ptr, o.via.str.size};
+}
 
 // A string from a client or a file, made safe to quote in a message: at most
 // 40 bytes, printable ASCII kept, anything else as \xNN.
@@ -62,12 +64,14 @@ private:
 // become messages too: running out of memory gives `out_of_memory`, any other
 // exception a "body: " message.
 template <class T, class Read>
-std::variant<T, std::string> decode_record(const char* data, std::size_t size, const char* out_of_memory,
-                                           Read read) {
+std::variant<T, std::string>
+decode_record(const char* data, std::size_t size, const char* out_of_memory, Read read) {
   try {
     const bounded_unpack body(data, size);
-    if (!body.frame_error().empty()) return "body: " + body.frame_error();
-    if (body.trailing()) return std::string("body: trailing bytes after the map");
+    if (!body.frame_error().empty())
+      return "body: " + body.frame_error();
+    if (body.trailing())
+      return std::string("body: trailing bytes after the map");
     return read(body.object());
   } catch (const std::bad_alloc&) {
     return std::string(out_of_memory);
@@ -83,7 +87,8 @@ std::variant<T, std::string> decode_record(const char* data, std::size_t size, c
 // Value checks on record bodies; `what` names the value in the message
 // ("score", "entries[3][1] score").
 bool want_i64(const msgpack::object& v, const std::string& what, int64_t& out, std::string& err);
-bool want_str(const msgpack::object& v, const std::string& what, std::string_view& out, std::string& err);
+bool want_str(const msgpack::object& v, const std::string& what, std::string_view& out,
+              std::string& err);
 
 // The known keys of one record body map (event-log and snapshot records),
 // `names` indexed by key id. A value of nil counts as absent, as in requests;
@@ -98,22 +103,27 @@ public:
   explicit record_reader(const char* const (&names)[N]) : names_(names) {}
 
   bool scan(const msgpack::object& o) {
-    if (o.type != msgpack::type::MAP) return fail(std::string("body: expected map, got ") + type_name_of(o));
+    if (o.type != msgpack::type::MAP)
+      return fail(std::string("body: expected map, got ") + type_name_of(o));
     const msgpack::object_map& m = o.via.map;
     for (uint32_t i = 0; i < m.size; ++i) {
       const msgpack::object& k = m.ptr[i].key;
       if (k.type != msgpack::type::STR)
-        return fail("body: map key " + std::to_string(i) + " is a " + type_name_of(k) + ", expected str");
+        return fail("body: map key " + std::to_string(i) + " is a " + type_name_of(k)
+                    + ", expected str");
       const std::string_view name = str_of(k);
       for (std::size_t id = 0; id < N; ++id) {
-        if (name != names_[id]) continue;
-        if (val_[id]) return fail(id, "duplicate key");
+        if (name != names_[id])
+          continue;
+        if (val_[id])
+          return fail(id, "duplicate key");
         val_[id] = &m.ptr[i].val;
         break;
       }
     }
     for (auto& v : val_)
-      if (v && v->type == msgpack::type::NIL) v = nullptr;
+      if (v && v->type == msgpack::type::NIL)
+        v = nullptr;
     return true;
   }
 
@@ -133,11 +143,14 @@ public:
   }
 
   template <class T>
-  bool enum_value(std::size_t k, std::optional<T> (*parse)(std::string_view), const char* allowed, T& out) {
+  bool enum_value(std::size_t k, std::optional<T> (*parse)(std::string_view), const char* allowed,
+                  T& out) {
     std::string_view s;
-    if (!str(k, s)) return false;
+    if (!str(k, s))
+      return false;
     const std::optional<T> v = parse(s);
-    if (!v) return fail(k, quote(s) + " is not one of " + allowed);
+    if (!v)
+      return fail(k, quote(s) + " is not one of " + allowed);
     out = *v;
     return true;
   }
@@ -150,7 +163,9 @@ protected:
     err = std::move(why);
     return false;
   }
-  bool fail(std::size_t k, const std::string& why) { return fail(std::string(names_[k]) + ": " + why); }
+  bool fail(std::size_t k, const std::string& why) {
+    return fail(std::string(names_[k]) + ": " + why);
+  }
   bool wrong_type(std::size_t k, const char* want, const msgpack::object& got) {
     return fail(k, std::string("expected ") + want + ", got " + type_name_of(got));
   }

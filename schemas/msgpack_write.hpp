@@ -57,7 +57,8 @@ public:
   }
   // nil when there is none.
   void meta(const std::optional<meta_value>& m) {
-    if (!m) return nil();
+    if (!m)
+      return nil();
     meta(*m);
   }
 

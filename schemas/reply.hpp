@@ -118,16 +118,15 @@ struct stats_reply {
   uint64_t uptime_ms = 0;
   log_stats log;
   uint64_t updates_published = 0; // update messages handed to the PUB socket
-  uint64_t updates_dropped = 0;    // dropped before it: the publisher was behind
+  uint64_t updates_dropped = 0;   // dropped before it: the publisher was behind
   merge_timing merges;
 };
 
 struct pong_reply {};
 
-using reply_body =
-  std::variant<error, submit_reply, batch_reply, rank_reply, entries_reply,
-               remove_reply, reset_reply, configure_reply, boards_reply,
-               stats_reply, pong_reply>;
+using reply_body
+  = std::variant<error, submit_reply, batch_reply, rank_reply, entries_reply, remove_reply,
+                 reset_reply, configure_reply, boards_reply, stats_reply, pong_reply>;
 
 // Encodes a full reply map: `ok`, `id` when given, then the body's keys.
 std::string encode_reply(const std::optional<uint64_t>& id, const reply_body& body);

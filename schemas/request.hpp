@@ -68,10 +68,9 @@ struct boards_req {};
 struct stats_req {};
 struct ping_req {};
 
-using request_body =
-  std::variant<submit_req, batch_req, rank_req, top_req, around_req, ranks_req,
-               remove_req, reset_req, configure_req, boards_req, stats_req,
-               ping_req>;
+using request_body
+  = std::variant<submit_req, batch_req, rank_req, top_req, around_req, ranks_req, remove_req,
+                 reset_req, configure_req, boards_req, stats_req, ping_req>;
 
 // A decoded request body. `id` is set whenever the body was a map holding a
 // uint64 `id`, even if decoding failed later, so the error reply can echo it.

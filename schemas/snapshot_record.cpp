@@ -38,17 +38,25 @@ public:
 
   void operator()(const snapshot_head& h) {
     begin("head", 4);
-    str("seq"); u64(h.seq);
-    str("t"); i64(h.time_ms);
-    str("boards"); u64(h.boards);
-    str("entries"); u64(h.entries);
+    str("seq");
+    u64(h.seq);
+    str("t");
+    i64(h.time_ms);
+    str("boards");
+    u64(h.boards);
+    str("entries");
+    u64(h.entries);
   }
   void operator()(const snapshot_board& b) {
     begin("board", 4);
-    str("board"); str(b.board);
-    str("order"); str(to_string(b.order));
-    str("operator"); str(to_string(b.op));
-    str("total"); u64(b.total);
+    str("board");
+    str(b.board);
+    str("order");
+    str(to_string(b.order));
+    str("operator");
+    str(to_string(b.op));
+    str("total");
+    u64(b.total);
   }
   void operator()(const snapshot_chunk& c) {
     begin("chunk", 1);
@@ -65,8 +73,10 @@ public:
   }
   void operator()(const snapshot_end& e) {
     begin("end", 2);
-    str("boards"); u64(e.boards);
-    str("entries"); u64(e.entries);
+    str("boards");
+    u64(e.boards);
+    str("entries");
+    u64(e.entries);
   }
 };
 
@@ -81,8 +91,10 @@ bool want_u64(const msgpack::object& v, const std::string& what, uint64_t& out, 
     out = v.via.u64;
     return true;
   }
-  err = what + (v.type == msgpack::type::NEGATIVE_INTEGER ? ": negative, expected uint64"
-                                                          : std::string(": expected uint64, got ") + type_name_of(v));
+  err = what
+        + (v.type == msgpack::type::NEGATIVE_INTEGER
+             ? ": negative, expected uint64"
+             : std::string(": expected uint64, got ") + type_name_of(v));
   return false;
 }
 
@@ -90,7 +102,8 @@ bool want_u64(const msgpack::object& v, const std::string& what, uint64_t& out, 
 bool want_name(const msgpack::object& v, const std::string& what, std::string& out,
                std::string (*check)(std::string_view), std::string& err) {
   std::string_view s;
-  if (!want_str(v, what, s, err)) return false;
+  if (!want_str(v, what, s, err))
+    return false;
   std::string why = check(s);
   if (!why.empty()) {
     const auto colon = why.find(": ");
@@ -103,7 +116,8 @@ bool want_name(const msgpack::object& v, const std::string& what, std::string& o
 
 bool want_meta(const msgpack::object& v, const std::string& what, std::optional<meta_value>& out,
                std::string& err) {
-  if (v.type == msgpack::type::NIL) return true;
+  if (v.type == msgpack::type::NIL)
+    return true;
   if (v.type != msgpack::type::STR && v.type != msgpack::type::BIN) {
     err = what + ": expected str, bin or nil, got " + type_name_of(v);
     return false;
@@ -111,14 +125,26 @@ bool want_meta(const msgpack::object& v, const std::string& what, std::optional<
   const bool bin = v.type == msgpack::type::BIN;
   const std::size_t n = bin ? v.via.bin.size : v.via.str.size;
   if (n > max_meta_len) {
-    err = what + ": " + std::to_string(n) + " bytes, at most " + std::to_string(max_meta_len) + " allowed";
+    err = what + ": " + std::to_string(n) + " bytes, at most " + std::to_string(max_meta_len)
+          + " allowed";
     return false;
   }
   out = meta_value{std::string(bin ? v.via.bin.ptr : v.via.str.ptr, n), bin};
   return true;
 }
 
-enum key_id : uint8_t { k_kind, k_seq, k_t, k_boards, k_entries, k_board, k_order, k_operator, k_total, k_count };
+enum key_id : uint8_t {
+  k_kind,
+  k_seq,
+  k_t,
+  k_boards,
+  k_entries,
+  k_board,
+  k_order,
+  k_operator,
+  k_total,
+  k_count
+};
 constexpr const char* key_names[k_count] = {"kind",  "seq",   "t",        "boards", "entries",
                                             "board", "order", "operator", "total"};
 
@@ -133,27 +159,32 @@ public:
   }
 
   bool head(snapshot_head& h) {
-    return u64(k_seq, h.seq) && i64(k_t, h.time_ms) && u64(k_boards, h.boards) && u64(k_entries, h.entries);
+    return u64(k_seq, h.seq) && i64(k_t, h.time_ms) && u64(k_boards, h.boards)
+           && u64(k_entries, h.entries);
   }
   bool board(snapshot_board& b) {
     const msgpack::object* v = nullptr;
-    return required(k_board, v) && want_name(*v, "board", b.board, check_board_name, err) &&
-           enum_value(k_order, parse_board_order, "desc, asc", b.order) &&
-           enum_value(k_operator, parse_score_operator, "best, set, incr, decr", b.op) && u64(k_total, b.total);
+    return required(k_board, v) && want_name(*v, "board", b.board, check_board_name, err)
+           && enum_value(k_order, parse_board_order, "desc, asc", b.order)
+           && enum_value(k_operator, parse_score_operator, "best, set, incr, decr", b.op)
+           && u64(k_total, b.total);
   }
   bool end(snapshot_end& e) { return u64(k_boards, e.boards) && u64(k_entries, e.entries); }
 
   bool chunk(snapshot_chunk& c) {
     const msgpack::object* v = nullptr;
-    if (!required(k_entries, v)) return false;
-    if (v->type != msgpack::type::ARRAY) return fail("entries: expected array, got " + std::string(type_name_of(*v)));
+    if (!required(k_entries, v))
+      return false;
+    if (v->type != msgpack::type::ARRAY)
+      return fail("entries: expected array, got " + std::string(type_name_of(*v)));
     const uint32_t n = v->via.array.size;
     if (n > max_snapshot_chunk)
-      return fail("entries: " + std::to_string(n) + " entries, at most " + std::to_string(max_snapshot_chunk) +
-                  " allowed in one chunk");
+      return fail("entries: " + std::to_string(n) + " entries, at most "
+                  + std::to_string(max_snapshot_chunk) + " allowed in one chunk");
     c.entries.resize(n);
     for (uint32_t i = 0; i < n; ++i)
-      if (!entry(v->via.array.ptr[i], "entries[" + std::to_string(i) + "]", c.entries[i])) return false;
+      if (!entry(v->via.array.ptr[i], "entries[" + std::to_string(i) + "]", c.entries[i]))
+        return false;
     return true;
   }
 
@@ -161,26 +192,33 @@ private:
   // [player, score, subscore, seq, meta-or-nil]; elements past the fifth are
   // ignored, so a newer writer may append fields.
   bool entry(const msgpack::object& o, const std::string& at, snapshot_entry& e) {
-    if (o.type != msgpack::type::ARRAY) return fail(at + ": expected array, got " + type_name_of(o));
+    if (o.type != msgpack::type::ARRAY)
+      return fail(at + ": expected array, got " + type_name_of(o));
     if (o.via.array.size < 5)
-      return fail(at + ": " + std::to_string(o.via.array.size) +
-                  " elements, expected 5 (player, score, subscore, seq, meta)");
+      return fail(at + ": " + std::to_string(o.via.array.size)
+                  + " elements, expected 5 (player, score, subscore, seq, meta)");
     const msgpack::object* x = o.via.array.ptr;
-    return want_name(x[0], at + "[0] player", e.player, check_player_name, err) &&
-           want_i64(x[1], at + "[1] score", e.score, err) && want_i64(x[2], at + "[2] subscore", e.subscore, err) &&
-           want_u64(x[3], at + "[3] seq", e.seq, err) && want_meta(x[4], at + "[4] meta", e.meta, err);
+    return want_name(x[0], at + "[0] player", e.player, check_player_name, err)
+           && want_i64(x[1], at + "[1] score", e.score, err)
+           && want_i64(x[2], at + "[2] subscore", e.subscore, err)
+           && want_u64(x[3], at + "[3] seq", e.seq, err)
+           && want_meta(x[4], at + "[4] meta", e.meta, err);
   }
 
   const msgpack::object* val_[k_count] = {};
 };
 
 bool read_item(item_reader& rd, std::string_view kind, snapshot_item& item) {
-  if (kind == "head") return rd.head(item.emplace<snapshot_head>());
-  if (kind == "board") return rd.board(item.emplace<snapshot_board>());
-  if (kind == "chunk") return rd.chunk(item.emplace<snapshot_chunk>());
-  if (kind == "end") return rd.end(item.emplace<snapshot_end>());
-  rd.err = "kind: unknown snapshot record kind " + quote(kind) +
-           " (head, board, chunk, end; a newer lbd may have written this snapshot)";
+  if (kind == "head")
+    return rd.head(item.emplace<snapshot_head>());
+  if (kind == "board")
+    return rd.board(item.emplace<snapshot_board>());
+  if (kind == "chunk")
+    return rd.chunk(item.emplace<snapshot_chunk>());
+  if (kind == "end")
+    return rd.end(item.emplace<snapshot_end>());
+  rd.err = "kind: unknown snapshot record kind " + quote(kind)
+           + " (head, board, chunk, end; a newer lbd may have written this snapshot)";
   return false;
 }
 
@@ -189,7 +227,8 @@ std::variant<snapshot_item, std::string> read_record(const msgpack::object& o) {
   item_reader rd;
   snapshot_item item;
   std::string_view kind;
-  if (!rd.scan(o) || !rd.str(k_kind, kind) || !read_item(rd, kind, item)) return std::move(rd.err);
+  if (!rd.scan(o) || !rd.str(k_kind, kind) || !read_item(rd, kind, item))
+    return std::move(rd.err);
   return item;
 }
 
@@ -201,8 +240,8 @@ void append_snapshot_item(std::string& out, const snapshot_item& item) {
 }
 
 std::variant<snapshot_item, std::string> decode_snapshot_item(const char* data, std::size_t size) {
-  return detail::decode_record<snapshot_item>(data, size, "out of memory while decoding a snapshot record",
-                                              read_record);
+  return detail::decode_record<snapshot_item>(
+    data, size, "out of memory while decoding a snapshot record", read_record);
 }
 
 } // namespace lb::schemas

@@ -53,7 +53,6 @@ using snapshot_item = std::variant<snapshot_head, snapshot_board, snapshot_chunk
 void append_snapshot_item(std::string& out, const snapshot_item& item);
 
 // Never throws; on failure the string says what is wrong.
-std::variant<snapshot_item, std::string> decode_snapshot_item(const char* data,
-                                                              std::size_t size);
+std::variant<snapshot_item, std::string> decode_snapshot_item(const char* data, std::size_t size);
 
 } // namespace lb::schemas

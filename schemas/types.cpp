@@ -7,46 +7,65 @@ namespace lb::schemas {
 
 const char* to_string(board_order x) {
   switch (x) {
-    case board_order::desc: return "desc";
-    case board_order::asc: return "asc";
+    case board_order::desc:
+      return "desc";
+    case board_order::asc:
+      return "asc";
   }
   return "?";
 }
 
 const char* to_string(score_operator x) {
   switch (x) {
-    case score_operator::best: return "best";
-    case score_operator::set: return "set";
-    case score_operator::incr: return "incr";
-    case score_operator::decr: return "decr";
+    case score_operator::best:
+      return "best";
+    case score_operator::set:
+      return "set";
+    case score_operator::incr:
+      return "incr";
+    case score_operator::decr:
+      return "decr";
   }
   return "?";
 }
 
 const char* to_string(error_code x) {
   switch (x) {
-    case error_code::bad_request: return "bad_request";
-    case error_code::unknown_op: return "unknown_op";
-    case error_code::not_found: return "not_found";
-    case error_code::conflict: return "conflict";
-    case error_code::overloaded: return "overloaded";
-    case error_code::unauthorized: return "unauthorized";
-    case error_code::internal: return "internal";
+    case error_code::bad_request:
+      return "bad_request";
+    case error_code::unknown_op:
+      return "unknown_op";
+    case error_code::not_found:
+      return "not_found";
+    case error_code::conflict:
+      return "conflict";
+    case error_code::overloaded:
+      return "overloaded";
+    case error_code::unauthorized:
+      return "unauthorized";
+    case error_code::internal:
+      return "internal";
   }
   return "internal";
 }
 
 std::optional<board_order> parse_board_order(std::string_view s) {
-  if (s == "desc") return board_order::desc;
-  if (s == "asc") return board_order::asc;
+  if (s == "desc")
+    return board_order::desc;
+  if (s == "asc")
+    return board_order::asc;
   return std::nullopt;
 }
 
 std::optional<score_operator> parse_score_operator(std::string_view s) {
-  if (s == "best") return score_operator::best;
-  if (s == "set") return score_operator::set;
-  if (s == "incr") return score_operator::incr;
-  if (s == "decr") return score_operator::decr;
+  if (s == "best")
+    return score_operator::best;
+  if (s == "set")
+    return score_operator::set;
+  if (s == "incr")
+    return score_operator::incr;
+  if (s == "decr")
+    return score_operator::decr;
   return std::nullopt;
 }
 
@@ -54,9 +73,12 @@ namespace {
 
 constexpr std::array<bool, 256> make_board_chars() {
   std::array<bool, 256> t{};
-  for (int c = 'A'; c <= 'Z'; ++c) t[static_cast<std::size_t>(c)] = true;
-  for (int c = 'a'; c <= 'z'; ++c) t[static_cast<std::size_t>(c)] = true;
-  for (int c = '0'; c <= '9'; ++c) t[static_cast<std::size_t>(c)] = true;
+  for (int c = 'A'; c <= 'Z'; ++c)
+    t[static_cast<std::size_t>(c)] = true;
+  for (int c = 'a'; c <= 'z'; ++c)
+    t[static_cast<std::size_t>(c)] = true;
+  for (int c = '0'; c <= '9'; ++c)
+    t[static_cast<std::size_t>(c)] = true;
   t['_'] = t['.'] = t[':'] = t['-'] = true;
   return t;
 }
@@ -71,22 +93,26 @@ std::string hex_byte(unsigned char c) {
 }
 
 std::string length_problem(const char* what, std::size_t n, std::size_t max) {
-  if (n == 0) return std::string(what) + ": empty, 1.." + std::to_string(max) + " bytes allowed";
-  return std::string(what) + ": " + std::to_string(n) + " bytes, at most " +
-         std::to_string(max) + " allowed";
+  if (n == 0)
+    return std::string(what) + ": empty, 1.." + std::to_string(max) + " bytes allowed";
+  return std::string(what) + ": " + std::to_string(n) + " bytes, at most " + std::to_string(max)
+         + " allowed";
 }
 
-bool is_cont(unsigned char c) { return (c & 0xC0) == 0x80; }
+bool is_cont(unsigned char c) {
+  return (c & 0xC0) == 0x80;
+}
 
 } // namespace
 
 std::string check_board_name(std::string_view s) {
-  if (s.empty() || s.size() > max_board_len) return length_problem("board", s.size(), max_board_len);
+  if (s.empty() || s.size() > max_board_len)
+    return length_problem("board", s.size(), max_board_len);
   for (std::size_t i = 0; i < s.size(); ++i) {
     const auto c = static_cast<unsigned char>(s[i]);
     if (!board_chars[c])
-      return "board: invalid character " + hex_byte(c) + " at byte " + std::to_string(i) +
-             " (allowed: A-Z a-z 0-9 _ . : -)";
+      return "board: invalid character " + hex_byte(c) + " at byte " + std::to_string(i)
+             + " (allowed: A-Z a-z 0-9 _ . : -)";
   }
   return {};
 }
@@ -107,37 +133,49 @@ std::string check_player_name(std::string_view s) {
   while (i < n) {
     const unsigned char c = p[i];
     if (c < 0x80) {
-      if (c == 0) return "player: NUL at byte " + std::to_string(i);
+      if (c == 0)
+        return "player: NUL at byte " + std::to_string(i);
       ++i;
       continue;
     }
     std::size_t len;
     unsigned char lo = 0x80, hi = 0xBF; // allowed range of the second byte
-    if (c < 0xC0) return bad("unexpected continuation byte");
-    if (c < 0xC2) return bad("overlong encoding");
+    if (c < 0xC0)
+      return bad("unexpected continuation byte");
+    if (c < 0xC2)
+      return bad("overlong encoding");
     if (c < 0xE0) {
       len = 2;
     } else if (c < 0xF0) {
       len = 3;
-      if (c == 0xE0) lo = 0xA0;      // else overlong
-      else if (c == 0xED) hi = 0x9F; // else a surrogate
+      if (c == 0xE0)
+        lo = 0xA0; // else overlong
+      else if (c == 0xED)
+        hi = 0x9F; // else a surrogate
     } else if (c < 0xF5) {
       len = 4;
-      if (c == 0xF0) lo = 0x90;      // else overlong
-      else if (c == 0xF4) hi = 0x8F; // else above U+10FFFF
+      if (c == 0xF0)
+        lo = 0x90; // else overlong
+      else if (c == 0xF4)
+        hi = 0x8F; // else above U+10FFFF
     } else {
       return bad(c <= 0xF7 ? std::string("above U+10FFFF") : "invalid byte " + hex_byte(c));
     }
-    if (n - i < len) return bad("truncated sequence");
+    if (n - i < len)
+      return bad("truncated sequence");
     const unsigned char c1 = p[i + 1];
     if (c1 < lo || c1 > hi) {
-      if (!is_cont(c1)) return bad("incomplete sequence");
-      if (c == 0xE0 || c == 0xF0) return bad("overlong encoding");
-      if (c == 0xED) return bad("surrogate");
+      if (!is_cont(c1))
+        return bad("incomplete sequence");
+      if (c == 0xE0 || c == 0xF0)
+        return bad("overlong encoding");
+      if (c == 0xED)
+        return bad("surrogate");
       return bad("above U+10FFFF");
     }
     for (std::size_t k = 2; k < len; ++k)
-      if (!is_cont(p[i + k])) return bad("incomplete sequence");
+      if (!is_cont(p[i + k]))
+        return bad("incomplete sequence");
     i += len;
   }
   return {};

@@ -45,9 +45,12 @@ std::string encode_update(const top_update& u) {
     n += detail::entry_size(e);
   return encode(n, [&](detail::writer& w) {
     w.map(4);
-    w.key("board"); w.str(u.board);
-    w.key("seq"); w.u64(u.seq);
-    w.key("total"); w.u64(u.total);
+    w.key("board");
+    w.str(u.board);
+    w.key("seq");
+    w.u64(u.seq);
+    w.key("total");
+    w.u64(u.total);
     w.key("entries");
     w.array(u.entries.size());
     for (const auto& e : u.entries)
@@ -58,24 +61,36 @@ std::string encode_update(const top_update& u) {
 std::string encode_update(const rank_update& u) {
   return encode(112 + u.board.size() + u.player.size(), [&](detail::writer& w) {
     w.map(7);
-    w.key("board"); w.str(u.board);
-    w.key("player"); w.str(u.player);
-    w.key("score"); w.i64(u.score);
-    w.key("subscore"); w.i64(u.subscore);
-    w.key("rank"); w.opt_u64(u.rank);
-    w.key("prev_rank"); w.opt_u64(u.prev_rank);
-    w.key("seq"); w.u64(u.seq);
+    w.key("board");
+    w.str(u.board);
+    w.key("player");
+    w.str(u.player);
+    w.key("score");
+    w.i64(u.score);
+    w.key("subscore");
+    w.i64(u.subscore);
+    w.key("rank");
+    w.opt_u64(u.rank);
+    w.key("prev_rank");
+    w.opt_u64(u.prev_rank);
+    w.key("seq");
+    w.u64(u.seq);
   });
 }
 
 std::string encode_update(const score_update& u) {
   return encode(80 + u.board.size() + u.player.size(), [&](detail::writer& w) {
     w.map(5);
-    w.key("seq"); w.u64(u.seq);
-    w.key("board"); w.str(u.board);
-    w.key("player"); w.str(u.player);
-    w.key("score"); w.i64(u.score);
-    w.key("subscore"); w.i64(u.subscore);
+    w.key("seq");
+    w.u64(u.seq);
+    w.key("board");
+    w.str(u.board);
+    w.key("player");
+    w.str(u.player);
+    w.key("score");
+    w.i64(u.score);
+    w.key("subscore");
+    w.i64(u.subscore);
   });
 }
 

@@ -23,7 +23,8 @@ struct string_stream {
   std::string& s;
   std::size_t used = 0;
   void write(const char* p, std::size_t n) {
-    if (s.size() - used < n) s.resize(std::max(s.size() * 2, used + n));
+    if (s.size() - used < n)
+      s.resize(std::max(s.size() * 2, used + n));
     std::memcpy(&s[used], p, n);
     used += n;
   }
@@ -54,24 +55,38 @@ public:
     str(e.message);
   }
   void submit_keys(const submit_reply& r) {
-    key("board"); str(r.board);
-    key("player"); str(r.player);
-    key("score"); i64(r.score);
-    key("subscore"); i64(r.subscore);
-    key("rank"); u64(r.rank);
-    key("prev_rank"); opt_u64(r.prev_rank);
-    key("changed"); boolean(r.changed);
-    key("total"); u64(r.total);
-    key("seq"); u64(r.seq);
+    key("board");
+    str(r.board);
+    key("player");
+    str(r.player);
+    key("score");
+    i64(r.score);
+    key("subscore");
+    i64(r.subscore);
+    key("rank");
+    u64(r.rank);
+    key("prev_rank");
+    opt_u64(r.prev_rank);
+    key("changed");
+    boolean(r.changed);
+    key("total");
+    u64(r.total);
+    key("seq");
+    u64(r.seq);
   }
   static constexpr uint32_t submit_key_count = 9;
   void entry(const entry_view& e) {
     map(5);
-    key("rank"); u64(e.rank);
-    key("player"); str(e.player);
-    key("score"); i64(e.score);
-    key("subscore"); i64(e.subscore);
-    key("meta"); meta(e.meta);
+    key("rank");
+    u64(e.rank);
+    key("player");
+    str(e.player);
+    key("score");
+    i64(e.score);
+    key("subscore");
+    i64(e.subscore);
+    key("meta");
+    meta(e.meta);
   }
 };
 

@@ -30,7 +30,7 @@ std::optional<std::string> request_client::receive(std::chrono::milliseconds tim
 }
 
 std::optional<std::string> request_client::call(std::string_view body,
-                                                 std::chrono::milliseconds timeout) {
+                                                std::chrono::milliseconds timeout) {
   send(body);
   return receive(timeout);
 }

@@ -20,8 +20,7 @@ bool update_publisher::send(std::string_view topic, std::string_view body) {
     if (!pub_.send(zmq::buffer(topic.data(), topic.size()),
                    zmq::send_flags::sndmore | zmq::send_flags::dontwait))
       return false;
-    return pub_.send(zmq::buffer(body.data(), body.size()), zmq::send_flags::dontwait)
-      .has_value();
+    return pub_.send(zmq::buffer(body.data(), body.size()), zmq::send_flags::dontwait).has_value();
   } catch (const zmq::error_t&) {
     return false; // the context is closing: the service is stopping
   }

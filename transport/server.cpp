@@ -15,8 +15,8 @@ void bind_or_throw(zmq::socket_t& s, const std::string& ep, const char* what) {
   try {
     s.bind(ep);
   } catch (const zmq::error_t& e) {
-    throw std::runtime_error(std::string("cannot bind the ") + what + " socket to " + ep
-                             + ": " + e.what());
+    throw std::runtime_error(std::string("cannot bind the ") + what + " socket to " + ep + ": "
+                             + e.what());
   }
 }
 

@@ -12,21 +12,18 @@ using schemas::score_operator;
 int64_t saturating_add(int64_t a, int64_t b) {
   int64_t r;
   if (__builtin_add_overflow(a, b, &r))
-    return b > 0 ? std::numeric_limits<int64_t>::max()
-                 : std::numeric_limits<int64_t>::min();
+    return b > 0 ? std::numeric_limits<int64_t>::max() : std::numeric_limits<int64_t>::min();
   return r;
 }
 
 int64_t saturating_sub(int64_t a, int64_t b) {
   int64_t r;
   if (__builtin_sub_overflow(a, b, &r))
-    return b < 0 ? std::numeric_limits<int64_t>::max()
-                 : std::numeric_limits<int64_t>::min();
+    return b < 0 ? std::numeric_limits<int64_t>::max() : std::numeric_limits<int64_t>::min();
   return r;
 }
 
-bool same_meta(const std::optional<schemas::meta_value>& submitted,
-               const entry_rec& stored) {
+bool same_meta(const std::optional<schemas::meta_value>& submitted, const entry_rec& stored) {
   // A submit without meta keeps the stored one.
   return !submitted || (stored.has_meta() && *stored.meta() == *submitted);
 }

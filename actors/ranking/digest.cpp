@@ -54,8 +54,7 @@ std::string state_digest(const global_view& view) {
   }
   auto d = XXH3_128bits_digest(h.st.get());
   char out[33];
-  std::snprintf(out, sizeof out, "%016llx%016llx",
-                static_cast<unsigned long long>(d.high64),
+  std::snprintf(out, sizeof out, "%016llx%016llx", static_cast<unsigned long long>(d.high64),
                 static_cast<unsigned long long>(d.low64));
   return out;
 }

@@ -18,8 +18,7 @@ constexpr uint8_t meta_bin_flag = 2;
 
 } // namespace
 
-entry_rec* entry_rec::make(std::string_view name,
-                           const std::optional<schemas::meta_value>& meta) {
+entry_rec* entry_rec::make(std::string_view name, const std::optional<schemas::meta_value>& meta) {
   // The protocol layer validates lengths; these only guard the field widths.
   assert(name.size() <= std::numeric_limits<uint8_t>::max());
   const std::size_t meta_len = meta ? meta->bytes.size() : 0;
@@ -46,9 +45,13 @@ const char* entry_rec::data() const {
   return reinterpret_cast<const char*>(this + 1);
 }
 
-std::string_view entry_rec::name() const { return {data(), name_len_}; }
+std::string_view entry_rec::name() const {
+  return {data(), name_len_};
+}
 
-bool entry_rec::has_meta() const { return flags_ & has_meta_flag; }
+bool entry_rec::has_meta() const {
+  return flags_ & has_meta_flag;
+}
 
 std::optional<schemas::meta_value> entry_rec::meta() const {
   if (!has_meta())

@@ -17,8 +17,7 @@ namespace lb::ranking {
 class entry_rec {
 public:
   // Returns a record with one reference held by the caller.
-  static entry_rec* make(std::string_view name,
-                         const std::optional<schemas::meta_value>& meta);
+  static entry_rec* make(std::string_view name, const std::optional<schemas::meta_value>& meta);
 
   std::string_view name() const;
   bool has_meta() const;
@@ -45,17 +44,30 @@ class rec_ptr {
 public:
   rec_ptr() = default;
   explicit rec_ptr(const entry_rec* adopt) : p_(adopt) {} // takes over one ref
-  rec_ptr(const rec_ptr& o) : p_(o.p_) { if (p_) p_->add_ref(); }
+  rec_ptr(const rec_ptr& o) : p_(o.p_) {
+    if (p_)
+      p_->add_ref();
+  }
   rec_ptr(rec_ptr&& o) noexcept : p_(o.p_) { o.p_ = nullptr; }
-  rec_ptr& operator=(rec_ptr o) noexcept { std::swap(p_, o.p_); return *this; }
-  ~rec_ptr() { if (p_) p_->release(); }
+  rec_ptr& operator=(rec_ptr o) noexcept {
+    std::swap(p_, o.p_);
+    return *this;
+  }
+  ~rec_ptr() {
+    if (p_)
+      p_->release();
+  }
 
   const entry_rec* get() const { return p_; }
   const entry_rec& operator*() const { return *p_; }
   const entry_rec* operator->() const { return p_; }
   explicit operator bool() const { return p_ != nullptr; }
   // Gives up ownership without releasing (the tree keeps the reference).
-  const entry_rec* release_ownership() { auto p = p_; p_ = nullptr; return p; }
+  const entry_rec* release_ownership() {
+    auto p = p_;
+    p_ = nullptr;
+    return p;
+  }
 
 private:
   const entry_rec* p_ = nullptr;

@@ -2,9 +2,7 @@
 
 namespace lb::ranking {
 
-merged_ranking::merged_ranking(std::vector<const tree_reader*> parts)
-  : parts_(std::move(parts)) {
-}
+merged_ranking::merged_ranking(std::vector<const tree_reader*> parts) : parts_(std::move(parts)) {}
 
 uint64_t merged_ranking::total() const {
   uint64_t n = 0;
@@ -58,8 +56,8 @@ merged_ranking view_ranking(const board_view& bv) {
   return merged_ranking{std::move(parts)};
 }
 
-schemas::entry_view to_entry_view(uint64_t rank, const rank_key& key,
-                                  const entry_rec& rec, schemas::board_order order) {
+schemas::entry_view to_entry_view(uint64_t rank, const rank_key& key, const entry_rec& rec,
+                                  schemas::board_order order) {
   schemas::entry_view e;
   e.rank = rank;
   e.player = std::string(rec.name());

@@ -38,8 +38,8 @@ private:
 merged_ranking view_ranking(const board_view& bv);
 
 // The reply form of one entry.
-schemas::entry_view to_entry_view(uint64_t rank, const rank_key& key,
-                                  const entry_rec& rec, schemas::board_order order);
+schemas::entry_view to_entry_view(uint64_t rank, const rank_key& key, const entry_rec& rec,
+                                  schemas::board_order order);
 
 template <class F>
 void merged_ranking::walk(uint64_t first, uint64_t n, F&& f) const {

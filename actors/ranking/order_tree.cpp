@@ -59,10 +59,18 @@ using detail::tree_node;
 // Relaxed: only leak tests read it, after joining the threads involved.
 std::atomic<int64_t> live_node_count{0};
 
-const leaf_node* as_leaf(const tree_node* n) { return static_cast<const leaf_node*>(n); }
-leaf_node* as_leaf(tree_node* n) { return static_cast<leaf_node*>(n); }
-const inner_node* as_inner(const tree_node* n) { return static_cast<const inner_node*>(n); }
-inner_node* as_inner(tree_node* n) { return static_cast<inner_node*>(n); }
+const leaf_node* as_leaf(const tree_node* n) {
+  return static_cast<const leaf_node*>(n);
+}
+leaf_node* as_leaf(tree_node* n) {
+  return static_cast<leaf_node*>(n);
+}
+const inner_node* as_inner(const tree_node* n) {
+  return static_cast<const inner_node*>(n);
+}
+inner_node* as_inner(tree_node* n) {
+  return static_cast<inner_node*>(n);
+}
 
 leaf_node* new_leaf(uint32_t epoch) {
   live_node_count.fetch_add(1, std::memory_order_relaxed);
@@ -83,7 +91,9 @@ void free_shell(const tree_node* n) {
   live_node_count.fetch_sub(1, std::memory_order_relaxed);
 }
 
-void add_ref(const tree_node* n) { n->refs.fetch_add(1, std::memory_order_relaxed); }
+void add_ref(const tree_node* n) {
+  n->refs.fetch_add(1, std::memory_order_relaxed);
+}
 
 // acq_rel so that whichever thread drops the last reference sees every
 // other holder's reads of the node finished before it frees it.
@@ -338,7 +348,9 @@ void tree_cursor::prev() {
 
 // ---- reads -----------------------------------------------------------------
 
-uint64_t tree_reader::size() const { return root_ ? root_->count : 0; }
+uint64_t tree_reader::size() const {
+  return root_ ? root_->count : 0;
+}
 
 uint64_t tree_reader::count_before(const rank_key& k) const {
   if (!root_)
@@ -364,7 +376,9 @@ bool tree_reader::contains(const rank_key& k) const {
   return i < l->n && l->keys[i] == k;
 }
 
-tree_cursor tree_reader::begin() const { return at(0); }
+tree_cursor tree_reader::begin() const {
+  return at(0);
+}
 
 tree_cursor tree_reader::at(uint64_t position) const {
   tree_cursor c;
@@ -449,9 +463,13 @@ order_tree& order_tree::operator=(order_tree&& o) noexcept {
   return *this;
 }
 
-order_tree::~order_tree() { clear(); }
+order_tree::~order_tree() {
+  clear();
+}
 
-int64_t order_tree::live_nodes() { return live_node_count.load(std::memory_order_relaxed); }
+int64_t order_tree::live_nodes() {
+  return live_node_count.load(std::memory_order_relaxed);
+}
 
 void order_tree::clear() {
   if (root_)

@@ -63,7 +63,7 @@ public:
   uint64_t count_before(const rank_key& k) const;
   bool contains(const rank_key& k) const;
   tree_cursor begin() const;
-  tree_cursor at(uint64_t position) const; // 0-based; invalid if >= size()
+  tree_cursor at(uint64_t position) const;          // 0-based; invalid if >= size()
   tree_cursor lower_bound(const rank_key& k) const; // first entry >= k
 
 protected:

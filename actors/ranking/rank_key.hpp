@@ -19,8 +19,7 @@ struct rank_key {
   uint64_t seq = 0;       // event that gave the entry this value
 
   friend bool operator<(const rank_key& a, const rank_key& b) {
-    return std::tie(a.primary, a.secondary, a.seq)
-           < std::tie(b.primary, b.secondary, b.seq);
+    return std::tie(a.primary, a.secondary, a.seq) < std::tie(b.primary, b.secondary, b.seq);
   }
   friend bool operator==(const rank_key& a, const rank_key& b) {
     return a.primary == b.primary && a.secondary == b.secondary && a.seq == b.seq;
@@ -41,8 +40,7 @@ inline int64_t unfold(uint64_t u, schemas::board_order o) {
   return static_cast<int64_t>(u ^ (uint64_t{1} << 63));
 }
 
-inline rank_key make_key(int64_t score, int64_t subscore, uint64_t seq,
-                         schemas::board_order o) {
+inline rank_key make_key(int64_t score, int64_t subscore, uint64_t seq, schemas::board_order o) {
   return {fold(score, o), fold(subscore, o), seq};
 }
 

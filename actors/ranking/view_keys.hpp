@@ -31,8 +31,7 @@ std::pair<std::string_view, std::string_view> split_player_id(std::string_view i
 class view_keys {
 public:
   // Before the key of (board, player) changes from `old` (none: new entry).
-  void changing(std::string_view board, std::string_view player,
-                std::optional<rank_key> old);
+  void changing(std::string_view board, std::string_view player, std::optional<rank_key> old);
   // The shard froze at `seq`: later changes belong to a new interval.
   void frozen(uint64_t seq);
   // The shard's view is now cut at `seq`. Intervals before it are kept a
@@ -44,8 +43,7 @@ public:
   // The key the player had in the view cut at `view_seq`: std::nullopt if it
   // was absent, `live` (its current key, if any) if it has not changed since.
   std::optional<rank_key> key_in_view(std::string_view board, std::string_view player,
-                                      uint64_t view_seq,
-                                      std::optional<rank_key> live) const;
+                                      uint64_t view_seq, std::optional<rank_key> live) const;
 
   // Calls f(board, player) for every player whose key changed in the
   // intervals that a view cut at `upto` includes and one cut at `after` does

@@ -21,9 +21,8 @@ data_lock::data_lock(const std::filesystem::path& dir) {
     ::close(fd_);
     fd_ = -1;
     if (err == EWOULDBLOCK)
-      throw storage_error("another process uses the data folder " + dir.string()
-                          + " (it holds " + path.string()
-                          + "); stop it or pick another folder with --data=DIR");
+      throw storage_error("another process uses the data folder " + dir.string() + " (it holds "
+                          + path.string() + "); stop it or pick another folder with --data=DIR");
     throw storage_error("cannot lock " + path.string() + ": " + std::strerror(err));
   }
 }

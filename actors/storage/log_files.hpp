@@ -67,8 +67,8 @@ enum class damage_kind {
 struct scan_result {
   uint64_t header_seq = 0;
   uint32_t version = 0;
-  uint64_t records = 0;     // good records passed to the callback
-  uint64_t good_end = 0;    // offset just past the last good record before any damage
+  uint64_t records = 0;  // good records passed to the callback
+  uint64_t good_end = 0; // offset just past the last good record before any damage
   damage_kind damage = damage_kind::none;
   uint64_t damage_offset = 0; // where the first bad record starts
   uint64_t resume_offset = 0; // corrupt: where the next good record starts

@@ -19,25 +19,31 @@ namespace {
 
 constexpr uint64_t progress_every = 1'000'000;
 
-const std::string repair_advice =
-  "; start with --repair to keep every good record and move the damaged file aside";
+const std::string repair_advice
+  = "; start with --repair to keep every good record and move the damaged file aside";
 
-std::string name_of(const fs::path& p) { return p.string(); }
+std::string name_of(const fs::path& p) {
+  return p.string();
+}
 
-std::string errno_text(int e) { return std::strerror(e); }
+std::string errno_text(int e) {
+  return std::strerror(e);
+}
 
 // A segment's name holds the first seq it may hold, its header the last seq
 // logged before it: one apart.
 uint64_t header_seq_from_name(const file_info& f) {
   if (f.seq == 0)
-    throw storage_error(name_of(f.path) + ": a segment name must hold a seq of at least 1; move the file out of "
-                                          "the data folder");
+    throw storage_error(name_of(f.path)
+                        + ": a segment name must hold a seq of at least 1; move the file out of "
+                          "the data folder");
   return f.seq - 1;
 }
 
 // Why an event cannot follow `last` in the log, or empty if it can.
 std::string order_problem(const schemas::event_record& ev, uint64_t last) {
-  if (ev.seq > last) return {};
+  if (ev.seq > last)
+    return {};
   return "seq " + std::to_string(ev.seq) + " after seq " + std::to_string(last) + ": out of order";
 }
 
@@ -45,9 +51,11 @@ std::string order_problem(const schemas::event_record& ev, uint64_t last) {
 // and lb-replay, so that they keep exactly the same records.
 std::string accept_event(std::string_view body, uint64_t& last, schemas::event_record& out) {
   auto decoded = schemas::decode_event(body.data(), body.size());
-  if (auto* why = std::get_if<std::string>(&decoded)) return *why;
+  if (auto* why = std::get_if<std::string>(&decoded))
+    return *why;
   auto& ev = std::get<schemas::event_record>(decoded);
-  if (std::string why = order_problem(ev, last); !why.empty()) return why;
+  if (std::string why = order_problem(ev, last); !why.empty())
+    return why;
   last = ev.seq;
   out = std::move(ev);
   return {};
@@ -55,7 +63,8 @@ std::string accept_event(std::string_view body, uint64_t& last, schemas::event_r
 
 void sync_file(const fs::path& file) {
   const int fd = ::open(file.c_str(), O_WRONLY | O_CLOEXEC);
-  if (fd < 0) throw storage_error("cannot open " + name_of(file) + ": " + errno_text(errno));
+  if (fd < 0)
+    throw storage_error("cannot open " + name_of(file) + ": " + errno_text(errno));
   int e = 0;
   while (::fdatasync(fd) != 0)
     if (errno != EINTR) {
@@ -63,17 +72,19 @@ void sync_file(const fs::path& file) {
       break;
     }
   ::close(fd);
-  if (e) throw storage_error("cannot fdatasync " + name_of(file) + ": " + errno_text(e));
+  if (e)
+    throw storage_error("cannot fdatasync " + name_of(file) + ": " + errno_text(e));
 }
 
 void sync_folder(const fs::path& dir) {
-  if (std::string why = sync_dir(dir); !why.empty()) throw storage_error(why);
+  if (std::string why = sync_dir(dir); !why.empty())
+    throw storage_error(why);
 }
 
 void cut_file(const fs::path& file, uint64_t size) {
   if (::truncate(file.c_str(), static_cast<off_t>(size)) != 0)
-    throw storage_error("cannot cut " + name_of(file) + " back to " + std::to_string(size) +
-                        " bytes: " + errno_text(errno));
+    throw storage_error("cannot cut " + name_of(file) + " back to " + std::to_string(size)
+                        + " bytes: " + errno_text(errno));
   sync_file(file);
 }
 
@@ -93,28 +104,34 @@ fs::path damaged_name(const fs::path& file) {
 class clean_copy {
 public:
   clean_copy(fs::path final_path, uint64_t header_seq)
-      : final_(std::move(final_path)), out_(fs::path(final_).concat(".repair.tmp")) {
-    if (const int e = out_.create(file_header(file_kind::segment, header_seq))) fail("cannot create", e);
+    : final_(std::move(final_path)), out_(fs::path(final_).concat(".repair.tmp")) {
+    if (const int e = out_.create(file_header(file_kind::segment, header_seq)))
+      fail("cannot create", e);
   }
 
   void add(std::string_view body) {
-    if (const int e = out_.add(body)) fail("cannot write", e);
+    if (const int e = out_.add(body))
+      fail("cannot write", e);
   }
 
   // Keeps the original as `aside` and puts the copy in its place; returns its size.
   uint64_t commit(const fs::path& aside) {
-    if (const int e = out_.flush()) fail("cannot write", e);
-    if (const int e = out_.sync()) fail("cannot fdatasync", e);
+    if (const int e = out_.flush())
+      fail("cannot write", e);
+    if (const int e = out_.sync())
+      fail("cannot fdatasync", e);
     out_.close();
     const fs::path& tmp = out_.path();
     // A second name for the original, then an atomic replace: a crash at any
     // point leaves the original name holding either the damaged file or the
     // clean copy, never nothing (a missing newest segment would go unnoticed).
     if (::link(final_.c_str(), aside.c_str()) != 0)
-      throw storage_error("cannot keep " + name_of(final_) + " as " + name_of(aside) + ": " + errno_text(errno));
+      throw storage_error("cannot keep " + name_of(final_) + " as " + name_of(aside) + ": "
+                          + errno_text(errno));
     if (::rename(tmp.c_str(), final_.c_str()) != 0)
-      throw storage_error("cannot rename " + name_of(tmp) + " to " + name_of(final_) + ": " + errno_text(errno) +
-                          "; the damaged original is still in place (also as " + name_of(aside) + ")");
+      throw storage_error("cannot rename " + name_of(tmp) + " to " + name_of(final_) + ": "
+                          + errno_text(errno) + "; the damaged original is still in place (also as "
+                          + name_of(aside) + ")");
     out_.keep();
     sync_folder(final_.parent_path());
     return out_.written();
@@ -132,7 +149,8 @@ private:
 class recoverer {
 public:
   explicit recoverer(const recovery_options& opts) : opts_(opts) {
-    if (opts_.shards == 0) throw storage_error("recovery needs at least one shard");
+    if (opts_.shards == 0)
+      throw storage_error("recovery needs at least one shard");
   }
 
   recovered_state run() {
@@ -140,7 +158,7 @@ public:
     const auto snaps = list_snapshots(opts_.dir);
     // Where the log begins: with no segment left, only the newest snapshot
     // can be trusted to hold everything.
-    const uint64_t log_start = !segs_.empty() ? header_seq_from_name(segs_.front())
+    const uint64_t log_start = !segs_.empty()  ? header_seq_from_name(segs_.front())
                                : snaps.empty() ? 0
                                                : snaps.back().seq;
     load_snapshot(snaps, log_start);
@@ -151,52 +169,59 @@ public:
 
 private:
   void say(const std::string& line) const {
-    if (opts_.progress) opts_.progress(line);
+    if (opts_.progress)
+      opts_.progress(line);
   }
 
   // The newest snapshot that reads back clean and that the log continues.
   void load_snapshot(const std::vector<file_info>& snaps, uint64_t log_start) {
     std::vector<std::string> damaged;
     for (auto it = snaps.rbegin(); it != snaps.rend(); ++it) {
-      if (it->seq < log_start) break; // older ones are not continued either
+      if (it->seq < log_start)
+        break; // older ones are not continued either
       std::vector<replay_state> attempt(opts_.shards);
       try {
         const snapshot_summary sum = read_snapshot(it->path, attempt);
         if (sum.seq != it->seq)
-          throw storage_error(name_of(it->path) + ": named for seq " + std::to_string(it->seq) + " but holds seq " +
-                              std::to_string(sum.seq));
+          throw storage_error(name_of(it->path) + ": named for seq " + std::to_string(it->seq)
+                              + " but holds seq " + std::to_string(sum.seq));
         out_.shards = std::move(attempt);
         out_.snapshot_seq = sum.seq;
-        say("loaded " + name_of(it->path) + ": " + std::to_string(sum.boards) + " boards, " +
-            std::to_string(sum.entries) + " entries at seq " + std::to_string(sum.seq));
+        say("loaded " + name_of(it->path) + ": " + std::to_string(sum.boards) + " boards, "
+            + std::to_string(sum.entries) + " entries at seq " + std::to_string(sum.seq));
         return;
       } catch (const storage_error& e) {
         damaged.push_back(name_of(it->path));
         out_.notes.push_back("skipped the damaged snapshot " + name_of(it->path) + ": " + e.what());
       }
     }
-    if (log_start != 0) throw storage_error(no_start_message(snaps, damaged, log_start));
+    if (log_start != 0)
+      throw storage_error(no_start_message(snaps, damaged, log_start));
     out_.shards = std::vector<replay_state>(opts_.shards);
   }
 
-  std::string no_start_message(const std::vector<file_info>& snaps, const std::vector<std::string>& damaged,
-                               uint64_t log_start) const {
-    const std::string log_part =
-      segs_.empty() ? "there is no event-log segment to replace it"
-                    : "the event log starts after seq " + std::to_string(log_start) + " (" +
-                        name_of(segs_.front().path) + "), so the segments before it were deleted";
+  std::string no_start_message(const std::vector<file_info>& snaps,
+                               const std::vector<std::string>& damaged, uint64_t log_start) const {
+    const std::string log_part = segs_.empty()
+                                   ? "there is no event-log segment to replace it"
+                                   : "the event log starts after seq " + std::to_string(log_start)
+                                       + " (" + name_of(segs_.front().path)
+                                       + "), so the segments before it were deleted";
     std::string why;
     if (!damaged.empty()) {
       why = "every snapshot the log could continue is damaged (";
-      for (std::size_t i = 0; i < damaged.size(); ++i) why += (i ? ", " : "") + damaged[i];
+      for (std::size_t i = 0; i < damaged.size(); ++i)
+        why += (i ? ", " : "") + damaged[i];
       why += ") and " + log_part;
     } else if (!snaps.empty()) {
-      why = "the newest snapshot (" + name_of(snaps.back().path) + ") is older than the start of the log: " + log_part;
+      why = "the newest snapshot (" + name_of(snaps.back().path)
+            + ") is older than the start of the log: " + log_part;
     } else {
       why = "there is no snapshot and " + log_part;
     }
-    return "cannot rebuild the state from " + name_of(opts_.dir) + ": " + why +
-           ". Restore the data folder from a backup (lb-replay can read the segments that are left).";
+    return "cannot rebuild the state from " + name_of(opts_.dir) + ": " + why
+           + ". Restore the data folder from a backup (lb-replay can read the segments that are "
+             "left).";
   }
 
   void route(const schemas::event_record& ev) {
@@ -206,9 +231,11 @@ private:
     } else if (auto* r = std::get_if<schemas::remove_req>(&ev.body)) {
       out_.shards[ranking::owner_shard(r->board, r->player, n)].apply(ev);
     } else {
-      for (auto& shard : out_.shards) shard.apply(ev); // reset, configure: every shard
+      for (auto& shard : out_.shards)
+        shard.apply(ev); // reset, configure: every shard
     }
-    if (++out_.events % progress_every == 0) say("replayed " + std::to_string(out_.events) + " events");
+    if (++out_.events % progress_every == 0)
+      say("replayed " + std::to_string(out_.events) + " events");
   }
 
   void replay_segments() {
@@ -220,7 +247,8 @@ private:
     // Segments wholly at or before the snapshot (their successor's header
     // says so) are not read.
     std::size_t first = 0;
-    while (first + 1 < segs_.size() && header_seq_from_name(segs_[first + 1]) <= snap) ++first;
+    while (first + 1 < segs_.size() && header_seq_from_name(segs_[first + 1]) <= snap)
+      ++first;
     std::optional<uint64_t> prev_last; // last seq of the segment read before
     bool prev_lost = false;            // it was repaired and may have lost its last records
     const fs::path* prev_path = nullptr;
@@ -231,7 +259,8 @@ private:
       uint64_t last = header;
       uint64_t end = 0;
       bool lost = false;
-      if (!replay_segment(segs_[i].path, header, newest, prev_last, prev_lost, prev_path, last, end, lost)) {
+      if (!replay_segment(segs_[i].path, header, newest, prev_last, prev_lost, prev_path, last, end,
+                          lost)) {
         // An empty newest segment was removed: the writer continues the one
         // before, or starts afresh after what the removed one's name says.
         out_.last_segment = prev_path ? *prev_path : fs::path();
@@ -252,47 +281,57 @@ private:
   // Reads one segment into the shards. Returns false if it was an empty
   // newest segment and was removed. `last` gets its last seq, `end` the end
   // of its last good record, `lost` whether repair dropped records from it.
-  bool replay_segment(const fs::path& path, uint64_t header, bool newest, const std::optional<uint64_t>& prev_last,
-                      bool prev_lost, const fs::path* prev_path, uint64_t& last, uint64_t& end, bool& lost) {
+  bool replay_segment(const fs::path& path, uint64_t header, bool newest,
+                      const std::optional<uint64_t>& prev_last, bool prev_lost,
+                      const fs::path* prev_path, uint64_t& last, uint64_t& end, bool& lost) {
     const uint64_t snap = out_.snapshot_seq;
     schemas::event_record ev;
     const scan_result r = scan_file(
       path, file_kind::segment,
       [&](uint64_t, std::string_view body) {
         std::string why = accept_event(body, last, ev);
-        if (why.empty() && ev.seq > snap) route(ev);
+        if (why.empty() && ev.seq > snap)
+          route(ev);
         return why;
       },
       opts_.repair);
     if (r.damage == damage_kind::empty_file) {
       if (!newest)
-        throw storage_error(r.message + "; it is not the newest segment, so it should hold events: restore it "
-                                        "from a backup");
+        throw storage_error(
+          r.message
+          + "; it is not the newest segment, so it should hold events: restore it "
+            "from a backup");
       if (::unlink(path.c_str()) != 0)
-        throw storage_error("cannot remove the empty segment " + name_of(path) + ": " + errno_text(errno));
+        throw storage_error("cannot remove the empty segment " + name_of(path) + ": "
+                            + errno_text(errno));
       sync_folder(opts_.dir);
       out_.notes.push_back("removed " + name_of(path) + ": " + r.message);
       return false;
     }
     if (r.damage == damage_kind::bad_header)
       throw storage_error(r.message + "; if it is not an lbd file, move it out of the data folder");
-    if (r.damage == damage_kind::newer_version) throw storage_error(r.message);
+    if (r.damage == damage_kind::newer_version)
+      throw storage_error(r.message);
     if (r.header_seq != header)
-      throw storage_error(name_of(path) + ": its header says it follows seq " + std::to_string(r.header_seq) +
-                          " but its name says seq " + std::to_string(header) +
-                          "; was it renamed? Restore its original name");
-    if (prev_last) check_chain(*prev_path, *prev_last, prev_lost, path, header);
+      throw storage_error(name_of(path) + ": its header says it follows seq "
+                          + std::to_string(r.header_seq) + " but its name says seq "
+                          + std::to_string(header) + "; was it renamed? Restore its original name");
+    if (prev_last)
+      check_chain(*prev_path, *prev_last, prev_lost, path, header);
     end = r.good_end;
-    if (r.damage == damage_kind::none) return true;
+    if (r.damage == damage_kind::none)
+      return true;
     if (r.damage == damage_kind::torn_tail && newest) {
       std::error_code ec;
       const uint64_t size = fs::file_size(path, ec);
       cut_file(path, r.good_end);
-      out_.notes.push_back("cut " + (ec ? std::string("the") : std::to_string(size - r.good_end)) + " bytes of a torn write at " +
-                           name_of(path) + " offset " + std::to_string(r.damage_offset));
+      out_.notes.push_back("cut " + (ec ? std::string("the") : std::to_string(size - r.good_end))
+                           + " bytes of a torn write at " + name_of(path) + " offset "
+                           + std::to_string(r.damage_offset));
       return true;
     }
-    if (!opts_.repair) throw storage_error(r.message + repair_advice);
+    if (!opts_.repair)
+      throw storage_error(r.message + repair_advice);
     end = repair(path, header, r);
     lost = true;
     return true;
@@ -300,20 +339,23 @@ private:
 
   void check_chain(const fs::path& prev, uint64_t prev_last, bool prev_lost, const fs::path& path,
                    uint64_t header) {
-    if (header == prev_last) return;
+    if (header == prev_last)
+      return;
     if (header > prev_last && prev_lost) {
-      out_.notes.push_back("events " + std::to_string(prev_last + 1) + ".." + std::to_string(header) +
-                           " were in the damaged part of " + name_of(prev) + " and are lost");
+      out_.notes.push_back("events " + std::to_string(prev_last + 1) + ".." + std::to_string(header)
+                           + " were in the damaged part of " + name_of(prev) + " and are lost");
       return;
     }
     if (header > prev_last)
-      throw storage_error("missing segment: " + name_of(prev) + " ends at seq " + std::to_string(prev_last) +
-                          " but the next one, " + name_of(path) + ", follows seq " + std::to_string(header) +
-                          ": the segment with events " + std::to_string(prev_last + 1) + ".." +
-                          std::to_string(header) + " is missing; restore it from a backup");
-    throw storage_error(name_of(path) + " follows seq " + std::to_string(header) + " but " + name_of(prev) +
-                        " already goes up to seq " + std::to_string(prev_last) +
-                        ": the segments overlap; move the one that does not belong out of the data folder");
+      throw storage_error("missing segment: " + name_of(prev) + " ends at seq "
+                          + std::to_string(prev_last) + " but the next one, " + name_of(path)
+                          + ", follows seq " + std::to_string(header) + ": the segment with events "
+                          + std::to_string(prev_last + 1) + ".." + std::to_string(header)
+                          + " is missing; restore it from a backup");
+    throw storage_error(
+      name_of(path) + " follows seq " + std::to_string(header) + " but " + name_of(prev)
+      + " already goes up to seq " + std::to_string(prev_last)
+      + ": the segments overlap; move the one that does not belong out of the data folder");
   }
 
   // Keeps every good record of a damaged segment: a clean copy under the
@@ -337,8 +379,9 @@ private:
       true);
     const fs::path aside = damaged_name(path);
     const uint64_t size = copy.commit(aside);
-    out_.notes.push_back("repaired " + name_of(path) + ": kept " + std::to_string(kept) + " good records; " +
-                         damaged.message + "; the damaged original is " + name_of(aside));
+    out_.notes.push_back("repaired " + name_of(path) + ": kept " + std::to_string(kept)
+                         + " good records; " + damaged.message + "; the damaged original is "
+                         + name_of(aside));
     return size;
   }
 
@@ -349,7 +392,9 @@ private:
 
 } // namespace
 
-recovered_state recover(const recovery_options& opts) { return recoverer(opts).run(); }
+recovered_state recover(const recovery_options& opts) {
+  return recoverer(opts).run();
+}
 
 void read_events(const std::vector<fs::path>& files,
                  const std::function<void(const schemas::event_record&)>& on_event) {
@@ -357,16 +402,19 @@ void read_events(const std::vector<fs::path>& files,
   for (const auto& file : files) {
     const scan_result r = scan_file(file, file_kind::segment, [&](uint64_t, std::string_view body) {
       auto decoded = schemas::decode_event(body.data(), body.size());
-      if (auto* why = std::get_if<std::string>(&decoded)) return *why;
+      if (auto* why = std::get_if<std::string>(&decoded))
+        return *why;
       auto& e = std::get<schemas::event_record>(decoded);
       if (last) {
-        if (std::string why = order_problem(e, *last); !why.empty()) return why;
+        if (std::string why = order_problem(e, *last); !why.empty())
+          return why;
       }
       last = e.seq;
       on_event(e);
       return std::string();
     });
-    if (r.damage != damage_kind::none) throw storage_error(r.message);
+    if (r.damage != damage_kind::none)
+      throw storage_error(r.message);
   }
 }
 

@@ -43,8 +43,8 @@ struct recovered_state {
   // not last_seq, to segment_writer::open: a new segment's header must name
   // the last record before it, or the next full replay sees a missing segment.
   uint64_t log_last_seq = 0;
-  uint64_t snapshot_seq = 0;        // the snapshot started from (0: none)
-  uint64_t events = 0;              // events replayed after it
+  uint64_t snapshot_seq = 0; // the snapshot started from (0: none)
+  uint64_t events = 0;       // events replayed after it
   // Where the log writer continues: the newest segment and the end of its
   // last good record (empty path: no segment yet).
   fs::path last_segment;

@@ -33,33 +33,42 @@ using lb::schemas::testing::eq;
 
 void check_message(const error& e) {
   for (char c : e.message)
-    if (c < 0x20 || c > 0x7e) die("error message is not printable ASCII");
+    if (c < 0x20 || c > 0x7e)
+      die("error message is not printable ASCII");
 }
 
 void check(const decoded_request& d, const char* data, std::size_t size,
            decoded_request (*decode)(const char*, std::size_t)) {
-  if (d.body.valueless_by_exception()) die("valueless result");
+  if (d.body.valueless_by_exception())
+    die("valueless result");
   if (!d.ok()) {
     const error& e = std::get<error>(d.body);
     check_message(e);
-    if (e.code != error_code::bad_request && e.code != error_code::unknown_op) die("unexpected error code");
+    if (e.code != error_code::bad_request && e.code != error_code::unknown_op)
+      die("unexpected error code");
     // the error reply must encode and render
     const std::string reply = encode_reply(d.id, e);
-    (void)msgpack_to_json(reply.data(), reply.size());
+    (void) msgpack_to_json(reply.data(), reply.size());
     return;
   }
-  if (!check_frame(data, size).empty()) die("decode accepted a frame that check_frame refuses");
+  if (!check_frame(data, size).empty())
+    die("decode accepted a frame that check_frame refuses");
   const request_body& body = std::get<request_body>(d.body);
   if (const auto* b = std::get_if<batch_req>(&body))
     for (const auto& item : b->items)
-      if (const auto* e = std::get_if<error>(&item)) check_message(*e);
+      if (const auto* e = std::get_if<error>(&item))
+        check_message(*e);
   const std::string again = encode_request(d.id, body);
   const decoded_request d2 = decode(again.data(), again.size());
-  if (!d2.ok()) die("re-encoded request does not decode");
-  if (d2.id != d.id) die("id changed in the round trip");
-  if (!eq(std::get<request_body>(d2.body), body)) die("request changed in the round trip");
+  if (!d2.ok())
+    die("re-encoded request does not decode");
+  if (d2.id != d.id)
+    die("id changed in the round trip");
+  if (!eq(std::get<request_body>(d2.body), body))
+    die("request changed in the round trip");
   // encoding is deterministic: a second round gives the same bytes
-  if (encode_request(d2.id, std::get<request_body>(d2.body)) != again) die("encoding is not stable");
+  if (encode_request(d2.id, std::get<request_body>(d2.body)) != again)
+    die("encoding is not stable");
 }
 
 } // namespace
@@ -70,9 +79,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   check(decode_ingest(p, size), p, size, &decode_ingest);
   const bool well_formed = check_frame(p, size).empty();
   try {
-    (void)msgpack_to_json(p, size);
+    (void) msgpack_to_json(p, size);
   } catch (const std::runtime_error&) {
-    if (well_formed) die("msgpack_to_json threw on a well-formed frame");
+    if (well_formed)
+      die("msgpack_to_json threw on a well-formed frame");
   }
   return 0;
 }

@@ -209,10 +209,14 @@ std::set<std::string> keys_of(const msgpack::object& map) {
 
 std::optional<meta_v> meta_of(const msgpack::object& o) {
   switch (o.type) {
-    case msgpack::type::NIL: return std::nullopt;
-    case msgpack::type::STR: return meta_v{std::string(o.via.str.ptr, o.via.str.size), false};
-    case msgpack::type::BIN: return meta_v{std::string(o.via.bin.ptr, o.via.bin.size), true};
-    default: throw reply_error("meta is neither nil, str nor bin");
+    case msgpack::type::NIL:
+      return std::nullopt;
+    case msgpack::type::STR:
+      return meta_v{std::string(o.via.str.ptr, o.via.str.size), false};
+    case msgpack::type::BIN:
+      return meta_v{std::string(o.via.bin.ptr, o.via.bin.size), true};
+    default:
+      throw reply_error("meta is neither nil, str nor bin");
   }
 }
 
@@ -258,7 +262,7 @@ std::optional<reply> reply::decode(const std::string& bytes) {
   try {
     std::size_t off = 0;
     auto oh = std::make_shared<msgpack::object_handle>(
-        msgpack::unpack(bytes.data(), n, off, nullptr, nullptr, limit));
+      msgpack::unpack(bytes.data(), n, off, nullptr, nullptr, limit));
     if (off != n || oh->get().type != msgpack::type::MAP)
       return std::nullopt;
     reply r;
@@ -411,8 +415,7 @@ std::vector<std::string> with_sync_prefixes(std::vector<std::string> prefixes) {
 
 subscriber::subscriber(zmq::context_t& ctx, const std::string& endpoint,
                        const std::vector<std::string>& prefixes, int rcvhwm)
-  : sock_(ctx, endpoint, with_sync_prefixes(prefixes), rcvhwm) {
-}
+  : sock_(ctx, endpoint, with_sync_prefixes(prefixes), rcvhwm) {}
 
 bool subscriber::is_sync(const std::string& topic) {
   for (const char* p : {"top/zz-sync-", "rank/zz-sync-", "score/zz-sync-"})
@@ -496,9 +499,8 @@ std::vector<update> subscriber::sync(client& c) {
     return top_seen && ranked.size() == items.size();
   });
   if (!done)
-    throw reply_error("sync: " + std::to_string(ranked.size())
-                      + " of 128 rank/ messages and " + (top_seen ? "" : "no ")
-                      + "top/ within 30 s");
+    throw reply_error("sync: " + std::to_string(ranked.size()) + " of 128 rank/ messages and "
+                      + (top_seen ? "" : "no ") + "top/ within 30 s");
   return got;
 }
 
@@ -683,14 +685,14 @@ bool server::try_start() {
   requests_ = ep();
   ingest_ = ep();
   updates_ = ep();
-  std::vector<std::string> args = {daemon_path(),
-                                   "--requests=" + requests_,
-                                   "--ingest=" + ingest_,
-                                   "--updates=" + updates_,
-                                   "--data=" + data_,
-                                   "--shards=" + std::to_string(opts_.shards),
-                                   "--merge-interval-ms="
-                                       + std::to_string(opts_.merge_interval_ms)};
+  std::vector<std::string> args
+    = {daemon_path(),
+       "--requests=" + requests_,
+       "--ingest=" + ingest_,
+       "--updates=" + updates_,
+       "--data=" + data_,
+       "--shards=" + std::to_string(opts_.shards),
+       "--merge-interval-ms=" + std::to_string(opts_.merge_interval_ms)};
   args.insert(args.end(), opts_.extra_args.begin(), opts_.extra_args.end());
   pid_ = spawn(args, out_file_, err_file_);
   if (opts_.file_size_limit > 0) {

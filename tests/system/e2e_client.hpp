@@ -240,8 +240,8 @@ public:
 private:
   // Receives until `done` says so; false on timeout.
   template <class F>
-  bool receive_until(std::vector<update>& got, std::chrono::steady_clock::time_point deadline,
-                     F&& done);
+  bool
+  receive_until(std::vector<update>& got, std::chrono::steady_clock::time_point deadline, F&& done);
 
   transport::update_subscriber sock_;
 };

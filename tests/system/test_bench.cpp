@@ -55,10 +55,10 @@ std::string bench(std::vector<std::string> args) {
   temp_dir dir;
   const auto file = dir.path() + "/out.json";
   std::ofstream(file) << r.out;
-  auto check = run_to_exit({on_path("jq"), "-e",
-                            "(.runs | length > 0) and all(.runs[]; .ops > 0 and .throughput > 0)",
-                            file},
-                           10s);
+  auto check
+    = run_to_exit({on_path("jq"), "-e",
+                   "(.runs | length > 0) and all(.runs[]; .ops > 0 and .throughput > 0)", file},
+                  10s);
   INFO("lb-bench output: " << r.out << "\njq: " << check.err);
   CHECK((check.status && describe_status(*check.status) == "exit 0"));
   return r.out;
@@ -81,9 +81,9 @@ struct child {
 
 TEST_CASE("lb-bench measures the service's requests and ingest sockets") {
   server s;
-  const auto out = bench({"requests", "--requests=" + s.requests(),
-                          "--requests-pid=" + std::to_string(s.pid()),
-                          "--mix=submit=60,rank=20,top=10,around=10", "--preload", "--zipf=0.99"});
+  const auto out
+    = bench({"requests", "--requests=" + s.requests(), "--requests-pid=" + std::to_string(s.pid()),
+             "--mix=submit=60,rank=20,top=10,around=10", "--preload", "--zipf=0.99"});
   CHECK(out.find("\"cpu_cores\":null") == std::string::npos); // --requests-pid was read
   bench({"ingest", "--ingest=" + s.ingest(), "--requests=" + s.requests(), "--batch=50"});
   // Open loop: a modest fixed rate.

@@ -172,7 +172,7 @@ void stop_clean(server& s) {
 // The daemon's command line for run_to_exit on `data` (fresh ports).
 std::vector<std::string> daemon_args(const std::string& data, std::vector<std::string> extra = {}) {
   auto ep = [] { return "tcp://127.0.0.1:" + std::to_string(free_port()); };
-  std::vector<std::string> args = {daemon_path(), "--data=" + data, "--requests=" + ep(),
+  std::vector<std::string> args = {daemon_path(),      "--data=" + data,    "--requests=" + ep(),
                                    "--ingest=" + ep(), "--updates=" + ep(), "--shards=2"};
   args.insert(args.end(), extra.begin(), extra.end());
   return args;
@@ -281,8 +281,8 @@ void check_absent(client& c, const std::string& board, const std::vector<std::st
   for (auto& [p, e] : got)
     if (++n <= 5)
       examples += " " + p;
-  CHECK_MESSAGE(got.empty(), what << ": " << got.size() << " players present that should not be:"
-                                  << examples);
+  CHECK_MESSAGE(got.empty(),
+                what << ": " << got.size() << " players present that should not be:" << examples);
 }
 
 std::string padded(const std::string& prefix, size_t i, int width = 6) {
@@ -305,16 +305,15 @@ struct writer_result {
 // and nothing more comes. Records what was acknowledged.
 void run_writer(zmq::context_t& ctx, const std::string& ep, const std::string& board,
                 const std::string& prefix, int64_t base, size_t depth,
-                const std::atomic<bool>& stop, const std::atomic<bool>& dead,
-                writer_result& out) {
+                const std::atomic<bool>& stop, const std::atomic<bool>& dead, writer_result& out) {
   try {
     client c(ctx, ep);
     std::map<uint64_t, size_t> pending; // id -> i
     size_t next = 0;
     for (;;) {
       while (!stop.load() && pending.size() < depth) {
-        pending[c.send(submit(board, padded(prefix, next), base + static_cast<int64_t>(next)))] =
-            next;
+        pending[c.send(submit(board, padded(prefix, next), base + static_cast<int64_t>(next)))]
+          = next;
         ++next;
         ++out.sent;
       }
@@ -446,8 +445,10 @@ TEST_CASE("a clean restart keeps the digest whatever the shard count") {
   {
     server s{opts_on(data, 3)};
     client c(s.ctx(), s.requests());
-    call_all_ok(c, {configure("asc.b", std::string("asc"), std::nullopt),
-                    configure("inc.b", std::nullopt, std::string("incr"))}, 1);
+    call_all_ok(c,
+                {configure("asc.b", std::string("asc"), std::nullopt),
+                 configure("inc.b", std::nullopt, std::string("incr"))},
+                1);
     std::mt19937_64 rng{7};
     std::vector<body> load;
     for (int i = 0; i < 300; ++i) {
@@ -472,9 +473,8 @@ TEST_CASE("a clean restart keeps the digest whatever the shard count") {
     call_all_ok(c, load);
     std::vector<body> items;
     for (int i = 0; i < 100; ++i)
-      items.push_back(submit_item(i % 2 ? "asc.b" : "inc.b", "b" + std::to_string(i),
-                                  i * 7, std::nullopt,
-                                  meta_v{"batch " + std::to_string(i), i % 4 == 1}));
+      items.push_back(submit_item(i % 2 ? "asc.b" : "inc.b", "b" + std::to_string(i), i * 7,
+                                  std::nullopt, meta_v{"batch " + std::to_string(i), i % 4 == 1}));
     auto br = c.call(batch(items));
     REQUIRE_MESSAGE(br.ok(), br.text());
     std::vector<body> removes;
@@ -486,8 +486,8 @@ TEST_CASE("a clean restart keeps the digest whatever the shard count") {
     CHECK(rr.u64("removed") > 0);
     std::vector<body> after;
     for (int i = 0; i < 50; ++i)
-      after.push_back(submit("plain", "y" + std::to_string(i), i * 3 - 70, i % 2,
-                             meta_v{"after reset", false}));
+      after.push_back(
+        submit("plain", "y" + std::to_string(i), i * 3 - 70, i % 2, meta_v{"after reset", false}));
     call_all_ok(c, after);
     s.settle();
     d = digest(c);
@@ -533,8 +533,10 @@ TEST_CASE("snapshot plus log tail equals a replay of the full log") {
   {
     server s{opts_on(data, 3, flags)};
     client c(s.ctx(), s.requests());
-    call_all_ok(c, {configure("s.asc", std::string("asc"), std::string("set")),
-                    configure("s.inc", std::nullopt, std::string("incr"))}, 1);
+    call_all_ok(c,
+                {configure("s.asc", std::string("asc"), std::string("set")),
+                 configure("s.inc", std::nullopt, std::string("incr"))},
+                1);
     std::mt19937_64 rng{11};
     const std::vector<std::string> bnames = {"s.asc", "s.inc", "s.best"};
     std::vector<body> load;
@@ -545,17 +547,15 @@ TEST_CASE("snapshot plus log tail equals a replay of the full log") {
       if (i == 1500)
         load.push_back(reset("s.best"));
       else if (roll < 88)
-        load.push_back(submit(b, p, static_cast<int64_t>(rng() % 20000) - 10000,
-                              static_cast<int64_t>(rng() % 4),
-                              roll % 5 == 0 ? std::optional<meta_v>(meta_v{p, roll % 2 == 0})
-                                            : std::nullopt));
+        load.push_back(
+          submit(b, p, static_cast<int64_t>(rng() % 20000) - 10000, static_cast<int64_t>(rng() % 4),
+                 roll % 5 == 0 ? std::optional<meta_v>(meta_v{p, roll % 2 == 0}) : std::nullopt));
       else
         load.push_back(remove(b, p));
     }
     for (size_t i = 0; i < load.size(); i += 1000)
-      call_all_ok(c, std::vector<body>(load.begin() + i,
-                                       load.begin() + std::min(load.size(), i + 1000)),
-                  32);
+      call_all_ok(
+        c, std::vector<body>(load.begin() + i, load.begin() + std::min(load.size(), i + 1000)), 32);
     s.settle();
     d = digest(c);
     CHECK(entry_count(c) > 0);
@@ -678,7 +678,7 @@ TEST_CASE("a torn tail of the newest segment is cut at the last whole record") {
       s.settle();
       auto out = s.stdout_text();
       CHECK_MESSAGE(contains(lower(out), "torn"), "stdout does not mention the torn tail:\n"
-                                                      << out);
+                                                    << out);
       auto r = parse_recovery(out);
       REQUIRE_MESSAGE(r, "no recovery line on stdout:\n" << out);
       CHECK(r->seq == j);
@@ -759,14 +759,14 @@ TEST_CASE("a corrupt record in the middle: start fails, --repair keeps every goo
   auto r = run_to_exit(daemon_args(data), patience(20s));
   REQUIRE_MESSAGE(r.status, "the daemon started on a corrupt log; stdout:\n" << r.out);
   CHECK_MESSAGE(describe_status(*r.status) == "exit 1", describe_status(*r.status) << "\n"
-                                                                                    << r.err);
+                                                                                   << r.err);
   CHECK_MESSAGE(contains(r.err, seg.filename().string()), "stderr does not name the file:\n"
-                                                              << r.err);
+                                                            << r.err);
   CHECK_MESSAGE(contains(r.err, "offset"), "stderr does not give the offset:\n" << r.err);
   CHECK_MESSAGE(file_bytes(seg) == bytes, "a failed start changed " << seg);
   CHECK_MESSAGE(contains(r.err, std::to_string(victim.off)),
                 "stderr does not give the damaged record's offset " << victim.off << ":\n"
-                                                                     << r.err);
+                                                                    << r.err);
 
   scores good;
   for (auto& e : load)
@@ -817,7 +817,7 @@ TEST_CASE("a segment of a newer format version stops the start") {
   auto r = run_to_exit(daemon_args(data), patience(20s));
   REQUIRE_MESSAGE(r.status, "the daemon started on a newer format; stdout:\n" << r.out);
   CHECK_MESSAGE(describe_status(*r.status) == "exit 1", describe_status(*r.status) << "\n"
-                                                                                    << r.err);
+                                                                                   << r.err);
   CHECK_MESSAGE(contains(lower(r.err), "newer"), "stderr:\n" << r.err);
   CHECK_MESSAGE(contains(r.err, segs.front().filename().string()), "stderr:\n" << r.err);
   // Nothing was changed: the file is as we left it.
@@ -965,15 +965,15 @@ TEST_CASE("a full disk: events are refused, acknowledged ones stay") {
   CHECK(p.ok());
   auto err = lower(s->stderr_text());
   bool says_so = contains(err, "event log")
-                 && (contains(err, "fail") || contains(err, "could not") || contains(err, "cannot"));
-  CHECK_MESSAGE(says_so, "stderr does not say the log could not be written:\n"
-                             << s->stderr_text());
+                 && (contains(err, "fail") || contains(err, "could not")
+                     || contains(err, "cannot"));
+  CHECK_MESSAGE(says_so, "stderr does not say the log could not be written:\n" << s->stderr_text());
 
   SUBCASE("a clean stop, and a restart without the limit") {
     auto st = s->stop(SIGTERM, patience(10s));
     REQUIRE_MESSAGE(st, "did not stop on SIGTERM");
     CHECK_MESSAGE(describe_status(*st) == "exit 0", describe_status(*st) << "\n"
-                                                                          << s->stderr_text());
+                                                                         << s->stderr_text());
     c.reset();
     s.reset();
     server s2{opts_on(data, 2)};

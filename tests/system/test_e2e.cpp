@@ -22,10 +22,10 @@
 #include <set>
 #include <thread>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
-#include <netinet/in.h>
-#include <arpa/inet.h>
 #include <unistd.h>
 
 #include "tests/system/e2e_client.hpp"
@@ -214,8 +214,8 @@ struct model {
     else if (b.oper == "decr")
       s = sat_sub(e.score, r.score);
     bool value_changed = b.oper == "best"
-                             ? b.better(s, sub, e.score, e.subscore)
-                             : std::make_pair(s, sub) != std::make_pair(e.score, e.subscore);
+                           ? b.better(s, sub, e.score, e.subscore)
+                           : std::make_pair(s, sub) != std::make_pair(e.score, e.subscore);
     // `best`: a worse or equal submission changes nothing, meta included.
     bool meta_changed = b.oper != "best" && r.meta && r.meta != e.meta;
     if (!value_changed && !meta_changed)
@@ -440,8 +440,8 @@ void check_reply(const request& r, const reply& rep, const board_orders& orders,
     check_run(es, r.offset + 1, asc(r.board));
   } else if (r.op == "around") {
     auto es = rep.entries();
-    auto me =
-        std::find_if(es.begin(), es.end(), [&](const entry& e) { return e.player == r.player; });
+    auto me = std::find_if(es.begin(), es.end(),
+                           [&](const entry& e) { return e.player == r.player; });
     if (me == es.end())
       throw reply_error("around: the player is missing: " + rep.text());
     auto pos = static_cast<uint64_t>(me - es.begin());
@@ -981,7 +981,8 @@ TEST_CASE("smoke: every op once, with the reply keys of PROTOCOL.md") {
   REQUIRE(sk.count("merges"));
   CHECK(keys_of(r.at("merges")) == std::set<std::string>{"count", "last_us", "max_us"});
   CHECK(at(r.at("merges"), "count").as<uint64_t>() >= 1);
-  CHECK(at(r.at("merges"), "max_us").as<uint64_t>() >= at(r.at("merges"), "last_us").as<uint64_t>());
+  CHECK(at(r.at("merges"), "max_us").as<uint64_t>()
+        >= at(r.at("merges"), "last_us").as<uint64_t>());
 
   // Failures: not_found for unknown boards and players, unknown_op.
   for (auto& b : {top("nope"), rank("nope", "x"), around("nope", "x"), ranks("nope", {"x"}),
@@ -998,11 +999,11 @@ TEST_CASE("smoke: every op once, with the reply keys of PROTOCOL.md") {
   r = c.call(submit("auto", "y", 5, 3, meta_v{"keep", false}).set("future_key", 1));
   REQUIRE(r.ok());
   r = c.call(body{"submit"}
-                 .set("board", "auto")
-                 .set("player", "y")
-                 .set("score", 6)
-                 .set("subscore", nil{})
-                 .set("meta", nil{}));
+               .set("board", "auto")
+               .set("player", "y")
+               .set("score", 6)
+               .set("subscore", nil{})
+               .set("meta", nil{}));
   REQUIRE(r.ok());
   CHECK(r.i64("subscore") == 0);
   s.settle();
@@ -1127,10 +1128,9 @@ TEST_CASE("smoke: REQ clients, envelopes and ids") {
     size_t wrong = 0;
     for (uint32_t i = 0; i < 1000; ++i) {
       auto& x = res.via.array.ptr[i];
-      bool good = i % 100 == 99
-                      ? !at(x, "ok").as<bool>()
-                      : at(x, "ok").as<bool>()
-                            && at(x, "player").as<std::string>() == "b" + std::to_string(i);
+      bool good = i % 100 == 99 ? !at(x, "ok").as<bool>()
+                                : at(x, "ok").as<bool>()
+                                    && at(x, "player").as<std::string>() == "b" + std::to_string(i);
       wrong += !good;
     }
     CHECK(wrong == 0);
@@ -1146,10 +1146,18 @@ TEST_CASE("smoke: REQ clients, envelopes and ids") {
     for (size_t i = 0; i < n; ++i) {
       auto p = "p" + std::to_string(i % 50);
       switch (i % 4) {
-        case 0: sent[c.send(submit("pipe", p, static_cast<int64_t>(i)))] = p; break;
-        case 1: sent[c.send(rank("pipe", p))] = p; break;
-        case 2: sent[c.send(ping())] = "ping"; break;
-        default: sent[c.send(stats())] = "stats"; break;
+        case 0:
+          sent[c.send(submit("pipe", p, static_cast<int64_t>(i)))] = p;
+          break;
+        case 1:
+          sent[c.send(rank("pipe", p))] = p;
+          break;
+        case 2:
+          sent[c.send(ping())] = "ping";
+          break;
+        default:
+          sent[c.send(stats())] = "stats";
+          break;
       }
     }
     std::set<uint64_t> seen;
@@ -1164,8 +1172,8 @@ TEST_CASE("smoke: REQ clients, envelopes and ids") {
       auto& what = sent[*id];
       bool match = what == "ping" ? r->has("pong")
                    : what == "stats"
-                       ? r->has("digest")
-                       : (r->ok() ? r->str("player") == what : r->error_code() == "not_found");
+                     ? r->has("digest")
+                     : (r->ok() ? r->str("player") == what : r->error_code() == "not_found");
       mismatched += !match;
     }
     CHECK(seen.size() == n);
@@ -1219,8 +1227,8 @@ TEST_CASE("64 pipelining clients on every operator agree with the model") {
 
 TEST_CASE("ties are broken by the seq at which the value was reached") {
   server s{make_server_options(4, 20)};
-  const std::vector<board_spec> bs = {
-      {"ties.best", "desc", "best"}, {"ties.asc", "asc", "best"}, {"ties.set", "desc", "set"}};
+  const std::vector<board_spec> bs
+    = {{"ties.best", "desc", "best"}, {"ties.asc", "asc", "best"}, {"ties.set", "desc", "set"}};
   std::vector<event> events;
   configure_all(s, bs, events);
   const auto players = player_pool(60);
@@ -1246,8 +1254,8 @@ TEST_CASE("ties are broken by the seq at which the value was reached") {
     std::shuffle(plan.begin(), plan.end(), rng);
     size_t k = 0;
     run_client(
-        s.ctx(), s.requests(), plan.size(), 12, [&] { return plan[k++]; }, orders_of(bs),
-        "client " + std::to_string(i), log);
+      s.ctx(), s.requests(), plan.size(), 12, [&] { return plan[k++]; }, orders_of(bs),
+      "client " + std::to_string(i), log);
   });
   size_t expected = 0;
   for (size_t i = 0; i < clients; ++i)
@@ -1321,8 +1329,8 @@ TEST_CASE("top, around and ranks read one merged view") {
   // `around` is a window of that same order.
   auto a = c.call(around("friends", "f10", 2));
   REQUIRE(a.ok());
-  auto me =
-      std::find_if(view.begin(), view.end(), [](const entry& e) { return e.player == "f10"; });
+  auto me = std::find_if(view.begin(), view.end(),
+                         [](const entry& e) { return e.player == "f10"; });
   REQUIRE(me != view.end());
   auto pos = me - view.begin();
   std::vector<entry> window(view.begin() + std::max<long>(0, pos - 2),
@@ -1469,18 +1477,18 @@ TEST_CASE("ingest applies good events and counts bad frames and items") {
     lb::transport::ingest_client push(s.ctx(), s.ingest());
     auto rand_submit = [&] { return random_submit(rng, bs[rng() % 2], players, "ingest"); };
     std::vector<std::string> bad_frames = {
-        "",                                                     // empty
-        std::string("\xc1", 1),                                 // never valid msgpack
-        std::string("\x82\xa2op", 4),                           // truncated map
-        std::string("\xdf\xff\xff\xff\xff", 5),                 // a map of 2^32-1 entries
-        std::string("\x93\x01\x02\x03", 4),                     // not a map
-        ping().pack(),                                          // not accepted on ingest
-        rank("ing.set", "p1").pack(),                           // neither
-        body{"nope"}.pack(),                                    // unknown op
-        body{"submit"}.set("board", "ing.set").pack(),          // no player, no score
-        submit("bad/board", "p1", 1).pack(),                    // bad name
-        body{"batch"}.set("items", 5).pack(),                   // items not an array
-        body{"batch"}.set("items", std::vector<body>{}).pack(), // empty batch
+      "",                                                     // empty
+      std::string("\xc1", 1),                                 // never valid msgpack
+      std::string("\x82\xa2op", 4),                           // truncated map
+      std::string("\xdf\xff\xff\xff\xff", 5),                 // a map of 2^32-1 entries
+      std::string("\x93\x01\x02\x03", 4),                     // not a map
+      ping().pack(),                                          // not accepted on ingest
+      rank("ing.set", "p1").pack(),                           // neither
+      body{"nope"}.pack(),                                    // unknown op
+      body{"submit"}.set("board", "ing.set").pack(),          // no player, no score
+      submit("bad/board", "p1", 1).pack(),                    // bad name
+      body{"batch"}.set("items", 5).pack(),                   // items not an array
+      body{"batch"}.set("items", std::vector<body>{}).pack(), // empty batch
     };
     size_t rounds = scaled(50);
     for (size_t round = 0; round < rounds; ++round) {
@@ -1553,62 +1561,62 @@ struct garbage {
 std::vector<garbage> hostile_frames() {
   const std::set<std::string> bad = {"bad_request"};
   std::vector<garbage> g = {
-      {"empty frame", "", bad, {}},
-      {"0xc1", std::string("\xc1", 1), bad, {}},
-      {"truncated map", std::string("\x82\xa2op\xa4pi", 7), bad, {}},
-      {"map of 2^32-1 entries", std::string("\xdf\xff\xff\xff\xff", 5), bad, {}},
-      {"array of 2^32-1", std::string("\xdd\xff\xff\xff\xff", 5), bad, {}},
-      {"str of 4 GiB", std::string("\xdb\xff\xff\xff\xff", 5), bad, {}},
-      {"100k-deep arrays", std::string(100000, '\x91') + "\xc0", bad, {}},
-      {"100k-deep maps",
-       [] {
-         std::string s;
-         for (int i = 0; i < 100000; ++i)
-           s += std::string("\x81\xa1k", 3);
-         return s + "\xc0";
-       }(),
-       bad,
-       {}},
-      {"trailing bytes", ping().pack() + "x", bad, {}},
-      {"int body", std::string("\x2a", 1), bad, {}},
-      {"str body", std::string("\xa4ping", 5), bad, {}},
-      {"op missing", body().set("board", "b").id(3).pack(), bad, 3},
-      {"op not a str", body().set("op", 1).id(4).pack(), bad, 4},
-      {"op unknown", body{"explode"}.id(5).pack(), {"unknown_op"}, 5},
-      {"non-str key", std::string("\x82\xa2op\xa4ping\x01\x02", 10), bad, {}},
-      {"score a str",
-       body{"submit"}.set("board", "g").set("player", "p").set("score", "9").id(6).pack(), bad, 6},
-      {"score above int64",
-       body{"submit"}
-           .set("board", "g")
-           .set("player", "p")
-           .set("score", uint64_t{1} << 63)
-           .id(7)
-           .pack(),
-       bad, 7},
-      {"board as bin",
-       body{"submit"}.set("board", bin{"g"}).set("player", "p").set("score", 1).pack(),
-       bad,
-       {}},
-      {"board with /", submit("g/h", "p", 1).pack(), bad, {}},
-      {"board of 65 bytes", submit(std::string(65, 'b'), "p", 1).pack(), bad, {}},
-      {"player of 129 bytes", submit("g", std::string(129, 'p'), 1).pack(), bad, {}},
-      {"player with NUL", submit("g", std::string("a\0b", 3), 1).pack(), bad, {}},
-      {"player not UTF-8", submit("g", "\xff\xfe", 1).pack(), bad, {}},
-      {"meta of 257 bytes",
-       submit("g", "p", 1, 0, meta_v{std::string(257, 'm'), false}).pack(),
-       bad,
-       {}},
-      {"limit 0", top("g", 0).pack(), bad, {}},
-      {"limit 1001", top("g", 1001).pack(), bad, {}},
-      {"radius 101", around("g", "p", 101).pack(), bad, {}},
-      {"ranks of 101", ranks("g", std::vector<std::string>(101, "p")).pack(), bad, {}},
-      {"batch of 1001",
-       lb::e2e::batch(std::vector<body>(1001, submit_item("g", "p", 1))).pack(),
-       bad,
-       {}},
-      {"configure order sideways", configure("g", "sideways", std::nullopt).pack(), bad, {}},
-      {"negative id", ping().set("id", -1).pack(), bad, {}},
+    {"empty frame", "", bad, {}},
+    {"0xc1", std::string("\xc1", 1), bad, {}},
+    {"truncated map", std::string("\x82\xa2op\xa4pi", 7), bad, {}},
+    {"map of 2^32-1 entries", std::string("\xdf\xff\xff\xff\xff", 5), bad, {}},
+    {"array of 2^32-1", std::string("\xdd\xff\xff\xff\xff", 5), bad, {}},
+    {"str of 4 GiB", std::string("\xdb\xff\xff\xff\xff", 5), bad, {}},
+    {"100k-deep arrays", std::string(100000, '\x91') + "\xc0", bad, {}},
+    {"100k-deep maps",
+     [] {
+       std::string s;
+       for (int i = 0; i < 100000; ++i)
+         s += std::string("\x81\xa1k", 3);
+       return s + "\xc0";
+     }(),
+     bad,
+     {}},
+    {"trailing bytes", ping().pack() + "x", bad, {}},
+    {"int body", std::string("\x2a", 1), bad, {}},
+    {"str body", std::string("\xa4ping", 5), bad, {}},
+    {"op missing", body().set("board", "b").id(3).pack(), bad, 3},
+    {"op not a str", body().set("op", 1).id(4).pack(), bad, 4},
+    {"op unknown", body{"explode"}.id(5).pack(), {"unknown_op"}, 5},
+    {"non-str key", std::string("\x82\xa2op\xa4ping\x01\x02", 10), bad, {}},
+    {"score a str",
+     body{"submit"}.set("board", "g").set("player", "p").set("score", "9").id(6).pack(), bad, 6},
+    {"score above int64",
+     body{"submit"}
+       .set("board", "g")
+       .set("player", "p")
+       .set("score", uint64_t{1} << 63)
+       .id(7)
+       .pack(),
+     bad, 7},
+    {"board as bin",
+     body{"submit"}.set("board", bin{"g"}).set("player", "p").set("score", 1).pack(),
+     bad,
+     {}},
+    {"board with /", submit("g/h", "p", 1).pack(), bad, {}},
+    {"board of 65 bytes", submit(std::string(65, 'b'), "p", 1).pack(), bad, {}},
+    {"player of 129 bytes", submit("g", std::string(129, 'p'), 1).pack(), bad, {}},
+    {"player with NUL", submit("g", std::string("a\0b", 3), 1).pack(), bad, {}},
+    {"player not UTF-8", submit("g", "\xff\xfe", 1).pack(), bad, {}},
+    {"meta of 257 bytes",
+     submit("g", "p", 1, 0, meta_v{std::string(257, 'm'), false}).pack(),
+     bad,
+     {}},
+    {"limit 0", top("g", 0).pack(), bad, {}},
+    {"limit 1001", top("g", 1001).pack(), bad, {}},
+    {"radius 101", around("g", "p", 101).pack(), bad, {}},
+    {"ranks of 101", ranks("g", std::vector<std::string>(101, "p")).pack(), bad, {}},
+    {"batch of 1001",
+     lb::e2e::batch(std::vector<body>(1001, submit_item("g", "p", 1))).pack(),
+     bad,
+     {}},
+    {"configure order sideways", configure("g", "sideways", std::nullopt).pack(), bad, {}},
+    {"negative id", ping().set("id", -1).pack(), bad, {}},
   };
   // Random bytes of many lengths; a seed for each so a failure can be replayed.
   std::mt19937_64 rng{99};
@@ -1732,8 +1740,8 @@ TEST_CASE("flags, signals and a busy port") {
       // The service promises 1 s; under TSan everything is slower.
       auto st = s.stop(sig, patience(1s));
       REQUIRE_MESSAGE(st, "still running " << std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                  std::chrono::steady_clock::now() - t0)
-                                                  .count()
+                                                std::chrono::steady_clock::now() - t0)
+                                                .count()
                                            << " ms after the signal");
       CHECK(describe_status(*st) == "exit 0");
       CHECK(s.stdout_text().find("leaderboardd: requests") != std::string::npos);
@@ -1752,8 +1760,8 @@ TEST_CASE("flags, signals and a busy port") {
         load.emplace_back([&s, &stop, i] {
           client c(s.ctx(), s.requests());
           for (size_t n = 0; !stop.load(); ++n) { // closed loop, 32 in flight
-            c.send(submit("busy", "p" + std::to_string(i) + "-" + std::to_string(n % 5000),
-                          int64_t(n)));
+            c.send(
+              submit("busy", "p" + std::to_string(i) + "-" + std::to_string(n % 5000), int64_t(n)));
             if (n >= 32 && !c.receive(patience(1s)))
               break; // the service has stopped
           }
@@ -1805,9 +1813,8 @@ namespace {
 // every run gives the events the same seqs.
 std::vector<request> fixed_sequence(size_t n) {
   const std::vector<board_spec> bs = {
-      {"d.best", "desc", "best"}, {"a.best", "asc", "best"},
-      {"d.set", "desc", "set"},   {"a.incr", "asc", "incr"},
-      {"d.decr", "desc", "decr"}, {"plain", std::nullopt, std::nullopt}};
+    {"d.best", "desc", "best"}, {"a.best", "asc", "best"},  {"d.set", "desc", "set"},
+    {"a.incr", "asc", "incr"},  {"d.decr", "desc", "decr"}, {"plain", std::nullopt, std::nullopt}};
   const auto players = player_pool(30);
   std::vector<request> out;
   for (auto& b : bs)

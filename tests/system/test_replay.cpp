@@ -62,9 +62,14 @@ std::vector<schemas::event_record> make_events(counts& c) {
     submit_req s{board, "p" + std::to_string(rng() % 25), static_cast<int64_t>(rng() % 12) - 3,
                  static_cast<int64_t>(rng() % 3), std::nullopt};
     switch (rng() % 5) {
-    case 0: s.meta = meta_value{"lvl " + std::to_string(rng() % 9), false}; break;
-    case 1: s.meta = meta_value{std::string("\x00\xff\x01", 3), true}; break;
-    default: break;
+      case 0:
+        s.meta = meta_value{"lvl " + std::to_string(rng() % 9), false};
+        break;
+      case 1:
+        s.meta = meta_value{std::string("\x00\xff\x01", 3), true};
+        break;
+      default:
+        break;
     }
     add(s);
   };
@@ -84,10 +89,18 @@ std::vector<schemas::event_record> make_events(counts& c) {
   add(remove_req{"ladder", "p3"});
   for (const auto& ev : out) {
     switch (ev.body.index()) {
-    case 0: ++c.submit; break;
-    case 1: ++c.remove; break;
-    case 2: ++c.reset; break;
-    default: ++c.configure; break;
+      case 0:
+        ++c.submit;
+        break;
+      case 1:
+        ++c.remove;
+        break;
+      case 2:
+        ++c.reset;
+        break;
+      default:
+        ++c.configure;
+        break;
     }
   }
   return out;
@@ -447,14 +460,14 @@ TEST_CASE("bad command lines exit 2 with a hint; --help exits 0") {
   fixture f;
   const auto dir = f.data.string();
   for (const std::vector<std::string>& args :
-       {std::vector<std::string>{"send", dir},                        // no --to
-        {"rebuild", dir, "--to=tcp://127.0.0.1:1"},                   // a flag of another command
+       {std::vector<std::string>{"send", dir},                         // no --to
+        {"rebuild", dir, "--to=tcp://127.0.0.1:1"},                    // a flag of another command
         {"send", dir, "--to=tcp://127.0.0.1:1", "--max", "--speed=2"}, // both paces
         {"send", dir, "--to=tcp://127.0.0.1:1", "--speed=0"},
         {"frobnicate", dir},
         {"inspect", dir + "/missing"},
         {"inspect"},
-        {"rebuild", dir, f.segments.front().string()},                // folder mixed with files
+        {"rebuild", dir, f.segments.front().string()}, // folder mixed with files
         {"rebuild", dir, "--board=no spaces"},
         {"send", dir, "--to=not an endpoint"}}) {
     CAPTURE(args);

@@ -317,8 +317,9 @@ TEST_CASE("a reset publishes an empty top/ and rank nil for every player") {
   std::set<std::string> p1_players;
   for (auto& u : p1)
     p1_players.insert(u.body.str("player"));
-  CHECK(p1_players == std::set<std::string>{"p1", "p10", "p11", "p12", "p13", "p14", "p15",
-                                            "p16", "p17", "p18", "p19"});
+  CHECK(p1_players
+        == std::set<std::string>{"p1", "p10", "p11", "p12", "p13", "p14", "p15", "p16", "p17",
+                                 "p18", "p19"});
 
   // Below the top 10: a rank/ for the newcomer, no top/.
   REQUIRE(c.call(submit("r", "low", 1)).ok());
@@ -470,7 +471,7 @@ TEST_CASE("a subscriber that never reads neither stalls the service nor grows it
                    << " events; published " << published << ", dropped " << dropped);
   CHECK(grown_kib < (lb::e2e::under_tsan() ? 32 * 1024u : 16 * 1024u));
   CHECK(c.call(ping()).ok());
-  (void)stalled;
+  (void) stalled;
 }
 
 // ===========================================================================
@@ -574,8 +575,7 @@ TEST_CASE("lbctl watch: lines, one player, JSON, a live table; Ctrl-C stops it")
     auto both = [](int64_t i) {
       if (i % 2 == 0)
         return remove("w", "pro");
-      return batch({submit_item("w", "pro", 1),
-                    submit_item("w", "probe" + std::to_string(i), 5)});
+      return batch({submit_item("w", "pro", 1), submit_item("w", "probe" + std::to_string(i), 5)});
     };
     REQUIRE_MESSAGE(w.wait_live(c, both, "pro on w: rank "), w.out() << w.err());
     REQUIRE(c.call(remove("w", "pro")).ok());

@@ -150,8 +150,7 @@ struct fixture {
   void settle() { std::this_thread::sleep_for(60ms); }
 };
 
-schemas::submit_req submit(std::string board, std::string player, int64_t score,
-                           int64_t sub = 0) {
+schemas::submit_req submit(std::string board, std::string player, int64_t score, int64_t sub = 0) {
   schemas::submit_req s;
   s.board = std::move(board);
   s.player = std::move(player);

@@ -16,9 +16,9 @@
 #include "schemas/json.hpp"
 #include "schemas/reply.hpp"
 #include "schemas/request.hpp"
+#include "schemas/types.hpp"
 #include "schemas/update.hpp"
 #include "tests/unit/request_eq.hpp"
-#include "schemas/types.hpp"
 
 using namespace lb::schemas;
 
@@ -28,8 +28,12 @@ namespace {
 // A tiny msgpack value builder, so tests can write frames the service would
 // never produce (wrong types, duplicate keys, odd widths).
 
-struct Bin { std::string b; };
-struct Raw { std::string bytes; }; // already msgpack-encoded
+struct Bin {
+  std::string b;
+};
+struct Raw {
+  std::string bytes;
+}; // already msgpack-encoded
 struct V;
 using Arr = std::vector<V>;
 using Map = std::vector<std::pair<V, V>>;
@@ -57,19 +61,23 @@ void pack(msgpack::packer<msgpack::sbuffer>& pk, msgpack::sbuffer& buf, const V&
   std::visit(
     [&](const auto& y) {
       using T = std::decay_t<decltype(y)>;
-      if constexpr (std::is_same_v<T, std::nullptr_t>) pk.pack_nil();
-      else if constexpr (std::is_same_v<T, bool>) y ? pk.pack_true() : pk.pack_false();
-      else if constexpr (std::is_same_v<T, int64_t>) pk.pack_int64(y);
-      else if constexpr (std::is_same_v<T, uint64_t>) pk.pack_uint64(y);
+      if constexpr (std::is_same_v<T, std::nullptr_t>)
+        pk.pack_nil();
+      else if constexpr (std::is_same_v<T, bool>)
+        y ? pk.pack_true() : pk.pack_false();
+      else if constexpr (std::is_same_v<T, int64_t>)
+        pk.pack_int64(y);
+      else if constexpr (std::is_same_v<T, uint64_t>)
+        pk.pack_uint64(y);
       else if constexpr (std::is_same_v<T, double>) {
         // always float64: msgpack-c's pack_double writes integral values as ints
         uint64_t bits;
         std::memcpy(&bits, &y, 8);
         char b[9] = {static_cast<char>(0xcb)};
-        for (int i = 0; i < 8; ++i) b[1 + i] = static_cast<char>(bits >> (56 - 8 * i));
+        for (int i = 0; i < 8; ++i)
+          b[1 + i] = static_cast<char>(bits >> (56 - 8 * i));
         buf.write(b, 9);
-      }
-      else if constexpr (std::is_same_v<T, std::string>) {
+      } else if constexpr (std::is_same_v<T, std::string>) {
         pk.pack_str(static_cast<uint32_t>(y.size()));
         pk.pack_str_body(y.data(), static_cast<uint32_t>(y.size()));
       } else if constexpr (std::is_same_v<T, Bin>) {
@@ -77,7 +85,8 @@ void pack(msgpack::packer<msgpack::sbuffer>& pk, msgpack::sbuffer& buf, const V&
         pk.pack_bin_body(y.b.data(), static_cast<uint32_t>(y.b.size()));
       } else if constexpr (std::is_same_v<T, Arr>) {
         pk.pack_array(static_cast<uint32_t>(y.size()));
-        for (const auto& e : y) pack(pk, buf, e);
+        for (const auto& e : y)
+          pack(pk, buf, e);
       } else if constexpr (std::is_same_v<T, Map>) {
         pk.pack_map(static_cast<uint32_t>(y.size()));
         for (const auto& kv : y) {
@@ -99,26 +108,33 @@ std::string enc(const V& x) {
 }
 
 Map with(Map m, Map extra) {
-  for (auto& kv : extra) m.push_back(std::move(kv));
+  for (auto& kv : extra)
+    m.push_back(std::move(kv));
   return m;
 }
 
-decoded_request dec(const std::string& frame) { return decode_request(frame.data(), frame.size()); }
-decoded_request dec(const V& x) { return dec(enc(x)); }
+decoded_request dec(const std::string& frame) {
+  return decode_request(frame.data(), frame.size());
+}
+decoded_request dec(const V& x) {
+  return dec(enc(x));
+}
 decoded_request ing(const V& x) {
   const std::string f = enc(x);
   return decode_ingest(f.data(), f.size());
 }
 
-bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+bool contains(const std::string& s, const std::string& part) {
+  return s.find(part) != std::string::npos;
+}
 
-#define CHECK_ERR(d, code_, part)                                                      \
-  do {                                                                                 \
-    const decoded_request& dd_ = (d);                                                  \
-    REQUIRE_MESSAGE(!dd_.ok(), "expected error containing: " << (part));               \
-    const error& e_ = std::get<error>(dd_.body);                                       \
-    CHECK_MESSAGE(e_.code == (code_), "code " << to_string(e_.code) << ": " << e_.message); \
-    CHECK_MESSAGE(contains(e_.message, part), "message: " << e_.message);             \
+#define CHECK_ERR(d, code_, part)                                                                  \
+  do {                                                                                             \
+    const decoded_request& dd_ = (d);                                                              \
+    REQUIRE_MESSAGE(!dd_.ok(), "expected error containing: " << (part));                           \
+    const error& e_ = std::get<error>(dd_.body);                                                   \
+    CHECK_MESSAGE(e_.code == (code_), "code " << to_string(e_.code) << ": " << e_.message);        \
+    CHECK_MESSAGE(contains(e_.message, part), "message: " << e_.message);                          \
   } while (0)
 
 #define CHECK_BAD(d, part) CHECK_ERR(d, error_code::bad_request, part)
@@ -126,7 +142,8 @@ bool contains(const std::string& s, const std::string& part) { return s.find(par
 // Returns a copy, so `const auto& r = req<T>(dec(...))` never dangles.
 template <class T>
 T req(const decoded_request& d) {
-  if (!d.ok()) FAIL_CHECK("decode failed: " << std::get<error>(d.body).message);
+  if (!d.ok())
+    FAIL_CHECK("decode failed: " << std::get<error>(d.body).message);
   REQUIRE(d.ok());
   const auto& body = std::get<request_body>(d.body);
   REQUIRE(std::holds_alternative<T>(body));
@@ -135,7 +152,9 @@ T req(const decoded_request& d) {
 
 const Map base_submit = {{"op", "submit"}, {"board", "b1"}, {"player", "alice"}, {"score", 10}};
 
-std::string rep(char c, std::size_t n) { return std::string(n, c); }
+std::string rep(char c, std::size_t n) {
+  return std::string(n, c);
+}
 
 // ---------------------------------------------------------------------------
 // Request equality (for round trips): errors compare by code only.
@@ -172,7 +191,8 @@ std::vector<std::string> keys_of(const msgpack::object& m) {
 const msgpack::object& at(const msgpack::object& m, const std::string& k) {
   REQUIRE(m.type == msgpack::type::MAP);
   for (uint32_t i = 0; i < m.via.map.size; ++i)
-    if (m.via.map.ptr[i].key.type == msgpack::type::STR && m.via.map.ptr[i].key.as<std::string>() == k)
+    if (m.via.map.ptr[i].key.type == msgpack::type::STR
+        && m.via.map.ptr[i].key.as<std::string>() == k)
       return m.via.map.ptr[i].val;
   FAIL("key not found: " << k);
   return m; // unreachable
@@ -188,7 +208,9 @@ uint64_t u_of(const msgpack::object& o) {
   REQUIRE(o.type == msgpack::type::POSITIVE_INTEGER);
   return o.via.u64;
 }
-int64_t i_of(const msgpack::object& o) { return o.as<int64_t>(); }
+int64_t i_of(const msgpack::object& o) {
+  return o.as<int64_t>();
+}
 bool b_of(const msgpack::object& o) {
   REQUIRE(o.type == msgpack::type::BOOLEAN);
   return o.via.boolean;
@@ -204,17 +226,19 @@ TEST_CASE("enum names and parsing") {
   CHECK(std::string(to_string(score_operator::set)) == "set");
   CHECK(std::string(to_string(score_operator::incr)) == "incr");
   CHECK(std::string(to_string(score_operator::decr)) == "decr");
-  const std::pair<error_code, const char*> codes[] = {
-    {error_code::bad_request, "bad_request"}, {error_code::unknown_op, "unknown_op"},
-    {error_code::not_found, "not_found"},     {error_code::conflict, "conflict"},
-    {error_code::overloaded, "overloaded"},   {error_code::unauthorized, "unauthorized"},
-    {error_code::internal, "internal"}};
-  for (const auto& [c, name] : codes) CHECK(std::string(to_string(c)) == name);
+  const std::pair<error_code, const char*> codes[]
+    = {{error_code::bad_request, "bad_request"}, {error_code::unknown_op, "unknown_op"},
+       {error_code::not_found, "not_found"},     {error_code::conflict, "conflict"},
+       {error_code::overloaded, "overloaded"},   {error_code::unauthorized, "unauthorized"},
+       {error_code::internal, "internal"}};
+  for (const auto& [c, name] : codes)
+    CHECK(std::string(to_string(c)) == name);
   CHECK(parse_board_order("desc") == board_order::desc);
   CHECK(parse_board_order("asc") == board_order::asc);
   CHECK_FALSE(parse_board_order("DESC"));
   CHECK_FALSE(parse_board_order(""));
-  for (auto o : {score_operator::best, score_operator::set, score_operator::incr, score_operator::decr})
+  for (auto o :
+       {score_operator::best, score_operator::set, score_operator::incr, score_operator::decr})
     CHECK(parse_score_operator(to_string(o)) == o);
   CHECK_FALSE(parse_score_operator("max"));
   CHECK_FALSE(parse_score_operator(std::string_view("best\0", 5)));
@@ -226,7 +250,8 @@ TEST_CASE("board name rules") {
   CHECK(check_board_name("AZaz09_.:-") == "");
   CHECK(check_board_name(rep('x', 65)) == "board: 65 bytes, at most 64 allowed");
   CHECK(contains(check_board_name(""), "board: empty"));
-  CHECK(check_board_name("ab cd") == "board: invalid character 0x20 at byte 2 (allowed: A-Z a-z 0-9 _ . : -)");
+  CHECK(check_board_name("ab cd")
+        == "board: invalid character 0x20 at byte 2 (allowed: A-Z a-z 0-9 _ . : -)");
   for (const char* bad : {"a/b", "a b", "a\tb", "é", "a+b", "a,b", "a@b", "a\"b"})
     CHECK_MESSAGE(check_board_name(bad) != "", bad);
   CHECK(contains(check_board_name(std::string("a\0b", 3)), "0x00 at byte 1"));
@@ -240,13 +265,14 @@ TEST_CASE("player name rules") {
   CHECK(contains(check_player_name(""), "player: empty"));
   // 64 two-byte characters = 128 bytes.
   std::string e64;
-  for (int i = 0; i < 64; ++i) e64 += "\xc3\xa9";
+  for (int i = 0; i < 64; ++i)
+    e64 += "\xc3\xa9";
   CHECK(check_player_name(e64) == "");
   CHECK(contains(check_player_name(e64 + "x"), "129 bytes"));
   // Valid multi-byte forms, including the edges of the ranges.
-  for (const char* ok : {"Zoë", "名前", "😀", "a b/c\"d", "\x7f", "\xc2\x80", "\xdf\xbf", "\xe0\xa0\x80",
-                         "\xed\x9f\xbf" /* U+D7FF */, "\xee\x80\x80" /* U+E000 */, "\xef\xbf\xbf",
-                         "\xf0\x90\x80\x80", "\xf4\x8f\xbf\xbf" /* U+10FFFF */})
+  for (const char* ok : {"Zoë", "名前", "😀", "a b/c\"d", "\x7f", "\xc2\x80", "\xdf\xbf",
+                         "\xe0\xa0\x80", "\xed\x9f\xbf" /* U+D7FF */, "\xee\x80\x80" /* U+E000 */,
+                         "\xef\xbf\xbf", "\xf0\x90\x80\x80", "\xf4\x8f\xbf\xbf" /* U+10FFFF */})
     CHECK_MESSAGE(check_player_name(ok) == "", ok);
   struct bad_case {
     std::string s;
@@ -273,7 +299,8 @@ TEST_CASE("player name rules") {
     {"\xe2\x28\xa1", "incomplete sequence"},
     {"\xf0\x9f\x98x", "incomplete sequence"},
   };
-  for (const auto& b : bads) CHECK_MESSAGE(contains(check_player_name(b.s), b.expect), check_player_name(b.s));
+  for (const auto& b : bads)
+    CHECK_MESSAGE(contains(check_player_name(b.s), b.expect), check_player_name(b.s));
 }
 
 // ===========================================================================
@@ -287,7 +314,8 @@ TEST_CASE("each op decodes with defaults") {
     CHECK_FALSE(r.meta);
   }
   {
-    const auto& r = req<batch_req>(dec(Map{{"op", "batch"}, {"items", Arr{Map{{"board", "b"}, {"player", "p"}, {"score", -3}}}}}));
+    const auto& r = req<batch_req>(dec(
+      Map{{"op", "batch"}, {"items", Arr{Map{{"board", "b"}, {"player", "p"}, {"score", -3}}}}}));
     REQUIRE(r.items.size() == 1);
     const auto& s = std::get<submit_req>(r.items[0]);
     CHECK(s.board == "b");
@@ -315,7 +343,8 @@ TEST_CASE("each op decodes with defaults") {
     CHECK(r.radius == 5);
   }
   {
-    const auto& r = req<ranks_req>(dec(Map{{"op", "ranks"}, {"board", "b"}, {"players", Arr{"p"}}}));
+    const auto& r
+      = req<ranks_req>(dec(Map{{"op", "ranks"}, {"board", "b"}, {"players", Arr{"p"}}}));
     CHECK(r.board == "b");
     CHECK(r.players == strs{"p"});
   }
@@ -339,8 +368,13 @@ TEST_CASE("each op decodes with defaults") {
 
 TEST_CASE("each op decodes with all keys") {
   {
-    const auto d = dec(Map{{"op", "submit"}, {"id", 42}, {"board", "b"}, {"player", "p"}, {"score", -7},
-                           {"subscore", 99}, {"meta", "m"}});
+    const auto d = dec(Map{{"op", "submit"},
+                           {"id", 42},
+                           {"board", "b"},
+                           {"player", "p"},
+                           {"score", -7},
+                           {"subscore", 99},
+                           {"meta", "m"}});
     const auto& r = req<submit_req>(d);
     CHECK(d.id == 42u);
     CHECK(r.score == -7);
@@ -350,8 +384,13 @@ TEST_CASE("each op decodes with all keys") {
     CHECK_FALSE(r.meta->is_bin);
   }
   {
-    const auto d = dec(Map{{"op", "batch"}, {"id", 1},
-                           {"items", Arr{Map{{"board", "b"}, {"player", "p"}, {"score", 1}, {"subscore", 2}, {"meta", Bin{"\x01\x02"}}},
+    const auto d = dec(Map{{"op", "batch"},
+                           {"id", 1},
+                           {"items", Arr{Map{{"board", "b"},
+                                             {"player", "p"},
+                                             {"score", 1},
+                                             {"subscore", 2},
+                                             {"meta", Bin{"\x01\x02"}}},
                                          Map{{"board", "c"}, {"player", "q"}, {"score", 3}}}}});
     const auto& r = req<batch_req>(d);
     REQUIRE(r.items.size() == 2);
@@ -363,30 +402,37 @@ TEST_CASE("each op decodes with all keys") {
     CHECK(std::get<submit_req>(r.items[1]).board == "c");
   }
   {
-    const auto& r = req<rank_req>(dec(Map{{"op", "rank"}, {"board", "b"}, {"player", "p"}, {"exact", true}}));
+    const auto& r
+      = req<rank_req>(dec(Map{{"op", "rank"}, {"board", "b"}, {"player", "p"}, {"exact", true}}));
     CHECK(r.exact);
   }
   {
-    const auto& r = req<top_req>(dec(Map{{"op", "top"}, {"board", "b"}, {"limit", 1000}, {"offset", 12345}}));
+    const auto& r
+      = req<top_req>(dec(Map{{"op", "top"}, {"board", "b"}, {"limit", 1000}, {"offset", 12345}}));
     CHECK(r.limit == 1000);
     CHECK(r.offset == 12345);
   }
   {
-    const auto& r = req<around_req>(dec(Map{{"op", "around"}, {"board", "b"}, {"player", "p"}, {"radius", 100}}));
+    const auto& r = req<around_req>(
+      dec(Map{{"op", "around"}, {"board", "b"}, {"player", "p"}, {"radius", 100}}));
     CHECK(r.radius == 100);
   }
   {
-    const auto& r = req<ranks_req>(dec(Map{{"op", "ranks"}, {"board", "b"}, {"players", Arr{"p", "q", "r"}}}));
+    const auto& r
+      = req<ranks_req>(dec(Map{{"op", "ranks"}, {"board", "b"}, {"players", Arr{"p", "q", "r"}}}));
     CHECK(r.players == strs{"p", "q", "r"});
   }
   {
-    const auto& r = req<configure_req>(dec(Map{{"op", "configure"}, {"board", "b"}, {"order", "asc"}, {"operator", "incr"}}));
+    const auto& r = req<configure_req>(
+      dec(Map{{"op", "configure"}, {"board", "b"}, {"order", "asc"}, {"operator", "incr"}}));
     CHECK(r.order == board_order::asc);
     CHECK(r.op == score_operator::incr);
-    const auto& r2 = req<configure_req>(dec(Map{{"op", "configure"}, {"board", "b"}, {"operator", "decr"}}));
+    const auto& r2
+      = req<configure_req>(dec(Map{{"op", "configure"}, {"board", "b"}, {"operator", "decr"}}));
     CHECK_FALSE(r2.order);
     CHECK(r2.op == score_operator::decr);
-    const auto& r3 = req<configure_req>(dec(Map{{"op", "configure"}, {"board", "b"}, {"order", "desc"}, {"operator", "set"}}));
+    const auto& r3 = req<configure_req>(
+      dec(Map{{"op", "configure"}, {"board", "b"}, {"order", "desc"}, {"operator", "set"}}));
     CHECK(r3.order == board_order::desc);
     CHECK(r3.op == score_operator::set);
   }
@@ -405,20 +451,30 @@ TEST_CASE("missing required keys") {
   CHECK_BAD(dec(Map{{"op", "reset"}}), "board: missing");
   CHECK_BAD(dec(Map{{"op", "configure"}}), "board: missing");
   // nil for a required key is "missing"
-  CHECK_BAD(dec(Map{{"op", "submit"}, {"board", nullptr}, {"player", "p"}, {"score", 1}}), "board: missing");
-  CHECK_BAD(dec(with(Map{{"op", "submit"}, {"board", "b"}, {"player", "p"}}, {{"score", nullptr}})), "score: missing");
+  CHECK_BAD(dec(Map{{"op", "submit"}, {"board", nullptr}, {"player", "p"}, {"score", 1}}),
+            "board: missing");
+  CHECK_BAD(dec(with(Map{{"op", "submit"}, {"board", "b"}, {"player", "p"}}, {{"score", nullptr}})),
+            "score: missing");
 }
 
 TEST_CASE("nil optional keys count as absent") {
-  const auto& s = req<submit_req>(dec(with(base_submit, {{"subscore", nullptr}, {"meta", nullptr}})));
+  const auto& s
+    = req<submit_req>(dec(with(base_submit, {{"subscore", nullptr}, {"meta", nullptr}})));
   CHECK(s.subscore == 0);
   CHECK_FALSE(s.meta);
-  const auto& t = req<top_req>(dec(Map{{"op", "top"}, {"board", "b"}, {"limit", nullptr}, {"offset", nullptr}}));
+  const auto& t = req<top_req>(
+    dec(Map{{"op", "top"}, {"board", "b"}, {"limit", nullptr}, {"offset", nullptr}}));
   CHECK(t.limit == 10);
   CHECK(t.offset == 0);
-  CHECK(req<around_req>(dec(Map{{"op", "around"}, {"board", "b"}, {"player", "p"}, {"radius", nullptr}})).radius == 5);
-  CHECK_FALSE(req<rank_req>(dec(Map{{"op", "rank"}, {"board", "b"}, {"player", "p"}, {"exact", nullptr}})).exact);
-  const auto& c = req<configure_req>(dec(Map{{"op", "configure"}, {"board", "b"}, {"order", nullptr}, {"operator", nullptr}}));
+  CHECK(req<around_req>(
+          dec(Map{{"op", "around"}, {"board", "b"}, {"player", "p"}, {"radius", nullptr}}))
+          .radius
+        == 5);
+  CHECK_FALSE(
+    req<rank_req>(dec(Map{{"op", "rank"}, {"board", "b"}, {"player", "p"}, {"exact", nullptr}}))
+      .exact);
+  const auto& c = req<configure_req>(
+    dec(Map{{"op", "configure"}, {"board", "b"}, {"order", nullptr}, {"operator", nullptr}}));
   CHECK_FALSE(c.order);
   CHECK_FALSE(c.op);
   const auto d = dec(with(base_submit, {{"id", nullptr}}));
@@ -427,10 +483,11 @@ TEST_CASE("nil optional keys count as absent") {
 }
 
 TEST_CASE("unknown keys are ignored, also keys of other ops") {
-  const auto& s = req<submit_req>(dec(with(base_submit, {{"foo", Arr{1, "x", Map{{"a", nullptr}}}},
-                                                         {"limit", -5},  // a top key: ignored on submit
-                                                         {"exact", "yes"},
-                                                         {"zz", 1.5}})));
+  const auto& s
+    = req<submit_req>(dec(with(base_submit, {{"foo", Arr{1, "x", Map{{"a", nullptr}}}},
+                                             {"limit", -5}, // a top key: ignored on submit
+                                             {"exact", "yes"},
+                                             {"zz", 1.5}})));
   CHECK(s.score == 10);
   // duplicates of ignored keys are fine too
   CHECK(dec(with(base_submit, {{"foo", 1}, {"foo", 2}, {"limit", 1}, {"limit", 2}})).ok());
@@ -453,7 +510,8 @@ TEST_CASE("check order: map, op present and str, op known, keys") {
   CHECK_BAD(dec(Map{{"op", Bin{"ping"}}}), "op: expected str, got bin");
   CHECK_BAD(dec(Map{{"op", "ping"}, {"op", "ping"}}), "op: duplicate key");
   // 3. op known: an unknown op beats a bad board, a bad id and missing keys
-  CHECK_ERR(dec(Map{{"op", "nope"}, {"board", "bad board"}}), error_code::unknown_op, "unknown op 'nope'");
+  CHECK_ERR(dec(Map{{"op", "nope"}, {"board", "bad board"}}), error_code::unknown_op,
+            "unknown op 'nope'");
   CHECK_ERR(dec(Map{{"op", "nope"}, {"id", -1}}), error_code::unknown_op, "nope");
   CHECK_ERR(dec(Map{{"op", "Submit"}}), error_code::unknown_op, "Submit");
   CHECK_ERR(dec(Map{{"op", ""}}), error_code::unknown_op, "unknown op ''");
@@ -461,8 +519,10 @@ TEST_CASE("check order: map, op present and str, op known, keys") {
   // the op name is quoted safely and cut short
   CHECK_ERR(dec(Map{{"op", rep('z', 1000)}}), error_code::unknown_op, rep('z', 40) + "'...");
   // 4. keys, in the protocol's key order: board before score
-  CHECK_BAD(dec(Map{{"op", "submit"}, {"score", 1.5}, {"board", "x y"}, {"player", "p"}}), "board: invalid character");
-  CHECK_BAD(dec(Map{{"op", "submit"}, {"score", 1.5}, {"board", "b"}, {"player", "p"}}), "score: expected int64, got float64");
+  CHECK_BAD(dec(Map{{"op", "submit"}, {"score", 1.5}, {"board", "x y"}, {"player", "p"}}),
+            "board: invalid character");
+  CHECK_BAD(dec(Map{{"op", "submit"}, {"score", 1.5}, {"board", "b"}, {"player", "p"}}),
+            "score: expected int64, got float64");
 }
 
 TEST_CASE("id echo rules") {
@@ -471,11 +531,13 @@ TEST_CASE("id echo rules") {
   CHECK(d.ok());
   CHECK(d.id == 7u);
   CHECK(dec(Map{{"op", "ping"}, {"id", 0}}).id == 0u);
-  CHECK(dec(Map{{"op", "ping"}, {"id", std::numeric_limits<uint64_t>::max()}}).id ==
-        std::numeric_limits<uint64_t>::max());
+  CHECK(dec(Map{{"op", "ping"}, {"id", std::numeric_limits<uint64_t>::max()}}).id
+        == std::numeric_limits<uint64_t>::max());
   // positive values sent in a signed format still count as uint64
   CHECK(dec(Map{{"op", "ping"}, {"id", Raw{"\xd0\x05"}}}).id == 5u);
-  CHECK(dec(Map{{"op", "ping"}, {"id", Raw{std::string("\xd3\x00\x00\x00\x00\x00\x00\x01\x00", 9)}}}).id == 256u);
+  CHECK(
+    dec(Map{{"op", "ping"}, {"id", Raw{std::string("\xd3\x00\x00\x00\x00\x00\x00\x01\x00", 9)}}}).id
+    == 256u);
   // id comes first in the map or last: either way it is echoed on errors
   d = dec(Map{{"op", "nope"}, {"id", 9}});
   CHECK_ERR(d, error_code::unknown_op, "nope");
@@ -516,7 +578,8 @@ TEST_CASE("id echo rules") {
 
 TEST_CASE("names in requests") {
   auto submit_named = [](V board, V player) {
-    return dec(Map{{"op", "submit"}, {"board", std::move(board)}, {"player", std::move(player)}, {"score", 1}});
+    return dec(Map{
+      {"op", "submit"}, {"board", std::move(board)}, {"player", std::move(player)}, {"score", 1}});
   };
   CHECK(submit_named(rep('b', 64), "p").ok());
   CHECK_BAD(submit_named(rep('b', 65), "p"), "board: 65 bytes, at most 64 allowed");
@@ -538,7 +601,8 @@ TEST_CASE("names in requests") {
   // other ops apply the same rules
   CHECK_BAD(dec(Map{{"op", "rank"}, {"board", "b"}, {"player", "\xff"}}), "player: invalid UTF-8");
   CHECK_BAD(dec(Map{{"op", "top"}, {"board", rep('b', 65)}}), "board: 65 bytes");
-  CHECK_BAD(dec(Map{{"op", "remove"}, {"board", "b"}, {"player", rep('p', 129)}}), "player: 129 bytes");
+  CHECK_BAD(dec(Map{{"op", "remove"}, {"board", "b"}, {"player", rep('p', 129)}}),
+            "player: 129 bytes");
   CHECK_BAD(dec(Map{{"op", "reset"}, {"board", "b b"}}), "board: invalid character");
   CHECK_BAD(dec(Map{{"op", "configure"}, {"board", Bin{"b"}}}), "board: expected str, got bin");
   CHECK_BAD(dec(Map{{"op", "around"}, {"board", "b"}, {"player", ""}}), "player: empty");
@@ -580,58 +644,74 @@ TEST_CASE("integers of every msgpack width") {
             "score: 9223372036854775808 out of range for int64");
   CHECK_BAD(score("\xcf\xff\xff\xff\xff\xff\xff\xff\xff"), "out of range for int64");
   // floats are never ints, even integral ones
-  CHECK_BAD(score(std::string("\xcb\x3f\xf0\x00\x00\x00\x00\x00\x00", 9)), "score: expected int64, got float64");
+  CHECK_BAD(score(std::string("\xcb\x3f\xf0\x00\x00\x00\x00\x00\x00", 9)),
+            "score: expected int64, got float64");
   CHECK_BAD(score(std::string("\xca\x3f\x80\x00\x00", 5)), "score: expected int64, got float32");
-  CHECK_BAD(score("\xa1" "1"), "score: expected int64, got str");
+  CHECK_BAD(score("\xa1"
+                  "1"),
+            "score: expected int64, got str");
   CHECK_BAD(score("\xc3"), "score: expected int64, got bool");
   // subscore: same rules
-  CHECK(req<submit_req>(dec(with(base_submit, {{"subscore", std::numeric_limits<int64_t>::min()}}))).subscore ==
-        std::numeric_limits<int64_t>::min());
-  CHECK_BAD(dec(with(base_submit, {{"subscore", 1ull << 63}})), "subscore: 9223372036854775808 out of range");
+  CHECK(req<submit_req>(dec(with(base_submit, {{"subscore", std::numeric_limits<int64_t>::min()}})))
+          .subscore
+        == std::numeric_limits<int64_t>::min());
+  CHECK_BAD(dec(with(base_submit, {{"subscore", 1ull << 63}})),
+            "subscore: 9223372036854775808 out of range");
   CHECK_BAD(dec(with(base_submit, {{"subscore", 0.5}})), "subscore: expected int64, got float64");
   // limit in every width
-  for (const std::string& raw : {std::string("\x0a"), std::string("\xcc\x0a"), std::string("\xcd\x00\x0a", 3),
-                                std::string("\xce\x00\x00\x00\x0a", 5),
-                                std::string("\xcf\x00\x00\x00\x00\x00\x00\x00\x0a", 9),
-                                std::string("\xd0\x0a"), std::string("\xd3\x00\x00\x00\x00\x00\x00\x00\x0a", 9)})
+  for (const std::string& raw :
+       {std::string("\x0a"), std::string("\xcc\x0a"), std::string("\xcd\x00\x0a", 3),
+        std::string("\xce\x00\x00\x00\x0a", 5),
+        std::string("\xcf\x00\x00\x00\x00\x00\x00\x00\x0a", 9), std::string("\xd0\x0a"),
+        std::string("\xd3\x00\x00\x00\x00\x00\x00\x00\x0a", 9)})
     CHECK(req<top_req>(dec(Map{{"op", "top"}, {"board", "b"}, {"limit", Raw{raw}}})).limit == 10);
 }
 
 TEST_CASE("ranges of limit, offset, radius") {
   auto top = [](V limit, V offset) {
-    return dec(Map{{"op", "top"}, {"board", "b"}, {"limit", std::move(limit)}, {"offset", std::move(offset)}});
+    return dec(Map{
+      {"op", "top"}, {"board", "b"}, {"limit", std::move(limit)}, {"offset", std::move(offset)}});
   };
   CHECK(req<top_req>(top(1, 0)).limit == 1);
   CHECK(req<top_req>(top(1000, 0)).limit == 1000);
   CHECK_BAD(top(0, 0), "limit: 0 out of range 1..1000");
   CHECK_BAD(top(1001, 0), "limit: 1001 out of range 1..1000");
   CHECK_BAD(top(-1, 0), "limit: -1 out of range 1..1000");
-  CHECK_BAD(top(std::numeric_limits<uint64_t>::max(), 0), "limit: 18446744073709551615 out of range");
+  CHECK_BAD(top(std::numeric_limits<uint64_t>::max(), 0),
+            "limit: 18446744073709551615 out of range");
   CHECK_BAD(top(10.0, 0), "limit: expected int, got float64");
   CHECK_BAD(top("10", 0), "limit: expected int, got str");
-  CHECK(req<top_req>(top(10, std::numeric_limits<uint64_t>::max())).offset == std::numeric_limits<uint64_t>::max());
+  CHECK(req<top_req>(top(10, std::numeric_limits<uint64_t>::max())).offset
+        == std::numeric_limits<uint64_t>::max());
   CHECK_BAD(top(10, -1), "offset: -1 out of range, must be >= 0");
   CHECK_BAD(top(10, std::numeric_limits<int64_t>::min()), "offset: -9223372036854775808");
   CHECK_BAD(top(10, 1.0), "offset: expected int, got float64");
   auto around = [](V radius) {
-    return dec(Map{{"op", "around"}, {"board", "b"}, {"player", "p"}, {"radius", std::move(radius)}});
+    return dec(
+      Map{{"op", "around"}, {"board", "b"}, {"player", "p"}, {"radius", std::move(radius)}});
   };
   CHECK(req<around_req>(around(0)).radius == 0);
   CHECK(req<around_req>(around(100)).radius == 100);
   CHECK_BAD(around(101), "radius: 101 out of range 0..100");
   CHECK_BAD(around(-1), "radius: -1 out of range 0..100");
   CHECK_BAD(around(5.5), "radius: expected int, got float64");
-  CHECK_BAD(around(Raw{std::string("\xca\x40\xa0\x00\x00", 5)}), "radius: expected int, got float32");
+  CHECK_BAD(around(Raw{std::string("\xca\x40\xa0\x00\x00", 5)}),
+            "radius: expected int, got float32");
 }
 
 TEST_CASE("exact, order and operator") {
-  auto rank = [](V exact) { return dec(Map{{"op", "rank"}, {"board", "b"}, {"player", "p"}, {"exact", std::move(exact)}}); };
+  auto rank = [](V exact) {
+    return dec(Map{{"op", "rank"}, {"board", "b"}, {"player", "p"}, {"exact", std::move(exact)}});
+  };
   CHECK(req<rank_req>(rank(true)).exact);
   CHECK_FALSE(req<rank_req>(rank(false)).exact);
   CHECK_BAD(rank(1), "exact: expected bool, got int");
   CHECK_BAD(rank("true"), "exact: expected bool, got str");
   auto conf = [](V order, V op) {
-    return dec(Map{{"op", "configure"}, {"board", "b"}, {"order", std::move(order)}, {"operator", std::move(op)}});
+    return dec(Map{{"op", "configure"},
+                   {"board", "b"},
+                   {"order", std::move(order)},
+                   {"operator", std::move(op)}});
   };
   CHECK(conf("asc", "best").ok());
   CHECK_BAD(conf("up", "best"), "order: 'up' is not one of desc, asc");
@@ -663,7 +743,8 @@ TEST_CASE("meta: str or bin, at most 256 bytes") {
     CHECK(r.meta->bytes.empty());
   }
   // str meta is opaque: not checked as UTF-8
-  CHECK(req<submit_req>(meta(std::string("\xff\x00", 2))).meta->bytes == std::string("\xff\x00", 2));
+  CHECK(req<submit_req>(meta(std::string("\xff\x00", 2))).meta->bytes
+        == std::string("\xff\x00", 2));
   CHECK_BAD(meta(rep('m', 257)), "meta: 257 bytes, at most 256 allowed");
   CHECK_BAD(meta(Bin{rep('m', 257)}), "meta: 257 bytes, at most 256 allowed");
   CHECK_BAD(meta(1), "meta: expected str or bin, got int");
@@ -676,16 +757,20 @@ TEST_CASE("duplicate keys") {
   CHECK_BAD(dec(with(base_submit, {{"board", "b2"}})), "board: duplicate key");
   CHECK_BAD(dec(with(base_submit, {{"score", 10}})), "score: duplicate key");
   CHECK_BAD(dec(with(base_submit, {{"meta", nullptr}, {"meta", "x"}})), "meta: duplicate key");
-  CHECK_BAD(dec(Map{{"op", "top"}, {"board", "b"}, {"limit", 5}, {"limit", 6}}), "limit: duplicate key");
+  CHECK_BAD(dec(Map{{"op", "top"}, {"board", "b"}, {"limit", 5}, {"limit", 6}}),
+            "limit: duplicate key");
   // a duplicated op fails at the op stage, before the op is looked up
   CHECK_BAD(dec(Map{{"op", "nope"}, {"op", "nope"}}), "op: duplicate key");
 }
 
 TEST_CASE("batch") {
-  auto item = [](int score) { return V(Map{{"board", "b"}, {"player", "p" + std::to_string(score)}, {"score", score}}); };
+  auto item = [](int score) {
+    return V(Map{{"board", "b"}, {"player", "p" + std::to_string(score)}, {"score", score}});
+  };
   auto batch = [&](std::size_t n) {
     Arr items;
-    for (std::size_t i = 0; i < n; ++i) items.push_back(item(static_cast<int>(i)));
+    for (std::size_t i = 0; i < n; ++i)
+      items.push_back(item(static_cast<int>(i)));
     return Map{{"op", "batch"}, {"items", std::move(items)}};
   };
   CHECK_BAD(dec(batch(0)), "items: empty, 1..1000 items allowed");
@@ -698,22 +783,23 @@ TEST_CASE("batch") {
     CHECK(std::get<submit_req>(r.items[999]).player == "p999");
   }
   CHECK_BAD(dec(batch(1001)), "items: 1001 items, at most 1000 allowed");
-  CHECK_BAD(dec(Map{{"op", "batch"}, {"items", Map{{"board", "b"}}}}), "items: expected array, got map");
+  CHECK_BAD(dec(Map{{"op", "batch"}, {"items", Map{{"board", "b"}}}}),
+            "items: expected array, got map");
   CHECK_BAD(dec(Map{{"op", "batch"}, {"items", "x"}}), "items: expected array, got str");
   CHECK_BAD(dec(Map{{"op", "batch"}, {"items", nullptr}}), "items: missing");
 
   // one bad item fails only itself
-  const auto d = dec(Map{{"op", "batch"}, {"id", 5},
-                         {"items", Arr{item(1),
-                                       Map{{"board", "b"}, {"player", "x"}, {"score", 1.5}},
-                                       7,
-                                       Map{{"board", "b"}, {"player", "y"}, {"score", 2}, {"op", "rank"}, {"id", -1}},
-                                       Map{{"board", "b"}, {1, 2}},
-                                       Map{{"board", "b"}, {"player", "z"}, {"score", 3}, {"score", 4}},
-                                       Map{{"board", "bad board"}, {"player", "z"}, {"score", 3}},
-                                       Map{{"board", "b"}, {"player", "z"}},
-                                       Map{{"board", "b"}, {"player", "z"}, {"score", 1}, {"meta", rep('m', 257)}},
-                                       item(9)}}});
+  const auto d = dec(Map{
+    {"op", "batch"},
+    {"id", 5},
+    {"items",
+     Arr{item(1), Map{{"board", "b"}, {"player", "x"}, {"score", 1.5}}, 7,
+         Map{{"board", "b"}, {"player", "y"}, {"score", 2}, {"op", "rank"}, {"id", -1}},
+         Map{{"board", "b"}, {1, 2}},
+         Map{{"board", "b"}, {"player", "z"}, {"score", 3}, {"score", 4}},
+         Map{{"board", "bad board"}, {"player", "z"}, {"score", 3}},
+         Map{{"board", "b"}, {"player", "z"}},
+         Map{{"board", "b"}, {"player", "z"}, {"score", 1}, {"meta", rep('m', 257)}}, item(9)}}});
   CHECK(d.id == 5u);
   const auto& r = req<batch_req>(d);
   REQUIRE(r.items.size() == 10);
@@ -740,10 +826,13 @@ TEST_CASE("batch") {
 }
 
 TEST_CASE("ranks players list") {
-  auto ranks = [](Arr players) { return dec(Map{{"op", "ranks"}, {"board", "b"}, {"players", std::move(players)}}); };
+  auto ranks = [](Arr players) {
+    return dec(Map{{"op", "ranks"}, {"board", "b"}, {"players", std::move(players)}});
+  };
   auto names = [](std::size_t n) {
     Arr a;
-    for (std::size_t i = 0; i < n; ++i) a.push_back("p" + std::to_string(i));
+    for (std::size_t i = 0; i < n; ++i)
+      a.push_back("p" + std::to_string(i));
     return a;
   };
   CHECK_BAD(ranks({}), "players: empty, 1..100 names allowed");
@@ -756,7 +845,8 @@ TEST_CASE("ranks players list") {
   CHECK_BAD(ranks({std::string("a\0", 2)}), "players[0]: NUL at byte 1");
   CHECK_BAD(ranks({"a", 5}), "players[1]: expected str, got int");
   CHECK_BAD(ranks({Bin{"a"}}), "players[0]: expected str, got bin");
-  CHECK_BAD(dec(Map{{"op", "ranks"}, {"board", "b"}, {"players", "a"}}), "players: expected array, got str");
+  CHECK_BAD(dec(Map{{"op", "ranks"}, {"board", "b"}, {"players", "a"}}),
+            "players: expected array, got str");
   // duplicates are dropped, first occurrence kept
   CHECK(req<ranks_req>(ranks({"b", "a", "b", "c", "a"})).players == strs{"b", "a", "c"});
   // 100 identical names: still within the limit, one name left
@@ -766,15 +856,19 @@ TEST_CASE("ranks players list") {
 
 TEST_CASE("ingest accepts submit and batch only") {
   CHECK(req<submit_req>(ing(base_submit)).player == "alice");
-  CHECK(req<batch_req>(ing(Map{{"op", "batch"}, {"items", Arr{Map{{"board", "b"}, {"player", "p"}, {"score", 1}}}}}))
-          .items.size() == 1);
-  CHECK_BAD(ing(Map{{"op", "rank"}, {"board", "b"}, {"player", "p"}}), "op: 'rank' is not accepted on ingest");
+  CHECK(req<batch_req>(ing(Map{{"op", "batch"},
+                               {"items", Arr{Map{{"board", "b"}, {"player", "p"}, {"score", 1}}}}}))
+          .items.size()
+        == 1);
+  CHECK_BAD(ing(Map{{"op", "rank"}, {"board", "b"}, {"player", "p"}}),
+            "op: 'rank' is not accepted on ingest");
   CHECK_BAD(ing(Map{{"op", "ping"}}), "not accepted on ingest");
   CHECK_BAD(ing(Map{{"op", "nope"}}), "op: unknown op 'nope' (ingest accepts submit and batch)");
   CHECK_BAD(ing(Map{{"op", 1}}), "op: expected str");
   CHECK_BAD(ing(Arr{}), "body: expected map");
   CHECK_BAD(ing(with(base_submit, {{"score", "x"}})), "score: duplicate key");
-  CHECK_BAD(ing(Map{{"op", "submit"}, {"board", "b"}, {"player", "p"}, {"score", "x"}}), "score: expected int64");
+  CHECK_BAD(ing(Map{{"op", "submit"}, {"board", "b"}, {"player", "p"}, {"score", "x"}}),
+            "score: expected int64");
   const std::string empty;
   CHECK_BAD(decode_ingest(empty.data(), 0), "empty frame");
   CHECK_BAD(decode_ingest("\xc1", 1), "reserved byte 0xc1");
@@ -794,26 +888,32 @@ TEST_CASE("hostile frames") {
   // trailing bytes
   const std::string ping = enc(Map{{"op", "ping"}});
   CHECK(raw(ping).ok());
-  CHECK_BAD(raw(ping + std::string(1, '\0')), "trailing bytes: the body ends at byte " + std::to_string(ping.size()));
+  CHECK_BAD(raw(ping + std::string(1, '\0')),
+            "trailing bytes: the body ends at byte " + std::to_string(ping.size()));
   CHECK_BAD(raw(ping + ping), "trailing bytes");
 
   using clock = std::chrono::steady_clock;
   auto fast = [&](const std::string& frame, const std::string& part) {
     const auto t0 = clock::now();
     const auto d = raw(frame);
-    const auto us = std::chrono::duration_cast<std::chrono::microseconds>(clock::now() - t0).count();
+    const auto us
+      = std::chrono::duration_cast<std::chrono::microseconds>(clock::now() - t0).count();
     CHECK_BAD(d, part);
     CHECK_MESSAGE(us < 20000, "took " << us << " us");
     // rejected by the allocation-free pre-check, before msgpack::unpack runs
     CHECK(check_frame(frame.data(), frame.size()) != "");
   };
   // headers claiming 2^32-1 entries / bytes: refused before anything is allocated
-  fast("\xdd\xff\xff\xff\xff", "array header at byte 0 claims 4294967295 entries but only 0 bytes follow");
+  fast("\xdd\xff\xff\xff\xff",
+       "array header at byte 0 claims 4294967295 entries but only 0 bytes follow");
   fast("\xdf\xff\xff\xff\xff", "map header at byte 0 claims 4294967295 entries");
   fast("\xdc\xff\xff", "array header at byte 0 claims 65535 entries");
-  fast("\xde\xff\xff" + std::string(1000, '\xc0'), "map header at byte 0 claims 65535 entries but only 1000 bytes follow");
+  fast("\xde\xff\xff" + std::string(1000, '\xc0'),
+       "map header at byte 0 claims 65535 entries but only 1000 bytes follow");
   fast("\xdb\xff\xff\xff\xff", "str at byte 0 claims 4294967295 bytes but only 0 follow");
-  fast("\xc6\xff\xff\xff\xff" "abc", "bin at byte 0 claims 4294967295 bytes but only 3 follow");
+  fast("\xc6\xff\xff\xff\xff"
+       "abc",
+       "bin at byte 0 claims 4294967295 bytes but only 3 follow");
   fast("\xc9\xff\xff\xff\xff\x01", "ext at byte 0 claims 4294967295 bytes");
   // the same headers inside an otherwise fine request
   const std::string prefix = "\x82\xa2op\xa4ping\xa1x";
@@ -822,12 +922,14 @@ TEST_CASE("hostile frames") {
   fast(prefix + "\xdb\xff\xff\xff\xff", "str at byte 11 claims 4294967295 bytes");
   CHECK(raw(prefix + "\xc0").ok());
   // sum of claims beyond the frame: 2 arrays of 3 in 7 bytes
-  fast("\x92\x93\xc0\xc0\xc0\x93\xc0", "array header at byte 5 claims 3 entries but only 1 bytes follow");
+  fast("\x92\x93\xc0\xc0\xc0\x93\xc0",
+       "array header at byte 5 claims 3 entries but only 1 bytes follow");
   // 100,000-deep nesting
   fast(std::string(100000, '\x91') + "\xc0", "nesting deeper than 8 at byte 8");
   {
     std::string deep;
-    for (int i = 0; i < 100000; ++i) deep += "\x81\xa1k";
+    for (int i = 0; i < 100000; ++i)
+      deep += "\x81\xa1k";
     fast(deep + "\xc0", "nesting deeper than 8");
   }
   // depth 8 is allowed (under an unknown key), 9 is not
@@ -845,24 +947,33 @@ TEST_CASE("hostile frames") {
     CHECK_FALSE(d.id);
   }
   // every truncation of a valid frame is a bad_request and never crashes
-  const std::string full = enc(Map{{"op", "batch"}, {"id", 3},
-                                   {"items", Arr{Map{{"board", "b"}, {"player", "p"}, {"score", -70000}, {"meta", Bin{"xyz"}}}}}});
+  const std::string full = enc(Map{
+    {"op", "batch"},
+    {"id", 3},
+    {"items", Arr{Map{{"board", "b"}, {"player", "p"}, {"score", -70000}, {"meta", Bin{"xyz"}}}}}});
   REQUIRE(raw(full).ok());
-  for (std::size_t n = 0; n < full.size(); ++n) CHECK_BAD(raw(full.substr(0, n)), "");
+  for (std::size_t n = 0; n < full.size(); ++n)
+    CHECK_BAD(raw(full.substr(0, n)), "");
 }
 
 TEST_CASE("a 1 MiB frame holding a valid batch decodes") {
   Arr items;
   const std::string pad(720, 'x');
   for (int i = 0; i < 1000; ++i)
-    items.push_back(Map{{"board", "big"}, {"player", "player-" + std::to_string(i)}, {"score", i}, {"subscore", -i},
-                        {"meta", Bin{rep('m', 256)}}, {"pad", pad}});
+    items.push_back(Map{{"board", "big"},
+                        {"player", "player-" + std::to_string(i)},
+                        {"score", i},
+                        {"subscore", -i},
+                        {"meta", Bin{rep('m', 256)}},
+                        {"pad", pad}});
   const std::string frame = enc(Map{{"op", "batch"}, {"id", 77}, {"items", std::move(items)}});
   CHECK(frame.size() > 1000000);
   CHECK(frame.size() <= default_max_frame);
   const auto t0 = std::chrono::steady_clock::now();
   const auto d = decode_request(frame.data(), frame.size());
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
+  const auto ms
+    = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
+        .count();
   CHECK_MESSAGE(ms < 2000, "took " << ms << " ms");
   CHECK(d.id == 77u);
   const auto& r = req<batch_req>(d);
@@ -898,12 +1009,19 @@ TEST_CASE("encode_request -> decode_request round trip for every op") {
   configure_req c1{"b", std::nullopt, std::nullopt};
   configure_req c2{"b", board_order::asc, std::nullopt};
   configure_req c3{"b", board_order::desc, score_operator::decr};
-  const std::vector<request_body> bodies = {s,  s_meta, s_str, b,  rk, rank_req{"b", "p", false}, tp, top_req{"b", 10, 0},
-                                            ar, rs,     rm,    rt, c1, c2,                         c3, boards_req{},
+  const std::vector<request_body> bodies = {s,           s_meta,
+                                            s_str,       b,
+                                            rk,          rank_req{"b", "p", false},
+                                            tp,          top_req{"b", 10, 0},
+                                            ar,          rs,
+                                            rm,          rt,
+                                            c1,          c2,
+                                            c3,          boards_req{},
                                             stats_req{}, ping_req{}};
   for (const auto& body : bodies) {
-    for (const std::optional<uint64_t>& id : {std::optional<uint64_t>{}, std::optional<uint64_t>{0},
-                                              std::optional<uint64_t>{std::numeric_limits<uint64_t>::max()}}) {
+    for (const std::optional<uint64_t>& id :
+         {std::optional<uint64_t>{}, std::optional<uint64_t>{0},
+          std::optional<uint64_t>{std::numeric_limits<uint64_t>::max()}}) {
       CAPTURE(body.index());
       const std::string frame = encode_request(id, body);
       const auto d = decode_request(frame.data(), frame.size());
@@ -921,8 +1039,10 @@ TEST_CASE("encode_request -> decode_request round trip for every op") {
     auto oh = msgpack::unpack(f.data(), f.size(), off);
     return keys_of(oh.get());
   };
-  CHECK(first_keys(encode_request(std::nullopt, s)) == strs{"op", "board", "player", "score", "subscore"});
-  CHECK(first_keys(encode_request(1, s_meta)) == strs{"op", "id", "board", "player", "score", "subscore", "meta"});
+  CHECK(first_keys(encode_request(std::nullopt, s))
+        == strs{"op", "board", "player", "score", "subscore"});
+  CHECK(first_keys(encode_request(1, s_meta))
+        == strs{"op", "id", "board", "player", "score", "subscore", "meta"});
   CHECK(first_keys(encode_request(std::nullopt, c1)) == strs{"op", "board"});
   CHECK(first_keys(encode_request(std::nullopt, c2)) == strs{"op", "board", "order"});
   CHECK(first_keys(encode_request(std::nullopt, c3)) == strs{"op", "board", "order", "operator"});
@@ -938,7 +1058,8 @@ TEST_CASE("encode_request -> decode_request round trip for every op") {
 
 // ===========================================================================
 TEST_CASE("encode_reply: error") {
-  const std::string a = encode_reply(std::nullopt, error{error_code::unknown_op, "op: unknown op 'x'"});
+  const std::string a = encode_reply(std::nullopt,
+                                     error{error_code::unknown_op, "op: unknown op 'x'"});
   auto r = parse_reply(a);
   CHECK(keys_of(r.root()) == strs{"ok", "error"});
   CHECK_FALSE(b_of(at(r.root(), "ok")));
@@ -950,8 +1071,8 @@ TEST_CASE("encode_reply: error") {
   CHECK(keys_of(r2.root()) == strs{"ok", "id", "error"});
   CHECK(u_of(at(r2.root(), "id")) == 99);
   CHECK(s_of(at(at(r2.root(), "error"), "code")) == "not_found");
-  for (auto c : {error_code::bad_request, error_code::conflict, error_code::overloaded, error_code::unauthorized,
-                 error_code::internal}) {
+  for (auto c : {error_code::bad_request, error_code::conflict, error_code::overloaded,
+                 error_code::unauthorized, error_code::internal}) {
     auto r3 = parse_reply(encode_reply(std::nullopt, error{c, ""}));
     CHECK(s_of(at(at(r3.root(), "error"), "code")) == to_string(c));
   }
@@ -960,8 +1081,9 @@ TEST_CASE("encode_reply: error") {
 TEST_CASE("encode_reply: submit, with and without prev_rank") {
   submit_reply s{"b", "p", -5, 7, 3, std::nullopt, true, 10, 12345};
   auto r = parse_reply(encode_reply(uint64_t{1}, s));
-  CHECK(keys_of(r.root()) ==
-        strs{"ok", "id", "board", "player", "score", "subscore", "rank", "prev_rank", "changed", "total", "seq"});
+  CHECK(keys_of(r.root())
+        == strs{"ok", "id", "board", "player", "score", "subscore", "rank", "prev_rank", "changed",
+                "total", "seq"});
   CHECK(b_of(at(r.root(), "ok")));
   CHECK(u_of(at(r.root(), "id")) == 1);
   CHECK(s_of(at(r.root(), "board")) == "b");
@@ -978,8 +1100,9 @@ TEST_CASE("encode_reply: submit, with and without prev_rank") {
   s.score = std::numeric_limits<int64_t>::min();
   s.seq = std::numeric_limits<uint64_t>::max();
   auto r2 = parse_reply(encode_reply(std::nullopt, s));
-  CHECK(keys_of(r2.root()) ==
-        strs{"ok", "board", "player", "score", "subscore", "rank", "prev_rank", "changed", "total", "seq"});
+  CHECK(keys_of(r2.root())
+        == strs{"ok", "board", "player", "score", "subscore", "rank", "prev_rank", "changed",
+                "total", "seq"});
   CHECK(u_of(at(r2.root(), "prev_rank")) == 4);
   CHECK_FALSE(b_of(at(r2.root(), "changed")));
   CHECK(i_of(at(r2.root(), "score")) == std::numeric_limits<int64_t>::min());
@@ -997,8 +1120,9 @@ TEST_CASE("encode_reply: batch") {
   REQUIRE(res.type == msgpack::type::ARRAY);
   REQUIRE(res.via.array.size == 3);
   const auto& a0 = res.via.array.ptr[0];
-  CHECK(keys_of(a0) ==
-        strs{"ok", "board", "player", "score", "subscore", "rank", "prev_rank", "changed", "total", "seq"});
+  CHECK(keys_of(a0)
+        == strs{"ok", "board", "player", "score", "subscore", "rank", "prev_rank", "changed",
+                "total", "seq"});
   CHECK(b_of(at(a0, "ok")));
   CHECK(u_of(at(a0, "prev_rank")) == 1);
   CHECK(u_of(at(a0, "seq")) == 7);
@@ -1018,7 +1142,8 @@ TEST_CASE("encode_reply: batch") {
 TEST_CASE("encode_reply: rank with nil, str and bin meta") {
   rank_reply rr{"b", entry_view{5, "p", 100, -1, std::nullopt}, 50};
   auto r = parse_reply(encode_reply(std::nullopt, rr));
-  CHECK(keys_of(r.root()) == strs{"ok", "board", "player", "score", "subscore", "meta", "rank", "total"});
+  CHECK(keys_of(r.root())
+        == strs{"ok", "board", "player", "score", "subscore", "meta", "rank", "total"});
   CHECK(s_of(at(r.root(), "board")) == "b");
   CHECK(s_of(at(r.root(), "player")) == "p");
   CHECK(i_of(at(r.root(), "score")) == 100);
@@ -1052,7 +1177,8 @@ TEST_CASE("encode_reply: entries (top, around, ranks)") {
   const auto& es = at(r.root(), "entries");
   REQUIRE(es.type == msgpack::type::ARRAY);
   REQUIRE(es.via.array.size == 3);
-  for (uint32_t i = 0; i < 3; ++i) CHECK(keys_of(es.via.array.ptr[i]) == strs{"rank", "player", "score", "subscore", "meta"});
+  for (uint32_t i = 0; i < 3; ++i)
+    CHECK(keys_of(es.via.array.ptr[i]) == strs{"rank", "player", "score", "subscore", "meta"});
   CHECK(u_of(at(es.via.array.ptr[0], "rank")) == 1);
   CHECK(s_of(at(es.via.array.ptr[0], "player")) == "a");
   CHECK(i_of(at(es.via.array.ptr[0], "score")) == 10);
@@ -1064,7 +1190,9 @@ TEST_CASE("encode_reply: entries (top, around, ranks)") {
   // many entries: the reply is still one well-formed map
   entries_reply big;
   big.board = "b";
-  for (int i = 0; i < 1000; ++i) big.entries.push_back(entry_view{uint64_t(i + 1), "player" + std::to_string(i), i, 0, meta_value{rep('m', 256), false}});
+  for (int i = 0; i < 1000; ++i)
+    big.entries.push_back(entry_view{uint64_t(i + 1), "player" + std::to_string(i), i, 0,
+                                     meta_value{rep('m', 256), false}});
   auto rb = parse_reply(encode_reply(std::nullopt, big));
   CHECK(at(rb.root(), "entries").via.array.size == 1000);
 }
@@ -1082,7 +1210,8 @@ TEST_CASE("encode_reply: remove, reset, configure, boards, pong") {
   CHECK(u_of(at(r2.root(), "removed")) == 1234);
   CHECK(u_of(at(r2.root(), "seq")) == 9);
 
-  auto r3 = parse_reply(encode_reply(std::nullopt, configure_reply{"b", board_order::asc, score_operator::incr, 10}));
+  auto r3 = parse_reply(
+    encode_reply(std::nullopt, configure_reply{"b", board_order::asc, score_operator::incr, 10}));
   CHECK(keys_of(r3.root()) == strs{"ok", "board", "order", "operator", "seq"});
   CHECK(s_of(at(r3.root(), "board")) == "b");
   CHECK(s_of(at(r3.root(), "order")) == "asc");
@@ -1132,9 +1261,10 @@ TEST_CASE("encode_reply: stats") {
   s.updates_dropped = 3;
   s.merges = merge_timing{40, 1200, 9000};
   auto r = parse_reply(encode_reply(uint64_t{1}, s));
-  CHECK(keys_of(r.root()) == strs{"ok", "id", "seq", "shards", "merge", "digest", "boards", "entries", "requests",
-                                  "rejected", "ingest_events", "ingest_rejected", "uptime_ms", "log", "updates",
-                                  "merges"});
+  CHECK(keys_of(r.root())
+        == strs{"ok", "id", "seq", "shards", "merge", "digest", "boards", "entries", "requests",
+                "rejected", "ingest_events", "ingest_rejected", "uptime_ms", "log", "updates",
+                "merges"});
   const auto& mt = at(r.root(), "merges");
   CHECK(keys_of(mt) == strs{"count", "last_us", "max_us"});
   CHECK(u_of(at(mt, "count")) == 40);
@@ -1235,7 +1365,8 @@ TEST_CASE("encode_update: rank") {
   u.prev_rank = 7;
   u.seq = std::numeric_limits<uint64_t>::max();
   auto r = parse_reply(encode_update(u));
-  CHECK(keys_of(r.root()) == strs{"board", "player", "score", "subscore", "rank", "prev_rank", "seq"});
+  CHECK(keys_of(r.root())
+        == strs{"board", "player", "score", "subscore", "rank", "prev_rank", "seq"});
   CHECK(s_of(at(r.root(), "board")) == "arena");
   CHECK(s_of(at(r.root(), "player")) == "alice");
   CHECK(i_of(at(r.root(), "score")) == -5);
@@ -1275,8 +1406,9 @@ TEST_CASE("encode_update: score") {
   CHECK(i_of(at(r.root(), "subscore")) == -1);
   // Rendered as JSON for `lbctl watch --json`.
   const auto f = encode_update(u);
-  CHECK(msgpack_to_json(f.data(), f.size())
-        == R"({"seq":9,"board":"arena","player":"bob","score":-9223372036854775808,"subscore":-1})");
+  CHECK(
+    msgpack_to_json(f.data(), f.size())
+    == R"({"seq":9,"board":"arena","player":"bob","score":-9223372036854775808,"subscore":-1})");
 }
 
 // ===========================================================================
@@ -1285,7 +1417,8 @@ TEST_CASE("msgpack_to_json") {
     const std::string f = enc(v);
     return msgpack_to_json(f.data(), f.size());
   };
-  CHECK(js(Map{{"a", 1}, {"b", Arr{true, false, nullptr, -1, 2.5}}}) == R"({"a":1,"b":[true,false,null,-1,2.5]})");
+  CHECK(js(Map{{"a", 1}, {"b", Arr{true, false, nullptr, -1, 2.5}}})
+        == R"({"a":1,"b":[true,false,null,-1,2.5]})");
   CHECK(js(Map{}) == "{}");
   CHECK(js(Arr{}) == "[]");
   CHECK(js(std::numeric_limits<uint64_t>::max()) == "18446744073709551615");
@@ -1309,18 +1442,21 @@ TEST_CASE("msgpack_to_json") {
   // ext
   CHECK(js(Raw{"\xd4\x05\x41"}) == R"({"$ext":{"type":5,"data":"QQ=="}})");
   // map keys that are not str become their JSON text, in a string
-  CHECK(js(Map{{1, "a"}, {-2, "b"}, {nullptr, 0}, {true, 1}}) == R"({"1":"a","-2":"b","null":0,"true":1})");
+  CHECK(js(Map{{1, "a"}, {-2, "b"}, {nullptr, 0}, {true, 1}})
+        == R"({"1":"a","-2":"b","null":0,"true":1})");
   CHECK(js(Map{{Arr{1, "x"}, 1}}) == R"({"[1,\"x\"]":1})");
   CHECK(js(Map{{Map{{"k", "v"}}, 1}}) == R"({"{\"k\":\"v\"}":1})");
   CHECK(js(Map{{Bin{"\x01"}, 1}}) == R"({"{\"$bin\":\"AQ==\"}":1})");
   // a real reply renders
-  const std::string rep_frame = encode_reply(uint64_t{7}, submit_reply{"b", "p", 1, 0, 1, std::nullopt, true, 1, 2});
-  CHECK(msgpack_to_json(rep_frame.data(), rep_frame.size()) ==
-        R"({"ok":true,"id":7,"board":"b","player":"p","score":1,"subscore":0,"rank":1,"prev_rank":null,"changed":true,"total":1,"seq":2})");
+  const std::string rep_frame
+    = encode_reply(uint64_t{7}, submit_reply{"b", "p", 1, 0, 1, std::nullopt, true, 1, 2});
+  CHECK(
+    msgpack_to_json(rep_frame.data(), rep_frame.size())
+    == R"({"ok":true,"id":7,"board":"b","player":"p","score":1,"subscore":0,"rank":1,"prev_rank":null,"changed":true,"total":1,"seq":2})");
   // malformed input throws runtime_error with a readable message
   auto throws = [](const std::string& f, const std::string& part) {
     try {
-      (void)msgpack_to_json(f.data(), f.size());
+      (void) msgpack_to_json(f.data(), f.size());
       FAIL_CHECK("no exception for a bad frame, expected: " << part);
     } catch (const std::runtime_error& e) {
       CHECK_MESSAGE(contains(e.what(), part), std::string(e.what()));

@@ -34,8 +34,8 @@ rec_ptr make_rec(const std::string& name) {
 }
 
 std::string key_str(const rank_key& k) {
-  return std::to_string(k.primary) + "/" + std::to_string(k.secondary) + "/" +
-         std::to_string(k.seq);
+  return std::to_string(k.primary) + "/" + std::to_string(k.secondary) + "/"
+         + std::to_string(k.seq);
 }
 
 uint64_t model_lower(const model& m, const rank_key& k) {
@@ -328,13 +328,13 @@ TEST_CASE("keys at the extremes") {
   {
     order_tree t;
     const std::vector<rank_key> sorted = {
-        {0, 0, 0},
-        {0, 0, u64max},
-        {0, u64max, 0},
-        {1, 0, 0},
-        {u64max, 0, 0},
-        {u64max, u64max, u64max - 1},
-        {u64max, u64max, u64max},
+      {0, 0, 0},
+      {0, 0, u64max},
+      {0, u64max, 0},
+      {1, 0, 0},
+      {u64max, 0, 0},
+      {u64max, u64max, u64max - 1},
+      {u64max, u64max, u64max},
     };
     model m;
     for (std::size_t i = 0; i < sorted.size(); ++i)
@@ -419,7 +419,7 @@ TEST_CASE("writes after a freeze copy only the path, and reuse it once the snaps
     // The snapshot is gone: the copies are the only owners, so re-stamping
     // reuses them.
     t.insert(x, make_rec("x"));
-    (void)t.freeze();
+    (void) t.freeze();
     const int64_t before = order_tree::live_nodes();
     CHECK(t.erase(x));
     CHECK(order_tree::live_nodes() == before);
@@ -445,11 +445,11 @@ TEST_CASE("frozen_tree copies, moves and outliving the tree") {
       for (tree_cursor c = t.begin(); c.valid(); c.next())
         m.push_back({c.key(), std::string(c.rec().name())});
       frozen_tree a = t.freeze();
-      frozen_tree b = a;          // copy
+      frozen_tree b = a;            // copy
       frozen_tree c = std::move(a); // move
       CHECK(a.size() == 0);
-      keep = b;                   // copy-assign
-      b = frozen_tree();          // drop
+      keep = b;          // copy-assign
+      b = frozen_tree(); // drop
       CHECK(c.size() == 500);
       t.clear();
       CHECK(t.size() == 0);
@@ -496,8 +496,8 @@ TEST_CASE("snapshots released on other threads while the tree changes") {
         bool same = snap.size() == expect.size();
         std::size_t i = 0;
         for (tree_cursor c = snap.begin(); c.valid() && same; c.next(), ++i)
-          same = i < expect.size() && c.key() == expect[i].first &&
-                 c.rec().name() == expect[i].second;
+          same = i < expect.size() && c.key() == expect[i].first
+                 && c.rec().name() == expect[i].second;
         same = same && i == expect.size();
         snap = frozen_tree();
         flag = same ? 1 : -1;
@@ -518,8 +518,8 @@ TEST_CASE("snapshots released on other threads while the tree changes") {
     t.clear();
     bool tail_ok = false;
     std::thread tail([last = std::move(last), &last_model, &tail_ok]() mutable {
-      tail_ok = last.size() == last_model.size() && last.count_before(last_model.back().first) ==
-                                                        last_model.size() - 1;
+      tail_ok = last.size() == last_model.size()
+                && last.count_before(last_model.back().first) == last_model.size() - 1;
       last = frozen_tree();
     });
     for (std::thread& r : readers)

@@ -7,9 +7,9 @@
 #include <algorithm>
 #include <chrono>
 #include <csignal>
-#include <cstring>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <limits>
 #include <map>
@@ -25,8 +25,8 @@
 #include <msgpack.hpp>
 
 #include "actors/ranking/digest.hpp"
-#include "actors/storage/log_files.hpp"
 #include "actors/ranking/merged_ranking.hpp"
+#include "actors/storage/log_files.hpp"
 #include "actors/storage/recovery.hpp"
 #include "actors/storage/replay_state.hpp"
 #include "actors/storage/snapshot_file.hpp"
@@ -43,7 +43,9 @@ namespace {
 constexpr int64_t i64max = std::numeric_limits<int64_t>::max();
 constexpr int64_t i64min = std::numeric_limits<int64_t>::min();
 
-bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+bool contains(const std::string& s, const std::string& part) {
+  return s.find(part) != std::string::npos;
+}
 
 struct temp_dir {
   fs::path path;
@@ -108,7 +110,8 @@ event_record decode_ok(const std::string& body) {
 }
 
 // Offsets of the good records of a file, and its scan.
-scan_result scan_offsets(const fs::path& p, file_kind kind, std::vector<uint64_t>& offsets, bool skip = false) {
+scan_result scan_offsets(const fs::path& p, file_kind kind, std::vector<uint64_t>& offsets,
+                         bool skip = false) {
   offsets.clear();
   return scan_file(
     p, kind,
@@ -129,7 +132,8 @@ std::vector<event_record> make_events(std::size_t n, uint64_t seed) {
   auto pick = [&](uint64_t k) { return std::uniform_int_distribution<uint64_t>(0, k - 1)(rng); };
   const std::vector<std::string> boards = {"arena", "b.2", "c:3-x", "d_4"};
   std::vector<std::string> players;
-  for (int i = 0; i < 250; ++i) players.push_back((i % 7 == 0 ? "jo\xc3\xa9-" : "p") + std::to_string(i));
+  for (int i = 0; i < 250; ++i)
+    players.push_back((i % 7 == 0 ? "jo\xc3\xa9-" : "p") + std::to_string(i));
   std::vector<event_record> out;
   uint64_t seq = 0;
   int64_t t = 1700000000000;
@@ -150,8 +154,10 @@ std::vector<event_record> make_events(std::size_t n, uint64_t seed) {
       s.score = kind == 0 ? i64max : kind == 1 ? i64min : static_cast<int64_t>(pick(40)) - 10;
       s.subscore = static_cast<int64_t>(pick(3));
       const uint64_t m = pick(4);
-      if (m == 1) s.meta = meta_value{"m" + std::to_string(pick(5)), false};
-      if (m == 2) s.meta = meta_value{std::string("\0\xff", 2) + std::to_string(pick(5)), true};
+      if (m == 1)
+        s.meta = meta_value{"m" + std::to_string(pick(5)), false};
+      if (m == 2)
+        s.meta = meta_value{std::string("\0\xff", 2) + std::to_string(pick(5)), true};
       push(std::move(s));
     } else if (r < 960) {
       push(remove_req{board, player});
@@ -186,7 +192,8 @@ void write_log(const fs::path& dir, const std::vector<event_record>& events, uin
     append_event(body, events[i]);
     append_record(rec, body);
     REQUIRE(w.write(rec, events[i].seq).empty());
-    if (w.full()) REQUIRE(w.roll().empty());
+    if (w.full())
+      REQUIRE(w.roll().empty());
   }
   REQUIRE(w.sync().empty());
 }
@@ -194,7 +201,8 @@ void write_log(const fs::path& dir, const std::vector<event_record>& events, uin
 replay_state apply_all(const std::vector<event_record>& events, uint64_t up_to_seq = UINT64_MAX) {
   replay_state st;
   for (const auto& ev : events)
-    if (ev.seq <= up_to_seq) st.apply(ev);
+    if (ev.seq <= up_to_seq)
+      st.apply(ev);
   return st;
 }
 
@@ -217,7 +225,8 @@ global_view merged(std::vector<replay_state>& shards, uint64_t seq) {
   global_view v;
   v.seq = seq;
   for (auto& [name, bv] : boards) {
-    for (auto& p : bv->parts) bv->total += p.size();
+    for (auto& p : bv->parts)
+      bv->total += p.size();
     v.boards.emplace(name, bv);
   }
   return v;
@@ -228,10 +237,12 @@ global_view merged(std::vector<replay_state>& shards, uint64_t seq) {
 std::string dump(const global_view& v) {
   std::ostringstream os;
   for (auto& [name, bv] : v.boards) {
-    os << name << ' ' << to_string(bv->config.order) << ' ' << to_string(bv->config.op) << ' ' << bv->total << '\n';
+    os << name << ' ' << to_string(bv->config.order) << ' ' << to_string(bv->config.op) << ' '
+       << bv->total << '\n';
     view_ranking(*bv).walk(0, bv->total, [&](uint64_t, const rank_key& k, const entry_rec& rec) {
       os << "  " << rec.name() << ' ' << k.primary << ' ' << k.secondary << ' ' << k.seq;
-      if (auto m = rec.meta()) os << (m->is_bin ? " bin:" : " str:") << m->bytes;
+      if (auto m = rec.meta())
+        os << (m->is_bin ? " bin:" : " str:") << m->bytes;
       os << '\n';
     });
   }
@@ -274,14 +285,18 @@ TEST_CASE("event bodies round trip for every type") {
   std::vector<event_record> cases;
   cases.push_back({1, 1700000000000, submit_req{"arena", "alice", 100, 0, std::nullopt}});
   cases.push_back({2, -1, submit_req{"arena", "bob", i64min, i64max, meta_value{"hello", false}}});
-  cases.push_back({UINT64_MAX, i64max, submit_req{"b", "\xe2\x82\xac", i64max, i64min, meta_value{"hello", true}}});
-  cases.push_back({4, i64min, submit_req{"b", "x", -1, 0, meta_value{std::string("\0\x01\xff", 3), true}}});
+  cases.push_back({UINT64_MAX, i64max,
+                   submit_req{"b", "\xe2\x82\xac", i64max, i64min, meta_value{"hello", true}}});
+  cases.push_back(
+    {4, i64min, submit_req{"b", "x", -1, 0, meta_value{std::string("\0\x01\xff", 3), true}}});
   cases.push_back({5, 0, submit_req{"b", "y", 0, 0, meta_value{"", false}}});
-  cases.push_back({6, 0, submit_req{"b", "z", 0, 0, meta_value{std::string(max_meta_len, 'm'), true}}});
+  cases.push_back(
+    {6, 0, submit_req{"b", "z", 0, 0, meta_value{std::string(max_meta_len, 'm'), true}}});
   cases.push_back({7, 5, remove_req{"arena", "alice"}});
   cases.push_back({8, 5, reset_req{std::string(max_board_len, 'B')}});
   for (auto o : {board_order::desc, board_order::asc})
-    for (auto op : {score_operator::best, score_operator::set, score_operator::incr, score_operator::decr})
+    for (auto op :
+         {score_operator::best, score_operator::set, score_operator::incr, score_operator::decr})
       cases.push_back({9, 5, configure_event_body{"cfg", o, op}});
 
   for (const auto& c : cases) {
@@ -298,7 +313,8 @@ TEST_CASE("event bodies round trip for every type") {
       CHECK(d.score == s->score);
       CHECK(d.subscore == s->subscore);
       CHECK(d.meta.has_value() == s->meta.has_value());
-      if (s->meta) CHECK(*d.meta == *s->meta);
+      if (s->meta)
+        CHECK(*d.meta == *s->meta);
     } else if (auto* m = std::get_if<remove_req>(&c.body)) {
       CHECK(std::get<remove_req>(r.body).player == m->player);
     } else if (auto* g = std::get_if<configure_event_body>(&c.body)) {
@@ -316,15 +332,26 @@ TEST_CASE("event bodies round trip for every type") {
 TEST_CASE("event bodies: unknown keys are ignored, nil counts as absent") {
   const std::string body = pack([](auto& pk) {
     pk.pack_map(9);
-    pstr(pk, "future"); pk.pack_array(2); pk.pack_int(1); pk.pack_nil();
-    pstr(pk, "seq"); pk.pack_uint64(7);
-    pstr(pk, "t"); pk.pack_int64(-3);
-    pstr(pk, "type"); pstr(pk, "submit");
-    pstr(pk, "board"); pstr(pk, "arena");
-    pstr(pk, "player"); pstr(pk, "p");
-    pstr(pk, "score"); pk.pack_int(-5);
-    pstr(pk, "subscore"); pk.pack_uint8(9);
-    pstr(pk, "meta"); pk.pack_nil();
+    pstr(pk, "future");
+    pk.pack_array(2);
+    pk.pack_int(1);
+    pk.pack_nil();
+    pstr(pk, "seq");
+    pk.pack_uint64(7);
+    pstr(pk, "t");
+    pk.pack_int64(-3);
+    pstr(pk, "type");
+    pstr(pk, "submit");
+    pstr(pk, "board");
+    pstr(pk, "arena");
+    pstr(pk, "player");
+    pstr(pk, "p");
+    pstr(pk, "score");
+    pk.pack_int(-5);
+    pstr(pk, "subscore");
+    pk.pack_uint8(9);
+    pstr(pk, "meta");
+    pk.pack_nil();
   });
   const event_record r = decode_ok(body);
   CHECK(r.seq == 7);
@@ -347,12 +374,18 @@ TEST_CASE("hostile event bodies give errors, never a crash") {
           continue;
         }
         const std::string_view name = k;
-        if (name == "seq") pk.pack_uint64(1);
-        else if (name == "t") pk.pack_int64(1);
-        else if (name == "type") pstr(pk, "submit");
-        else if (name == "board") pstr(pk, "arena");
-        else if (name == "player") pstr(pk, "alice");
-        else pk.pack_int64(1);
+        if (name == "seq")
+          pk.pack_uint64(1);
+        else if (name == "t")
+          pk.pack_int64(1);
+        else if (name == "type")
+          pstr(pk, "submit");
+        else if (name == "board")
+          pstr(pk, "arena");
+        else if (name == "player")
+          pstr(pk, "alice");
+        else
+          pk.pack_int64(1);
       }
     });
   };
@@ -366,21 +399,24 @@ TEST_CASE("hostile event bodies give errors, never a crash") {
 
   CHECK(decode_error(submit_with("", [](auto&) {})) == "");
   CHECK(decode_error(submit_with("score", str("1"))) == "score: expected int64, got str");
-  CHECK(decode_error(submit_with("score", [](auto& pk) { pk.pack_uint64(uint64_t{1} << 63); })) ==
-        "score: 9223372036854775808 is out of the int64 range");
-  CHECK(decode_error(submit_with("score", [](auto& pk) { pk.pack_double(1.5); })) ==
-        "score: expected int64, got float64");
-  CHECK(decode_error(submit_with("seq", [](auto& pk) { pk.pack_int64(-1); })) ==
-        "seq: -1 is negative, expected uint64");
+  CHECK(decode_error(submit_with("score", [](auto& pk) { pk.pack_uint64(uint64_t{1} << 63); }))
+        == "score: 9223372036854775808 is out of the int64 range");
+  CHECK(decode_error(submit_with("score", [](auto& pk) { pk.pack_double(1.5); }))
+        == "score: expected int64, got float64");
+  CHECK(decode_error(submit_with("seq", [](auto& pk) { pk.pack_int64(-1); }))
+        == "seq: -1 is negative, expected uint64");
   CHECK(decode_error(submit_with("seq", [](auto& pk) { pk.pack_nil(); })) == "seq: missing");
   CHECK(decode_error(submit_with("board", bin("arena"))) == "board: expected str, got bin");
   CHECK(contains(decode_error(submit_with("board", str("a b"))), "board: invalid character"));
   CHECK(contains(decode_error(submit_with("board", str(std::string(65, 'a')))), "board: 65 bytes"));
-  CHECK(contains(decode_error(submit_with("player", str(std::string("a\0b", 3)))), "player: NUL at byte 1"));
+  CHECK(contains(decode_error(submit_with("player", str(std::string("a\0b", 3)))),
+                 "player: NUL at byte 1"));
   CHECK(contains(decode_error(submit_with("player", str("\xc3"))), "player: invalid UTF-8"));
   CHECK(contains(decode_error(submit_with("player", str(""))), "player: empty"));
-  CHECK(contains(decode_error(submit_with("type", str("rename"))), "type: unknown event type 'rename'"));
-  CHECK(decode_error(submit_with("type", [](auto& pk) { pk.pack_int(1); })) == "type: expected str, got int");
+  CHECK(contains(decode_error(submit_with("type", str("rename"))),
+                 "type: unknown event type 'rename'"));
+  CHECK(decode_error(submit_with("type", [](auto& pk) { pk.pack_int(1); }))
+        == "type: expected str, got int");
 
   // Missing keys of each type.
   auto map_of = [](std::vector<std::pair<std::string, std::string>> kv) {
@@ -388,25 +424,37 @@ TEST_CASE("hostile event bodies give errors, never a crash") {
       pk.pack_map(static_cast<uint32_t>(kv.size()));
       for (auto& [k, v] : kv) {
         pstr(pk, k);
-        if (k == "seq" || k == "t") pk.pack_uint64(1);
-        else pstr(pk, v);
+        if (k == "seq" || k == "t")
+          pk.pack_uint64(1);
+        else
+          pstr(pk, v);
       }
     });
   };
-  CHECK(decode_error(map_of({{"seq", ""}, {"t", ""}, {"type", "remove"}, {"board", "a"}})) == "player: missing");
+  CHECK(decode_error(map_of({{"seq", ""}, {"t", ""}, {"type", "remove"}, {"board", "a"}}))
+        == "player: missing");
   CHECK(decode_error(map_of({{"seq", ""}, {"t", ""}, {"type", "reset"}})) == "board: missing");
   CHECK(decode_error(map_of({{"seq", ""}, {"type", "reset"}, {"board", "a"}})) == "t: missing");
-  CHECK(decode_error(map_of({{"seq", ""}, {"t", ""}, {"type", "configure"}, {"board", "a"}, {"order", "asc"}})) ==
-        "operator: missing");
-  CHECK(decode_error(map_of({{"seq", ""}, {"t", ""}, {"type", "configure"}, {"board", "a"}, {"order", "up"},
-                             {"operator", "set"}})) == "order: 'up' is not one of desc, asc");
-  CHECK(decode_error(map_of({{"seq", ""}, {"t", ""}, {"type", "reset"}, {"board", "a"}, {"board", "b"}})) ==
-        "board: duplicate key");
+  CHECK(decode_error(
+          map_of({{"seq", ""}, {"t", ""}, {"type", "configure"}, {"board", "a"}, {"order", "asc"}}))
+        == "operator: missing");
+  CHECK(decode_error(map_of({{"seq", ""},
+                             {"t", ""},
+                             {"type", "configure"},
+                             {"board", "a"},
+                             {"order", "up"},
+                             {"operator", "set"}}))
+        == "order: 'up' is not one of desc, asc");
+  CHECK(decode_error(
+          map_of({{"seq", ""}, {"t", ""}, {"type", "reset"}, {"board", "a"}, {"board", "b"}}))
+        == "board: duplicate key");
 
   // Meta: str or bin, at most max_meta_len bytes.
-  std::string meta_ok = body_of({1, 1, submit_req{"a", "p", 1, 1, meta_value{std::string(256, 'x'), true}}});
+  std::string meta_ok
+    = body_of({1, 1, submit_req{"a", "p", 1, 1, meta_value{std::string(256, 'x'), true}}});
   CHECK(decode_error(meta_ok) == "");
-  std::string too_long = body_of({1, 1, submit_req{"a", "p", 1, 1, meta_value{std::string(257, 'x'), false}}});
+  std::string too_long
+    = body_of({1, 1, submit_req{"a", "p", 1, 1, meta_value{std::string(257, 'x'), false}}});
   CHECK(decode_error(too_long) == "meta: 257 bytes, at most 256 allowed");
 
   // Not a map, non-str keys, trailing bytes, huge claimed lengths, nesting.
@@ -426,17 +474,21 @@ TEST_CASE("hostile event bodies give errors, never a crash") {
   CHECK(contains(decode_error(std::string(1, '\xc1')), "reserved"));
 
   // Every cut of a valid body is an error; random bit flips never crash.
-  const std::string full = body_of({99, 5, submit_req{"arena", "alice", -7, 3, meta_value{"mmm", true}}});
-  for (std::size_t n = 0; n < full.size(); ++n) CHECK(decode_error(full.substr(0, n)) != "");
+  const std::string full
+    = body_of({99, 5, submit_req{"arena", "alice", -7, 3, meta_value{"mmm", true}}});
+  for (std::size_t n = 0; n < full.size(); ++n)
+    CHECK(decode_error(full.substr(0, n)) != "");
   std::mt19937_64 rng(7);
   for (int i = 0; i < 20000; ++i) {
     std::string b = full;
-    for (int k = 0; k < 3; ++k) b[rng() % b.size()] ^= static_cast<char>(1u << (rng() % 8));
-    (void)decode_event(b.data(), b.size());
+    for (int k = 0; k < 3; ++k)
+      b[rng() % b.size()] ^= static_cast<char>(1u << (rng() % 8));
+    (void) decode_event(b.data(), b.size());
     std::string junk(rng() % 64, '\0');
-    for (auto& c : junk) c = static_cast<char>(rng());
-    (void)decode_event(junk.data(), junk.size());
-    (void)decode_snapshot_item(junk.data(), junk.size());
+    for (auto& c : junk)
+      c = static_cast<char>(rng());
+    (void) decode_event(junk.data(), junk.size());
+    (void) decode_snapshot_item(junk.data(), junk.size());
   }
 }
 
@@ -493,51 +545,87 @@ TEST_CASE("snapshot items round trip; hostile items give errors") {
   auto chunk_of = [](auto&& entry, uint32_t n = 1) {
     return pack([&](auto& pk) {
       pk.pack_map(2);
-      pstr(pk, "kind"); pstr(pk, "chunk");
-      pstr(pk, "entries"); pk.pack_array(n);
-      for (uint32_t i = 0; i < n; ++i) entry(pk);
+      pstr(pk, "kind");
+      pstr(pk, "chunk");
+      pstr(pk, "entries");
+      pk.pack_array(n);
+      for (uint32_t i = 0; i < n; ++i)
+        entry(pk);
     });
   };
   CHECK(err(chunk_of([](auto& pk) {
           pk.pack_array(4);
-          pstr(pk, "a"); pk.pack_int(1); pk.pack_int(1); pk.pack_int(1);
-        })) == "entries[0]: 4 elements, expected 5 (player, score, subscore, seq, meta)");
+          pstr(pk, "a");
+          pk.pack_int(1);
+          pk.pack_int(1);
+          pk.pack_int(1);
+        }))
+        == "entries[0]: 4 elements, expected 5 (player, score, subscore, seq, meta)");
   CHECK(contains(err(chunk_of([](auto& pk) {
                    pk.pack_array(5);
-                   pstr(pk, std::string("\xff")); pk.pack_int(1); pk.pack_int(1); pk.pack_int(1); pk.pack_nil();
+                   pstr(pk, std::string("\xff"));
+                   pk.pack_int(1);
+                   pk.pack_int(1);
+                   pk.pack_int(1);
+                   pk.pack_nil();
                  })),
                  "entries[0][0] player: invalid UTF-8"));
   CHECK(err(chunk_of([](auto& pk) {
           pk.pack_array(5);
-          pstr(pk, "a"); pk.pack_int(1); pk.pack_int(1); pk.pack_int(-1); pk.pack_nil();
-        })) == "entries[0][3] seq: negative, expected uint64");
+          pstr(pk, "a");
+          pk.pack_int(1);
+          pk.pack_int(1);
+          pk.pack_int(-1);
+          pk.pack_nil();
+        }))
+        == "entries[0][3] seq: negative, expected uint64");
   CHECK(err(chunk_of([](auto& pk) {
           pk.pack_array(6); // a sixth element is a newer writer's field: ignored
-          pstr(pk, "a"); pk.pack_int(1); pk.pack_int(1); pk.pack_int(1); pk.pack_nil(); pk.pack_true();
-        })) == "");
+          pstr(pk, "a");
+          pk.pack_int(1);
+          pk.pack_int(1);
+          pk.pack_int(1);
+          pk.pack_nil();
+          pk.pack_true();
+        }))
+        == "");
   CHECK(err(chunk_of(
           [](auto& pk) {
             pk.pack_array(5);
-            pstr(pk, "a"); pk.pack_int(1); pk.pack_int(1); pk.pack_int(1); pk.pack_nil();
+            pstr(pk, "a");
+            pk.pack_int(1);
+            pk.pack_int(1);
+            pk.pack_int(1);
+            pk.pack_nil();
           },
-          max_snapshot_chunk + 1)) == "entries: 1001 entries, at most 1000 allowed in one chunk");
+          max_snapshot_chunk + 1))
+        == "entries: 1001 entries, at most 1000 allowed in one chunk");
   CHECK(contains(err(pack([](auto& pk) {
                    pk.pack_map(1);
-                   pstr(pk, "kind"); pstr(pk, "tail");
+                   pstr(pk, "kind");
+                   pstr(pk, "tail");
                  })),
                  "kind: unknown snapshot record kind 'tail'"));
   CHECK(err(pack([](auto& pk) {
           pk.pack_map(2);
-          pstr(pk, "kind"); pstr(pk, "end");
-          pstr(pk, "boards"); pk.pack_int(1);
-        })) == "entries: missing");
+          pstr(pk, "kind");
+          pstr(pk, "end");
+          pstr(pk, "boards");
+          pk.pack_int(1);
+        }))
+        == "entries: missing");
   CHECK(contains(err(pack([](auto& pk) {
                    pk.pack_map(5);
-                   pstr(pk, "kind"); pstr(pk, "board");
-                   pstr(pk, "board"); pstr(pk, "a/b");
-                   pstr(pk, "order"); pstr(pk, "asc");
-                   pstr(pk, "operator"); pstr(pk, "set");
-                   pstr(pk, "total"); pk.pack_int(0);
+                   pstr(pk, "kind");
+                   pstr(pk, "board");
+                   pstr(pk, "board");
+                   pstr(pk, "a/b");
+                   pstr(pk, "order");
+                   pstr(pk, "asc");
+                   pstr(pk, "operator");
+                   pstr(pk, "set");
+                   pstr(pk, "total");
+                   pk.pack_int(0);
                  })),
                  "board: invalid character"));
 }
@@ -548,7 +636,8 @@ TEST_CASE("snapshot items round trip; hostile items give errors") {
 namespace {
 
 // A segment with records of the given bodies; returns their offsets.
-std::vector<uint64_t> write_segment(const fs::path& p, const std::vector<std::string>& bodies, uint64_t seq = 0) {
+std::vector<uint64_t> write_segment(const fs::path& p, const std::vector<std::string>& bodies,
+                                    uint64_t seq = 0) {
   std::string data = file_header(file_kind::segment, seq);
   std::vector<uint64_t> offs;
   for (const auto& b : bodies) {
@@ -562,8 +651,9 @@ std::vector<uint64_t> write_segment(const fs::path& p, const std::vector<std::st
 std::vector<std::string> some_bodies(std::size_t n) {
   std::vector<std::string> out;
   for (std::size_t i = 0; i < n; ++i)
-    out.push_back(body_of({i + 1, 0, submit_req{"b", "p" + std::to_string(i), static_cast<int64_t>(i), 0,
-                                                   std::nullopt}}));
+    out.push_back(body_of(
+      {i + 1, 0,
+       submit_req{"b", "p" + std::to_string(i), static_cast<int64_t>(i), 0, std::nullopt}}));
   return out;
 }
 
@@ -599,8 +689,9 @@ TEST_CASE("framing round trip and file names") {
   CHECK_THROWS_AS(append_record(rec, ""), storage_error);
 
   // A snapshot is not a segment.
-  CHECK(scan_file(p, file_kind::snapshot, [](uint64_t, std::string_view) { return std::string(); }).damage ==
-        damage_kind::bad_header);
+  CHECK(scan_file(p, file_kind::snapshot, [](uint64_t, std::string_view) { return std::string(); })
+          .damage
+        == damage_kind::bad_header);
 
   CHECK(segment_path("/x", 42) == fs::path("/x/events-00000000000000000042.log"));
   CHECK(snapshot_path("/x", UINT64_MAX) == fs::path("/x/snapshot-18446744073709551615.snap"));
@@ -654,9 +745,12 @@ TEST_CASE("a damaged record in the middle is corruption; the scan resumes at the
   const auto offs = write_segment(p, bodies);
   const std::string full = read_file(p);
   // A bit in the body, in the checksum, in the length field (both ways).
-  const std::vector<std::pair<uint64_t, unsigned char>> flips = {
-    {offs[2] + record_header_size + 3, 0x10}, {offs[2] + 6, 0x01}, {offs[2], 0x01}, {offs[2], 0x40},
-    {offs[2] + 2, 0x80}};
+  const std::vector<std::pair<uint64_t, unsigned char>> flips
+    = {{offs[2] + record_header_size + 3, 0x10},
+       {offs[2] + 6, 0x01},
+       {offs[2], 0x01},
+       {offs[2], 0x40},
+       {offs[2] + 2, 0x80}};
   for (auto [at, mask] : flips) {
     write_file(p, full);
     flip(p, at, mask);
@@ -739,7 +833,8 @@ TEST_CASE("a long damaged tail of zeros or random bytes is classified quickly") 
     std::vector<uint64_t> seen;
     const auto start = std::chrono::steady_clock::now();
     scan_result r = scan_offsets(p, file_kind::segment, seen);
-    const auto secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const auto secs
+      = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     MESSAGE("variant " << variant << ": " << secs << " s");
     CHECK(r.damage == damage_kind::torn_tail);
     CHECK(r.good_end == good.size());
@@ -772,7 +867,8 @@ TEST_CASE("segment writer: new segments, rolling, continuing after a cut") {
   CHECK(w.current() == segment_path(d.path, 42));
 
   std::string recs;
-  for (const auto& b : some_bodies(4)) append_record(recs, b);
+  for (const auto& b : some_bodies(4))
+    append_record(recs, b);
   CHECK(w.write(recs, 50).empty());
   CHECK(w.last_seq() == 50);
   CHECK(w.full());
@@ -819,7 +915,8 @@ TEST_CASE("segment writer: a failed write leaves the file as it was") {
   segment_writer w(d.path, 1 << 20);
   w.open({}, 0, 0);
   std::string recs;
-  for (const auto& b : some_bodies(3)) append_record(recs, b);
+  for (const auto& b : some_bodies(3))
+    append_record(recs, b);
   REQUIRE(w.write(recs, 3).empty());
   const uint64_t before = w.offset();
 
@@ -832,7 +929,8 @@ TEST_CASE("segment writer: a failed write leaves the file as it was") {
   lim.rlim_cur = before + 1000;
   REQUIRE(::setrlimit(RLIMIT_FSIZE, &lim) == 0);
   std::string big;
-  for (int i = 0; i < 100; ++i) append_record(big, some_bodies(1)[0]);
+  for (int i = 0; i < 100; ++i)
+    append_record(big, some_bodies(1)[0]);
   const std::string why = w.write(big, 103);
   REQUIRE(::setrlimit(RLIMIT_FSIZE, &old_limit) == 0);
   std::signal(SIGXFSZ, old_handler);
@@ -866,10 +964,13 @@ TEST_CASE("snapshots round trip into any number of shards") {
   st.apply({++seq, 0, configure_event_body{"empty", board_order::desc, score_operator::incr}});
   for (int i = 0; i < 2500; ++i) {
     std::optional<meta_value> meta;
-    if (i % 3 == 1) meta = meta_value{"s" + std::to_string(i), false};
-    if (i % 3 == 2) meta = meta_value{"b" + std::to_string(i), true};
+    if (i % 3 == 1)
+      meta = meta_value{"s" + std::to_string(i), false};
+    if (i % 3 == 2)
+      meta = meta_value{"b" + std::to_string(i), true};
     st.apply({++seq, 0, submit_req{"big", "p" + std::to_string(i), i % 17, i % 2, meta}});
-    if (i % 5 == 0) st.apply({++seq, 0, submit_req{"asc.board", "q" + std::to_string(i), i % 3, 0, meta}});
+    if (i % 5 == 0)
+      st.apply({++seq, 0, submit_req{"asc.board", "q" + std::to_string(i), i % 3, 0, meta}});
   }
   st.apply({++seq, 0, submit_req{"ext", "max", i64max, i64min, std::nullopt}});
   st.apply({++seq, 0, submit_req{"ext", "min", i64min, i64max, std::nullopt}});
@@ -889,11 +990,13 @@ TEST_CASE("snapshots round trip into any number of shards") {
     CHECK(s.boards == 4);
     CHECK(s.entries == entries);
     uint64_t got = 0;
-    for (auto& x : into) got += x.entries();
+    for (auto& x : into)
+      got += x.entries();
     CHECK(got == entries);
     CHECK(dump(merged(into, seq)) == want);
     // Every shard knows every board's configuration.
-    for (auto& x : into) CHECK(x.boards().at("empty").config().op == score_operator::incr);
+    for (auto& x : into)
+      CHECK(x.boards().at("empty").config().op == score_operator::incr);
   }
   // A restored board goes on exactly as the original (ties by seq).
   std::vector<replay_state> into(1);
@@ -906,7 +1009,8 @@ TEST_CASE("snapshots round trip into any number of shards") {
   // Damage: a cut anywhere, a flipped byte.
   const std::string full = read_file(p);
   const fs::path bad = d.path / "bad.snap";
-  for (uint64_t n : {uint64_t{10}, uint64_t{30}, uint64_t{full.size() / 2}, uint64_t{full.size() - 1}}) {
+  for (uint64_t n :
+       {uint64_t{10}, uint64_t{30}, uint64_t{full.size() / 2}, uint64_t{full.size() - 1}}) {
     write_file(bad, full.substr(0, n));
     std::vector<replay_state> x(2);
     CHECK_THROWS_AS(read_snapshot(bad, x), storage_error);
@@ -949,19 +1053,23 @@ TEST_CASE("snapshots: counts are checked") {
   snapshot_chunk two = one;
   two.entries.push_back({"b", 2, 0, 4, std::nullopt}); // desc: 2 ranks before 1
   const snapshot_board x1{"x", board_order::desc, score_operator::best, 1};
-  CHECK(write_items({snapshot_head{5, 0, 1, 1}, x1, snapshot_chunk{one}, snapshot_end{1, 1}}) == "");
-  CHECK(contains(write_items({snapshot_head{5, 0, 1, 1}, x1, snapshot_chunk{one}}), "no end record"));
-  CHECK(contains(write_items({snapshot_head{5, 0, 1, 2}, x1, snapshot_chunk{one},
-                              snapshot_end{1, 2}}),
-                 "but the head counts"));
-  CHECK(contains(write_items({snapshot_head{5, 0, 1, 1}, snapshot_board{"x", {}, {}, 2}, snapshot_chunk{one},
-                              snapshot_end{1, 1}}),
+  CHECK(write_items({snapshot_head{5, 0, 1, 1}, x1, snapshot_chunk{one}, snapshot_end{1, 1}})
+        == "");
+  CHECK(
+    contains(write_items({snapshot_head{5, 0, 1, 1}, x1, snapshot_chunk{one}}), "no end record"));
+  CHECK(
+    contains(write_items({snapshot_head{5, 0, 1, 2}, x1, snapshot_chunk{one}, snapshot_end{1, 2}}),
+             "but the head counts"));
+  CHECK(contains(write_items({snapshot_head{5, 0, 1, 1}, snapshot_board{"x", {}, {}, 2},
+                              snapshot_chunk{one}, snapshot_end{1, 1}}),
                  "board 'x' has 1 entries, its total says 2"));
-  CHECK(contains(write_items({snapshot_head{5, 0, 1, 2}, snapshot_board{"x", {}, {}, 2}, snapshot_chunk{two},
-                              snapshot_end{1, 2}}),
+  CHECK(contains(write_items({snapshot_head{5, 0, 1, 2}, snapshot_board{"x", {}, {}, 2},
+                              snapshot_chunk{two}, snapshot_end{1, 2}}),
                  "out of rank order"));
-  CHECK(contains(write_items({snapshot_board{"x"}, snapshot_end{1, 0}}), "the first record is not the head"));
-  CHECK(contains(write_items({snapshot_head{4, 0, 0, 0}, snapshot_end{0, 0}}), "the header says seq 5"));
+  CHECK(contains(write_items({snapshot_board{"x"}, snapshot_end{1, 0}}),
+                 "the first record is not the head"));
+  CHECK(contains(write_items({snapshot_head{4, 0, 0, 0}, snapshot_end{0, 0}}),
+                 "the header says seq 5"));
   snapshot_chunk late;
   late.entries.push_back({"a", 1, 0, 6, std::nullopt});
   CHECK(contains(write_items({snapshot_head{5, 0, 1, 1}, x1, late, snapshot_end{1, 1}}),
@@ -969,7 +1077,8 @@ TEST_CASE("snapshots: counts are checked") {
   snapshot_chunk dup;
   dup.entries.push_back({"a", 2, 0, 1, std::nullopt});
   dup.entries.push_back({"a", 1, 0, 2, std::nullopt});
-  CHECK(contains(write_items({snapshot_head{5, 0, 1, 2}, snapshot_board{"x", {}, {}, 2}, dup, snapshot_end{1, 2}}),
+  CHECK(contains(write_items({snapshot_head{5, 0, 1, 2}, snapshot_board{"x", {}, {}, 2}, dup,
+                              snapshot_end{1, 2}}),
                  "appears twice"));
   CHECK(contains(write_items({snapshot_head{5, 0, 2, 0}, snapshot_board{"y"}, snapshot_board{"x"},
                               snapshot_end{2, 0}}),
@@ -1025,7 +1134,8 @@ TEST_CASE("recovery from the log alone gives the same state for 1, 4 and 7 shard
     CHECK(dump(v) == log.want);
     if (shards > 1) {
       uint64_t busy = 0;
-      for (auto& s : r.shards) busy += s.entries() > 0;
+      for (auto& s : r.shards)
+        busy += s.entries() > 0;
       CHECK(busy == shards);
     }
   }
@@ -1089,8 +1199,9 @@ TEST_CASE("a torn tail is cut and the writer continues after it") {
   }
   recovered_state r = recover_dir(log.dir.path, 4);
   REQUIRE(r.notes.size() == 1);
-  CHECK(r.notes[0] == "cut " + std::to_string(rec.size() - 3) + " bytes of a torn write at " + newest.string() +
-                        " offset " + std::to_string(size));
+  CHECK(r.notes[0]
+        == "cut " + std::to_string(rec.size() - 3) + " bytes of a torn write at " + newest.string()
+             + " offset " + std::to_string(size));
   CHECK(fs::file_size(newest) == size);
   CHECK(r.last_segment == newest);
   CHECK(r.last_segment_end == size);
@@ -1111,7 +1222,8 @@ TEST_CASE("a torn tail is cut and the writer continues after it") {
       append_event(body, all[i]);
       append_record(framed, body);
       REQUIRE(w.write(framed, all[i].seq).empty());
-      if (w.full()) REQUIRE(w.roll().empty());
+      if (w.full())
+        REQUIRE(w.roll().empty());
     }
     REQUIRE(w.sync().empty());
   }
@@ -1155,7 +1267,8 @@ TEST_CASE("corruption in the middle stops the start unless --repair") {
   recovered_state r = recover_dir(log.dir.path, 4, true);
   std::vector<event_record> kept;
   for (const auto& ev : log.events)
-    if (ev.seq != lost_seq) kept.push_back(ev);
+    if (ev.seq != lost_seq)
+      kept.push_back(ev);
   replay_state ref = apply_all(kept);
   CHECK(dump_of(r) == dump_of(ref));
   REQUIRE(r.notes.size() == 1);
@@ -1208,7 +1321,8 @@ TEST_CASE("a damaged newest snapshot falls back to an older one") {
   // Once the segments between the two snapshots are gone, nothing can
   // replace the damaged one: the start fails and says why.
   const auto segs = log.segments();
-  for (std::size_t i = 0; i + 1 < segs.size() && segs[i + 1].seq - 1 <= s2; ++i) fs::remove(segs[i].path);
+  for (std::size_t i = 0; i + 1 < segs.size() && segs[i + 1].seq - 1 <= s2; ++i)
+    fs::remove(segs[i].path);
   REQUIRE(log.segments().front().seq - 1 > s1);
   const std::string why = recover_error(log.dir.path);
   INFO(why);
@@ -1254,11 +1368,13 @@ TEST_CASE("a missing segment, a newer format, a renamed segment stop the start")
 TEST_CASE("read_events streams every event in order and stops at damage") {
   logged log(2000, 8);
   std::vector<fs::path> files;
-  for (const auto& s : log.segments()) files.push_back(s.path);
+  for (const auto& s : log.segments())
+    files.push_back(s.path);
   std::vector<uint64_t> seqs;
   read_events(files, [&](const event_record& ev) { seqs.push_back(ev.seq); });
   REQUIRE(seqs.size() == log.events.size());
-  for (std::size_t i = 0; i < seqs.size(); ++i) CHECK(seqs[i] == log.events[i].seq);
+  for (std::size_t i = 0; i < seqs.size(); ++i)
+    CHECK(seqs[i] == log.events[i].seq);
 
   // Out of order files are refused.
   std::vector<fs::path> swapped = files;

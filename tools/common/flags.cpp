@@ -6,8 +6,7 @@
 namespace lb::tools {
 
 flag_parser::flag_parser(std::string program, std::string usage)
-  : program_(std::move(program)), usage_(std::move(usage)) {
-}
+  : program_(std::move(program)), usage_(std::move(usage)) {}
 
 void flag_parser::add(const std::string& name, std::string& target) {
   flags_.push_back({name, true, [&target](const std::string& v) {

@@ -23,8 +23,8 @@ public:
   uint64_t percentile(double q) const;
 
 private:
-  static constexpr int sub_bits = 6;                  // 64 sub-buckets
-  static constexpr int max_bits = 40;                 // 2^40 ns
+  static constexpr int sub_bits = 6;  // 64 sub-buckets
+  static constexpr int max_bits = 40; // 2^40 ns
   static constexpr int buckets = (max_bits - sub_bits + 1) * (1 << sub_bits) + (1 << sub_bits);
   static std::size_t index_of(uint64_t v);
   static uint64_t upper_of(std::size_t idx);

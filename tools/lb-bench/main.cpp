@@ -12,10 +12,10 @@
 #include <string>
 #include <vector>
 
+#include "tools/common/flags.hpp"
 #include "tools/lb-bench/report.hpp"
 #include "tools/lb-bench/run.hpp"
 #include "tools/lb-bench/targets.hpp"
-#include "tools/common/flags.hpp"
 
 namespace {
 
@@ -142,13 +142,13 @@ int main(int argc, char** argv) {
   if (!seconds_text.empty()) {
     char* end = nullptr;
     secs = std::strtod(seconds_text.c_str(), &end);
-    if (end != seconds_text.c_str() + seconds_text.size() || !(secs > 0)
-        || secs > 86400)
+    if (end != seconds_text.c_str() + seconds_text.size() || !(secs > 0) || secs > 86400)
       return bad("--seconds expects a number of seconds above 0 (e.g. 5 or 0.5), got '"
                  + seconds_text + "'");
   }
   if (!parse_double(zipf, w.zipf))
-    return bad("--zipf expects a number from 0 to 10 (0: uniform; 0.99 is typical), got '" + zipf + "'");
+    return bad("--zipf expects a number from 0 to 10 (0: uniform; 0.99 is typical), got '" + zipf
+               + "'");
   if (auto err = parse_mix(mix, w); !err.empty())
     return bad(err);
   if (w.scores != "uniform" && w.scores != "exp")
@@ -169,12 +169,18 @@ int main(int argc, char** argv) {
     o.preload = preload;
     o.progress = !quiet;
     switch (*t) {
-    case target_kind::requests: o.endpoint = requests, o.pid = requests_pid; break;
-    case target_kind::ingest:
-      o.endpoint = ingest, o.stats_endpoint = requests, o.pid = requests_pid;
-      break;
-    case target_kind::redis: o.endpoint = redis, o.pid = redis_pid; break;
-    case target_kind::echo: o.endpoint = echo, o.pid = echo_pid; break;
+      case target_kind::requests:
+        o.endpoint = requests, o.pid = requests_pid;
+        break;
+      case target_kind::ingest:
+        o.endpoint = ingest, o.stats_endpoint = requests, o.pid = requests_pid;
+        break;
+      case target_kind::redis:
+        o.endpoint = redis, o.pid = redis_pid;
+        break;
+      case target_kind::echo:
+        o.endpoint = echo, o.pid = echo_pid;
+        break;
     }
     if (*t != target_kind::ingest && (w.w_rank + w.w_around > 0) && !preload && !quiet)
       std::cerr << "lb-bench: note: rank and around of players not yet submitted are errors "

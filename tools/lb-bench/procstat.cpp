@@ -23,8 +23,10 @@ std::optional<proc_sample> sample_process(pid_t pid) {
   std::string field;
   unsigned long long utime = 0, stime = 0;
   for (int i = 3; i <= 15 && rest >> field; ++i) {
-    if (i == 14) utime = std::stoull(field);
-    if (i == 15) stime = std::stoull(field);
+    if (i == 14)
+      utime = std::stoull(field);
+    if (i == 15)
+      stime = std::stoull(field);
   }
   proc_sample s;
   s.cpu_seconds = static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));

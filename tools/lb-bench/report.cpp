@@ -19,12 +19,15 @@ std::string fmt(const char* f, double v) {
   return b;
 }
 
-double us(uint64_t ns) { return static_cast<double>(ns) / 1000.0; }
+double us(uint64_t ns) {
+  return static_cast<double>(ns) / 1000.0;
+}
 
 std::string json_str(const std::string& s) {
   std::string out = "\"";
   for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
+    if (c == '"' || c == '\\')
+      out += '\\';
     out += c;
   }
   return out + "\"";
@@ -47,9 +50,8 @@ std::string workload_text(const report_setup& s) {
 void print_table(std::ostream& out, const report_setup& s, const std::vector<run_result>& runs) {
   out << "workload: " << workload_text(s) << "\n\n";
   char line[256];
-  std::snprintf(line, sizeof line, "%-9s %12s %9s %9s %9s %9s %9s %8s %6s %8s\n", "TARGET",
-                "OPS/S", "P50 us", "P90 us", "P99 us", "P99.9 us", "MAX us", "ERRORS", "CPU",
-                "RSS MB");
+  std::snprintf(line, sizeof line, "%-9s %12s %9s %9s %9s %9s %9s %8s %6s %8s\n", "TARGET", "OPS/S",
+                "P50 us", "P90 us", "P99 us", "P99.9 us", "MAX us", "ERRORS", "CPU", "RSS MB");
   out << line;
   for (const auto& r : runs) {
     const bool lat = r.latency.count() > 0;
@@ -65,9 +67,10 @@ void print_table(std::ostream& out, const report_setup& s, const std::vector<run
   }
   for (const auto& r : runs)
     if (r.preload_rss_growth && r.preloaded > 0)
-      out << "\n" << r.target << ": the preload of " << r.preloaded << " entries grew RSS by "
-          << fmt("%.1f", *r.preload_rss_growth / 1048576.0) << " MB: "
-          << fmt("%.1f", static_cast<double>(*r.preload_rss_growth) / r.preloaded)
+      out << "\n"
+          << r.target << ": the preload of " << r.preloaded << " entries grew RSS by "
+          << fmt("%.1f", *r.preload_rss_growth / 1048576.0)
+          << " MB: " << fmt("%.1f", static_cast<double>(*r.preload_rss_growth) / r.preloaded)
           << " bytes per entry\n";
   if (runs.size() > 1) {
     out << "\nratios (same workload, back to back; only compare ratios from one run):\n";
@@ -106,7 +109,8 @@ void print_json(std::ostream& out, const report_setup& s, const std::vector<run_
     if (r.latency.count() == 0) {
       out << "null";
     } else {
-      out << "{\"count\":" << r.latency.count() << ",\"mean\":" << fmt("%.1f", r.latency.mean() / 1000);
+      out << "{\"count\":" << r.latency.count()
+          << ",\"mean\":" << fmt("%.1f", r.latency.mean() / 1000);
       for (const auto& q : quantiles)
         out << ",\"" << q.name << "\":" << fmt("%.1f", us(r.latency.percentile(q.q)));
       out << ",\"max\":" << fmt("%.1f", us(r.latency.max())) << "}";
@@ -120,7 +124,8 @@ void print_json(std::ostream& out, const report_setup& s, const std::vector<run_
   for (std::size_t i = 1; i < runs.size(); ++i) {
     const auto& a = runs.front();
     const auto& b = runs[i];
-    out << (i > 1 ? "," : "") << "{\"of\":" << json_str(a.target) << ",\"to\":" << json_str(b.target)
+    out << (i > 1 ? "," : "") << "{\"of\":" << json_str(a.target)
+        << ",\"to\":" << json_str(b.target)
         << ",\"throughput\":" << fmt("%.4f", b.throughput > 0 ? a.throughput / b.throughput : 0);
     if (a.latency.count() > 0 && b.latency.count() > 0)
       for (const auto& q : {quantiles[0], quantiles[2]})

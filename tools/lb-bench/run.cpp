@@ -19,10 +19,14 @@ namespace lb::bench {
 
 const char* target_name(target_kind t) {
   switch (t) {
-  case target_kind::requests: return "requests";
-  case target_kind::ingest: return "ingest";
-  case target_kind::redis: return "redis";
-  case target_kind::echo: return "echo";
+    case target_kind::requests:
+      return "requests";
+    case target_kind::ingest:
+      return "ingest";
+    case target_kind::redis:
+      return "redis";
+    case target_kind::echo:
+      return "echo";
   }
   return "?";
 }
@@ -115,7 +119,7 @@ void request_client(const run_options& o, std::shared_ptr<const workload> w, zmq
   uint64_t tag = 0;
   const bool open = o.rate > 0;
   const auto interval = open ? std::chrono::duration_cast<steady::duration>(
-                                 seconds_d(static_cast<double>(o.clients) / o.rate))
+                          seconds_d(static_cast<double>(o.clients) / o.rate))
                              : steady::duration{};
   constexpr std::size_t open_cap = 100000;
   auto next_due = win.start + interval * client / o.clients; // spread the clients' phases
@@ -126,8 +130,8 @@ void request_client(const run_options& o, std::shared_ptr<const workload> w, zmq
         throw target_error(o.endpoint + " answered a request that was not sent (tag "
                            + std::to_string(c.tag) + ")");
       if (it->second >= win.measure_from && now <= win.measure_to) {
-        st.latency.record(std::chrono::duration_cast<std::chrono::nanoseconds>(now - it->second)
-                            .count());
+        st.latency.record(
+          std::chrono::duration_cast<std::chrono::nanoseconds>(now - it->second).count());
         ++st.ops;
         st.errors += c.ok ? 0 : 1;
       }
@@ -182,8 +186,8 @@ void ingest_client(const run_options& o, std::shared_ptr<const workload> w, zmq:
   op_stream ops(w, client);
   std::vector<op> batch;
   auto next_due = win.start;
-  const auto interval = o.rate > 0 ? std::chrono::duration_cast<steady::duration>(seconds_d(
-                                       static_cast<double>(o.clients * o.batch) / o.rate))
+  const auto interval = o.rate > 0 ? std::chrono::duration_cast<steady::duration>(
+                          seconds_d(static_cast<double>(o.clients * o.batch) / o.rate))
                                    : steady::duration{};
   while (steady::now() < win.measure_to) {
     if (o.rate > 0) {
@@ -247,11 +251,12 @@ run_result run(const run_options& o, std::shared_ptr<const workload> w) {
       }
       if (steady::now() > deadline)
         throw target_error("the service applied only " + std::to_string(seq - seq_before) + " of "
-                           + std::to_string(events) + " " + what + " events within 60 s; "
-                           "check its stats (ingest_rejected) and log");
+                           + std::to_string(events) + " " + what
+                           + " events within 60 s; "
+                             "check its stats (ingest_rejected) and log");
       bar.show(std::string("lb-bench: ingest: waiting until the service has applied ")
-               + std::to_string(events) + " " + what + " events (" + std::to_string(seq - seq_before)
-               + " so far)");
+               + std::to_string(events) + " " + what + " events ("
+               + std::to_string(seq - seq_before) + " so far)");
       // stats hashes every entry for its digest (a second or more at 10M
       // entries): ask again only after as long as the last answer took, so
       // that asking does not become the service's main work.
@@ -314,12 +319,15 @@ run_result run(const run_options& o, std::shared_ptr<const workload> w) {
     // but a merge still allocates what it needs for them.
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
     if (auto s = sample_process(o.pid))
-      preload_rss_growth = static_cast<int64_t>(s->rss_bytes) - static_cast<int64_t>(*rss_before_preload);
+      preload_rss_growth = static_cast<int64_t>(s->rss_bytes)
+                           - static_cast<int64_t>(*rss_before_preload);
   }
   win.start = steady::now();
-  win.measure_from = win.start + std::chrono::duration_cast<steady::duration>(
-                                   seconds_d(ingest ? 0 : o.warmup_seconds));
-  win.measure_to = win.measure_from + std::chrono::duration_cast<steady::duration>(seconds_d(o.seconds));
+  win.measure_from
+    = win.start
+      + std::chrono::duration_cast<steady::duration>(seconds_d(ingest ? 0 : o.warmup_seconds));
+  win.measure_to = win.measure_from
+                   + std::chrono::duration_cast<steady::duration>(seconds_d(o.seconds));
   go = true;
 
   std::optional<proc_sample> before, peak;
@@ -389,7 +397,8 @@ run_result run(const run_options& o, std::shared_ptr<const workload> w) {
   r.preloaded = preloaded;
   r.preload_rss_growth = preload_rss_growth;
   if (before && after) {
-    r.cpu_cores = (after->cpu_seconds - before->cpu_seconds) / seconds_d(after_t - before_t).count();
+    r.cpu_cores = (after->cpu_seconds - before->cpu_seconds)
+                  / seconds_d(after_t - before_t).count();
     r.rss_bytes = peak->rss_bytes;
   } else if (o.pid > 0) {
     throw target_error("cannot read /proc/" + std::to_string(o.pid)

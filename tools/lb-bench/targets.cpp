@@ -22,10 +22,14 @@ namespace {
 schemas::request_body body_of(const op& o) {
   const auto board = board_name(o.board);
   switch (o.kind) {
-  case op_kind::submit: return schemas::submit_req{board, player_name(o.player), o.score, 0, {}};
-  case op_kind::rank: return schemas::rank_req{board, player_name(o.player), false};
-  case op_kind::top: return schemas::top_req{board, 10, 0};
-  case op_kind::around: return schemas::around_req{board, player_name(o.player), 5};
+    case op_kind::submit:
+      return schemas::submit_req{board, player_name(o.player), o.score, 0, {}};
+    case op_kind::rank:
+      return schemas::rank_req{board, player_name(o.player), false};
+    case op_kind::top:
+      return schemas::top_req{board, 10, 0};
+    case op_kind::around:
+      return schemas::around_req{board, player_name(o.player), 5};
   }
   throw target_error("unknown op");
 }
@@ -78,10 +82,11 @@ public:
       const auto* id = find_key(oh.get(), "id");
       const auto* ok = find_key(oh.get(), "ok");
       if (id == nullptr || id->type != msgpack::type::POSITIVE_INTEGER)
-        throw target_error(endpoint_ + " sent a reply without the request's id; is it lbd or "
-                                       "lb-bench echo-server?");
-      out.push_back({id->via.u64, ok != nullptr && ok->type == msgpack::type::BOOLEAN
-                                      && ok->via.boolean});
+        throw target_error(endpoint_
+                           + " sent a reply without the request's id; is it lbd or "
+                             "lb-bench echo-server?");
+      out.push_back(
+        {id->via.u64, ok != nullptr && ok->type == msgpack::type::BOOLEAN && ok->via.boolean});
     }
   }
 
@@ -103,14 +108,12 @@ std::pair<std::string, int> host_port(const std::string& endpoint) {
 
 // Submit: set the better score (GT keeps the higher one, like lbd's `best`
 // on a desc board) and answer the rank in the same round trip.
-const char* submit_script =
-  "redis.call('ZADD', KEYS[1], 'GT', ARGV[1], ARGV[2]) "
-  "return redis.call('ZREVRANK', KEYS[1], ARGV[2])";
-const char* around_script =
-  "local r = redis.call('ZREVRANK', KEYS[1], ARGV[1]) "
-  "if not r then return false end "
-  "local lo = r - 5 if lo < 0 then lo = 0 end "
-  "return redis.call('ZREVRANGE', KEYS[1], lo, r + 5, 'WITHSCORES')";
+const char* submit_script = "redis.call('ZADD', KEYS[1], 'GT', ARGV[1], ARGV[2]) "
+                            "return redis.call('ZREVRANK', KEYS[1], ARGV[2])";
+const char* around_script = "local r = redis.call('ZREVRANK', KEYS[1], ARGV[1]) "
+                            "if not r then return false end "
+                            "local lo = r - 5 if lo < 0 then lo = 0 end "
+                            "return redis.call('ZREVRANGE', KEYS[1], lo, r + 5, 'WITHSCORES')";
 
 class redis_connection : public connection {
 public:
@@ -131,20 +134,20 @@ public:
     const auto member = player_name(o.player);
     int rc = REDIS_OK;
     switch (o.kind) {
-    case op_kind::submit:
-      rc = redisAppendCommand(ctx_, "EVALSHA %s 1 %s %lld %s", submit_sha_.c_str(), key.c_str(),
-                              static_cast<long long>(o.score), member.c_str());
-      break;
-    case op_kind::rank:
-      rc = redisAppendCommand(ctx_, "ZREVRANK %s %s", key.c_str(), member.c_str());
-      break;
-    case op_kind::top:
-      rc = redisAppendCommand(ctx_, "ZREVRANGE %s 0 9 WITHSCORES", key.c_str());
-      break;
-    case op_kind::around:
-      rc = redisAppendCommand(ctx_, "EVALSHA %s 1 %s %s", around_sha_.c_str(), key.c_str(),
-                              member.c_str());
-      break;
+      case op_kind::submit:
+        rc = redisAppendCommand(ctx_, "EVALSHA %s 1 %s %lld %s", submit_sha_.c_str(), key.c_str(),
+                                static_cast<long long>(o.score), member.c_str());
+        break;
+      case op_kind::rank:
+        rc = redisAppendCommand(ctx_, "ZREVRANK %s %s", key.c_str(), member.c_str());
+        break;
+      case op_kind::top:
+        rc = redisAppendCommand(ctx_, "ZREVRANGE %s 0 9 WITHSCORES", key.c_str());
+        break;
+      case op_kind::around:
+        rc = redisAppendCommand(ctx_, "EVALSHA %s 1 %s %s", around_sha_.c_str(), key.c_str(),
+                                member.c_str());
+        break;
     }
     if (rc != REDIS_OK)
       fail("queueing a command");
@@ -211,7 +214,9 @@ private:
 };
 
 std::atomic<bool> echo_stop{false};
-extern "C" void on_echo_signal(int) { echo_stop = true; }
+extern "C" void on_echo_signal(int) {
+  echo_stop = true;
+}
 
 } // namespace
 
@@ -234,8 +239,8 @@ void ingest_sender::send_batch(const std::vector<op>& ops) {
   schemas::batch_req b;
   b.items.reserve(ops.size());
   for (const auto& o : ops)
-    b.items.emplace_back(schemas::submit_req{board_name(o.board), player_name(o.player), o.score,
-                                             0, {}});
+    b.items.emplace_back(
+      schemas::submit_req{board_name(o.board), player_name(o.player), o.score, 0, {}});
   const auto frame = schemas::encode_request(std::nullopt, b);
   sock_.send(zmq::buffer(frame), zmq::send_flags::none);
 }
@@ -252,7 +257,7 @@ uint64_t service_seq(zmq::context_t& ctx, const std::string& requests_endpoint) 
     throw target_error("no reply to stats from " + requests_endpoint
                        + " within 60 s; is leaderboardd running there?");
   zmq::message_t msg;
-  (void)s.recv(msg);
+  (void) s.recv(msg);
   auto oh = msgpack::unpack(static_cast<const char*>(msg.data()), msg.size());
   const auto* seq = find_key(oh.get(), "seq");
   if (seq == nullptr || seq->type != msgpack::type::POSITIVE_INTEGER)
@@ -300,7 +305,7 @@ int run_echo_server(const std::string& bind_endpoint) {
         parts.push_back(std::move(part));
         if (!more)
           break;
-        (void)sock.recv(part, zmq::recv_flags::none);
+        (void) sock.recv(part, zmq::recv_flags::none);
       }
       const auto& body = parts.back();
       // Decoding is part of the ceiling: the service must do it too.
@@ -318,7 +323,8 @@ int run_echo_server(const std::string& bind_endpoint) {
       const auto out = schemas::encode_reply(req.id, r);
       parts.back() = zmq::message_t(out.data(), out.size());
       for (std::size_t i = 0; i < parts.size(); ++i)
-        sock.send(parts[i], i + 1 < parts.size() ? zmq::send_flags::sndmore : zmq::send_flags::none);
+        sock.send(parts[i],
+                  i + 1 < parts.size() ? zmq::send_flags::sndmore : zmq::send_flags::none);
     }
   }
   return 0;

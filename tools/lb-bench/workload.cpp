@@ -11,10 +11,14 @@ namespace lb::bench {
 
 const char* op_name(op_kind k) {
   switch (k) {
-  case op_kind::submit: return "submit";
-  case op_kind::rank: return "rank";
-  case op_kind::top: return "top";
-  case op_kind::around: return "around";
+    case op_kind::submit:
+      return "submit";
+    case op_kind::rank:
+      return "rank";
+    case op_kind::top:
+      return "top";
+    case op_kind::around:
+      return "around";
   }
   return "?";
 }
@@ -34,11 +38,16 @@ std::string parse_mix(const std::string& text, workload_options& o) {
     auto [end, ec] = std::from_chars(b, e, w);
     if (ec != std::errc{} || end != e || w > 1000000)
       return "--mix: weight of '" + name + "' must be a whole number up to 1000000";
-    if (name == "submit") s = w;
-    else if (name == "rank") r = w;
-    else if (name == "top") t = w;
-    else if (name == "around") a = w;
-    else return "--mix: unknown op '" + name + "' (submit, rank, top, around)";
+    if (name == "submit")
+      s = w;
+    else if (name == "rank")
+      r = w;
+    else if (name == "top")
+      t = w;
+    else if (name == "around")
+      a = w;
+    else
+      return "--mix: unknown op '" + name + "' (submit, rank, top, around)";
   }
   if (s + r + t + a == 0)
     return "--mix: every weight is 0; give at least one op a weight";
@@ -49,15 +58,19 @@ std::string parse_mix(const std::string& text, workload_options& o) {
 std::string mix_text(const workload_options& o) {
   std::string out;
   auto add = [&](const char* n, uint64_t w) {
-    if (w == 0) return;
-    if (!out.empty()) out += ',';
+    if (w == 0)
+      return;
+    if (!out.empty())
+      out += ',';
     out += std::string(n) + "=" + std::to_string(w);
   };
   add("submit", o.w_submit), add("rank", o.w_rank), add("top", o.w_top), add("around", o.w_around);
   return out;
 }
 
-std::string board_name(uint32_t i) { return "bench" + std::to_string(i); }
+std::string board_name(uint32_t i) {
+  return "bench" + std::to_string(i);
+}
 // 14 bytes up to 10,000,000 players, like the ids of the Redis
 // reference figure, so bytes per entry compare.
 std::string player_name(uint32_t i) {
@@ -89,15 +102,14 @@ uint32_t workload::pick_player(double u) const {
 }
 
 op_stream::op_stream(std::shared_ptr<const workload> w, uint64_t client)
-  : w_(std::move(w)), rng_(w_->options().seed * 0x9E3779B97F4A7C15ULL + client) {
-}
+  : w_(std::move(w)), rng_(w_->options().seed * 0x9E3779B97F4A7C15ULL + client) {}
 
 op op_stream::next() {
   const auto& o = w_->options();
   const uint64_t total = o.w_submit + o.w_rank + o.w_top + o.w_around;
   const uint64_t x = rng_() % total;
   op out{};
-  out.kind = x < o.w_submit                       ? op_kind::submit
+  out.kind = x < o.w_submit                        ? op_kind::submit
              : x < o.w_submit + o.w_rank           ? op_kind::rank
              : x < o.w_submit + o.w_rank + o.w_top ? op_kind::top
                                                    : op_kind::around;

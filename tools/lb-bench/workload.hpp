@@ -17,7 +17,7 @@ const char* op_name(op_kind k);
 struct workload_options {
   uint64_t boards = 1;
   uint64_t players = 100000;
-  double zipf = 0;            // 0: uniform player choice; s > 0: Zipf(s), player 0 hottest
+  double zipf = 0; // 0: uniform player choice; s > 0: Zipf(s), player 0 hottest
   // Relative weights of the ops, e.g. submit=100 or submit=70,rank=20,top=10.
   uint64_t w_submit = 100, w_rank = 0, w_top = 0, w_around = 0;
   std::string scores = "uniform"; // uniform: 0..score_max; exp: mean score_max/10, most low

@@ -16,7 +16,8 @@ namespace lb::replay {
 namespace {
 
 bool ends_with(const std::string& s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return s.size() >= suffix.size()
+         && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 } // namespace
@@ -29,7 +30,8 @@ std::vector<log_input> resolve_inputs(const std::vector<std::string>& logs) {
     std::error_code ec;
     const auto st = fs::status(arg, ec);
     if (ec || !fs::exists(st))
-      throw usage_error("'" + arg + "' does not exist (expected a data folder or an events-*.log file)");
+      throw usage_error("'" + arg
+                        + "' does not exist (expected a data folder or an events-*.log file)");
     log_input in;
     in.path = arg;
     if (fs::is_directory(st)) {
@@ -78,16 +80,17 @@ void read_log(const std::vector<fs::path>& files, bool folder, const event_fn& o
     const auto& file = files[i];
     const auto before = last_seq;
     const auto res = storage::scan_file(
-      file, storage::file_kind::segment, [&](uint64_t offset, std::string_view body) -> std::string {
+      file, storage::file_kind::segment,
+      [&](uint64_t offset, std::string_view body) -> std::string {
         auto decoded = schemas::decode_event(body.data(), body.size());
         if (auto* why = std::get_if<std::string>(&decoded))
           return "record body: " + *why;
         const auto& ev = std::get<schemas::event_record>(decoded);
         if (last_seq && ev.seq <= *last_seq)
-          throw storage::storage_error(file.string() + ", offset " + std::to_string(offset) + ": seq "
-                                      + std::to_string(ev.seq) + " follows seq "
-                                      + std::to_string(*last_seq)
-                                      + " (run lb-replay inspect on the folder for details)");
+          throw storage::storage_error(file.string() + ", offset " + std::to_string(offset)
+                                       + ": seq " + std::to_string(ev.seq) + " follows seq "
+                                       + std::to_string(*last_seq)
+                                       + " (run lb-replay inspect on the folder for details)");
         last_seq = ev.seq;
         on_event(ev);
         return {};
@@ -101,16 +104,16 @@ void read_log(const std::vector<fs::path>& files, bool folder, const event_fn& o
       notes.push_back(res.message + " (the log ends before it, as recovery would cut it)");
     } else if (res.damage != storage::damage_kind::none) {
       throw storage::storage_error(res.message
-                                  + " (lb-replay inspect lists every damaged record; "
-                                    "leaderboardd --repair keeps every good one)");
+                                   + " (lb-replay inspect lists every damaged record; "
+                                     "leaderboardd --repair keeps every good one)");
     }
     // The header names the last seq before the segment; an earlier segment
     // that ended elsewhere means one is missing in between.
     if (before && res.header_seq != *before)
       throw storage::storage_error(file.string() + " follows seq " + std::to_string(res.header_seq)
-                                  + ", but the segments before it end at seq "
-                                  + std::to_string(*before)
-                                  + ": a segment is missing or out of place");
+                                   + ", but the segments before it end at seq "
+                                   + std::to_string(*before)
+                                   + ": a segment is missing or out of place");
   }
 }
 
@@ -129,7 +132,8 @@ std::string iso_time(int64_t ms) {
     return std::to_string(ms) + " ms";
   char buf[48];
   std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(frac));
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                static_cast<int>(frac));
   return buf;
 }
 
@@ -168,8 +172,7 @@ std::string duration_text(double seconds) {
 }
 
 table::table(std::vector<std::string> header, std::vector<bool> right)
-  : header_(std::move(header)), right_(std::move(right)) {
-}
+  : header_(std::move(header)), right_(std::move(right)) {}
 
 std::string table::render(const std::string& indent) const {
   // Characters on screen, counting a UTF-8 sequence as one.

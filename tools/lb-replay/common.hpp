@@ -38,14 +38,14 @@ inline constexpr uint64_t no_limit = std::numeric_limits<uint64_t>::max();
 struct options {
   std::vector<std::string> logs;
   bool json = false;
-  std::string board;         // empty: every board
-  uint64_t from_seq = 0;     // send only
+  std::string board;     // empty: every board
+  uint64_t from_seq = 0; // send only
   uint64_t until_seq = no_limit;
-  uint64_t top = 10;         // rebuild only
-  std::string to;            // send only
-  double speed = 1;          // send: log time / wall time
-  bool max = false;          // send: no pacing
-  uint64_t window = 256;     // send: requests in flight
+  uint64_t top = 10;          // rebuild only
+  std::string to;             // send only
+  double speed = 1;           // send: log time / wall time
+  bool max = false;           // send: no pacing
+  uint64_t window = 256;      // send: requests in flight
   uint64_t timeout_ms = 5000; // send
 };
 

@@ -20,12 +20,18 @@ using storage::file_kind;
 
 const char* kind_name(damage_kind k) {
   switch (k) {
-  case damage_kind::none: return "none";
-  case damage_kind::empty_file: return "empty_file";
-  case damage_kind::bad_header: return "bad_header";
-  case damage_kind::newer_version: return "newer_version";
-  case damage_kind::torn_tail: return "torn_tail";
-  case damage_kind::corrupt: return "corrupt";
+    case damage_kind::none:
+      return "none";
+    case damage_kind::empty_file:
+      return "empty_file";
+    case damage_kind::bad_header:
+      return "bad_header";
+    case damage_kind::newer_version:
+      return "newer_version";
+    case damage_kind::torn_tail:
+      return "torn_tail";
+    case damage_kind::corrupt:
+      return "corrupt";
   }
   return "unknown";
 }
@@ -92,8 +98,8 @@ struct file_report {
   uint64_t header_seq = 0;
   uint32_t version = 0;
   bool header_ok = false;
-  event_stats events;     // segments
-  snapshot_facts snap;    // snapshots
+  event_stats events;  // segments
+  snapshot_facts snap; // snapshots
   std::vector<damage> damages;
 };
 
@@ -180,7 +186,8 @@ void scan(file_report& r, file_kind kind, OnBody&& on_body) {
   r.header_seq = res.header_seq;
   r.version = res.version;
   if (header_damage(res.damage)) {
-    r.damages.push_back({res.damage_offset, kind_name(res.damage), without_file(res.message, r.path)});
+    r.damages.push_back(
+      {res.damage_offset, kind_name(res.damage), without_file(res.message, r.path)});
     return;
   }
   r.header_ok = true;
@@ -202,15 +209,18 @@ file_report inspect_segment(const fs::path& path) {
     if (last_seq && ev.seq <= *last_seq)
       r.damages.push_back({offset, "seq_order",
                            "seq " + std::to_string(ev.seq) + " follows seq "
-                             + std::to_string(*last_seq) + "; a log holds seqs in increasing order"});
+                             + std::to_string(*last_seq)
+                             + "; a log holds seqs in increasing order"});
     last_seq = ev.seq;
     r.events.add(ev);
     return {};
   });
   if (r.header_ok && r.events.first_seq && *r.events.first_seq <= r.header_seq)
-    r.damages.insert(r.damages.begin(), damage{0, "seq_order",
-                         "the header says the segment follows seq " + std::to_string(r.header_seq)
-                           + ", but it holds seq " + std::to_string(*r.events.first_seq)});
+    r.damages.insert(r.damages.begin(),
+                     damage{0, "seq_order",
+                            "the header says the segment follows seq "
+                              + std::to_string(r.header_seq) + ", but it holds seq "
+                              + std::to_string(*r.events.first_seq)});
   return r;
 }
 
@@ -247,14 +257,14 @@ file_report inspect_snapshot(const fs::path& path) {
           || s.head->entries != s.entries)
         return "counts disagree: head says " + std::to_string(s.head->boards) + " boards, "
                + std::to_string(s.head->entries) + " entries; end says "
-               + std::to_string(end.boards) + ", " + std::to_string(end.entries) + "; the file holds "
-               + std::to_string(s.boards) + ", " + std::to_string(s.entries);
+               + std::to_string(end.boards) + ", " + std::to_string(end.entries)
+               + "; the file holds " + std::to_string(s.boards) + ", " + std::to_string(s.entries);
     }
     return {};
   });
   if (!s.end_seen && r.damages.empty())
-    r.damages.push_back({r.bytes, "no_end",
-                         "no end record: the snapshot was cut short (recovery skips it)"});
+    r.damages.push_back(
+      {r.bytes, "no_end", "no end record: the snapshot was cut short (recovery skips it)"});
   if (r.header_ok && s.head && s.head->seq != r.header_seq)
     r.damages.push_back({0, "bad_header",
                          "the header says seq " + std::to_string(r.header_seq)

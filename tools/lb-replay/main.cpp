@@ -87,7 +87,8 @@ struct command {
 const std::vector<command> commands = {
   {"inspect", rp::run_inspect, {}},
   {"rebuild", rp::run_rebuild, {"board", "until-seq", "top"}},
-  {"send", rp::run_send,
+  {"send",
+   rp::run_send,
    {"to", "speed", "max", "board", "from-seq", "until-seq", "window", "timeout-ms"}},
 };
 

@@ -25,23 +25,24 @@ rebuilt from_files(const std::vector<fs::path>& files, const event_filter& filte
   rebuilt out;
   storage::replay_state state;
   try {
-    read_log(files, false,
-             [&](const schemas::event_record& ev) {
-               if (ev.seq > filter.until_seq)
-                 throw stop_reading{};
-               out.last_seq = ev.seq;
-               if (filter(ev)) {
-                 state.apply(ev);
-                 ++out.events;
-               }
-             },
-             out.notes);
+    read_log(
+      files, false,
+      [&](const schemas::event_record& ev) {
+        if (ev.seq > filter.until_seq)
+          throw stop_reading{};
+        out.last_seq = ev.seq;
+        if (filter(ev)) {
+          state.apply(ev);
+          ++out.events;
+        }
+      },
+      out.notes);
   } catch (const stop_reading&) {
   } catch (const storage::storage_error& e) {
     throw storage::storage_error(std::string(e.what())
-                                + " (lb-replay inspect lists every damaged record; a data folder "
-                                  "given instead of files is read past a torn tail of its newest "
-                                  "segment, as recovery does)");
+                                 + " (lb-replay inspect lists every damaged record; a data folder "
+                                   "given instead of files is read past a torn tail of its newest "
+                                   "segment, as recovery does)");
   }
   out.view = state.freeze(out.last_seq);
   return out;
@@ -87,27 +88,28 @@ rebuilt from_folder(const fs::path& dir, const std::vector<fs::path>& all_segmen
     if (oldest_snapshot && *oldest_snapshot > filter.until_seq)
       why = "every snapshot in " + dir.string() + " is past --until-seq "
             + std::to_string(filter.until_seq) + " (the oldest is at seq "
-            + std::to_string(*oldest_snapshot) + ") and " + why
-            + ": use --until-seq of at least " + std::to_string(*oldest_snapshot)
+            + std::to_string(*oldest_snapshot) + ") and " + why + ": use --until-seq of at least "
+            + std::to_string(*oldest_snapshot)
             + ", or keep old segments with leaderboardd --retain";
     throw usage_error(why);
   }
   const std::vector<fs::path> files(all_segments.begin() + static_cast<std::ptrdiff_t>(start),
                                     all_segments.end());
   try {
-    read_log(files, true,
-             [&](const schemas::event_record& ev) {
-               if (ev.seq <= base)
-                 return;
-               if (ev.seq > filter.until_seq)
-                 throw stop_reading{};
-               out.last_seq = ev.seq;
-               if (filter(ev)) {
-                 states[0].apply(ev);
-                 ++out.events;
-               }
-             },
-             out.notes);
+    read_log(
+      files, true,
+      [&](const schemas::event_record& ev) {
+        if (ev.seq <= base)
+          return;
+        if (ev.seq > filter.until_seq)
+          throw stop_reading{};
+        out.last_seq = ev.seq;
+        if (filter(ev)) {
+          states[0].apply(ev);
+          ++out.events;
+        }
+      },
+      out.notes);
   } catch (const stop_reading&) {
   }
   out.view = states[0].freeze(out.last_seq);
@@ -121,10 +123,10 @@ rebuilt from_folder(const fs::path& dir, const std::vector<fs::path>& all_segmen
 
 std::vector<schemas::entry_view> top_of(const ranking::board_view& bv, uint64_t n) {
   std::vector<schemas::entry_view> out;
-  ranking::view_ranking(bv).walk(0, n, [&](uint64_t pos, const ranking::rank_key& key,
-                                          const ranking::entry_rec& rec) {
-    out.push_back(ranking::to_entry_view(pos + 1, key, rec, bv.config.order));
-  });
+  ranking::view_ranking(bv).walk(
+    0, n, [&](uint64_t pos, const ranking::rank_key& key, const ranking::entry_rec& rec) {
+      out.push_back(ranking::to_entry_view(pos + 1, key, rec, bv.config.order));
+    });
   return out;
 }
 
@@ -133,8 +135,9 @@ void print_text(const rebuilt& r, const std::string& digest, const options& o) {
   for (const auto& [name, bv] : r.view.boards)
     entries += bv->total;
   std::cout << "digest " << digest << '\n'
-            << "state after seq " << r.last_seq << ": " << count(r.view.boards.size(), "board", "boards")
-            << ", " << count(entries, "entry", "entries") << " (";
+            << "state after seq " << r.last_seq << ": "
+            << count(r.view.boards.size(), "board", "boards") << ", "
+            << count(entries, "entry", "entries") << " (";
   if (r.snapshot_seq > 0)
     std::cout << "snapshot at seq " << r.snapshot_seq << " + ";
   std::cout << count(r.events, "event", "events");
@@ -144,8 +147,8 @@ void print_text(const rebuilt& r, const std::string& digest, const options& o) {
   for (const auto& [name, bv] : r.view.boards) {
     std::cout << '\n'
               << printable(name) << " (" << schemas::to_string(bv->config.order) << ", "
-              << schemas::to_string(bv->config.op) << "): "
-              << count(bv->total, "entry", "entries") << '\n';
+              << schemas::to_string(bv->config.op) << "): " << count(bv->total, "entry", "entries")
+              << '\n';
     if (o.top == 0 || bv->total == 0)
       continue;
     table t({"RANK", "PLAYER", "SCORE", "SUBSCORE", "META"}, {true, false, true, true, false});

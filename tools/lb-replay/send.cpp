@@ -107,8 +107,9 @@ struct in_flight {
 
 std::string str_at(const msgpack::object& map, std::string_view key) {
   const auto* v = find_key(map, key);
-  return v != nullptr && v->type == msgpack::type::STR ? std::string(v->via.str.ptr, v->via.str.size)
-                                                       : std::string();
+  return v != nullptr && v->type == msgpack::type::STR
+           ? std::string(v->via.str.ptr, v->via.str.size)
+           : std::string();
 }
 
 bool ok_of(const msgpack::object& map) {
@@ -171,13 +172,14 @@ private:
     // A clock that stepped back while the log was written must not send
     // events before earlier ones' time.
     const double log_s = std::max(0.0, (t - *t0_) / 1000.0) / o_.speed;
-    const auto due = std::max(last_due_, wall0_ + std::chrono::duration_cast<steady::duration>(
-                                                    seconds_d(log_s)));
+    const auto due = std::max(
+      last_due_, wall0_ + std::chrono::duration_cast<steady::duration>(seconds_d(log_s)));
     last_due_ = due;
     current_t_ = t;
     while (steady::now() < due) {
       if (flying_.empty()) {
-        std::this_thread::sleep_until(std::min(due, steady::now() + std::chrono::milliseconds(100)));
+        std::this_thread::sleep_until(
+          std::min(due, steady::now() + std::chrono::milliseconds(100)));
         tick();
       } else {
         receive_one(due);
@@ -241,7 +243,8 @@ private:
         wait_until = std::min(wait_until, *until);
       const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(wait_until - now);
       // Polling in slices keeps the progress display alive in a long wait.
-      const auto slice = std::clamp(wait, std::chrono::milliseconds(1), std::chrono::milliseconds(200));
+      const auto slice = std::clamp(wait, std::chrono::milliseconds(1),
+                                    std::chrono::milliseconds(200));
       if (auto frame = client_.receive(slice)) {
         quiet_since_ = steady::now();
         handle(*frame);
@@ -385,18 +388,19 @@ int run_send(const options& o) {
   // found late does not leave the service with half a replay.
   send_plan plan;
   try {
-    read_log(src.segments, src.folder.has_value(),
-             [&](const schemas::event_record& ev) {
-               if (ev.seq > filter.until_seq)
-                 throw stop_reading{};
-               if (!filter(ev))
-                 return;
-               ++plan.events;
-               if (!plan.first_t)
-                 plan.first_t = ev.time_ms;
-               plan.last_t = ev.time_ms;
-             },
-             notes);
+    read_log(
+      src.segments, src.folder.has_value(),
+      [&](const schemas::event_record& ev) {
+        if (ev.seq > filter.until_seq)
+          throw stop_reading{};
+        if (!filter(ev))
+          return;
+        ++plan.events;
+        if (!plan.first_t)
+          plan.first_t = ev.time_ms;
+        plan.last_t = ev.time_ms;
+      },
+      notes);
   } catch (const stop_reading&) {
   }
   for (const auto& note : notes)
@@ -413,14 +417,15 @@ int run_send(const options& o) {
   try {
     std::vector<std::string> ignored; // the pre-pass reported them
     try {
-      read_log(src.segments, src.folder.has_value(),
-               [&](const schemas::event_record& ev) {
-                 if (ev.seq > filter.until_seq)
-                   throw stop_reading{};
-                 if (filter(ev))
-                   s->push(ev);
-               },
-               ignored);
+      read_log(
+        src.segments, src.folder.has_value(),
+        [&](const schemas::event_record& ev) {
+          if (ev.seq > filter.until_seq)
+            throw stop_reading{};
+          if (filter(ev))
+            s->push(ev);
+        },
+        ignored);
     } catch (const stop_reading&) {
     }
     s->finish();

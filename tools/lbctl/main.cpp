@@ -213,31 +213,31 @@ msgpack::object_handle unpack_reply(const std::string& frame) {
 // Any reply value as one line of text; bin (a meta sent as bytes) in hex.
 std::string text(const msgpack::object& v) {
   switch (v.type) {
-  case msgpack::type::NIL:
-    return "";
-  case msgpack::type::BOOLEAN:
-    return v.via.boolean ? "true" : "false";
-  case msgpack::type::POSITIVE_INTEGER:
-    return std::to_string(v.via.u64);
-  case msgpack::type::NEGATIVE_INTEGER:
-    return std::to_string(v.via.i64);
-  case msgpack::type::STR:
-    return printable({v.via.str.ptr, v.via.str.size});
-  case msgpack::type::BIN: {
-    static const char digits[] = "0123456789abcdef";
-    std::string out = "0x";
-    for (uint32_t i = 0; i < v.via.bin.size; ++i) {
-      const auto c = static_cast<unsigned char>(v.via.bin.ptr[i]);
-      out += digits[c >> 4];
-      out += digits[c & 15];
+    case msgpack::type::NIL:
+      return "";
+    case msgpack::type::BOOLEAN:
+      return v.via.boolean ? "true" : "false";
+    case msgpack::type::POSITIVE_INTEGER:
+      return std::to_string(v.via.u64);
+    case msgpack::type::NEGATIVE_INTEGER:
+      return std::to_string(v.via.i64);
+    case msgpack::type::STR:
+      return printable({v.via.str.ptr, v.via.str.size});
+    case msgpack::type::BIN: {
+      static const char digits[] = "0123456789abcdef";
+      std::string out = "0x";
+      for (uint32_t i = 0; i < v.via.bin.size; ++i) {
+        const auto c = static_cast<unsigned char>(v.via.bin.ptr[i]);
+        out += digits[c >> 4];
+        out += digits[c & 15];
+      }
+      return out;
     }
-    return out;
-  }
-  default: {
-    std::ostringstream s;
-    s << v;
-    return printable(s.str());
-  }
+    default: {
+      std::ostringstream s;
+      s << v;
+      return printable(s.str());
+    }
   }
 }
 
@@ -309,8 +309,8 @@ struct call {
 };
 
 void print_submit(const msgpack::object& r, const call&) {
-  std::cout << text_at(r, "player") << " on " << text_at(r, "board")
-            << ": score " << get<int64_t>(r, "score");
+  std::cout << text_at(r, "player") << " on " << text_at(r, "board") << ": score "
+            << get<int64_t>(r, "score");
   if (auto sub = get<int64_t>(r, "subscore"); sub != 0)
     std::cout << " (subscore " << sub << ")";
   const bool changed = get<bool>(r, "changed");
@@ -338,8 +338,8 @@ void print_rank(const msgpack::object& r, const call&) {
 // top, around and ranks share one reply shape.
 void print_entries(const msgpack::object& r, const call&) {
   const auto& entries = get_array(r, "entries");
-  std::cout << text_at(r, "board") << ": "
-            << count(get<uint64_t>(r, "total"), "entry", "entries") << '\n';
+  std::cout << text_at(r, "board") << ": " << count(get<uint64_t>(r, "total"), "entry", "entries")
+            << '\n';
   if (entries.via.array.size == 0) {
     std::cout << "(none in this range)\n";
     return;
@@ -390,8 +390,7 @@ void print_reset(const msgpack::object& r, const call& c) {
 
 void print_configure(const msgpack::object& r, const call&) {
   std::cout << text_at(r, "board") << ": order " << text_at(r, "order") << ", operator "
-            << text_at(r, "operator") << ", seq "
-            << get<uint64_t>(r, "seq") << '\n';
+            << text_at(r, "operator") << ", seq " << get<uint64_t>(r, "seq") << '\n';
 }
 
 void print_boards(const msgpack::object& r, const call&) {
@@ -405,8 +404,8 @@ void print_boards(const msgpack::object& r, const call&) {
     const auto& b = boards.via.array.ptr[i];
     if (b.type != msgpack::type::MAP)
       throw bad_reply("a board is not a map");
-    t.add({text_at(b, "board"), std::to_string(get<uint64_t>(b, "total")),
-           text_at(b, "order"), text_at(b, "operator")});
+    t.add({text_at(b, "board"), std::to_string(get<uint64_t>(b, "total")), text_at(b, "order"),
+           text_at(b, "operator")});
   }
   t.print();
 }
@@ -445,9 +444,9 @@ void print_pong(const msgpack::object&, const call& c) {
 
 struct command {
   std::string name;
-  std::string synopsis;                // arguments and flags, for messages
-  std::size_t min_args, max_args;      // positionals after the command
-  std::vector<std::string> flags;      // the flags it takes beyond the global ones
+  std::string synopsis;           // arguments and flags, for messages
+  std::size_t min_args, max_args; // positionals after the command
+  std::vector<std::string> flags; // the flags it takes beyond the global ones
   sch::request_body (*build)(const std::vector<std::string>& args, const options& o);
   void (*print)(const msgpack::object& reply, const call& c);
 
@@ -459,7 +458,11 @@ struct command {
 // Board and player names go to the service unchecked, so that people see
 // its own verdict on them.
 const std::vector<command> commands = {
-  {"submit", "BOARD PLAYER SCORE [--subscore=N] [--meta=TEXT]", 3, 3, {"subscore", "meta"},
+  {"submit",
+   "BOARD PLAYER SCORE [--subscore=N] [--meta=TEXT]",
+   3,
+   3,
+   {"subscore", "meta"},
    [](const auto& a, const auto& o) -> sch::request_body {
      sch::submit_req r{a[0], a[1], parse_int64(a[2], "SCORE"), 0, std::nullopt};
      if (auto sub = o.value("subscore"))
@@ -469,12 +472,20 @@ const std::vector<command> commands = {
      return r;
    },
    print_submit},
-  {"rank", "BOARD PLAYER [--exact]", 2, 2, {"exact"},
+  {"rank",
+   "BOARD PLAYER [--exact]",
+   2,
+   2,
+   {"exact"},
    [](const auto& a, const auto& o) -> sch::request_body {
      return sch::rank_req{a[0], a[1], o.exact};
    },
    print_rank},
-  {"top", "BOARD [--limit=N] [--offset=N]", 1, 1, {"limit", "offset"},
+  {"top",
+   "BOARD [--limit=N] [--offset=N]",
+   1,
+   1,
+   {"limit", "offset"},
    [](const auto& a, const auto& o) -> sch::request_body {
      sch::top_req r{a[0]};
      if (auto limit = o.value("limit"))
@@ -485,7 +496,11 @@ const std::vector<command> commands = {
      return r;
    },
    print_entries},
-  {"around", "BOARD PLAYER [--radius=N]", 2, 2, {"radius"},
+  {"around",
+   "BOARD PLAYER [--radius=N]",
+   2,
+   2,
+   {"radius"},
    [](const auto& a, const auto& o) -> sch::request_body {
      sch::around_req r{a[0], a[1]};
      if (auto radius = o.value("radius"))
@@ -493,18 +508,35 @@ const std::vector<command> commands = {
      return r;
    },
    print_entries},
-  {"ranks", "BOARD PLAYER...", 2, std::numeric_limits<std::size_t>::max(), {},
+  {"ranks",
+   "BOARD PLAYER...",
+   2,
+   std::numeric_limits<std::size_t>::max(),
+   {},
    [](const auto& a, const auto&) -> sch::request_body {
      return sch::ranks_req{a[0], {a.begin() + 1, a.end()}};
    },
    print_ranks},
-  {"remove", "BOARD PLAYER", 2, 2, {},
-   [](const auto& a, const auto&) -> sch::request_body { return sch::remove_req{a[0], a[1]}; },
+  {"remove",
+   "BOARD PLAYER",
+   2,
+   2,
+   {},
+   [](const auto& a, const auto&) -> sch::request_body {
+     return sch::remove_req{a[0], a[1]};
+   },
    print_remove},
-  {"reset", "BOARD", 1, 1, {},
+  {"reset",
+   "BOARD",
+   1,
+   1,
+   {},
    [](const auto& a, const auto&) -> sch::request_body { return sch::reset_req{a[0]}; },
    print_reset},
-  {"configure", "BOARD [--order=desc|asc] [--operator=best|set|incr|decr]", 1, 1,
+  {"configure",
+   "BOARD [--order=desc|asc] [--operator=best|set|incr|decr]",
+   1,
+   1,
    {"order", "operator"},
    [](const auto& a, const auto& o) -> sch::request_body {
      sch::configure_req r{a[0], std::nullopt, std::nullopt};
@@ -515,13 +547,25 @@ const std::vector<command> commands = {
      return r;
    },
    print_configure},
-  {"boards", "no arguments", 0, 0, {},
+  {"boards",
+   "no arguments",
+   0,
+   0,
+   {},
    [](const auto&, const auto&) -> sch::request_body { return sch::boards_req{}; },
    print_boards},
-  {"stats", "no arguments", 0, 0, {},
+  {"stats",
+   "no arguments",
+   0,
+   0,
+   {},
    [](const auto&, const auto&) -> sch::request_body { return sch::stats_req{}; },
    print_stats},
-  {"ping", "no arguments", 0, 0, {},
+  {"ping",
+   "no arguments",
+   0,
+   0,
+   {},
    [](const auto&, const auto&) -> sch::request_body { return sch::ping_req{}; },
    print_pong},
   // Not one request: run_watch follows the update streams instead.
@@ -568,8 +612,8 @@ int run(const command& cmd, const std::vector<std::string>& args, const options&
   }
   const auto start = std::chrono::steady_clock::now();
   const auto frame = client->call(sch::encode_request(id, body), timeout);
-  const std::chrono::duration<double, std::milli> round_trip =
-    std::chrono::steady_clock::now() - start;
+  const std::chrono::duration<double, std::milli> round_trip = std::chrono::steady_clock::now()
+                                                               - start;
   if (!frame) {
     std::cerr << "no reply from " << o.endpoint << " within " << o.timeout_ms
               << " ms: is leaderboardd running? (start it with: leaderboardd --requests="
@@ -651,8 +695,8 @@ void print_raw(std::string_view kind, const msgpack::object& b) {
       const auto& e = entries.via.array.ptr[i];
       if (e.type != msgpack::type::MAP)
         throw bad_reply("an entry is not a map");
-      std::cout << (i == 0 ? ": " : ", ") << get<uint64_t>(e, "rank") << ' '
-                << text_at(e, "player") << ' ' << get<int64_t>(e, "score");
+      std::cout << (i == 0 ? ": " : ", ") << get<uint64_t>(e, "rank") << ' ' << text_at(e, "player")
+                << ' ' << get<int64_t>(e, "score");
     }
     std::cout << '\n';
   } else if (kind == "rank") {
@@ -671,7 +715,8 @@ void draw_table(const msgpack::object& top, const std::string& board, const opti
   std::cout << "\x1b[H\x1b[2J";
   static const std::vector<std::string> no_args;
   print_entries(top, {no_args, o, 0});
-  std::cout << '\n' << note << "; watching " << printable(board) << " on " << o.updates
+  std::cout << '\n'
+            << note << "; watching " << printable(board) << " on " << o.updates
             << " (Ctrl-C to stop)" << std::endl;
 }
 
@@ -754,11 +799,12 @@ int run_watch(const std::vector<std::string>& args, const options& o) {
         continue;
       auto kind = std::string_view(m->topic).substr(0, m->topic.find('/'));
       if (o.json)
-        std::cout << "{\"topic\":" << json_string(m->topic) << ",\"body\":"
-                  << sch::msgpack_to_json(m->body.data(), m->body.size()) << "}" << std::endl;
+        std::cout << "{\"topic\":" << json_string(m->topic)
+                  << ",\"body\":" << sch::msgpack_to_json(m->body.data(), m->body.size()) << "}"
+                  << std::endl;
       else if (!lines)
-        draw_table(b, board, o, "seq " + std::to_string(get<uint64_t>(b, "seq")) + ", updated "
-                                  + clock_now());
+        draw_table(b, board, o,
+                   "seq " + std::to_string(get<uint64_t>(b, "seq")) + ", updated " + clock_now());
       else if (player)
         print_rank_change(b);
       else

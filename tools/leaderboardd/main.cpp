@@ -14,10 +14,10 @@
 
 #include <caf/all.hpp>
 
-#include "actors/storage/data_lock.hpp"
 #include "actors/gateway.hpp"
 #include "actors/log_actor.hpp"
 #include "actors/service.hpp"
+#include "actors/storage/data_lock.hpp"
 #include "actors/update_sink.hpp"
 #include "schemas/types.hpp"
 #include "tools/common/flags.hpp"
@@ -116,9 +116,7 @@ public:
   bool publish(std::string_view topic, std::string_view body) override {
     return pub_->send(topic, body);
   }
-  std::optional<std::vector<std::string>> subscriptions() override {
-    return pub_->subscriptions();
-  }
+  std::optional<std::vector<std::string>> subscriptions() override { return pub_->subscriptions(); }
 
 private:
   std::unique_ptr<lb::transport::update_publisher> pub_;
@@ -174,8 +172,8 @@ int main(int argc, char** argv) {
   std::error_code ec;
   std::filesystem::create_directories(o.data, ec);
   if (ec) {
-    std::cerr << "leaderboardd: cannot create the data folder " << o.data << ": "
-              << ec.message() << "\n(pick another with --data=DIR)\n";
+    std::cerr << "leaderboardd: cannot create the data folder " << o.data << ": " << ec.message()
+              << "\n(pick another with --data=DIR)\n";
     return 1;
   }
 
@@ -198,8 +196,9 @@ int main(int argc, char** argv) {
     recovered = lb::storage::recover(ro);
     for (auto& note : recovered.notes)
       std::cout << "leaderboardd: recovery: " << note << std::endl;
-    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                std::chrono::steady_clock::now() - started).count();
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now()
+                                                                    - started)
+                .count();
     std::cout << "leaderboardd: recovered up to seq " << recovered.last_seq << " (snapshot at "
               << recovered.snapshot_seq << " + " << recovered.events << " events from the log) in "
               << ms << " ms" << std::endl;
@@ -225,8 +224,8 @@ int main(int argc, char** argv) {
     so.ingest = o.ingest;
     so.max_frame = o.max_frame;
     srv = std::make_unique<lb::transport::server>(ctx, so);
-    updates = std::make_unique<lb::transport::update_publisher>(
-      ctx, o.updates, static_cast<int>(o.updates_hwm));
+    updates = std::make_unique<lb::transport::update_publisher>(ctx, o.updates,
+                                                                static_cast<int>(o.updates_hwm));
   } catch (const std::exception& e) {
     std::cerr << "leaderboardd: " << e.what()
               << "\n(is another leaderboardd running? pick free endpoints with "
@@ -238,8 +237,8 @@ int main(int argc, char** argv) {
   cfg.set("scheduler.max-threads", static_cast<int64_t>(o.threads));
   // Measured on 2 cores (README): `sharing` wakes an idle worker at once and
   // gave about 30% more single-request round trips; batched loads were equal.
-  cfg.set("scheduler.policy", o.scheduler == "sharing" ? caf::atom("sharing")
-                                                       : caf::atom("stealing"));
+  cfg.set("scheduler.policy",
+          o.scheduler == "sharing" ? caf::atom("sharing") : caf::atom("stealing"));
   caf::actor_system sys{cfg};
   lb::actors::service_options so;
   so.shards = static_cast<uint32_t>(o.shards);
@@ -283,18 +282,17 @@ int main(int argc, char** argv) {
   auto ingest_ep = srv->ingest_endpoint();
   std::atomic<bool> stop{false};
   std::thread io{[&] { srv->run(h, stop); }};
-  std::cout << "leaderboardd: requests " << requests_ep << ", ingest "
-            << ingest_ep << ", updates " << updates_ep << ", " << o.shards
-            << " shards, merge every " << o.merge_interval_ms << " ms, data " << o.data
-            << ", fsync " << o.fsync << std::endl;
+  std::cout << "leaderboardd: requests " << requests_ep << ", ingest " << ingest_ep << ", updates "
+            << updates_ep << ", " << o.shards << " shards, merge every " << o.merge_interval_ms
+            << " ms, data " << o.data << ", fsync " << o.fsync << std::endl;
 
   int sig = 0;
   sigwait(&sigs, &sig);
-  std::cout << "leaderboardd: " << (sig == SIGINT ? "SIGINT" : "SIGTERM")
-            << ", stopping" << std::endl;
+  std::cout << "leaderboardd: " << (sig == SIGINT ? "SIGINT" : "SIGTERM") << ", stopping"
+            << std::endl;
   stop.store(true, std::memory_order_release);
-  io.join();    // closes the service's sockets
+  io.join();         // closes the service's sockets
   svc.snapshot(sys); // so that the next start replays nothing
-  svc.stop(sys); // closes every actor's reply socket and the PUB socket
-  return 0;     // the context closes last, once every socket is gone
+  svc.stop(sys);     // closes every actor's reply socket and the PUB socket
+  return 0;          // the context closes last, once every socket is gone
 }
