@@ -204,8 +204,6 @@ private:
            && want_u64(x[3], at + "[3] seq", e.seq, err)
            && want_meta(x[4], at + "[4] meta", e.meta, err);
   }
-
-  const msgpack::object* val_[k_count] = {};
 };
 
 bool read_item(item_reader& rd, std::string_view kind, snapshot_item& item) {

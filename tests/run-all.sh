@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Sets up and runs every test suite, as CI does:
+#   0. style: clang-format --dry-run reports nothing on any tracked source
 #   1. the release build: all suites (codec, structure, concurrency, durability, bench)
 #   2. ASan+UBSan: the decoders and the ranking structure
 #   3. ThreadSanitizer (with a TSan build of CAF): actors and the real binary
 #   4. libFuzzer on the request decoder for $LBD_FUZZ_SECONDS (default 60)
+# Every build treats warnings as errors (-Dwerror=true).
 # Ends with one line "tests: N passed, M failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -26,9 +28,10 @@ run_suites() {
   rm -f "$log"
 }
 
-# Configures a build dir once, reconfigures if it exists.
+# Configures a build dir once (warnings are errors), reconfigures if it exists.
 setup() {
   local dir=$1; shift
+  set -- -Dwerror=true "$@"
   if [ -d "$dir/meson-private" ]; then
     meson setup --reconfigure "$dir" "$@" >/dev/null || die "meson setup $dir failed"
   else
@@ -38,6 +41,18 @@ setup() {
 
 step "dependencies"
 bash tools/install-deps.sh --test || die "could not install the Debian packages"
+
+step "style: clang-format"
+if git rev-parse --git-dir >/dev/null 2>&1; then
+  mapfile -t sources < <(git ls-files '*.cpp' '*.hpp')
+else
+  mapfile -t sources < <(find actors schemas transport tools tests -name '*.cpp' -o -name '*.hpp')
+fi
+if clang-format --dry-run --Werror "${sources[@]}"; then
+  passed=$((passed + 1)); echo "clang-format: ${#sources[@]} files clean"
+else
+  failed=$((failed + 1)); echo "run-all: run clang-format -i on the files above" >&2
+fi
 
 step "release build: every suite"
 setup build --buildtype=release

@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages lbd needs. `--test` adds what the test
-# suites and bench/run.sh need (clang for the fuzzer, cmake to build CAF for
-# ThreadSanitizer, redis-server and jq for the benchmark baseline and its script).
+# suites and bench/run.sh need (clang for the fuzzer, clang-format for the
+# style check, cmake to build CAF for ThreadSanitizer, redis-server and jq for
+# the benchmark baseline and its script).
 # Idempotent: installs only what is missing; runs as root or through sudo.
 set -euo pipefail
 
 pkgs=(g++ pkg-config meson ninja-build libcaf-dev cppzmq-dev libzmq3-dev
       libmsgpack-cxx-dev libxxhash-dev libhiredis-dev doctest-dev)
 if [ "${1:-}" = "--test" ]; then
-  pkgs+=(clang libclang-rt-14-dev cmake dpkg-dev redis-server jq)
+  pkgs+=(clang clang-format libclang-rt-14-dev cmake dpkg-dev redis-server jq)
 fi
 
 missing=()
