@@ -1,0 +1,40 @@
+// Events framed as log records, in seq order: what one append to the event
+// log writes. The ingress fills one per flush as it numbers events, and the
+// log actor hands its bytes to the segment writer unchanged, so the events
+// cross from one to the other once, already in the order of the log.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "schemas/event_record.hpp"
+
+namespace lb::storage {
+
+class event_batch {
+public:
+  // Appends one event; seqs must increase from call to call.
+  template <class Body>
+  void add(uint64_t seq, int64_t time_ms, const Body& body) {
+    body_.clear();
+    schemas::append_event(body_, seq, time_ms, body);
+    add_body(seq, body_);
+  }
+
+  // The framed records, ready for segment_writer::write.
+  std::string_view records() const { return records_; }
+  uint64_t last_seq() const { return last_seq_; }
+  uint64_t size() const { return count_; }
+  bool empty() const { return count_ == 0; }
+
+private:
+  void add_body(uint64_t seq, std::string_view body);
+
+  std::string records_;
+  std::string body_; // scratch for one record body
+  uint64_t last_seq_ = 0;
+  uint64_t count_ = 0;
+};
+
+} // namespace lb::storage
