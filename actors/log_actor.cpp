@@ -5,6 +5,7 @@
 #include <unordered_map>
 
 #include "actors/atoms.hpp"
+#include "actors/storage/data_dir.hpp"
 #include "schemas/event_record.hpp"
 
 namespace lb::actors {
@@ -178,15 +179,15 @@ void commit(self_ptr self) {
   if (st.opts.policy != fsync_policy::none && st.writer->offset() != st.writer->synced_offset()) {
     auto err = st.writer->sync();
     ++st.counters.syncs;
-    if (!err.empty()) {
+    if (!err.ok()) {
       // After a failed fdatasync the kernel may have dropped the dirty
       // pages: no record since the last good sync can be trusted. Cut them
       // off and refuse their events.
       auto cut = st.writer->truncate_to(st.writer->synced_offset());
-      complain(st, "fdatasync of the event log failed: " + err
-                     + (cut.empty() ? "" : "; cutting it back failed too: " + cut));
+      complain(st, "fdatasync of the event log failed: " + err.message()
+                     + (cut.ok() ? "" : "; cutting it back failed too: " + cut.message()));
       for (auto& a : waiting)
-        refuse(self, a, err);
+        refuse(self, a, err.message());
       return;
     }
   }
@@ -195,8 +196,8 @@ void commit(self_ptr self) {
     release(self, a);
   if (st.writer->full()) {
     auto err = st.writer->roll();
-    if (!err.empty())
-      complain(st, "could not start a new log segment: " + err);
+    if (!err.ok())
+      complain(st, "could not start a new log segment: " + err.message());
   }
 }
 
@@ -205,10 +206,10 @@ void on_append(self_ptr self, log_append& a) {
   auto last = frame_events(st, a);
   if (last != 0) {
     auto err = st.writer->write(st.frames, last);
-    if (!err.empty()) {
+    if (!err.ok()) {
       commit(self); // what was written before stays ahead of this, in order
-      refuse(self, a, err);
-      complain(st, "writing the event log failed: " + err);
+      refuse(self, a, err.message());
+      complain(st, "writing the event log failed: " + err.message());
       return;
     }
     st.counters.bytes += st.frames.size();
@@ -226,31 +227,19 @@ void on_append(self_ptr self, log_append& a) {
   }
 }
 
-// Deletes segments whose every record is at or before `seq` (a snapshot
-// covers them), never the one being written.
+// Deletes the segments a snapshot at `seq` covers, never the one being written.
 void drop_covered(log_state& st, uint64_t seq) {
   if (st.opts.retain)
     return;
-  auto segments = storage::list_segments(st.opts.dir);
-  bool removed = false;
-  for (size_t i = 0; i + 1 < segments.size(); ++i) {
-    // Segment i holds seqs before the next one's first seq.
-    if (segments[i + 1].seq > seq + 1 || segments[i].path == st.writer->current())
-      break;
-    std::error_code ec;
-    removed |= std::filesystem::remove(segments[i].path, ec);
-    if (ec)
-      std::cerr << "leaderboardd: could not delete " << segments[i].path.string()
-                << " (covered by a snapshot): " << ec.message() << std::endl;
-  }
-  if (removed)
-    storage::sync_dir(st.opts.dir);
+  auto done = storage::delete_covered_segments(st.opts.dir, seq, st.writer->current());
+  if (!done.ok())
+    std::cerr << "leaderboardd: " << done.message() << std::endl;
 }
 
 } // namespace
 
 caf::behavior log_actor(caf::stateful_actor<log_state>* self, log_options opts,
-                        std::shared_ptr<storage::segment_writer> writer, uint64_t durable_seq,
+                        std::shared_ptr<storage::log_writer> writer, uint64_t durable_seq,
                         std::vector<caf::actor> shards, outbox_factory make_outbox) {
   auto& st = self->state;
   st.opts = std::move(opts);
@@ -260,8 +249,8 @@ caf::behavior log_actor(caf::stateful_actor<log_state>* self, log_options opts,
   st.shards = std::move(shards);
   st.out = make_outbox();
   // Whatever is still waiting when the service stops was never acknowledged;
-  // syncing it anyway costs nothing and keeps it.
-  self->attach_functor([w = st.writer] { w->sync(); });
+  // syncing it anyway costs nothing and keeps it (a failure has nobody to tell).
+  self->attach_functor([w = st.writer] { static_cast<void>(w->sync()); });
   return {
     [self](log_wiring& w) {
       self->state.ingress = std::move(w.ingress);

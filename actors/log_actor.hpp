@@ -33,7 +33,7 @@
 
 #include "actors/messages.hpp"
 #include "actors/outbox.hpp"
-#include "actors/storage/log_files.hpp"
+#include "actors/storage/log_writer.hpp"
 
 namespace lb::actors {
 
@@ -70,7 +70,7 @@ struct log_covered {
 
 struct log_state {
   log_options opts;
-  std::shared_ptr<storage::segment_writer> writer;
+  std::shared_ptr<storage::log_writer> writer;
   std::vector<caf::actor> shards;
   caf::actor ingress;
   caf::actor merge;
@@ -93,7 +93,7 @@ struct log_state {
 // The writer comes opened (recovery knows where the log ends).
 // `durable_seq`: the last event recovered (from the log or a snapshot).
 caf::behavior log_actor(caf::stateful_actor<log_state>* self, log_options opts,
-                        std::shared_ptr<storage::segment_writer> writer, uint64_t durable_seq,
+                        std::shared_ptr<storage::log_writer> writer, uint64_t durable_seq,
                         std::vector<caf::actor> shards, outbox_factory make_outbox);
 
 // Sent once after spawn: the ingress exists only after the log actor.

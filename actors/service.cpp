@@ -15,8 +15,9 @@ namespace lb::actors {
 service start_service(caf::actor_system& sys, const service_options& opts,
                       const outbox_factory& make_outbox, storage::recovered_state recovered,
                       const update_sink_factory& make_sink) {
-  auto writer = std::make_shared<storage::segment_writer>(opts.log.dir, opts.log.segment_bytes);
-  writer->open(recovered.last_segment, recovered.last_segment_end, recovered.log_last_seq);
+  auto writer = std::make_shared<storage::log_writer>(opts.log.dir, opts.log.segment_bytes);
+  storage::throw_if_error(
+    writer->open(recovered.last_segment, recovered.last_segment_end, recovered.log_last_seq));
 
   service s;
   update_channel updates;

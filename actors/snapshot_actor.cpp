@@ -2,8 +2,10 @@
 
 #include <chrono>
 #include <iostream>
+#include <optional>
 
 #include "actors/log_actor.hpp"
+#include "actors/storage/data_dir.hpp"
 #include "actors/storage/snapshot_file.hpp"
 
 namespace lb::actors {
@@ -19,18 +21,12 @@ int64_t now_ms() {
 
 // Keeps the newest two snapshots; the log must reach back to the older one.
 void prune(snapshot_state& st, caf::event_based_actor* self) {
-  auto snaps = storage::list_snapshots(st.dir);
-  if (snaps.size() < 2)
-    return;
-  for (size_t i = 0; i + 2 < snaps.size(); ++i) {
-    std::error_code ec;
-    std::filesystem::remove(snaps[i].path, ec);
-    if (ec)
-      std::cerr << "leaderboardd: could not delete the old snapshot " << snaps[i].path.string()
-                << ": " << ec.message() << std::endl;
-  }
-  storage::sync_dir(st.dir);
-  self->send(st.log, log_covered{snaps[snaps.size() - 2].seq});
+  std::optional<uint64_t> covered;
+  auto done = storage::prune_snapshots(st.dir, covered);
+  if (!done.ok())
+    std::cerr << "leaderboardd: " << done.message() << std::endl;
+  if (covered)
+    self->send(st.log, log_covered{*covered});
 }
 
 } // namespace
@@ -40,28 +36,27 @@ caf::behavior snapshot_actor(caf::stateful_actor<snapshot_state>* self, std::fil
   self->state.dir = std::move(dir);
   self->state.log = std::move(log);
   // A crash while writing leaves a temporary that nothing reads: clear it.
-  std::error_code ec;
-  for (auto& f : std::filesystem::directory_iterator(self->state.dir, ec))
-    if (f.path().extension() == ".tmp" && f.path().stem().extension() == ".snap")
-      std::filesystem::remove(f.path(), ec);
+  if (auto cleared = storage::remove_leftover_temps(self->state.dir); !cleared.ok())
+    std::cerr << "leaderboardd: " << cleared.message() << std::endl;
   return {
     [self](const ranking::view_ptr& view) -> caf::result<uint64_t> {
       auto& st = self->state;
       auto started = std::chrono::steady_clock::now();
-      try {
-        auto path = storage::write_snapshot(st.dir, *view, now_ms());
-        auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                    std::chrono::steady_clock::now() - started)
-                    .count();
-        std::cout << "leaderboardd: snapshot at seq " << view->seq << " written to "
-                  << path.string() << " in " << ms << " ms" << std::endl;
-      } catch (const storage::storage_error& e) {
-        std::cerr << "leaderboardd: snapshot at seq " << view->seq << " failed: " << e.what()
+      std::filesystem::path path;
+      auto written = storage::write_snapshot(st.dir, *view, now_ms(), path);
+      if (!written.ok()) {
+        std::cerr << "leaderboardd: snapshot at seq " << view->seq
+                  << " failed: " << written.message()
                   << " (the event log still holds every event; the next snapshot "
                      "will try again)"
                   << std::endl;
-        return caf::make_error(caf::sec::runtime_error, e.what());
+        return caf::make_error(caf::sec::runtime_error, written.message());
       }
+      auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                  std::chrono::steady_clock::now() - started)
+                  .count();
+      std::cout << "leaderboardd: snapshot at seq " << view->seq << " written to " << path.string()
+                << " in " << ms << " ms" << std::endl;
       prune(st, self);
       return view->seq;
     },

@@ -1,6 +1,6 @@
 #include "actors/storage/event_batch.hpp"
 
-#include "actors/storage/log_files.hpp"
+#include "actors/storage/log_format.hpp"
 
 namespace lb::storage {
 

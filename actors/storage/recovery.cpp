@@ -3,14 +3,12 @@
 // Only the state is held in memory, never the events.
 #include "actors/storage/recovery.hpp"
 
-#include <cerrno>
-#include <cstring>
 #include <optional>
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include "actors/ranking/partition.hpp"
+#include "actors/storage/data_dir.hpp"
+#include "actors/storage/log_reader.hpp"
+#include "actors/storage/posix_file.hpp"
 #include "actors/storage/snapshot_file.hpp"
 
 namespace lb::storage {
@@ -22,21 +20,21 @@ constexpr uint64_t progress_every = 1'000'000;
 const std::string repair_advice
   = "; start with --repair to keep every good record and move the damaged file aside";
 
-std::string name_of(const fs::path& p) {
-  return p.string();
+// Recovery stops with a storage_error, turned into a status by recover().
+[[noreturn]] void fail(std::string why) {
+  throw storage_error(status::error(std::move(why)));
 }
 
-std::string errno_text(int e) {
-  return std::strerror(e);
+std::string name_of(const fs::path& p) {
+  return p.string();
 }
 
 // A segment's name holds the first seq it may hold, its header the last seq
 // logged before it: one apart.
 uint64_t header_seq_from_name(const file_info& f) {
   if (f.seq == 0)
-    throw storage_error(name_of(f.path)
-                        + ": a segment name must hold a seq of at least 1; move the file out of "
-                          "the data folder");
+    fail(name_of(f.path)
+         + ": a segment name must hold a seq of at least 1; move the file out of the data folder");
   return f.seq - 1;
 }
 
@@ -61,101 +59,28 @@ std::string accept_event(std::string_view body, uint64_t& last, schemas::event_r
   return {};
 }
 
-void sync_file(const fs::path& file) {
-  const int fd = ::open(file.c_str(), O_WRONLY | O_CLOEXEC);
-  if (fd < 0)
-    throw storage_error("cannot open " + name_of(file) + ": " + errno_text(errno));
-  int e = 0;
-  while (::fdatasync(fd) != 0)
-    if (errno != EINTR) {
-      e = errno;
-      break;
-    }
-  ::close(fd);
-  if (e)
-    throw storage_error("cannot fdatasync " + name_of(file) + ": " + errno_text(e));
-}
-
-void sync_folder(const fs::path& dir) {
-  if (std::string why = sync_dir(dir); !why.empty())
-    throw storage_error(why);
-}
-
 void cut_file(const fs::path& file, uint64_t size) {
-  if (::truncate(file.c_str(), static_cast<off_t>(size)) != 0)
-    throw storage_error("cannot cut " + name_of(file) + " back to " + std::to_string(size)
-                        + " bytes: " + errno_text(errno));
-  sync_file(file);
+  posix_file f;
+  status st = posix_file::open(file, posix_file::mode::write, f);
+  if (st.ok())
+    st = f.truncate(size);
+  if (st.ok())
+    st = f.sync();
+  throw_if_error(st);
 }
-
-// A name next to `file` that is not taken: <name>.damaged, else .damaged.1, ...
-fs::path damaged_name(const fs::path& file) {
-  fs::path p = file;
-  p += ".damaged";
-  for (int i = 1; fs::exists(p); ++i) {
-    p = file;
-    p += ".damaged." + std::to_string(i);
-  }
-  return p;
-}
-
-// A clean copy of a damaged segment, written to a temporary, synced, and put
-// in the original's place.
-class clean_copy {
-public:
-  clean_copy(fs::path final_path, uint64_t header_seq)
-    : final_(std::move(final_path)), out_(fs::path(final_).concat(".repair.tmp")) {
-    if (const int e = out_.create(file_header(file_kind::segment, header_seq)))
-      fail("cannot create", e);
-  }
-
-  void add(std::string_view body) {
-    if (const int e = out_.add(body))
-      fail("cannot write", e);
-  }
-
-  // Keeps the original as `aside` and puts the copy in its place; returns its size.
-  uint64_t commit(const fs::path& aside) {
-    if (const int e = out_.flush())
-      fail("cannot write", e);
-    if (const int e = out_.sync())
-      fail("cannot fdatasync", e);
-    out_.close();
-    const fs::path& tmp = out_.path();
-    // A second name for the original, then an atomic replace: a crash at any
-    // point leaves the original name holding either the damaged file or the
-    // clean copy, never nothing (a missing newest segment would go unnoticed).
-    if (::link(final_.c_str(), aside.c_str()) != 0)
-      throw storage_error("cannot keep " + name_of(final_) + " as " + name_of(aside) + ": "
-                          + errno_text(errno));
-    if (::rename(tmp.c_str(), final_.c_str()) != 0)
-      throw storage_error("cannot rename " + name_of(tmp) + " to " + name_of(final_) + ": "
-                          + errno_text(errno) + "; the damaged original is still in place (also as "
-                          + name_of(aside) + ")");
-    out_.keep();
-    sync_folder(final_.parent_path());
-    return out_.written();
-  }
-
-private:
-  [[noreturn]] void fail(const std::string& what, int e) const {
-    throw storage_error(what + " " + name_of(out_.path()) + " while repairing: " + errno_text(e));
-  }
-
-  fs::path final_;
-  temp_file_writer out_;
-};
 
 class recoverer {
 public:
   explicit recoverer(const recovery_options& opts) : opts_(opts) {
     if (opts_.shards == 0)
-      throw storage_error("recovery needs at least one shard");
+      fail("recovery needs at least one shard");
   }
 
   recovered_state run() {
-    segs_ = list_segments(opts_.dir);
-    const auto snaps = list_snapshots(opts_.dir);
+    data_files files;
+    throw_if_error(list_files(opts_.dir, files));
+    segs_ = std::move(files.segments);
+    const auto& snaps = files.snapshots;
     // Where the log begins: with no segment left, only the newest snapshot
     // can be trusted to hold everything.
     const uint64_t log_start = !segs_.empty()  ? header_seq_from_name(segs_.front())
@@ -181,10 +106,11 @@ private:
         break; // older ones are not continued either
       std::vector<replay_state> attempt(opts_.shards);
       try {
-        const snapshot_summary sum = read_snapshot(it->path, attempt);
+        snapshot_summary sum;
+        throw_if_error(read_snapshot(it->path, attempt, sum));
         if (sum.seq != it->seq)
-          throw storage_error(name_of(it->path) + ": named for seq " + std::to_string(it->seq)
-                              + " but holds seq " + std::to_string(sum.seq));
+          fail(name_of(it->path) + ": named for seq " + std::to_string(it->seq) + " but holds seq "
+               + std::to_string(sum.seq));
         out_.shards = std::move(attempt);
         out_.snapshot_seq = sum.seq;
         say("loaded " + name_of(it->path) + ": " + std::to_string(sum.boards) + " boards, "
@@ -196,7 +122,7 @@ private:
       }
     }
     if (log_start != 0)
-      throw storage_error(no_start_message(snaps, damaged, log_start));
+      fail(no_start_message(snaps, damaged, log_start));
     out_.shards = std::vector<replay_state>(opts_.shards);
   }
 
@@ -286,7 +212,8 @@ private:
                       const fs::path* prev_path, uint64_t& last, uint64_t& end, bool& lost) {
     const uint64_t snap = out_.snapshot_seq;
     schemas::event_record ev;
-    const scan_result r = scan_file(
+    scan_result r;
+    throw_if_error(scan_file(
       path, file_kind::segment,
       [&](uint64_t, std::string_view body) {
         std::string why = accept_event(body, last, ev);
@@ -294,28 +221,27 @@ private:
           route(ev);
         return why;
       },
-      opts_.repair);
+      r, opts_.repair ? on_damage::skip : on_damage::stop));
     if (r.damage == damage_kind::empty_file) {
       if (!newest)
-        throw storage_error(
-          r.message
-          + "; it is not the newest segment, so it should hold events: restore it "
-            "from a backup");
-      if (::unlink(path.c_str()) != 0)
-        throw storage_error("cannot remove the empty segment " + name_of(path) + ": "
-                            + errno_text(errno));
-      sync_folder(opts_.dir);
+        fail(r.message
+             + "; it is not the newest segment, so it should hold events: restore it "
+               "from a backup");
+      if (status st = remove_file(path); !st.ok())
+        fail("cannot remove the empty segment " + name_of(path) + ": "
+             + errno_text(st.sys_errno()));
+      throw_if_error(sync_dir(opts_.dir));
       out_.notes.push_back("removed " + name_of(path) + ": " + r.message);
       return false;
     }
     if (r.damage == damage_kind::bad_header)
-      throw storage_error(r.message + "; if it is not an lbd file, move it out of the data folder");
+      fail(r.message + "; if it is not an lbd file, move it out of the data folder");
     if (r.damage == damage_kind::newer_version)
-      throw storage_error(r.message);
+      fail(r.message);
     if (r.header_seq != header)
-      throw storage_error(name_of(path) + ": its header says it follows seq "
-                          + std::to_string(r.header_seq) + " but its name says seq "
-                          + std::to_string(header) + "; was it renamed? Restore its original name");
+      fail(name_of(path) + ": its header says it follows seq " + std::to_string(r.header_seq)
+           + " but its name says seq " + std::to_string(header)
+           + "; was it renamed? Restore its original name");
     if (prev_last)
       check_chain(*prev_path, *prev_last, prev_lost, path, header);
     end = r.good_end;
@@ -331,7 +257,7 @@ private:
       return true;
     }
     if (!opts_.repair)
-      throw storage_error(r.message + repair_advice);
+      fail(r.message + repair_advice);
     end = repair(path, header, r);
     lost = true;
     return true;
@@ -347,42 +273,49 @@ private:
       return;
     }
     if (header > prev_last)
-      throw storage_error("missing segment: " + name_of(prev) + " ends at seq "
-                          + std::to_string(prev_last) + " but the next one, " + name_of(path)
-                          + ", follows seq " + std::to_string(header) + ": the segment with events "
-                          + std::to_string(prev_last + 1) + ".." + std::to_string(header)
-                          + " is missing; restore it from a backup");
-    throw storage_error(
-      name_of(path) + " follows seq " + std::to_string(header) + " but " + name_of(prev)
-      + " already goes up to seq " + std::to_string(prev_last)
-      + ": the segments overlap; move the one that does not belong out of the data folder");
+      fail("missing segment: " + name_of(prev) + " ends at seq " + std::to_string(prev_last)
+           + " but the next one, " + name_of(path) + ", follows seq " + std::to_string(header)
+           + ": the segment with events " + std::to_string(prev_last + 1) + ".."
+           + std::to_string(header) + " is missing; restore it from a backup");
+    fail(name_of(path) + " follows seq " + std::to_string(header) + " but " + name_of(prev)
+         + " already goes up to seq " + std::to_string(prev_last)
+         + ": the segments overlap; move the one that does not belong out of the data folder");
   }
 
   // Keeps every good record of a damaged segment: a clean copy under the
   // original name, the original moved aside. The records kept are exactly
   // those the replay applied (same acceptance rule, same starting seq).
   uint64_t repair(const fs::path& path, uint64_t header, const scan_result& damaged) {
-    clean_copy copy(path, header);
+    temp_file copy;
+    status st = create_repair_temp(path, header, copy);
     uint64_t last = header;
     schemas::event_record ev;
     uint64_t kept = 0;
-    scan_file(
-      path, file_kind::segment,
-      [&](uint64_t, std::string_view body) {
-        std::string why = accept_event(body, last, ev);
-        if (why.empty()) {
-          copy.add(body);
-          ++kept;
-        }
-        return why;
-      },
-      true);
-    const fs::path aside = damaged_name(path);
-    const uint64_t size = copy.commit(aside);
+    std::string record;
+    scan_result again;
+    if (st.ok())
+      st = scan_file(
+        path, file_kind::segment,
+        [&](uint64_t, std::string_view body) {
+          std::string why = accept_event(body, last, ev);
+          if (why.empty() && st.ok()) {
+            record.clear();
+            append_record(record, body);
+            st = copy.append(record);
+            ++kept;
+          }
+          return why;
+        },
+        again, on_damage::skip);
+    const fs::path aside = damaged_path(path);
+    if (st.ok())
+      st = copy.commit(aside);
+    if (!st.ok())
+      fail(st.message() + " (while repairing " + name_of(path) + ")");
     out_.notes.push_back("repaired " + name_of(path) + ": kept " + std::to_string(kept)
                          + " good records; " + damaged.message + "; the damaged original is "
                          + name_of(aside));
-    return size;
+    return copy.size();
   }
 
   const recovery_options& opts_;
@@ -392,30 +325,42 @@ private:
 
 } // namespace
 
-recovered_state recover(const recovery_options& opts) {
-  return recoverer(opts).run();
+status recover(const recovery_options& opts, recovered_state& out) {
+  try {
+    out = recoverer(opts).run();
+  } catch (const storage_error& e) {
+    return e.cause();
+  }
+  return {};
 }
 
-void read_events(const std::vector<fs::path>& files,
-                 const std::function<void(const schemas::event_record&)>& on_event) {
+status read_events(const std::vector<fs::path>& files,
+                   const std::function<void(const schemas::event_record&)>& on_event) {
   std::optional<uint64_t> last;
   for (const auto& file : files) {
-    const scan_result r = scan_file(file, file_kind::segment, [&](uint64_t, std::string_view body) {
-      auto decoded = schemas::decode_event(body.data(), body.size());
-      if (auto* why = std::get_if<std::string>(&decoded))
-        return *why;
-      auto& e = std::get<schemas::event_record>(decoded);
-      if (last) {
-        if (std::string why = order_problem(e, *last); !why.empty())
-          return why;
-      }
-      last = e.seq;
-      on_event(e);
-      return std::string();
-    });
+    scan_result r;
+    status st = scan_file(
+      file, file_kind::segment,
+      [&](uint64_t, std::string_view body) {
+        auto decoded = schemas::decode_event(body.data(), body.size());
+        if (auto* why = std::get_if<std::string>(&decoded))
+          return *why;
+        auto& e = std::get<schemas::event_record>(decoded);
+        if (last) {
+          if (std::string why = order_problem(e, *last); !why.empty())
+            return why;
+        }
+        last = e.seq;
+        on_event(e);
+        return std::string();
+      },
+      r);
+    if (!st.ok())
+      return st;
     if (r.damage != damage_kind::none)
-      throw storage_error(r.message);
+      return status::error(r.message);
   }
+  return {};
 }
 
 } // namespace lb::storage

@@ -9,7 +9,7 @@
 //   reaches back far enough, else start fails;
 // - damage anywhere else, a missing segment (its successor's header seq does
 //   not match), seqs out of order, or a file of a newer format: start fails
-//   with a storage_error naming the file and offset, unless `repair`, which
+//   with a message naming the file and offset, unless `repair`, which
 //   keeps every good record, moves the damaged file aside as
 //   <name>.damaged and writes a clean copy in its place.
 #pragma once
@@ -20,10 +20,12 @@
 #include <string>
 #include <vector>
 
-#include "actors/storage/log_files.hpp"
 #include "actors/storage/replay_state.hpp"
+#include "actors/storage/status.hpp"
 
 namespace lb::storage {
+
+namespace fs = std::filesystem;
 
 struct recovery_options {
   fs::path dir;
@@ -52,13 +54,13 @@ struct recovered_state {
   std::vector<std::string> notes; // what was cut, skipped or repaired
 };
 
-// Throws storage_error when the folder cannot be recovered (see above).
-recovered_state recover(const recovery_options& opts);
+// Fails when the folder cannot be recovered (see above).
+status recover(const recovery_options& opts, recovered_state& out);
 
 // Reads events from segment files in the order given, as lb-replay does:
-// calls `on_event` for each; stops with a storage_error at the first damage
-// (a torn tail of the last file included, reported as such).
-void read_events(const std::vector<fs::path>& files,
-                 const std::function<void(const schemas::event_record&)>& on_event);
+// calls `on_event` for each; fails at the first damage (a torn tail of the
+// last file included, reported as such).
+status read_events(const std::vector<fs::path>& files,
+                   const std::function<void(const schemas::event_record&)>& on_event);
 
 } // namespace lb::storage

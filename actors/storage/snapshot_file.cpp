@@ -1,58 +1,55 @@
 #include "actors/storage/snapshot_file.hpp"
 
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
+#include <utility>
 
 #include "actors/ranking/merged_ranking.hpp"
 #include "actors/ranking/partition.hpp"
 #include "actors/ranking/rank_key.hpp"
+#include "actors/storage/data_dir.hpp"
+#include "actors/storage/log_reader.hpp"
 #include "schemas/snapshot_record.hpp"
 
 namespace lb::storage {
 
 namespace {
 
-// The temporary file of one snapshot. Removed unless commit() succeeds, so
-// an error anywhere (this code's or a bad_alloc) leaves nothing behind.
+// The records of one snapshot going into its temporary file. The first
+// failure sticks: later records are dropped and commit() reports it.
 class snapshot_out {
 public:
-  snapshot_out(fs::path final_path, uint64_t seq)
-    : final_(std::move(final_path)), out_(fs::path(final_).concat(".tmp")) {
-    if (const int e = out_.create(file_header(file_kind::snapshot, seq)))
-      fail("cannot create", e);
-  }
+  snapshot_out(const fs::path& dir, uint64_t seq) : st_(create_snapshot_temp(dir, seq, out_)) {}
 
   void add(const schemas::snapshot_item& item) {
+    if (!st_.ok())
+      return;
     body_.clear();
     schemas::append_snapshot_item(body_, item);
-    if (const int e = out_.add(body_))
-      fail("cannot write", e);
+    record_.clear();
+    append_record(record_, body_);
+    st_ = out_.append(record_);
   }
 
-  void commit() {
-    if (const int e = out_.flush())
-      fail("cannot write", e);
-    if (const int e = out_.sync())
-      fail("cannot fdatasync", e);
-    if (const int e = out_.close())
-      fail("cannot close", e);
-    if (::rename(out_.path().c_str(), final_.c_str()) != 0)
-      fail("cannot rename to " + final_.string() + ":", errno);
-    out_.keep();
-    if (std::string why = sync_dir(final_.parent_path()); !why.empty())
-      throw storage_error("snapshot " + final_.string() + " written but " + why);
+  void fail(status why) {
+    if (st_.ok())
+      st_ = std::move(why);
+  }
+
+  status commit() {
+    if (st_.ok())
+      st_ = out_.commit();
+    if (st_.ok())
+      return st_;
+    if (out_.in_place())
+      return status::error("snapshot " + out_.final_path().string() + " written but "
+                           + st_.message());
+    return status::error(st_.message() + " (the snapshot was not written)");
   }
 
 private:
-  [[noreturn]] void fail(const std::string& what, int e) const {
-    throw storage_error(what + " " + out_.path().string() + ": " + std::strerror(e)
-                        + " (the snapshot was not written)");
-  }
-
-  fs::path final_;
-  temp_file_writer out_;
+  temp_file out_;
+  status st_;
   std::string body_;
+  std::string record_;
 };
 
 // One board's entries in rank order, in chunks of max_snapshot_chunk.
@@ -76,9 +73,9 @@ void write_board(snapshot_out& out, const ranking::board_view& bv) {
   if (!chunk.entries.empty())
     out.add(chunk);
   if (walked != bv.total)
-    throw storage_error("board '" + bv.name + "' has " + std::to_string(walked)
-                        + " entries but its view says " + std::to_string(bv.total)
-                        + " (a bug; the snapshot was not written)");
+    out.fail(status::error("board '" + bv.name + "' has " + std::to_string(walked)
+                           + " entries but its view says " + std::to_string(bv.total)
+                           + " (a bug)"));
 }
 
 // Checks the records of a snapshot in order and loads them into the shards.
@@ -193,9 +190,9 @@ private:
 
 } // namespace
 
-fs::path write_snapshot(const fs::path& dir, const ranking::global_view& view, int64_t time_ms) {
-  const fs::path path = snapshot_path(dir, view.seq);
-  snapshot_out out(path, view.seq);
+status write_snapshot(const fs::path& dir, const ranking::global_view& view, int64_t time_ms,
+                      fs::path& written) {
+  snapshot_out out(dir, view.seq);
   uint64_t entries = 0;
   for (const auto& kv : view.boards)
     entries += kv.second->total;
@@ -204,26 +201,30 @@ fs::path write_snapshot(const fs::path& dir, const ranking::global_view& view, i
   for (const auto& kv : view.boards)
     write_board(out, *kv.second);
   out.add(schemas::snapshot_end{boards, entries});
-  out.commit();
-  return path;
+  written = snapshot_path(dir, view.seq);
+  return out.commit();
 }
 
-snapshot_summary read_snapshot(const fs::path& file, std::vector<replay_state>& into) {
+status read_snapshot(const fs::path& file, std::vector<replay_state>& into, snapshot_summary& out) {
   if (into.empty())
-    throw storage_error("cannot read " + file.string() + " into zero shards");
+    return status::error("cannot read " + file.string() + " into zero shards");
   snapshot_loader loader(into);
-  const scan_result r = scan_file(file, file_kind::snapshot, [&](uint64_t, std::string_view body) {
-    return loader.record(body);
-  });
+  scan_result r;
+  status st = scan_file(
+    file, file_kind::snapshot, [&](uint64_t, std::string_view body) { return loader.record(body); },
+    r);
+  if (!st.ok())
+    return st;
   if (r.damage != damage_kind::none)
-    throw storage_error(r.message);
+    return status::error(r.message);
   if (!loader.ended())
-    throw storage_error(file.string() + ": no end record after offset " + std::to_string(r.good_end)
-                        + ": the snapshot is cut short");
+    return status::error(file.string() + ": no end record after offset "
+                         + std::to_string(r.good_end) + ": the snapshot is cut short");
   if (r.header_seq != loader.summary().seq)
-    throw storage_error(file.string() + ": the header says seq " + std::to_string(r.header_seq)
-                        + " but the head record " + std::to_string(loader.summary().seq));
-  return loader.summary();
+    return status::error(file.string() + ": the header says seq " + std::to_string(r.header_seq)
+                         + " but the head record " + std::to_string(loader.summary().seq));
+  out = loader.summary();
+  return {};
 }
 
 } // namespace lb::storage

@@ -14,7 +14,8 @@
 #include <sys/wait.h>
 
 #include "actors/ranking/digest.hpp"
-#include "actors/storage/log_files.hpp"
+#include "actors/storage/data_dir.hpp"
+#include "actors/storage/log_writer.hpp"
 #include "actors/storage/replay_state.hpp"
 #include "actors/storage/snapshot_file.hpp"
 #include "schemas/event_record.hpp"
@@ -112,6 +113,12 @@ struct record_place {
   std::size_t body_size = 0;
 };
 
+storage::data_files listed(const fs::path& dir) {
+  storage::data_files files;
+  storage::throw_if_error(storage::list_files(dir, files));
+  return files;
+}
+
 struct fixture {
   temp_dir tmp;
   fs::path data;
@@ -124,20 +131,20 @@ struct fixture {
     data = fs::path(tmp.path()) / "data";
     fs::create_directories(data);
     events = make_events(types);
-    storage::segment_writer w(data, 3000); // small: several segments
-    w.open(fs::path(), 0, 0);
+    storage::log_writer w(data, 3000); // small: several segments
+    REQUIRE(w.open(fs::path(), 0, 0).ok());
     for (const auto& ev : events) {
       std::string body, framed;
       schemas::append_event(body, ev);
       storage::append_record(framed, body);
       places.push_back({w.current(), w.offset(), body.size()});
       const auto err = w.write(framed, ev.seq);
-      REQUIRE_MESSAGE(err.empty(), err);
+      REQUIRE_MESSAGE(err.ok(), err.message());
       if (w.full())
-        REQUIRE(w.roll().empty());
+        REQUIRE(w.roll().ok());
     }
-    REQUIRE(w.sync().empty());
-    for (const auto& s : storage::list_segments(data))
+    REQUIRE(w.sync().ok());
+    for (const auto& s : listed(data).segments)
       segments.push_back(s.path);
     REQUIRE(segments.size() >= 3);
   }
@@ -326,13 +333,14 @@ TEST_CASE("a folder with a snapshot and its covered segments deleted") {
   fixture f;
   // As leaderboardd leaves it: a snapshot at the end of the second segment,
   // the two segments it covers gone.
-  const uint64_t snap = storage::list_segments(f.data)[2].seq - 1;
+  const uint64_t snap = listed(f.data).segments[2].seq - 1;
   {
     storage::replay_state st;
     for (const auto& ev : f.events)
       if (ev.seq <= snap)
         st.apply(ev);
-    storage::write_snapshot(f.data, st.freeze(snap), t_start);
+    fs::path written;
+    REQUIRE(storage::write_snapshot(f.data, st.freeze(snap), t_start, written).ok());
   }
   fs::remove(f.segments[0]);
   fs::remove(f.segments[1]);

@@ -97,8 +97,10 @@ struct fixture {
     storage::recovery_options ro;
     ro.dir = data;
     ro.shards = shards;
+    storage::recovered_state recovered;
+    REQUIRE(storage::recover(ro, recovered).ok());
     svc = actors::start_service(
-      *sys, so, [sink] { return std::make_unique<actor_outbox>(sink); }, storage::recover(ro),
+      *sys, so, [sink] { return std::make_unique<actor_outbox>(sink); }, std::move(recovered),
       updates);
     gw = std::make_unique<actors::gateway>(svc.ingress, svc.shards, svc.readers);
   }

@@ -14,6 +14,7 @@
 #include <limits>
 #include <map>
 #include <memory>
+#include <optional>
 #include <random>
 #include <sstream>
 #include <string>
@@ -26,7 +27,10 @@
 
 #include "actors/ranking/digest.hpp"
 #include "actors/ranking/merged_ranking.hpp"
-#include "actors/storage/log_files.hpp"
+#include "actors/storage/data_dir.hpp"
+#include "actors/storage/log_format.hpp"
+#include "actors/storage/log_reader.hpp"
+#include "actors/storage/log_writer.hpp"
 #include "actors/storage/recovery.hpp"
 #include "actors/storage/replay_state.hpp"
 #include "actors/storage/snapshot_file.hpp"
@@ -109,17 +113,43 @@ event_record decode_ok(const std::string& body) {
   return std::get<0>(d);
 }
 
-// Offsets of the good records of a file, and its scan.
+// Offsets of the good records of a file, and its scan; throws storage_error
+// when the file cannot be read.
 scan_result scan_offsets(const fs::path& p, file_kind kind, std::vector<uint64_t>& offsets,
                          bool skip = false) {
   offsets.clear();
-  return scan_file(
+  scan_result r;
+  throw_if_error(scan_file(
     p, kind,
     [&](uint64_t off, std::string_view) {
       offsets.push_back(off);
       return std::string();
     },
-    skip);
+    r, skip ? on_damage::skip : on_damage::stop));
+  return r;
+}
+
+data_files files_in(const fs::path& dir) {
+  data_files f;
+  throw_if_error(list_files(dir, f));
+  return f;
+}
+
+std::vector<file_info> list_segments(const fs::path& dir) {
+  return files_in(dir).segments;
+}
+
+fs::path snapshot_to(const fs::path& dir, const global_view& view, int64_t time_ms) {
+  fs::path written;
+  throw_if_error(write_snapshot(dir, view, time_ms, written));
+  return written;
+}
+
+// The snapshot in `file`, read into `into`; throws storage_error on damage.
+snapshot_summary load_snapshot(const fs::path& file, std::vector<replay_state>& into) {
+  snapshot_summary s;
+  throw_if_error(read_snapshot(file, into, s));
+  return s;
 }
 
 // ---------------------------------------------------------------------------
@@ -176,14 +206,14 @@ std::vector<event_record> make_events(std::size_t n, uint64_t seed) {
 // size limit.
 void write_log(const fs::path& dir, const std::vector<event_record>& events, uint64_t segment_bytes,
                std::size_t from = 0, std::size_t to = SIZE_MAX) {
-  segment_writer w(dir, segment_bytes);
+  log_writer w(dir, segment_bytes);
   const auto segs = list_segments(dir);
   if (segs.empty()) {
-    w.open({}, 0, 0);
+    REQUIRE(w.open({}, 0, 0).ok());
   } else {
     std::vector<uint64_t> offs;
     const scan_result r = scan_offsets(segs.back().path, file_kind::segment, offs);
-    w.open(segs.back().path, r.good_end, from ? events[from - 1].seq : 0);
+    REQUIRE(w.open(segs.back().path, r.good_end, from ? events[from - 1].seq : 0).ok());
   }
   std::string body, rec;
   for (std::size_t i = from; i < events.size() && i < to; ++i) {
@@ -191,11 +221,11 @@ void write_log(const fs::path& dir, const std::vector<event_record>& events, uin
     rec.clear();
     append_event(body, events[i]);
     append_record(rec, body);
-    REQUIRE(w.write(rec, events[i].seq).empty());
+    REQUIRE(w.write(rec, events[i].seq).ok());
     if (w.full())
-      REQUIRE(w.roll().empty());
+      REQUIRE(w.roll().ok());
   }
-  REQUIRE(w.sync().empty());
+  REQUIRE(w.sync().ok());
 }
 
 replay_state apply_all(const std::vector<event_record>& events, uint64_t up_to_seq = UINT64_MAX) {
@@ -264,7 +294,9 @@ recovered_state recover_dir(const fs::path& dir, uint32_t shards, bool repair = 
   o.dir = dir;
   o.shards = shards;
   o.repair = repair;
-  return recover(o);
+  recovered_state r;
+  throw_if_error(recover(o, r));
+  return r;
 }
 
 std::string recover_error(const fs::path& dir, bool repair = false) {
@@ -666,11 +698,16 @@ TEST_CASE("framing round trip and file names") {
   const auto offs = write_segment(p, bodies, 0);
   std::vector<std::string> seen;
   std::vector<uint64_t> seen_offs;
-  const scan_result r = scan_file(p, file_kind::segment, [&](uint64_t off, std::string_view b) {
-    seen.emplace_back(b);
-    seen_offs.push_back(off);
-    return std::string();
-  });
+  scan_result r;
+  REQUIRE(scan_file(
+            p, file_kind::segment,
+            [&](uint64_t off, std::string_view b) {
+              seen.emplace_back(b);
+              seen_offs.push_back(off);
+              return std::string();
+            },
+            r)
+            .ok());
   CHECK(r.damage == damage_kind::none);
   CHECK(r.version == log_format_version);
   CHECK(r.header_seq == 0);
@@ -689,9 +726,8 @@ TEST_CASE("framing round trip and file names") {
   CHECK_THROWS_AS(append_record(rec, ""), storage_error);
 
   // A snapshot is not a segment.
-  CHECK(scan_file(p, file_kind::snapshot, [](uint64_t, std::string_view) { return std::string(); })
-          .damage
-        == damage_kind::bad_header);
+  std::vector<uint64_t> none;
+  CHECK(scan_offsets(p, file_kind::snapshot, none).damage == damage_kind::bad_header);
 
   CHECK(segment_path("/x", 42) == fs::path("/x/events-00000000000000000042.log"));
   CHECK(snapshot_path("/x", UINT64_MAX) == fs::path("/x/snapshot-18446744073709551615.snap"));
@@ -703,10 +739,11 @@ TEST_CASE("framing round trip and file names") {
   REQUIRE(segs.size() == 2);
   CHECK(segs[0].seq == 1);
   CHECK(segs[1].seq == 3);
-  const auto snaps = list_snapshots(d.path);
+  const auto snaps = files_in(d.path).snapshots;
   REQUIRE(snaps.size() == 1);
   CHECK(snaps[0].seq == 2);
   CHECK(list_segments(d.path / "absent").empty());
+  CHECK(files_in(d.path / "absent").snapshots.empty());
 }
 
 TEST_CASE("a torn tail at every byte of the last record") {
@@ -771,9 +808,15 @@ TEST_CASE("a damaged record in the middle is corruption; the scan resumes at the
 
   // A record the callback refuses is corruption at its offset.
   write_file(p, full);
-  const scan_result r = scan_file(p, file_kind::segment, [&](uint64_t off, std::string_view) {
-    return off == offs[1] ? std::string("seq 1 after seq 5: out of order") : std::string();
-  });
+  scan_result r;
+  REQUIRE(scan_file(
+            p, file_kind::segment,
+            [&](uint64_t off, std::string_view) {
+              return off == offs[1] ? std::string("seq 1 after seq 5: out of order")
+                                    : std::string();
+            },
+            r)
+            .ok());
   CHECK(r.damage == damage_kind::corrupt);
   CHECK(r.damage_offset == offs[1]);
   CHECK(r.resume_offset == offs[2]);
@@ -856,68 +899,68 @@ TEST_CASE("a long damaged tail of zeros or random bytes is classified quickly") 
 
 TEST_CASE("segment writer: new segments, rolling, continuing after a cut") {
   temp_dir d;
-  segment_writer w(d.path, 200);
-  w.open({}, 0, 41);
+  log_writer w(d.path, 200);
+  REQUIRE(w.open({}, 0, 41).ok());
   CHECK(w.current() == segment_path(d.path, 42));
   CHECK(w.offset() == file_header_size);
   CHECK(w.synced_offset() == file_header_size);
   CHECK_FALSE(w.full());
   // A full segment without records is not rolled (its successor would take its name).
-  CHECK(w.roll().empty());
+  CHECK(w.roll().ok());
   CHECK(w.current() == segment_path(d.path, 42));
 
   std::string recs;
   for (const auto& b : some_bodies(4))
     append_record(recs, b);
-  CHECK(w.write(recs, 50).empty());
+  CHECK(w.write(recs, 50).ok());
   CHECK(w.last_seq() == 50);
   CHECK(w.full());
-  CHECK(w.sync().empty());
+  CHECK(w.sync().ok());
   CHECK(w.synced_offset() == w.offset());
-  CHECK(w.roll().empty());
+  CHECK(w.roll().ok());
   CHECK(w.current() == segment_path(d.path, 51));
   std::vector<uint64_t> seen;
   CHECK(scan_offsets(w.current(), file_kind::segment, seen).header_seq == 50);
   CHECK(scan_offsets(segment_path(d.path, 42), file_kind::segment, seen).records == 4);
 
   // Unsynced records can be dropped; the last seq goes back with them.
-  CHECK(w.write(recs, 60).empty());
-  CHECK(w.truncate_to(w.synced_offset()).empty());
+  CHECK(w.write(recs, 60).ok());
+  CHECK(w.truncate_to(w.synced_offset()).ok());
   CHECK(w.last_seq() == 50);
   CHECK(fs::file_size(w.current()) == file_header_size);
 
   // Reopening cuts a torn tail and appends after the good records.
-  CHECK(w.write(recs, 60).empty());
-  CHECK(w.sync().empty());
+  CHECK(w.write(recs, 60).ok());
+  CHECK(w.sync().ok());
   const uint64_t good_end = w.offset();
   const fs::path cur = w.current();
   {
     std::ofstream out(cur, std::ios::binary | std::ios::app);
     out << "torn";
   }
-  segment_writer w2(d.path, 1 << 20);
-  w2.open(cur, good_end, 60);
+  log_writer w2(d.path, 1 << 20);
+  REQUIRE(w2.open(cur, good_end, 60).ok());
   CHECK(fs::file_size(cur) == good_end);
-  CHECK(w2.write(recs, 70).empty());
-  CHECK(w2.sync().empty());
+  CHECK(w2.write(recs, 70).ok());
+  CHECK(w2.sync().ok());
   const scan_result r = scan_offsets(cur, file_kind::segment, seen);
   CHECK(r.damage == damage_kind::none);
   CHECK(r.records == 8);
 
   // Continuing a full segment starts the next one.
-  segment_writer w3(d.path, 100);
-  w3.open(cur, fs::file_size(cur), 70);
+  log_writer w3(d.path, 100);
+  REQUIRE(w3.open(cur, fs::file_size(cur), 70).ok());
   CHECK(w3.current() == segment_path(d.path, 71));
 }
 
 TEST_CASE("segment writer: a failed write leaves the file as it was") {
   temp_dir d;
-  segment_writer w(d.path, 1 << 20);
-  w.open({}, 0, 0);
+  log_writer w(d.path, 1 << 20);
+  REQUIRE(w.open({}, 0, 0).ok());
   std::string recs;
   for (const auto& b : some_bodies(3))
     append_record(recs, b);
-  REQUIRE(w.write(recs, 3).empty());
+  REQUIRE(w.write(recs, 3).ok());
   const uint64_t before = w.offset();
 
   // EFBIG: the file size limit lets the big write through only in part. The
@@ -931,7 +974,7 @@ TEST_CASE("segment writer: a failed write leaves the file as it was") {
   std::string big;
   for (int i = 0; i < 100; ++i)
     append_record(big, some_bodies(1)[0]);
-  const std::string why = w.write(big, 103);
+  const std::string why = w.write(big, 103).message();
   REQUIRE(::setrlimit(RLIMIT_FSIZE, &old_limit) == 0);
   std::signal(SIGXFSZ, old_handler);
 
@@ -943,14 +986,14 @@ TEST_CASE("segment writer: a failed write leaves the file as it was") {
   CHECK(w.last_seq() == 3);
   CHECK(fs::file_size(w.current()) == before);
   // And it goes on afterwards.
-  CHECK(w.write(recs, 6).empty());
-  CHECK(w.sync().empty());
+  CHECK(w.write(recs, 6).ok());
+  CHECK(w.sync().ok());
   std::vector<uint64_t> seen;
   CHECK(scan_offsets(w.current(), file_kind::segment, seen).records == 6);
 
-  segment_writer bad(d.path / "absent", 100);
-  CHECK_THROWS_AS(bad.open({}, 0, 0), storage_error);
-  CHECK_FALSE(bad.write(recs, 1).empty());
+  log_writer bad(d.path / "absent", 100);
+  CHECK_FALSE(bad.open({}, 0, 0).ok());
+  CHECK_FALSE(bad.write(recs, 1).ok());
 }
 
 // ---------------------------------------------------------------------------
@@ -978,13 +1021,13 @@ TEST_CASE("snapshots round trip into any number of shards") {
   const global_view view = st.freeze(seq);
   const std::string want = dump(view);
 
-  const fs::path p = write_snapshot(d.path, view, 1234);
+  const fs::path p = snapshot_to(d.path, view, 1234);
   CHECK(p == snapshot_path(d.path, seq));
   CHECK_FALSE(fs::exists(fs::path(p.string() + ".tmp")));
 
   for (uint32_t shards : {1u, 5u}) {
     std::vector<replay_state> into(shards);
-    const snapshot_summary s = read_snapshot(p, into);
+    const snapshot_summary s = load_snapshot(p, into);
     CHECK(s.seq == seq);
     CHECK(s.time_ms == 1234);
     CHECK(s.boards == 4);
@@ -1000,7 +1043,7 @@ TEST_CASE("snapshots round trip into any number of shards") {
   }
   // A restored board goes on exactly as the original (ties by seq).
   std::vector<replay_state> into(1);
-  read_snapshot(p, into);
+  load_snapshot(p, into);
   const event_record more{seq + 1, 0, submit_req{"big", "new", 16, 1, std::nullopt}};
   into[0].apply(more);
   st.apply(more);
@@ -1013,13 +1056,13 @@ TEST_CASE("snapshots round trip into any number of shards") {
        {uint64_t{10}, uint64_t{30}, uint64_t{full.size() / 2}, uint64_t{full.size() - 1}}) {
     write_file(bad, full.substr(0, n));
     std::vector<replay_state> x(2);
-    CHECK_THROWS_AS(read_snapshot(bad, x), storage_error);
+    CHECK_THROWS_AS(load_snapshot(bad, x), storage_error);
   }
   write_file(bad, full);
   flip(bad, full.size() / 2, 0x04);
   std::vector<replay_state> x(2);
   try {
-    read_snapshot(bad, x);
+    load_snapshot(bad, x);
     FAIL("no error");
   } catch (const storage_error& e) {
     CHECK(contains(e.what(), bad.string()));
@@ -1027,7 +1070,7 @@ TEST_CASE("snapshots round trip into any number of shards") {
   }
 
   // Failure leaves no temporary behind.
-  CHECK_THROWS_AS(write_snapshot(d.path / "absent", view, 0), storage_error);
+  CHECK_THROWS_AS(snapshot_to(d.path / "absent", view, 0), storage_error);
 }
 
 TEST_CASE("snapshots: counts are checked") {
@@ -1042,7 +1085,7 @@ TEST_CASE("snapshots: counts are checked") {
     write_file(d.path / "s.snap", data);
     std::vector<replay_state> into(2);
     try {
-      read_snapshot(d.path / "s.snap", into);
+      load_snapshot(d.path / "s.snap", into);
     } catch (const storage_error& e) {
       return std::string(e.what());
     }
@@ -1086,6 +1129,82 @@ TEST_CASE("snapshots: counts are checked") {
 }
 
 // ---------------------------------------------------------------------------
+// The data folder: retention and temporaries.
+
+TEST_CASE("retention deletes covered segments up to the one being written") {
+  temp_dir d;
+  const auto events = make_events(3000, 11);
+  write_log(d.path, events, 16 << 10);
+  const auto segs = list_segments(d.path);
+  REQUIRE(segs.size() >= 5);
+
+  // A snapshot at the last seq of segment 1 covers segments 0 and 1.
+  REQUIRE(delete_covered_segments(d.path, segs[2].seq - 1, segs.back().path).ok());
+  auto left = list_segments(d.path);
+  REQUIRE(left.size() == segs.size() - 2);
+  CHECK(left.front().path == segs[2].path);
+
+  // One seq short of covering segment 2: it stays.
+  REQUIRE(delete_covered_segments(d.path, segs[3].seq - 2, segs.back().path).ok());
+  CHECK(list_segments(d.path).size() == left.size());
+
+  // Everything covered: the writer's segment and those after it stay.
+  REQUIRE(delete_covered_segments(d.path, events.back().seq, segs[3].path).ok());
+  left = list_segments(d.path);
+  REQUIRE(left.size() == segs.size() - 3);
+  CHECK(left.front().path == segs[3].path);
+  // The newest segment is never covered: later events may go into it.
+  REQUIRE(delete_covered_segments(d.path, events.back().seq, fs::path()).ok());
+  left = list_segments(d.path);
+  REQUIRE(left.size() == 1);
+  CHECK(left.front().path == segs.back().path);
+}
+
+TEST_CASE("retention keeps the newest two snapshots; leftover temporaries are cleared") {
+  temp_dir d;
+  replay_state st;
+  std::optional<uint64_t> covered;
+  REQUIRE(prune_snapshots(d.path, covered).ok());
+  CHECK_FALSE(covered.has_value());
+  snapshot_to(d.path, st.freeze(5), 0);
+  REQUIRE(prune_snapshots(d.path, covered).ok());
+  CHECK_FALSE(covered.has_value());
+  for (uint64_t seq : {10u, 20u, 30u})
+    snapshot_to(d.path, st.freeze(seq), 0);
+  REQUIRE(prune_snapshots(d.path, covered).ok());
+  REQUIRE(covered.has_value());
+  CHECK(*covered == 20);
+  const auto snaps = files_in(d.path).snapshots;
+  REQUIRE(snaps.size() == 2);
+  CHECK(snaps[0].seq == 20);
+  CHECK(snaps[1].seq == 30);
+
+  const fs::path snap_tmp = d.path / "snapshot-00000000000000000040.snap.tmp";
+  const fs::path other = d.path / "events-00000000000000000001.log.repair.tmp";
+  write_file(snap_tmp, "partial");
+  write_file(other, "partial");
+  REQUIRE(remove_leftover_temps(d.path).ok());
+  CHECK_FALSE(fs::exists(snap_tmp));
+  CHECK(fs::exists(other));
+  CHECK(files_in(d.path).snapshots.size() == 2);
+  CHECK(remove_leftover_temps(d.path / "absent").ok());
+}
+
+TEST_CASE("the LOCK is held by one data_lock at a time") {
+  temp_dir d;
+  {
+    data_lock first(d.path);
+    try {
+      data_lock second(d.path);
+      FAIL("a second lock on the same folder");
+    } catch (const storage_error& e) {
+      CHECK(contains(e.what(), "another process uses the data folder " + d.path.string()));
+    }
+  }
+  data_lock again(d.path); // released with the first
+}
+
+// ---------------------------------------------------------------------------
 // Recovery end to end.
 
 namespace {
@@ -1120,7 +1239,8 @@ TEST_CASE("recovery from the log alone gives the same state for 1, 4 and 7 shard
   o.progress = [&](const std::string& s) { seen.push_back(s); };
   for (uint32_t shards : {1u, 4u, 7u}) {
     o.shards = shards;
-    recovered_state r = recover(o);
+    recovered_state r;
+    REQUIRE(recover(o, r).ok());
     REQUIRE(r.shards.size() == shards);
     CHECK(r.last_seq == log.events.back().seq);
     CHECK(r.log_last_seq == log.events.back().seq);
@@ -1153,7 +1273,7 @@ TEST_CASE("snapshot plus the log after it equals the full log") {
   const std::size_t cut = log.events.size() / 2;
   const uint64_t snap_seq = log.events[cut].seq;
   replay_state at_snap = apply_all(log.events, snap_seq);
-  write_snapshot(log.dir.path, at_snap.freeze(snap_seq), 77);
+  snapshot_to(log.dir.path, at_snap.freeze(snap_seq), 77);
 
   for (uint32_t shards : {1u, 4u}) {
     recovered_state r = recover_dir(log.dir.path, shards);
@@ -1178,7 +1298,7 @@ TEST_CASE("snapshot plus the log after it equals the full log") {
   // A snapshot at the very end and no segment: the snapshot alone.
   temp_dir only;
   replay_state all = apply_all(log.events);
-  write_snapshot(only.path, all.freeze(log.events.back().seq), 0);
+  snapshot_to(only.path, all.freeze(log.events.back().seq), 0);
   r = recover_dir(only.path, 2);
   CHECK(r.snapshot_seq == log.events.back().seq);
   CHECK(r.last_seq == log.events.back().seq);
@@ -1215,17 +1335,17 @@ TEST_CASE("a torn tail is cut and the writer continues after it") {
     all.push_back(ev);
   }
   {
-    segment_writer w(log.dir.path, small_segments);
-    w.open(r.last_segment, r.last_segment_end, r.log_last_seq);
+    log_writer w(log.dir.path, small_segments);
+    REQUIRE(w.open(r.last_segment, r.last_segment_end, r.log_last_seq).ok());
     for (std::size_t i = log.events.size(); i < all.size(); ++i) {
       std::string body, framed;
       append_event(body, all[i]);
       append_record(framed, body);
-      REQUIRE(w.write(framed, all[i].seq).empty());
+      REQUIRE(w.write(framed, all[i].seq).ok());
       if (w.full())
-        REQUIRE(w.roll().empty());
+        REQUIRE(w.roll().ok());
     }
-    REQUIRE(w.sync().empty());
+    REQUIRE(w.sync().ok());
   }
   recovered_state again = recover_dir(log.dir.path, 2);
   CHECK(again.notes.empty());
@@ -1307,7 +1427,7 @@ TEST_CASE("a damaged newest snapshot falls back to an older one") {
   const uint64_t s2 = log.events[2 * log.events.size() / 3].seq;
   for (uint64_t s : {s1, s2}) {
     replay_state st = apply_all(log.events, s);
-    write_snapshot(log.dir.path, st.freeze(s), 0);
+    snapshot_to(log.dir.path, st.freeze(s), 0);
   }
   const fs::path newest = snapshot_path(log.dir.path, s2);
   flip(newest, fs::file_size(newest) / 2, 0x01);
@@ -1371,7 +1491,7 @@ TEST_CASE("read_events streams every event in order and stops at damage") {
   for (const auto& s : log.segments())
     files.push_back(s.path);
   std::vector<uint64_t> seqs;
-  read_events(files, [&](const event_record& ev) { seqs.push_back(ev.seq); });
+  REQUIRE(read_events(files, [&](const event_record& ev) { seqs.push_back(ev.seq); }).ok());
   REQUIRE(seqs.size() == log.events.size());
   for (std::size_t i = 0; i < seqs.size(); ++i)
     CHECK(seqs[i] == log.events[i].seq);
@@ -1379,14 +1499,11 @@ TEST_CASE("read_events streams every event in order and stops at damage") {
   // Out of order files are refused.
   std::vector<fs::path> swapped = files;
   std::swap(swapped[0], swapped[1]);
-  CHECK_THROWS_AS(read_events(swapped, [](const event_record&) {}), storage_error);
+  CHECK_FALSE(read_events(swapped, [](const event_record&) {}).ok());
 
   fs::resize_file(files.back(), fs::file_size(files.back()) - 1);
-  try {
-    read_events(files, [](const event_record&) {});
-    FAIL("no error");
-  } catch (const storage_error& e) {
-    CHECK(contains(e.what(), "torn write"));
-    CHECK(contains(e.what(), files.back().string()));
-  }
+  const status torn = read_events(files, [](const event_record&) {});
+  REQUIRE_FALSE(torn.ok());
+  CHECK(contains(torn.message(), "torn write"));
+  CHECK(contains(torn.message(), files.back().string()));
 }

@@ -60,7 +60,9 @@ log_source source_of(const std::vector<log_input>& inputs) {
   }
   if (inputs.size() == 1 && inputs[0].folder) {
     src.folder = inputs[0].path;
-    for (const auto& seg : storage::list_segments(inputs[0].path))
+    storage::data_files files;
+    storage::throw_if_error(storage::list_files(inputs[0].path, files));
+    for (const auto& seg : files.segments)
       src.segments.push_back(seg.path);
   } else {
     for (const auto& in : inputs)
@@ -72,14 +74,15 @@ log_source source_of(const std::vector<log_input>& inputs) {
 void read_log(const std::vector<fs::path>& files, bool folder, const event_fn& on_event,
               std::vector<std::string>& notes) {
   if (!folder) {
-    storage::read_events(files, on_event);
+    storage::throw_if_error(storage::read_events(files, on_event));
     return;
   }
   std::optional<uint64_t> last_seq;
   for (std::size_t i = 0; i < files.size(); ++i) {
     const auto& file = files[i];
     const auto before = last_seq;
-    const auto res = storage::scan_file(
+    storage::scan_result res;
+    storage::throw_if_error(storage::scan_file(
       file, storage::file_kind::segment,
       [&](uint64_t offset, std::string_view body) -> std::string {
         auto decoded = schemas::decode_event(body.data(), body.size());
@@ -87,14 +90,15 @@ void read_log(const std::vector<fs::path>& files, bool folder, const event_fn& o
           return "record body: " + *why;
         const auto& ev = std::get<schemas::event_record>(decoded);
         if (last_seq && ev.seq <= *last_seq)
-          throw storage::storage_error(file.string() + ", offset " + std::to_string(offset)
-                                       + ": seq " + std::to_string(ev.seq) + " follows seq "
-                                       + std::to_string(*last_seq)
-                                       + " (run lb-replay inspect on the folder for details)");
+          throw storage::storage_error(storage::status::error(
+            file.string() + ", offset " + std::to_string(offset) + ": seq " + std::to_string(ev.seq)
+            + " follows seq " + std::to_string(*last_seq)
+            + " (run lb-replay inspect on the folder for details)"));
         last_seq = ev.seq;
         on_event(ev);
         return {};
-      });
+      },
+      res));
     const bool newest = i + 1 == files.size();
     if (newest && res.damage == storage::damage_kind::empty_file) {
       notes.push_back(res.message + " (skipped, as recovery would)");
@@ -103,17 +107,18 @@ void read_log(const std::vector<fs::path>& files, bool folder, const event_fn& o
     if (newest && res.damage == storage::damage_kind::torn_tail) {
       notes.push_back(res.message + " (the log ends before it, as recovery would cut it)");
     } else if (res.damage != storage::damage_kind::none) {
-      throw storage::storage_error(res.message
-                                   + " (lb-replay inspect lists every damaged record; "
-                                     "leaderboardd --repair keeps every good one)");
+      throw storage::storage_error(storage::status::error(
+        res.message
+        + " (lb-replay inspect lists every damaged record; leaderboardd --repair keeps every "
+          "good one)"));
     }
     // The header names the last seq before the segment; an earlier segment
     // that ended elsewhere means one is missing in between.
     if (before && res.header_seq != *before)
-      throw storage::storage_error(file.string() + " follows seq " + std::to_string(res.header_seq)
-                                   + ", but the segments before it end at seq "
-                                   + std::to_string(*before)
-                                   + ": a segment is missing or out of place");
+      throw storage::storage_error(storage::status::error(
+        file.string() + " follows seq " + std::to_string(res.header_seq)
+        + ", but the segments before it end at seq " + std::to_string(*before)
+        + ": a segment is missing or out of place"));
   }
 }
 

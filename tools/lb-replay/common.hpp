@@ -15,7 +15,8 @@
 
 #include <msgpack.hpp>
 
-#include "actors/storage/log_files.hpp"
+#include "actors/storage/data_dir.hpp"
+#include "actors/storage/log_reader.hpp"
 #include "schemas/event_record.hpp"
 #include "tools/common/term_text.hpp"
 

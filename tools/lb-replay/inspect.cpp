@@ -168,19 +168,18 @@ void scan(file_report& r, file_kind kind, OnBody&& on_body) {
   r.bytes = size_of(r.path);
   stretch_tracker stretches;
   storage::scan_result res;
-  try {
-    res = storage::scan_file(
-      r.path, kind,
-      [&](uint64_t offset, std::string_view body) -> std::string {
-        stretches.record(offset, body.size());
-        std::string why = on_body(offset, body);
-        if (!why.empty())
-          r.damages.push_back({offset, "bad_body", why});
-        return why;
-      },
-      /*skip_damage=*/true);
-  } catch (const storage::storage_error& e) {
-    r.damages.push_back({0, "unreadable", e.what()});
+  const auto read = storage::scan_file(
+    r.path, kind,
+    [&](uint64_t offset, std::string_view body) -> std::string {
+      stretches.record(offset, body.size());
+      std::string why = on_body(offset, body);
+      if (!why.empty())
+        r.damages.push_back({offset, "bad_body", why});
+      return why;
+    },
+    res, storage::on_damage::skip);
+  if (!read.ok()) {
+    r.damages.push_back({0, "unreadable", read.message()});
     return;
   }
   r.header_seq = res.header_seq;
@@ -449,8 +448,10 @@ int run_inspect(const options& o) {
       anything = true;
       continue;
     }
-    const auto segs = storage::list_segments(in.path);
-    const auto snaps = storage::list_snapshots(in.path);
+    storage::data_files listed;
+    storage::throw_if_error(storage::list_files(in.path, listed));
+    const auto& segs = listed.segments;
+    const auto& snaps = listed.snapshots;
     if (segs.empty() && snaps.empty())
       std::cerr << "lb-replay: " << printable(in.path.string())
                 << " holds no events-*.log segments and no snapshots\n";

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "actors/storage/log_files.hpp"
+#include "actors/storage/status.hpp"
 #include "schemas/types.hpp"
 #include "tools/common/flags.hpp"
 #include "tools/lb-replay/common.hpp"

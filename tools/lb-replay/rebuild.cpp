@@ -39,10 +39,10 @@ rebuilt from_files(const std::vector<fs::path>& files, const event_filter& filte
       out.notes);
   } catch (const stop_reading&) {
   } catch (const storage::storage_error& e) {
-    throw storage::storage_error(std::string(e.what())
-                                 + " (lb-replay inspect lists every damaged record; a data folder "
-                                   "given instead of files is read past a torn tail of its newest "
-                                   "segment, as recovery does)");
+    throw storage::storage_error(storage::status::error(
+      std::string(e.what())
+      + " (lb-replay inspect lists every damaged record; a data folder given instead of files is "
+        "read past a torn tail of its newest segment, as recovery does)"));
   }
   out.view = state.freeze(out.last_seq);
   return out;
@@ -55,28 +55,30 @@ rebuilt from_folder(const fs::path& dir, const std::vector<fs::path>& all_segmen
                     const event_filter& filter) {
   rebuilt out;
   std::vector<storage::replay_state> states(1);
-  const auto snapshots = storage::list_snapshots(dir);
+  storage::data_files listed;
+  storage::throw_if_error(storage::list_files(dir, listed));
+  const auto& snapshots = listed.snapshots;
   std::optional<uint64_t> oldest_snapshot;
   for (auto it = snapshots.rbegin(); it != snapshots.rend(); ++it) {
     oldest_snapshot = it->seq;
     if (it->seq > filter.until_seq)
       continue;
-    try {
-      std::vector<storage::replay_state> attempt(1);
-      const auto summary = storage::read_snapshot(it->path, attempt);
-      states = std::move(attempt);
-      out.snapshot_seq = summary.seq;
-      break;
-    } catch (const storage::storage_error& e) {
-      out.notes.push_back(std::string("skipped a damaged snapshot: ") + e.what());
+    std::vector<storage::replay_state> attempt(1);
+    storage::snapshot_summary summary;
+    if (auto st = storage::read_snapshot(it->path, attempt, summary); !st.ok()) {
+      out.notes.push_back("skipped a damaged snapshot: " + st.message());
+      continue;
     }
+    states = std::move(attempt);
+    out.snapshot_seq = summary.seq;
+    break;
   }
   const uint64_t base = out.snapshot_seq;
   out.last_seq = base;
 
   // The segment holding base + 1 and every one after it; a segment is named
   // after its first seq.
-  const auto segments = storage::list_segments(dir);
+  const auto& segments = listed.segments;
   std::size_t start = 0;
   while (start + 1 < segments.size() && segments[start + 1].seq <= base + 1)
     ++start;

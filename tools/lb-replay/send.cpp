@@ -359,7 +359,9 @@ private:
 void check_history(const log_source& src, const options& o) {
   if (!src.folder)
     return;
-  const auto segments = storage::list_segments(*src.folder);
+  storage::data_files listed;
+  storage::throw_if_error(storage::list_files(*src.folder, listed));
+  const auto& segments = listed.segments;
   if (segments.empty())
     throw usage_error(src.folder->string() + " holds no events-*.log segments: nothing to send");
   const uint64_t first = segments.front().seq;

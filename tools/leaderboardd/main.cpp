@@ -17,7 +17,7 @@
 #include "actors/gateway.hpp"
 #include "actors/log_actor.hpp"
 #include "actors/service.hpp"
-#include "actors/storage/data_lock.hpp"
+#include "actors/storage/data_dir.hpp"
 #include "actors/update_sink.hpp"
 #include "schemas/types.hpp"
 #include "tools/common/flags.hpp"
@@ -193,7 +193,7 @@ int main(int argc, char** argv) {
     ro.progress = [](const std::string& line) {
       std::cout << "leaderboardd: recovery: " << line << std::endl;
     };
-    recovered = lb::storage::recover(ro);
+    lb::storage::throw_if_error(lb::storage::recover(ro, recovered));
     for (auto& note : recovered.notes)
       std::cout << "leaderboardd: recovery: " << note << std::endl;
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now()
