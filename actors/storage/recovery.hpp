@@ -1,17 +1,19 @@
 // Rebuilds the state from the data folder on start (PROTOCOL.md "Events"):
-// the newest readable snapshot, then every logged event after it, each routed
-// to the shard that owns it under the current shard count.
+// the plan (recovery_plan.hpp) reads the newest readable snapshot and every
+// logged event after it, each routed to the shard that owns it under the
+// current shard count; then the changes the plan asks for are made.
 //
 // What may be wrong with the files, and what happens (docs/EVENT-LOG.md):
-// - a torn tail of the newest segment (a crash mid-write) is cut off and
-//   reported in `notes`;
+// - a torn tail of the newest segment (a crash mid-write) is cut off, and an
+//   empty newest segment removed, each reported in `notes`;
 // - a damaged snapshot is skipped for an older one (or none) if the log still
 //   reaches back far enough, else start fails;
 // - damage anywhere else, a missing segment (its successor's header seq does
 //   not match), seqs out of order, or a file of a newer format: start fails
-//   with a message naming the file and offset, unless `repair`, which
-//   keeps every good record, moves the damaged file aside as
-//   <name>.damaged and writes a clean copy in its place.
+//   with a message naming the file and offset, unless `repair`, which keeps
+//   every good record, moves the damaged file aside as <name>.damaged and
+//   writes a clean copy in its place.
+// No file changes unless the whole folder can be recovered.
 #pragma once
 
 #include <cstdint>
@@ -42,8 +44,8 @@ struct recovered_state {
   // The last seq the log itself holds (the newest record, or what the newest
   // segment's header says came before it). It can be below last_seq when the
   // snapshot's seq was an event the log never got (a refused one). Pass this,
-  // not last_seq, to segment_writer::open: a new segment's header must name
-  // the last record before it, or the next full replay sees a missing segment.
+  // not last_seq, to log_writer::open: a new segment's header must name the
+  // last record before it, or the next full replay sees a missing segment.
   uint64_t log_last_seq = 0;
   uint64_t snapshot_seq = 0; // the snapshot started from (0: none)
   uint64_t events = 0;       // events replayed after it
@@ -56,11 +58,5 @@ struct recovered_state {
 
 // Fails when the folder cannot be recovered (see above).
 status recover(const recovery_options& opts, recovered_state& out);
-
-// Reads events from segment files in the order given, as lb-replay does:
-// calls `on_event` for each; fails at the first damage (a torn tail of the
-// last file included, reported as such).
-status read_events(const std::vector<fs::path>& files,
-                   const std::function<void(const schemas::event_record&)>& on_event);
 
 } // namespace lb::storage

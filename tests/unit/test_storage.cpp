@@ -28,10 +28,12 @@
 #include "actors/ranking/digest.hpp"
 #include "actors/ranking/merged_ranking.hpp"
 #include "actors/storage/data_dir.hpp"
+#include "actors/storage/event_reader.hpp"
 #include "actors/storage/log_format.hpp"
 #include "actors/storage/log_reader.hpp"
 #include "actors/storage/log_writer.hpp"
 #include "actors/storage/recovery.hpp"
+#include "actors/storage/recovery_plan.hpp"
 #include "actors/storage/replay_state.hpp"
 #include "actors/storage/snapshot_file.hpp"
 #include "schemas/event_record.hpp"
@@ -1485,13 +1487,137 @@ TEST_CASE("a missing segment, a newer format, a renamed segment stop the start")
   }
 }
 
+// ---------------------------------------------------------------------------
+// The plan alone: what lb-replay reads a folder with.
+
+namespace {
+
+// Every file of a folder and its size.
+std::map<std::string, uint64_t> sizes_in(const fs::path& dir) {
+  std::map<std::string, uint64_t> out;
+  for (const auto& f : fs::directory_iterator(dir))
+    out[f.path().filename().string()] = fs::file_size(f.path());
+  return out;
+}
+
+struct planned {
+  recovery_plan plan;
+  std::vector<replay_state> state{1};
+  std::vector<uint64_t> seqs; // the events passed on
+};
+
+planned plan_of(const fs::path& dir, uint64_t until_seq = UINT64_MAX, bool repair = false,
+                bool use_snapshots = true) {
+  planned p;
+  plan_options o;
+  o.dir = dir;
+  o.until_seq = until_seq;
+  o.repair = repair;
+  o.use_snapshots = use_snapshots;
+  throw_if_error(plan_recovery(
+    o, p.state, [&](const event_record& ev) { p.seqs.push_back(ev.seq); }, p.plan));
+  return p;
+}
+
+} // namespace
+
+TEST_CASE("a plan says what recovery would change, and changes nothing") {
+  logged log;
+  const auto segs = log.segments();
+  REQUIRE(segs.size() >= 4);
+  // A damaged record in segment 1, a torn tail on the newest.
+  std::vector<uint64_t> offs;
+  scan_offsets(segs[1].path, file_kind::segment, offs);
+  flip(segs[1].path, offs[1] + record_header_size + 2, 0x08);
+  {
+    std::ofstream out(segs.back().path, std::ios::binary | std::ios::app);
+    out << "torn";
+  }
+  const auto before = sizes_in(log.dir.path);
+
+  planned p = plan_of(log.dir.path);
+  REQUIRE(p.plan.stop.has_value());
+  CHECK(p.plan.stop->what == plan_stop::kind::damage);
+  CHECK(contains(p.plan.stop->message, segs[1].path.string() + ": damaged record at offset "));
+  CHECK_FALSE(contains(p.plan.stop->message, "--repair"));
+  CHECK(sizes_in(log.dir.path) == before);
+
+  p = plan_of(log.dir.path, UINT64_MAX, true);
+  REQUIRE_FALSE(p.plan.stop.has_value());
+  REQUIRE(p.plan.segments.size() == segs.size());
+  CHECK(p.plan.segments[0].action == segment_action::read);
+  CHECK(p.plan.segments[1].action == segment_action::repair);
+  CHECK(p.plan.segments.back().action == segment_action::cut_tail);
+  CHECK(p.plan.last_segment == segs.back().path);
+  CHECK(p.plan.last_segment_end == fs::file_size(segs.back().path) - 4);
+  CHECK(p.seqs.size() == log.events.size() - 1);
+  CHECK(sizes_in(log.dir.path) == before);
+
+  // Recovery makes exactly those changes.
+  recovered_state r = recover_dir(log.dir.path, 2, true);
+  REQUIRE(r.notes.size() == 2);
+  CHECK(contains(r.notes.front(), "repaired " + segs[1].path.string()));
+  CHECK(contains(r.notes.back(), "cut 4 bytes of a torn write at " + segs.back().path.string()));
+  CHECK(r.events == p.seqs.size());
+  CHECK(fs::file_size(segs.back().path) == p.plan.last_segment_end);
+}
+
+TEST_CASE("recovery changes no file when a later segment stops it") {
+  logged log(3000, 9);
+  const auto segs = log.segments();
+  REQUIRE(segs.size() >= 4);
+  std::vector<uint64_t> offs;
+  scan_offsets(segs[0].path, file_kind::segment, offs);
+  flip(segs[0].path, offs[1] + record_header_size + 2, 0x08);
+  fs::remove(segs[2].path);
+  const auto before = sizes_in(log.dir.path);
+  CHECK(contains(recover_error(log.dir.path, true), "missing segment"));
+  CHECK(sizes_in(log.dir.path) == before); // segment 0 was not repaired
+}
+
+TEST_CASE("a plan up to a seq reads nothing after it") {
+  logged log(2000, 10);
+  const uint64_t until = log.events[log.events.size() / 2].seq;
+  // Damage after the limit does not matter to a state before it.
+  const auto segs = log.segments();
+  fs::resize_file(segs[segs.size() - 2].path, fs::file_size(segs[segs.size() - 2].path) - 3);
+  planned p = plan_of(log.dir.path, until);
+  CHECK_FALSE(p.plan.stop.has_value());
+  REQUIRE_FALSE(p.seqs.empty());
+  CHECK(p.seqs.back() == until);
+  CHECK(p.seqs.size() == log.events.size() / 2 + 1);
+  CHECK(p.plan.segments.size() < segs.size());
+
+  // A snapshot after the limit is not used; one at or before it is.
+  const uint64_t early = log.events[99].seq;
+  snapshot_to(log.dir.path, apply_all(log.events, early).freeze(early), 0);
+  snapshot_to(log.dir.path, apply_all(log.events, until + 5).freeze(until + 5), 0);
+  p = plan_of(log.dir.path, until);
+  REQUIRE(p.plan.snapshot.has_value());
+  CHECK(p.plan.snapshot->seq == early);
+  CHECK(p.seqs.front() == log.events[100].seq);
+
+  // Without snapshots, every segment from the oldest.
+  p = plan_of(log.dir.path, until, false, false);
+  CHECK_FALSE(p.plan.snapshot.has_value());
+  CHECK(p.seqs.size() == log.events.size() / 2 + 1);
+
+  // With the segments before the early snapshot gone, a state before it has
+  // no history left.
+  fs::remove(segs[0].path);
+  p = plan_of(log.dir.path, early - 1);
+  REQUIRE(p.plan.stop.has_value());
+  CHECK(p.plan.stop->what == plan_stop::kind::history);
+}
+
 TEST_CASE("read_events streams every event in order and stops at damage") {
   logged log(2000, 8);
   std::vector<fs::path> files;
   for (const auto& s : log.segments())
     files.push_back(s.path);
   std::vector<uint64_t> seqs;
-  REQUIRE(read_events(files, [&](const event_record& ev) { seqs.push_back(ev.seq); }).ok());
+  REQUIRE(
+    read_events(files, UINT64_MAX, [&](const event_record& ev) { seqs.push_back(ev.seq); }).ok());
   REQUIRE(seqs.size() == log.events.size());
   for (std::size_t i = 0; i < seqs.size(); ++i)
     CHECK(seqs[i] == log.events[i].seq);
@@ -1499,11 +1625,18 @@ TEST_CASE("read_events streams every event in order and stops at damage") {
   // Out of order files are refused.
   std::vector<fs::path> swapped = files;
   std::swap(swapped[0], swapped[1]);
-  CHECK_FALSE(read_events(swapped, [](const event_record&) {}).ok());
+  CHECK_FALSE(read_events(swapped, UINT64_MAX, [](const event_record&) {}).ok());
 
   fs::resize_file(files.back(), fs::file_size(files.back()) - 1);
-  const status torn = read_events(files, [](const event_record&) {});
+  const status torn = read_events(files, UINT64_MAX, [](const event_record&) {});
   REQUIRE_FALSE(torn.ok());
   CHECK(contains(torn.message(), "torn write"));
   CHECK(contains(torn.message(), files.back().string()));
+
+  // Up to a seq: the torn tail after it is not reached.
+  seqs.clear();
+  const uint64_t until = log.events[log.events.size() / 2].seq;
+  REQUIRE(read_events(files, until, [&](const event_record& ev) { seqs.push_back(ev.seq); }).ok());
+  REQUIRE_FALSE(seqs.empty());
+  CHECK(seqs.back() == until);
 }

@@ -8,7 +8,6 @@
 #include <system_error>
 #include <variant>
 
-#include "actors/storage/recovery.hpp"
 #include "schemas/json.hpp"
 
 namespace lb::replay {
@@ -60,10 +59,6 @@ log_source source_of(const std::vector<log_input>& inputs) {
   }
   if (inputs.size() == 1 && inputs[0].folder) {
     src.folder = inputs[0].path;
-    storage::data_files files;
-    storage::throw_if_error(storage::list_files(inputs[0].path, files));
-    for (const auto& seg : files.segments)
-      src.segments.push_back(seg.path);
   } else {
     for (const auto& in : inputs)
       src.segments.push_back(in.path);
@@ -71,55 +66,34 @@ log_source source_of(const std::vector<log_input>& inputs) {
   return src;
 }
 
-void read_log(const std::vector<fs::path>& files, bool folder, const event_fn& on_event,
-              std::vector<std::string>& notes) {
-  if (!folder) {
-    storage::throw_if_error(storage::read_events(files, on_event));
+void read_log(const log_source& src, const event_fn& on_event, std::vector<std::string>& notes) {
+  if (!src.folder) {
+    storage::throw_if_error(storage::read_events(src.segments, no_limit, on_event));
     return;
   }
-  std::optional<uint64_t> last_seq;
-  for (std::size_t i = 0; i < files.size(); ++i) {
-    const auto& file = files[i];
-    const auto before = last_seq;
-    storage::scan_result res;
-    storage::throw_if_error(storage::scan_file(
-      file, storage::file_kind::segment,
-      [&](uint64_t offset, std::string_view body) -> std::string {
-        auto decoded = schemas::decode_event(body.data(), body.size());
-        if (auto* why = std::get_if<std::string>(&decoded))
-          return "record body: " + *why;
-        const auto& ev = std::get<schemas::event_record>(decoded);
-        if (last_seq && ev.seq <= *last_seq)
-          throw storage::storage_error(storage::status::error(
-            file.string() + ", offset " + std::to_string(offset) + ": seq " + std::to_string(ev.seq)
-            + " follows seq " + std::to_string(*last_seq)
-            + " (run lb-replay inspect on the folder for details)"));
-        last_seq = ev.seq;
-        on_event(ev);
-        return {};
-      },
-      res));
-    const bool newest = i + 1 == files.size();
-    if (newest && res.damage == storage::damage_kind::empty_file) {
-      notes.push_back(res.message + " (skipped, as recovery would)");
-      continue;
-    }
-    if (newest && res.damage == storage::damage_kind::torn_tail) {
-      notes.push_back(res.message + " (the log ends before it, as recovery would cut it)");
-    } else if (res.damage != storage::damage_kind::none) {
-      throw storage::storage_error(storage::status::error(
-        res.message
-        + " (lb-replay inspect lists every damaged record; leaderboardd --repair keeps every "
-          "good one)"));
-    }
-    // The header names the last seq before the segment; an earlier segment
-    // that ended elsewhere means one is missing in between.
-    if (before && res.header_seq != *before)
-      throw storage::storage_error(storage::status::error(
-        file.string() + " follows seq " + std::to_string(res.header_seq)
-        + ", but the segments before it end at seq " + std::to_string(*before)
-        + ": a segment is missing or out of place"));
+  storage::plan_options po;
+  po.dir = *src.folder;
+  po.use_snapshots = false;
+  std::vector<storage::replay_state> no_state;
+  storage::recovery_plan plan;
+  storage::throw_if_error(storage::plan_recovery(po, no_state, on_event, plan));
+  take_plan(plan, notes);
+}
+
+void take_plan(const storage::recovery_plan& plan, std::vector<std::string>& notes) {
+  for (const auto& seg : plan.segments) {
+    if (seg.action == storage::segment_action::cut_tail)
+      notes.push_back(seg.damage + " (the log ends before it, as recovery would cut it)");
+    else if (seg.action == storage::segment_action::remove)
+      notes.push_back(seg.damage + " (skipped, as recovery would)");
   }
+  if (!plan.stop)
+    return;
+  std::string why = plan.stop->message;
+  if (plan.stop->what == storage::plan_stop::kind::damage)
+    why += " (lb-replay inspect lists every damaged record; leaderboardd --repair keeps every "
+           "good one)";
+  throw storage::storage_error(storage::status::error(why));
 }
 
 // ---------------------------------------------------------------- text

@@ -15,8 +15,8 @@
 
 #include <msgpack.hpp>
 
-#include "actors/storage/data_dir.hpp"
 #include "actors/storage/log_reader.hpp"
+#include "actors/storage/recovery_plan.hpp"
 #include "schemas/event_record.hpp"
 #include "tools/common/term_text.hpp"
 
@@ -71,25 +71,29 @@ std::vector<log_input> resolve_inputs(const std::vector<std::string>& logs);
 // files given one by one.
 struct log_source {
   std::optional<fs::path> folder;
-  std::vector<fs::path> segments; // the folder's, oldest first, or the files in the order given
+  std::vector<fs::path> segments; // without a folder: the files in the order given
 };
 // Throws usage_error for a snapshot file or for a folder mixed with other
 // LOGs (two folders are two histories, not one).
 log_source source_of(const std::vector<log_input>& inputs);
 
-using event_fn = std::function<void(const schemas::event_record&)>;
+using event_fn = storage::event_fn;
 
-// Reads `files` in order. Segment files given one by one go through
-// actors::read_events, which stops at any damage. A data folder's segments
-// are read as recovery reads them, but without changing any file: a torn
-// tail of the newest segment (a crash mid-write, or a write in progress in a
-// running service) ends the log, and an empty newest segment is skipped,
-// each with a note instead of an error. Any other damage, a missing segment
-// or a seq out of order throws storage_error.
-void read_log(const std::vector<fs::path>& files, bool folder, const event_fn& on_event,
-              std::vector<std::string>& notes);
+// Reads every event of `src` in order. Segment files given one by one go
+// through storage::read_events, which stops at any damage. A data folder is
+// read from its oldest segment through the plan recovery makes
+// (storage::plan_recovery), without its snapshots and without changing any
+// file; see take_plan for what becomes of damage.
+void read_log(const log_source& src, const event_fn& on_event, std::vector<std::string>& notes);
 
-// Thrown from a read_events callback to stop reading once past --until-seq;
+// What lb-replay makes of a folder's plan: a torn tail of the newest segment
+// (a crash mid-write, or a write in progress in a running service) ends the
+// log, and an empty newest segment is skipped, each with a note instead of
+// an error; a plan that stops (any other damage, a missing segment, a seq
+// out of order) throws storage_error.
+void take_plan(const storage::recovery_plan& plan, std::vector<std::string>& notes);
+
+// Thrown from a read_log callback to stop reading once past --until-seq;
 // not a std::exception, so that nothing on the way mistakes it for damage.
 struct stop_reading {};
 

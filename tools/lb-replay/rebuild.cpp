@@ -1,11 +1,11 @@
 // lb-replay rebuild: the state a log describes, rebuilt in this process with
 // one replay_state (the whole state as a single shard), and its digest, which
 // is the one leaderboardd's `stats` reports for the same data.
+#include <algorithm>
 #include <iostream>
 
 #include "actors/ranking/digest.hpp"
 #include "actors/ranking/merged_ranking.hpp"
-#include "actors/storage/snapshot_file.hpp"
 #include "tools/lb-replay/common.hpp"
 
 namespace lb::replay {
@@ -24,96 +24,72 @@ struct rebuilt {
 rebuilt from_files(const std::vector<fs::path>& files, const event_filter& filter) {
   rebuilt out;
   storage::replay_state state;
-  try {
-    read_log(
-      files, false,
-      [&](const schemas::event_record& ev) {
-        if (ev.seq > filter.until_seq)
-          throw stop_reading{};
-        out.last_seq = ev.seq;
-        if (filter(ev)) {
-          state.apply(ev);
-          ++out.events;
-        }
-      },
-      out.notes);
-  } catch (const stop_reading&) {
-  } catch (const storage::storage_error& e) {
+  const auto read = storage::read_events(files, filter.until_seq,
+                                         [&](const schemas::event_record& ev) {
+                                           out.last_seq = ev.seq;
+                                           if (filter(ev)) {
+                                             state.apply(ev);
+                                             ++out.events;
+                                           }
+                                         });
+  if (!read.ok())
     throw storage::storage_error(storage::status::error(
-      std::string(e.what())
+      read.message()
       + " (lb-replay inspect lists every damaged record; a data folder given instead of files is "
         "read past a torn tail of its newest segment, as recovery does)"));
-  }
   out.view = state.freeze(out.last_seq);
   return out;
 }
 
-// A data folder, read as recovery reads it but without changing a file (an
-// offline tool must never cut a live service's segment): the newest snapshot
-// at or before the limit, then the logged events after it, up to the limit.
-rebuilt from_folder(const fs::path& dir, const std::vector<fs::path>& all_segments,
-                    const event_filter& filter) {
+// Why a folder has no state after --until-seq: the log does not reach back
+// to the newest snapshot at or before it (or to seq 0, without one).
+std::string history_gone(const fs::path& dir, const storage::recovery_plan& plan,
+                         uint64_t until_seq) {
+  const auto& snaps = plan.files.snapshots;
+  uint64_t base = 0;
+  for (const auto& s : snaps)
+    if (s.seq <= until_seq)
+      base = s.seq;
+  const uint64_t first = plan.log_start + 1;
+  std::string why = "the log in " + dir.string() + " starts at seq " + std::to_string(first)
+                    + ", so events " + std::to_string(base + 1) + ".." + std::to_string(first - 1)
+                    + " are gone";
+  if (!snaps.empty() && snaps.front().seq > until_seq)
+    why = "every snapshot in " + dir.string() + " is past --until-seq " + std::to_string(until_seq)
+          + " (the oldest is at seq " + std::to_string(snaps.front().seq) + ") and " + why
+          + ": use --until-seq of at least " + std::to_string(snaps.front().seq)
+          + ", or keep old segments with leaderboardd --retain";
+  return why;
+}
+
+// A data folder, read through the plan recovery makes but without changing
+// a file (an offline tool must never cut a live service's segment): the
+// newest snapshot at or before the limit, then the logged events after it,
+// up to the limit.
+rebuilt from_folder(const fs::path& dir, const event_filter& filter) {
   rebuilt out;
   std::vector<storage::replay_state> states(1);
-  storage::data_files listed;
-  storage::throw_if_error(storage::list_files(dir, listed));
-  const auto& snapshots = listed.snapshots;
-  std::optional<uint64_t> oldest_snapshot;
-  for (auto it = snapshots.rbegin(); it != snapshots.rend(); ++it) {
-    oldest_snapshot = it->seq;
-    if (it->seq > filter.until_seq)
-      continue;
-    std::vector<storage::replay_state> attempt(1);
-    storage::snapshot_summary summary;
-    if (auto st = storage::read_snapshot(it->path, attempt, summary); !st.ok()) {
-      out.notes.push_back("skipped a damaged snapshot: " + st.message());
-      continue;
-    }
-    states = std::move(attempt);
-    out.snapshot_seq = summary.seq;
-    break;
-  }
-  const uint64_t base = out.snapshot_seq;
-  out.last_seq = base;
-
-  // The segment holding base + 1 and every one after it; a segment is named
-  // after its first seq.
-  const auto& segments = listed.segments;
-  std::size_t start = 0;
-  while (start + 1 < segments.size() && segments[start + 1].seq <= base + 1)
-    ++start;
-  if (!segments.empty() && segments[start].seq > base + 1 && filter.until_seq > base) {
-    std::string why = "the log in " + dir.string() + " starts at seq "
-                      + std::to_string(segments[start].seq) + ", so events "
-                      + std::to_string(base + 1) + ".." + std::to_string(segments[start].seq - 1)
-                      + " are gone";
-    if (oldest_snapshot && *oldest_snapshot > filter.until_seq)
-      why = "every snapshot in " + dir.string() + " is past --until-seq "
-            + std::to_string(filter.until_seq) + " (the oldest is at seq "
-            + std::to_string(*oldest_snapshot) + ") and " + why + ": use --until-seq of at least "
-            + std::to_string(*oldest_snapshot)
-            + ", or keep old segments with leaderboardd --retain";
-    throw usage_error(why);
-  }
-  const std::vector<fs::path> files(all_segments.begin() + static_cast<std::ptrdiff_t>(start),
-                                    all_segments.end());
-  try {
-    read_log(
-      files, true,
-      [&](const schemas::event_record& ev) {
-        if (ev.seq <= base)
-          return;
-        if (ev.seq > filter.until_seq)
-          throw stop_reading{};
-        out.last_seq = ev.seq;
-        if (filter(ev)) {
-          states[0].apply(ev);
-          ++out.events;
-        }
-      },
-      out.notes);
-  } catch (const stop_reading&) {
-  }
+  storage::plan_options po;
+  po.dir = dir;
+  po.until_seq = filter.until_seq;
+  storage::recovery_plan plan;
+  storage::throw_if_error(storage::plan_recovery(
+    po, states,
+    [&](const schemas::event_record& ev) {
+      out.last_seq = ev.seq;
+      if (filter(ev)) {
+        states[0].apply(ev);
+        ++out.events;
+      }
+    },
+    plan));
+  for (const auto& s : plan.skipped)
+    out.notes.push_back("skipped a damaged snapshot: " + s.why);
+  if (plan.stop && plan.stop->what == storage::plan_stop::kind::history)
+    throw usage_error(history_gone(dir, plan, filter.until_seq));
+  take_plan(plan, out.notes);
+  out.snapshot_seq = plan.snapshot_seq();
+  out.last_seq = std::max(out.last_seq, out.snapshot_seq);
   out.view = states[0].freeze(out.last_seq);
   // The snapshot restored every board; boards are independent, so leaving
   // the others out afterwards equals never having applied them.
@@ -203,7 +179,7 @@ int run_rebuild(const options& o) {
   if (!src.folder)
     r = from_files(src.segments, filter);
   else
-    r = from_folder(*src.folder, src.segments, filter);
+    r = from_folder(*src.folder, filter);
   for (const auto& note : r.notes)
     std::cerr << "lb-replay: note: " << note << '\n';
   if (!o.board.empty() && r.view.find(o.board) == nullptr)

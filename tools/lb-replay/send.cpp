@@ -391,7 +391,7 @@ int run_send(const options& o) {
   send_plan plan;
   try {
     read_log(
-      src.segments, src.folder.has_value(),
+      src,
       [&](const schemas::event_record& ev) {
         if (ev.seq > filter.until_seq)
           throw stop_reading{};
@@ -420,7 +420,7 @@ int run_send(const options& o) {
     std::vector<std::string> ignored; // the pre-pass reported them
     try {
       read_log(
-        src.segments, src.folder.has_value(),
+        src,
         [&](const schemas::event_record& ev) {
           if (ev.seq > filter.until_seq)
             throw stop_reading{};
