@@ -1,7 +1,7 @@
 // The body of one event-log record (docs/EVENT-LOG.md): a msgpack map with
 // string keys, so that a reader in any language needs only a msgpack library.
 // The framing around bodies (length, checksum, file headers) is the storage
-// layer's (actors/storage/log_files.hpp); this file knows only the bodies.
+// layer's (actors/storage/log_format.hpp); this file knows only the bodies.
 #pragma once
 
 #include <cstdint>

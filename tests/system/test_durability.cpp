@@ -3,7 +3,7 @@
 // snapshots against full-log replay, and the damage of actors/storage/recovery.hpp
 // (a torn tail, a corrupt record, a newer format, an empty segment, a full
 // disk), all driven from outside as an operator would (PROTOCOL.md "Events",
-// actors/storage/log_files.hpp for the file format).
+// actors/storage/log_format.hpp for the file format).
 //
 // The random choices (kill points, cuts, flipped bytes) come from one seed,
 // shown on failure; LBD_TEST_SEED=<n> replays a run.
@@ -38,7 +38,7 @@ namespace fs = std::filesystem;
 namespace {
 
 // ===========================================================================
-// Seeds, files and the on-disk format (actors/storage/log_files.hpp).
+// Seeds, files and the on-disk format (actors/storage/log_format.hpp).
 
 uint64_t test_seed() {
   if (const char* s = std::getenv("LBD_TEST_SEED"); s != nullptr && *s != '\0')

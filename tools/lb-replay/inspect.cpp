@@ -1,7 +1,7 @@
 // lb-replay inspect: what a log holds and whether every record of it reads
 // back. Each file is scanned to its end even past damage (scan_file with
-// skip_damage), so that one run lists every damaged stretch, not only the
-// first.
+// on_damage::skip), so that one run lists every damaged stretch, not only
+// the first.
 #include <algorithm>
 #include <iostream>
 #include <map>
