@@ -30,11 +30,13 @@ public:
     const auto& snaps = out_.files.snapshots;
     // A segment's name holds the first seq it may hold, its header the last
     // seq logged before it: one apart, so a name cannot hold 0. It sorts first.
-    if (!segs.empty() && segs.front().seq == 0)
-      return stop(plan_stop::kind::unusable,
-                  name_of(segs.front().path)
-                    + ": a segment name must hold a seq of at least 1; move the file out of the "
-                      "data folder");
+    if (!segs.empty() && segs.front().seq == 0) {
+      halt(plan_stop::kind::unusable,
+           name_of(segs.front().path)
+             + ": a segment name must hold a seq of at least 1; move the file out of the data "
+               "folder");
+      return {};
+    }
     // Where the log begins: with no segment left, only the newest snapshot
     // can be trusted to hold everything.
     out_.log_start = !segs.empty() ? segs.front().seq - 1 : snaps.empty() ? 0 : snaps.back().seq;
@@ -44,9 +46,10 @@ public:
   }
 
 private:
-  status stop(plan_stop::kind what, std::string message) {
+  // Stops the plan; returns false, for the callers' convenience.
+  bool halt(plan_stop::kind what, std::string message) {
     out_.stop = plan_stop{what, std::move(message)};
-    return {};
+    return false;
   }
 
   void say(const std::string& line) const {
@@ -81,8 +84,7 @@ private:
     // An empty state needs every event from seq 1 up to the one wanted.
     if (out_.log_start == 0 || opts_.until_seq == 0)
       return true;
-    static_cast<void>(stop(plan_stop::kind::history, no_start_message()));
-    return false;
+    return halt(plan_stop::kind::history, no_start_message());
   }
 
   std::string no_start_message() const {
@@ -235,11 +237,6 @@ private:
                   + " already goes up to seq " + std::to_string(prev_last)
                   + ": the segments overlap; move the one that does not belong out of the data "
                     "folder");
-  }
-
-  bool halt(plan_stop::kind what, std::string message) {
-    static_cast<void>(stop(what, std::move(message)));
-    return false;
   }
 
   // The writer continues the newest segment kept; when the newest one goes

@@ -31,6 +31,7 @@
 
 #include "actors/storage/data_dir.hpp"
 #include "actors/storage/event_reader.hpp"
+#include "actors/storage/replay_state.hpp"
 #include "actors/storage/snapshot_file.hpp"
 #include "actors/storage/status.hpp"
 
@@ -98,9 +99,14 @@ struct plan_stop {
   std::string message;
 };
 
+// Invariants, unless `stop` is set: `segments` are consecutive in the
+// listing, from the first one the start needs; each one's header_seq is the
+// last_seq of the one before, except where lost_from says that a repair lost
+// the events between; only the newest may be cut_tail or remove; repair
+// appears only with plan_options::repair.
 struct recovery_plan {
-  data_files files; // the folder as listed
-  uint64_t log_start = 0;
+  data_files files;       // the folder as listed
+  uint64_t log_start = 0; // the oldest segment's header seq (no segment: the newest snapshot's)
   std::optional<file_info> snapshot;     // loaded; none: the state starts empty
   std::vector<skipped_snapshot> skipped; // newer ones that did not load
   std::vector<planned_segment> segments; // read, oldest first
@@ -121,10 +127,10 @@ struct recovery_plan {
 };
 
 // Makes the plan for `opts.dir`, changing no file. `state` (one empty
-// replay_state per shard; unused without snapshots) gets the snapshot the
-// plan starts from, and `on_event` every event after it, in seq order. The
-// status fails only when a file cannot be read at all; what the files hold,
-// damage included, is in the plan.
+// replay_state per shard, at least one; unused without snapshots) gets the
+// snapshot the plan starts from, and `on_event` every event after it, in
+// seq order. The status fails only when a file cannot be read at all; what
+// the files hold, damage included, is in the plan.
 status plan_recovery(const plan_options& opts, std::vector<replay_state>& state,
                      const event_fn& on_event, recovery_plan& out);
 
