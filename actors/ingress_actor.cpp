@@ -27,7 +27,7 @@ void to_all_shards(ingress_state& st, const shard_op& op) {
 
 void flush(self_ptr self) {
   auto& st = self->state;
-  bool any = !st.outgoing.replies.empty();
+  bool any = !st.outgoing.replies.empty() || !st.outgoing.events.empty();
   for (auto& w : st.outgoing.work)
     any |= !w.ops.empty();
   if (!any)
@@ -44,7 +44,8 @@ uint32_t owner(const ingress_state& st, const std::string& board, const std::str
 void submit(ingress_state& st, schemas::submit_req&& req, submit_target target, bool from_ingest) {
   auto shard = owner(st, req.board, req.player);
   auto& w = work_for(st, shard);
-  w.ops.push_back(submit_event{++st.seq, std::move(req), std::move(target)});
+  st.outgoing.events.add(++st.seq, req);
+  w.ops.push_back(submit_event{st.seq, std::move(req), std::move(target)});
   if (from_ingest) {
     ++w.ingest_events;
     ++st.counters.ingest_events;
@@ -94,13 +95,15 @@ void handle(self_ptr self, routed_request&& r) {
     batch(st, std::move(r.to), std::move(*b));
   } else if (auto* rm = std::get_if<schemas::remove_req>(&body)) {
     auto shard = owner(st, rm->board, rm->player);
-    work_for(st, shard).ops.push_back(remove_event{++st.seq, std::move(*rm), std::move(r.to)});
+    st.outgoing.events.add(++st.seq, *rm);
+    work_for(st, shard).ops.push_back(remove_event{st.seq, std::move(*rm), std::move(r.to)});
   } else if (auto* rs = std::get_if<schemas::reset_req>(&body)) {
     auto id = st.next_gather++;
     pending_gather g;
     g.to = std::move(r.to);
     g.waiting = st.shard_count;
     g.seq = ++st.seq;
+    st.outgoing.events.add(g.seq, *rs);
     to_all_shards(st, reset_event{g.seq, rs->board, id});
     st.gathers.emplace(id, std::move(g));
   } else if (auto* cf = std::get_if<schemas::configure_req>(&body)) {
@@ -153,6 +156,7 @@ void finish_configure(self_ptr self, pending_gather& g) {
     if (req.op)
       c.op = *req.op;
     auto seq = ++st.seq;
+    st.outgoing.events.add(seq, schemas::configure_event_body{req.board, c.order, c.op});
     to_all_shards(st, configure_event{seq, req.board, c});
     // The reply waits in the log actor until the event is durable.
     st.outgoing.replies.push_back(

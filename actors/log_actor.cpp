@@ -26,71 +26,6 @@ const char* to_string(fsync_policy p) {
 namespace {
 
 using self_ptr = caf::stateful_actor<log_state>*;
-constexpr uint64_t no_seq = std::numeric_limits<uint64_t>::max();
-
-int64_t now_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
-
-// The seq of an op that is an event; freeze markers and configuration checks
-// are not events and have none.
-uint64_t event_seq(const shard_op& op) {
-  if (auto* s = std::get_if<submit_event>(&op))
-    return s->seq;
-  if (auto* r = std::get_if<remove_event>(&op))
-    return r->seq;
-  if (auto* r = std::get_if<reset_event>(&op))
-    return r->seq;
-  if (auto* c = std::get_if<configure_event>(&op))
-    return c->seq;
-  return no_seq;
-}
-
-void append_op(std::string& body, uint64_t seq, int64_t t, const shard_op& op) {
-  if (auto* s = std::get_if<submit_event>(&op))
-    schemas::append_event(body, seq, t, s->req);
-  else if (auto* r = std::get_if<remove_event>(&op))
-    schemas::append_event(body, seq, t, r->req);
-  else if (auto* r = std::get_if<reset_event>(&op))
-    schemas::append_event(body, seq, t, schemas::reset_req{r->board});
-  else if (auto* c = std::get_if<configure_event>(&op))
-    schemas::append_event(body, seq, t,
-                          schemas::configure_event_body{c->board, c->config.order, c->config.op});
-}
-
-// Frames the append's events in seq order. Each shard's ops are in seq
-// order already, and a reset or configure sits in every shard's slice under
-// one seq, so a merge of the slices that takes each seq once gives the
-// stream as the ingress ordered it. Returns the last seq (0: no event).
-uint64_t frame_events(log_state& st, const log_append& a) {
-  st.frames.clear();
-  auto t = now_ms();
-  std::vector<size_t> at(a.work.size(), 0);
-  uint64_t last = 0;
-  for (;;) {
-    uint64_t next = no_seq;
-    const shard_op* op = nullptr;
-    for (size_t i = 0; i < a.work.size(); ++i) {
-      auto& ops = a.work[i].ops;
-      while (at[i] < ops.size() && event_seq(ops[at[i]]) == no_seq)
-        ++at[i];
-      if (at[i] < ops.size() && event_seq(ops[at[i]]) < next) {
-        next = event_seq(ops[at[i]]);
-        op = &ops[at[i]];
-      }
-    }
-    if (op == nullptr)
-      return last;
-    st.body.clear();
-    append_op(st.body, next, t, *op);
-    storage::append_record(st.frames, st.body);
-    last = next;
-    for (size_t i = 0; i < a.work.size(); ++i)
-      if (at[i] < a.work[i].ops.size() && event_seq(a.work[i].ops[at[i]]) == next)
-        ++at[i];
-  }
-}
 
 void send_reply(log_state& st, const reply_to& to, const schemas::reply_body& body) {
   if (to.wanted())
@@ -113,6 +48,7 @@ void refuse(self_ptr self, log_append& a, const std::string& why) {
   auto& st = self->state;
   schemas::error err{schemas::error_code::overloaded, "the event log could not be written (" + why
                                                         + "); nothing was applied; retry later"};
+  st.counters.refused += a.events.size();
   std::unordered_map<uint64_t, batch_part> batches;
   uint64_t ingest_events = 0;
   for (size_t i = 0; i < a.work.size(); ++i) {
@@ -121,7 +57,6 @@ void refuse(self_ptr self, log_append& a, const std::string& why) {
     shard_work keep;
     for (auto& op : w.ops) {
       if (auto* s = std::get_if<submit_event>(&op)) {
-        ++st.counters.refused;
         if (auto* slot = std::get_if<batch_slot>(&s->target)) {
           auto& part = batches[slot->batch];
           part.batch = slot->batch;
@@ -130,13 +65,11 @@ void refuse(self_ptr self, log_append& a, const std::string& why) {
           send_reply(st, std::get<reply_to>(s->target), err);
         }
       } else if (auto* r = std::get_if<remove_event>(&op)) {
-        ++st.counters.refused;
         send_reply(st, r->to, err);
       } else if (auto* r = std::get_if<reset_event>(&op)) {
-        st.counters.refused += i == 0;
         self->send(st.ingress, gather_part{r->gather, 0, std::nullopt, err});
       } else if (std::holds_alternative<configure_event>(op)) {
-        st.counters.refused += i == 0; // its reply is among a.replies
+        // its reply is among a.replies
       } else {
         keep.ops.push_back(std::move(op));
       }
@@ -202,19 +135,19 @@ void commit(self_ptr self) {
 
 void on_append(self_ptr self, log_append& a) {
   auto& st = self->state;
-  auto last = frame_events(st, a);
-  if (last != 0) {
-    auto err = st.writer->write(st.frames, last);
+  auto records = a.events.records();
+  if (!a.events.empty()) {
+    auto err = st.writer->write(records, a.events.last_seq());
     if (!err.empty()) {
       commit(self); // what was written before stays ahead of this, in order
       refuse(self, a, err);
       complain(st, "writing the event log failed: " + err);
       return;
     }
-    st.counters.bytes += st.frames.size();
-    st.waiting_last_seq = last;
+    st.counters.bytes += records.size();
+    st.waiting_last_seq = a.events.last_seq();
   }
-  st.waiting_bytes += st.frames.size();
+  st.waiting_bytes += records.size();
   st.waiting.push_back(std::move(a));
   bool now = st.opts.policy != fsync_policy::group || st.waiting_bytes >= st.opts.group_bytes
              || self->mailbox().empty();

@@ -1,9 +1,10 @@
 // The log actor: the one writer of the event log, and the gate every event
 // passes before a shard applies it.
 //
-// The ingress hands it each flush as one log_append: every shard's slice of
-// the stream plus the replies that only the ingress can give (configure).
-// The log actor writes the events as records in seq order, makes them
+// The ingress hands it each flush as one log_append: the flush's events,
+// framed once in seq order, every shard's slice of the stream, and the
+// replies that only the ingress can give (configure). The log actor writes
+// the events as they come, makes them
 // durable under the fsync policy, and only then forwards each shard its
 // work and releases the held replies. So a reply, and an ingest event's
 // effect on any rank, is never seen before its record is on disk (PROTOCOL.md
@@ -33,6 +34,7 @@
 
 #include "actors/messages.hpp"
 #include "actors/outbox.hpp"
+#include "actors/storage/event_batch.hpp"
 #include "actors/storage/log_files.hpp"
 
 namespace lb::actors {
@@ -58,7 +60,8 @@ struct held_reply {
 // -- ingress -> log --------------------------------------------------------------
 
 struct log_append {
-  std::vector<shard_work> work; // by shard index
+  storage::event_batch events;  // every event below, once, in seq order
+  std::vector<shard_work> work; // by shard index: each shard's slice of them
   std::vector<held_reply> replies;
 };
 
@@ -82,8 +85,6 @@ struct log_state {
   uint64_t waiting_last_seq = 0;
   bool timer_armed = false;
 
-  std::string body;   // scratch for one record body
-  std::string frames; // framed records of one append
   schemas::log_stats counters;
   std::chrono::steady_clock::time_point last_complaint{};
 
