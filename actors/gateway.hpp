@@ -20,6 +20,7 @@
 #include <caf/all.hpp>
 
 #include "actors/messages.hpp"
+#include "actors/ranking/partition.hpp"
 
 namespace lb::actors {
 
@@ -52,6 +53,7 @@ private:
   caf::actor ingress_;
   std::vector<caf::actor> shards_;
   std::vector<caf::actor> readers_;
+  ranking::shard_map map_;
   gateway_limits limits_;
   size_t next_reader_ = 0;
 

@@ -21,6 +21,7 @@
 #include "actors/log_actor.hpp"
 #include "actors/messages.hpp"
 #include "actors/outbox.hpp"
+#include "actors/ranking/partition.hpp"
 
 namespace lb::actors {
 
@@ -44,7 +45,7 @@ struct pending_gather {
 };
 
 struct ingress_state {
-  size_t shard_count = 0;
+  ranking::shard_map map{1};
   caf::actor log;
   caf::actor merge;
   std::unique_ptr<outbox> out;

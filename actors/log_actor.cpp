@@ -1,11 +1,11 @@
 #include "actors/log_actor.hpp"
 
 #include <iostream>
-#include <limits>
 #include <unordered_map>
 
 #include "actors/atoms.hpp"
 #include "schemas/event_record.hpp"
+#include "schemas/overload.hpp"
 
 namespace lb::actors {
 
@@ -27,11 +27,6 @@ namespace {
 
 using self_ptr = caf::stateful_actor<log_state>*;
 
-void send_reply(log_state& st, const reply_to& to, const schemas::reply_body& body) {
-  if (to.wanted())
-    st.out->send(to.route, schemas::encode_reply(to.id, body));
-}
-
 // The events are durable: the shards may apply them, the replies may go.
 void release(self_ptr self, log_append& a) {
   auto& st = self->state;
@@ -39,40 +34,45 @@ void release(self_ptr self, log_append& a) {
     if (!a.work[i].ops.empty())
       self->send(st.shards[i], std::move(a.work[i]));
   for (auto& r : a.replies)
-    send_reply(st, r.to, r.body);
+    st.out->reply(r.to, r.body);
 }
 
 // A write failed: the append's events never happened. Each waiting client
-// learns it from whoever would have answered; the non-event ops go on.
+// learns it from whoever would have answered; the ops that are not events
+// (freeze markers, configuration checks) go on to the shards.
 void refuse(self_ptr self, log_append& a, const std::string& why) {
   auto& st = self->state;
   schemas::error err{schemas::error_code::overloaded, "the event log could not be written (" + why
                                                         + "); nothing was applied; retry later"};
   st.counters.refused += a.events.size();
   std::unordered_map<uint64_t, batch_part> batches;
-  uint64_t ingest_events = 0;
+  ingest_applied ingest;
   for (size_t i = 0; i < a.work.size(); ++i) {
     auto& w = a.work[i];
-    ingest_events += w.ingest_events;
+    ingest.events += w.ingest_events;
     shard_work keep;
     for (auto& op : w.ops) {
-      if (auto* s = std::get_if<submit_event>(&op)) {
-        if (auto* slot = std::get_if<batch_slot>(&s->target)) {
-          auto& part = batches[slot->batch];
-          part.batch = slot->batch;
-          part.results.emplace_back(slot->index, err);
-        } else {
-          send_reply(st, std::get<reply_to>(s->target), err);
-        }
-      } else if (auto* r = std::get_if<remove_event>(&op)) {
-        send_reply(st, r->to, err);
-      } else if (auto* r = std::get_if<reset_event>(&op)) {
-        self->send(st.ingress, gather_part{r->gather, 0, std::nullopt, err});
-      } else if (std::holds_alternative<configure_event>(op)) {
-        // its reply is among a.replies
-      } else {
-        keep.ops.push_back(std::move(op));
-      }
+      std::visit(schemas::overload{
+                   [&](submit_event& s) {
+                     std::visit(schemas::overload{
+                                  [&](batch_slot& slot) {
+                                    auto& part = batches[slot.batch];
+                                    part.batch = slot.batch;
+                                    part.results.emplace_back(slot.index, err);
+                                  },
+                                  [&](reply_to& to) { st.out->reply(to, err); },
+                                },
+                                s.target);
+                   },
+                   [&](remove_event& r) { st.out->reply(r.to, err); },
+                   [&](reset_event& r) {
+                     self->send(st.ingress, gather_part{r.gather, 0, std::nullopt, err});
+                   },
+                   [&](configure_event&) {}, // its reply is among a.replies
+                   [&](config_check& c) { keep.ops.push_back(std::move(c)); },
+                   [&](freeze_marker& m) { keep.ops.push_back(m); },
+                 },
+                 op);
     }
     if (!keep.ops.empty())
       self->send(st.shards[i], std::move(keep));
@@ -80,10 +80,8 @@ void refuse(self_ptr self, log_append& a, const std::string& why) {
   for (auto& kv : batches)
     self->send(st.ingress, std::move(kv.second));
   for (auto& r : a.replies)
-    send_reply(st, r.to, err);
-  if (ingest_events > 0) // the gateway counts them in flight until "applied"
-    st.out->send({}, std::string_view(reinterpret_cast<const char*>(&ingest_events),
-                                      sizeof ingest_events));
+    st.out->reply(r.to, err);
+  st.out->control(ingest); // the gateway counts them in flight until "applied"
 }
 
 // Says once a second at most what goes wrong with the disk: a full disk

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -27,13 +28,44 @@ struct reply_to {
   bool wanted() const { return !route.empty(); }
 };
 
+// -- shards, log -> gateway: control messages through the I/O thread ---------
+
+// Ingest events the shards applied, or the log refused: the gateway counts
+// ingest events in flight until then, to bound them (gateway.hpp). Travels
+// as an outbox message with an empty route, so it is encoded: a tag byte,
+// then the count as 8 bytes little-endian.
+struct ingest_applied {
+  uint64_t events = 0;
+
+  static constexpr char tag = 'A';
+  std::string encode() const {
+    std::string out(1, tag);
+    for (int i = 0; i < 8; ++i)
+      out.push_back(static_cast<char>(events >> (8 * i)));
+    return out;
+  }
+  static std::optional<ingest_applied> decode(std::string_view body) {
+    if (body.size() != 9 || body[0] != tag)
+      return std::nullopt;
+    ingest_applied m;
+    for (int i = 7; i >= 0; --i)
+      m.events = (m.events << 8) | static_cast<unsigned char>(body[1 + i]);
+    return m;
+  }
+};
+
 // -- gateway -> ingress ------------------------------------------------------
 
-// A request that becomes one or more events (submit, batch, remove, reset,
-// configure), or `stats`, which needs a cut through the event stream.
+// The requests the ingress puts in seq order: those that become one or more
+// events (submit, batch, remove, reset, configure), and `stats`, which needs
+// a cut through the event stream.
+using ordered_request
+  = std::variant<schemas::submit_req, schemas::batch_req, schemas::remove_req, schemas::reset_req,
+                 schemas::configure_req, schemas::stats_req>;
+
 struct routed_request {
   reply_to to;
-  schemas::request_body body;
+  ordered_request body;
 };
 
 struct ingress_batch {

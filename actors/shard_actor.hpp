@@ -59,7 +59,6 @@ struct shard_state {
   // The player's key in the merged view, if it is in it.
   std::optional<ranking::rank_key> key_in_view(const std::string& board, const std::string& player,
                                                const ranking::global_view& in) const;
-  void reply(const reply_to& to, const schemas::reply_body& body);
 };
 
 caf::behavior shard_actor(caf::stateful_actor<shard_state>* self, uint32_t index, caf::actor merge,
