@@ -19,7 +19,7 @@
 #include <caf/all.hpp>
 
 #include "actors/log_actor.hpp"
-#include "actors/messages.hpp"
+#include "actors/protocol.hpp"
 #include "actors/outbox.hpp"
 #include "actors/ranking/partition.hpp"
 

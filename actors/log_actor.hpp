@@ -32,7 +32,7 @@
 
 #include <caf/all.hpp>
 
-#include "actors/messages.hpp"
+#include "actors/protocol.hpp"
 #include "actors/outbox.hpp"
 #include "actors/storage/event_batch.hpp"
 #include "actors/storage/log_files.hpp"

@@ -25,7 +25,7 @@
 
 #include <caf/all.hpp>
 
-#include "actors/messages.hpp"
+#include "actors/protocol.hpp"
 #include "actors/update_channel.hpp"
 
 namespace lb::actors {

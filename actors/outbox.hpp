@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-#include "actors/messages.hpp"
+#include "actors/protocol.hpp"
 #include "schemas/reply.hpp"
 
 namespace lb::actors {

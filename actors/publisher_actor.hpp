@@ -10,7 +10,7 @@
 
 #include <caf/all.hpp>
 
-#include "actors/messages.hpp"
+#include "actors/protocol.hpp"
 #include "actors/update_channel.hpp"
 #include "actors/update_sink.hpp"
 

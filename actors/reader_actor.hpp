@@ -12,7 +12,7 @@
 
 #include <caf/all.hpp>
 
-#include "actors/messages.hpp"
+#include "actors/protocol.hpp"
 #include "actors/outbox.hpp"
 #include "actors/ranking/partition.hpp"
 

@@ -22,7 +22,7 @@
 
 #include <caf/all.hpp>
 
-#include "actors/messages.hpp"
+#include "actors/protocol.hpp"
 #include "actors/outbox.hpp"
 #include "actors/ranking/board_part.hpp"
 #include "actors/ranking/merged_ranking.hpp"
