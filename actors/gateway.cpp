@@ -6,8 +6,8 @@
 
 namespace lb::actors {
 
-gateway::gateway(caf::actor ingress, std::vector<caf::actor> shards,
-                 std::vector<caf::actor> readers, gateway_limits limits)
+gateway::gateway(ingress_handle ingress, std::vector<shard_handle> shards,
+                 std::vector<reader_handle> readers, gateway_limits limits)
   : ingress_(std::move(ingress)),
     shards_(std::move(shards)),
     readers_(std::move(readers)),

@@ -1,6 +1,5 @@
 #include "actors/ingress_actor.hpp"
 
-#include "actors/atoms.hpp"
 #include "schemas/overload.hpp"
 
 namespace lb::actors {
@@ -9,7 +8,7 @@ const char* ingress_state::name = "lbd-ingress";
 
 namespace {
 
-using self_ptr = caf::stateful_actor<ingress_state>*;
+using self_ptr = ingress_handle::stateful_pointer<ingress_state>;
 
 void to_all_shards(ingress_state& st, const shard_op& op) {
   for (auto& w : st.outgoing.work)
@@ -218,9 +217,9 @@ void on_batch_part(ingress_state& st, batch_part& part) {
 
 } // namespace
 
-caf::behavior ingress_actor(caf::stateful_actor<ingress_state>* self, uint32_t shards,
-                            caf::actor log, caf::actor merge, uint64_t last_seq,
-                            outbox_factory make_outbox) {
+ingress_handle::behavior_type ingress_actor(ingress_handle::stateful_pointer<ingress_state> self,
+                                            uint32_t shards, log_handle log, merge_handle merge,
+                                            uint64_t last_seq, outbox_factory make_outbox) {
   auto& st = self->state;
   st.map = ranking::shard_map{shards};
   st.outgoing.work.resize(shards);

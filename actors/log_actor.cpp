@@ -3,7 +3,6 @@
 #include <iostream>
 #include <unordered_map>
 
-#include "actors/atoms.hpp"
 #include "schemas/event_record.hpp"
 #include "schemas/overload.hpp"
 
@@ -11,21 +10,9 @@ namespace lb::actors {
 
 const char* log_state::name = "lbd-log";
 
-const char* to_string(fsync_policy p) {
-  switch (p) {
-    case fsync_policy::always:
-      return "always";
-    case fsync_policy::group:
-      return "group";
-    case fsync_policy::none:
-      break;
-  }
-  return "none";
-}
-
 namespace {
 
-using self_ptr = caf::stateful_actor<log_state>*;
+using self_ptr = log_handle::stateful_pointer<log_state>;
 
 // The events are durable: the shards may apply them, the replies may go.
 void release(self_ptr self, log_append& a) {
@@ -180,9 +167,10 @@ void drop_covered(log_state& st, uint64_t seq) {
 
 } // namespace
 
-caf::behavior log_actor(caf::stateful_actor<log_state>* self, log_options opts,
-                        std::shared_ptr<storage::segment_writer> writer, uint64_t durable_seq,
-                        std::vector<caf::actor> shards, outbox_factory make_outbox) {
+log_handle::behavior_type log_actor(log_handle::stateful_pointer<log_state> self, log_options opts,
+                                    std::shared_ptr<storage::segment_writer> writer,
+                                    uint64_t durable_seq, std::vector<shard_handle> shards,
+                                    outbox_factory make_outbox) {
   auto& st = self->state;
   st.opts = std::move(opts);
   st.writer = std::move(writer);

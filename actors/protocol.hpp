@@ -1,24 +1,116 @@
-// The messages the actors exchange. All stay inside one process, so they are
-// declared CAF_ALLOW_UNSAFE_MESSAGE_TYPE (no serializer needed) and carried
-// by move: a batch of requests crosses each actor boundary as one message.
+// The actors' protocol: every message the actors exchange, and for each
+// actor a typed interface listing what it accepts, so the compiler checks who
+// may send what. Who talks to whom:
+//
+//   gateway (I/O thread) -- ingress_batch --> ingress -- log_append --> log
+//   log -- shard_work (after the events are durable) --> shards
+//   gateway -- shard_queries --> shard     gateway -- reader_queries --> reader
+//   merge -- cut_atom --> ingress, whose freeze markers reach every shard
+//   shards -- shard_snapshot --> merge -- view_ptr --> shards, readers
+//   merge -- view_ptr --> snapshot -- log_covered --> log
+//   shards, merge -- update_batch, cut_updates --> publisher
+//   shards, log -- reply or ingest_applied through their outbox --> gateway
+//
+// Every message stays inside one process, so the types are declared
+// CAF_ALLOW_UNSAFE_MESSAGE_TYPE (no serializer) and moved: a batch crosses
+// each actor boundary as one message.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <variant>
 #include <vector>
 
 #include <caf/allowed_unsafe_message_type.hpp>
+#include <caf/atom.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
 
+#include "actors/options.hpp"
 #include "actors/ranking/board_config.hpp"
 #include "actors/ranking/global_view.hpp"
 #include "actors/ranking/order_tree.hpp"
+#include "actors/storage/event_batch.hpp"
+#include "actors/storage/replay_state.hpp"
 #include "schemas/reply.hpp"
 #include "schemas/request.hpp"
 
 namespace lb::actors {
+
+// -- atoms (CAF 0.17: at most 10 characters) ----------------------------------
+
+// merge -> ingress: cut the event stream for the next merge.
+using cut_atom = caf::atom_constant<caf::atom("cut")>;
+// The log actor's group-commit timer.
+using commit_atom = caf::atom_constant<caf::atom("commit")>;
+// Shutdown: cut the stream now (ingress), hand out the view of a cut (merge).
+using snap_atom = caf::atom_constant<caf::atom("snap")>;
+
+// -- the interfaces -------------------------------------------------------------
+
+struct ingress_batch;
+struct shard_queries;
+struct reader_queries;
+struct shard_work;
+struct batch_part;
+struct gather_part;
+struct count_request;
+struct count_reply;
+struct lookup_request;
+struct lookup_reply;
+struct shard_snapshot;
+struct stats_wanted;
+struct stats_job;
+struct update_batch;
+struct cut_updates;
+struct log_append;
+struct log_covered;
+struct log_wiring;
+struct shard_wiring;
+struct shard_restore;
+struct merge_wiring;
+
+using ranking::view_ptr;
+
+// Orders events: numbers them, routes them, gathers multi-shard replies.
+using ingress_handle = caf::typed_actor<caf::reacts_to<ingress_batch>, caf::reacts_to<gather_part>,
+                                        caf::reacts_to<batch_part>, caf::reacts_to<cut_atom>,
+                                        caf::replies_to<snap_atom>::with<uint64_t>>;
+
+// Writes the event log; releases work to the shards once it is durable.
+using log_handle = caf::typed_actor<caf::reacts_to<log_wiring>, caf::reacts_to<log_append>,
+                                    caf::reacts_to<commit_atom>, caf::reacts_to<log_covered>,
+                                    caf::reacts_to<stats_wanted>>;
+
+// Owns a slice of every board's players.
+using shard_handle
+  = caf::typed_actor<caf::reacts_to<shard_wiring>, caf::reacts_to<shard_restore>,
+                     caf::reacts_to<shard_work>, caf::reacts_to<shard_queries>,
+                     caf::replies_to<count_request>::with<count_reply>,
+                     caf::replies_to<lookup_request>::with<lookup_reply>, caf::reacts_to<view_ptr>>;
+
+// Builds the global view from the shards' snapshots every merge interval.
+using merge_handle = caf::typed_actor<
+  caf::reacts_to<merge_wiring>, caf::reacts_to<caf::tick_atom>, caf::reacts_to<shard_snapshot>,
+  caf::replies_to<snap_atom, uint64_t>::with<view_ptr>, caf::reacts_to<stats_wanted>>;
+
+// Answers reads of the merged view.
+using reader_handle = caf::typed_actor<caf::reacts_to<reader_queries>, caf::reacts_to<stats_job>,
+                                       caf::reacts_to<view_ptr>>;
+
+// Writes a view as a snapshot; answers with its seq.
+using snapshot_handle = caf::typed_actor<caf::replies_to<view_ptr>::with<uint64_t>>;
+
+// Writes the update streams.
+using publisher_handle
+  = caf::typed_actor<caf::reacts_to<caf::tick_atom>, caf::reacts_to<update_batch>,
+                     caf::reacts_to<cut_updates>>;
+
+// -- messages -------------------------------------------------------------------
 
 // Where a reply goes: the request's opaque envelope and its `id`. An empty
 // route means nobody waits (an ingest event).
@@ -186,14 +278,14 @@ struct count_reply {
 struct lookup_request {
   std::string board;
   std::vector<std::string> players;
-  ranking::view_ptr view; // answer from this view, so that all shards' answers agree
+  view_ptr view; // answer from this view, so that all shards' answers agree
 };
 
 struct lookup_reply {
   std::vector<schemas::entry_view> entries; // found players, rank filled in
   uint64_t total = 0;
   bool board_known = false;
-  ranking::view_ptr used; // the requested view, or the shard's own if it lagged too far
+  view_ptr used; // the requested view, or the shard's own if it lagged too far
 };
 
 // -- shard -> merge ------------------------------------------------------------
@@ -244,7 +336,7 @@ struct stats_wanted {
 
 struct stats_job {
   reply_to to;
-  ranking::view_ptr view;
+  view_ptr view;
   stats_counters counters;
   std::vector<schemas::shard_stats> shards;
   uint32_t merge_interval_ms = 0;
@@ -267,6 +359,66 @@ struct cut_updates {
   std::vector<update_msg> tops;
 };
 
+// -- ingress -> log ----------------------------------------------------------------
+
+// A reply that may go out only once the events before it are durable.
+struct held_reply {
+  reply_to to;
+  schemas::reply_body body;
+};
+
+struct log_append {
+  storage::event_batch events;  // every event below, once, in seq order
+  std::vector<shard_work> work; // by shard index: each shard's slice of them
+  std::vector<held_reply> replies;
+};
+
+// -- snapshot -> log: segments up to `seq` may go ----------------------------------
+
+struct log_covered {
+  uint64_t seq = 0;
+};
+
+// -- wiring: sent once after spawn, since the actors refer to each other ----------
+
+struct update_counters; // update_channel.hpp
+
+// How producers reach the publisher (update_channel.hpp). No publisher: the
+// service publishes no update streams.
+struct update_link {
+  publisher_handle publisher;
+  std::shared_ptr<update_counters> counters;
+  uint64_t max_backlog = 0;
+};
+
+struct log_wiring {
+  ingress_handle ingress;
+  merge_handle merge;
+};
+
+struct shard_wiring {
+  ingress_handle ingress;
+  std::vector<shard_handle> peers; // every shard, by index (the receiver included)
+  update_link updates;
+};
+
+// This shard's part of the recovered state, before any work. The pointer is
+// shared only to cross the mailbox; the shard takes the boards.
+struct shard_restore {
+  std::shared_ptr<storage::replay_state> state;
+};
+
+// Who gets views, who computes stats, where snapshots go.
+struct merge_wiring {
+  ingress_handle ingress;
+  std::vector<shard_handle> shards;
+  std::vector<reader_handle> readers;
+  snapshot_handle snapshots; // none: snapshots are off
+  snapshot_policy snapshot;
+  uint64_t snapshot_seq = 0; // the recovered state's snapshot
+  update_link updates;
+};
+
 } // namespace lb::actors
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lb::actors::ingress_batch)
@@ -282,6 +434,12 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lb::actors::lookup_reply)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lb::actors::shard_snapshot)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lb::actors::stats_wanted)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lb::actors::stats_job)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lb::ranking::view_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lb::actors::update_batch)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lb::actors::cut_updates)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lb::actors::log_append)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lb::actors::log_covered)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lb::actors::log_wiring)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lb::actors::shard_wiring)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lb::actors::shard_restore)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lb::actors::merge_wiring)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lb::ranking::view_ptr)

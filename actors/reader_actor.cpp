@@ -13,7 +13,7 @@ const char* reader_state::name = "lbd-reader";
 
 namespace {
 
-using self_ptr = caf::stateful_actor<reader_state>*;
+using self_ptr = reader_handle::stateful_pointer<reader_state>;
 using schemas::error_code;
 
 schemas::error no_board(const std::string& board) {
@@ -177,8 +177,9 @@ schemas::reply_body answer_stats(const reader_state& st, stats_job& job) {
 
 } // namespace
 
-caf::behavior reader_actor(caf::stateful_actor<reader_state>* self, std::vector<caf::actor> shards,
-                           outbox_factory make_outbox) {
+reader_handle::behavior_type reader_actor(reader_handle::stateful_pointer<reader_state> self,
+                                          std::vector<shard_handle> shards,
+                                          outbox_factory make_outbox) {
   auto& st = self->state;
   st.shards = std::move(shards);
   st.map = ranking::shard_map{static_cast<uint32_t>(st.shards.size())};

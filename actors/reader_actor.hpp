@@ -12,14 +12,14 @@
 
 #include <caf/all.hpp>
 
-#include "actors/protocol.hpp"
 #include "actors/outbox.hpp"
+#include "actors/protocol.hpp"
 #include "actors/ranking/partition.hpp"
 
 namespace lb::actors {
 
 struct reader_state {
-  std::vector<caf::actor> shards;
+  std::vector<shard_handle> shards;
   ranking::shard_map map{1};
   std::unique_ptr<outbox> out;
   ranking::view_ptr view;
@@ -41,7 +41,8 @@ struct reader_state {
   static const char* name;
 };
 
-caf::behavior reader_actor(caf::stateful_actor<reader_state>* self, std::vector<caf::actor> shards,
-                           outbox_factory make_outbox);
+reader_handle::behavior_type reader_actor(reader_handle::stateful_pointer<reader_state> self,
+                                          std::vector<shard_handle> shards,
+                                          outbox_factory make_outbox);
 
 } // namespace lb::actors

@@ -69,7 +69,7 @@ std::optional<ranking::rank_key> shard_state::key_in_view(const std::string& boa
 
 namespace {
 
-using self_ptr = caf::stateful_actor<shard_state>*;
+using self_ptr = shard_handle::stateful_pointer<shard_state>;
 
 // score/ for an event that changed an entry. Dropped at once, before any
 // encoding, while the publisher is over its backlog bound.
@@ -401,8 +401,9 @@ void publish_rank_changes(self_ptr self, const ranking::global_view& next) {
 
 } // namespace
 
-caf::behavior shard_actor(caf::stateful_actor<shard_state>* self, uint32_t index, caf::actor merge,
-                          outbox_factory make_outbox) {
+shard_handle::behavior_type shard_actor(shard_handle::stateful_pointer<shard_state> self,
+                                        uint32_t index, merge_handle merge,
+                                        outbox_factory make_outbox) {
   auto& st = self->state;
   st.index = index;
   st.view = std::make_shared<ranking::global_view>(); // until the merge actor's first view
@@ -412,7 +413,7 @@ caf::behavior shard_actor(caf::stateful_actor<shard_state>* self, uint32_t index
     [self](shard_wiring& w) {
       self->state.ingress = std::move(w.ingress);
       self->state.peers = std::move(w.peers);
-      self->state.updates = std::move(w.updates);
+      self->state.updates = update_channel{std::move(w.updates)};
     },
     [self](shard_restore& r) {
       auto& st = self->state;

@@ -3,7 +3,6 @@
 #include <chrono>
 #include <iostream>
 
-#include "actors/log_actor.hpp"
 #include "actors/storage/snapshot_file.hpp"
 
 namespace lb::actors {
@@ -18,7 +17,7 @@ int64_t now_ms() {
 }
 
 // Keeps the newest two snapshots; the log must reach back to the older one.
-void prune(snapshot_state& st, caf::event_based_actor* self) {
+void prune(snapshot_state& st, snapshot_handle::stateful_pointer<snapshot_state> self) {
   auto snaps = storage::list_snapshots(st.dir);
   if (snaps.size() < 2)
     return;
@@ -35,8 +34,9 @@ void prune(snapshot_state& st, caf::event_based_actor* self) {
 
 } // namespace
 
-caf::behavior snapshot_actor(caf::stateful_actor<snapshot_state>* self, std::filesystem::path dir,
-                             caf::actor log) {
+snapshot_handle::behavior_type
+snapshot_actor(snapshot_handle::stateful_pointer<snapshot_state> self, std::filesystem::path dir,
+               log_handle log) {
   self->state.dir = std::move(dir);
   self->state.log = std::move(log);
   // A crash while writing leaves a temporary that nothing reads: clear it.

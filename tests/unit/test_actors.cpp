@@ -100,6 +100,7 @@ struct fixture {
     svc = actors::start_service(
       *sys, so, [sink] { return std::make_unique<actor_outbox>(sink); }, storage::recover(ro),
       updates);
+    svc.settled_view(*sys, std::chrono::seconds(60));
     gw = std::make_unique<actors::gateway>(svc.ingress, svc.shards, svc.readers);
   }
 

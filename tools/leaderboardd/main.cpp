@@ -265,6 +265,8 @@ int main(int argc, char** argv) {
     std::cerr << "leaderboardd: cannot open the event log: " << e.what() << std::endl;
     return 1;
   }
+  // The first merged view holds every recovered entry: serve only once it is in.
+  svc.settled_view(sys, std::chrono::seconds(60));
 
   lb::actors::gateway gw{svc.ingress, svc.shards, svc.readers};
   lb::transport::server_handlers h;
