@@ -1,8 +1,8 @@
 #include "actors/log_actor.hpp"
 
-#include <iostream>
 #include <unordered_map>
 
+#include "actors/logger.hpp"
 #include "schemas/event_record.hpp"
 #include "schemas/overload.hpp"
 
@@ -78,10 +78,9 @@ void complain(log_state& st, const std::string& what) {
   if (now - st.last_complaint < std::chrono::seconds(1))
     return;
   st.last_complaint = now;
-  std::cerr << "leaderboardd: " << what << "; events are refused with `overloaded` "
-            << "until writes succeed again (" << st.counters.refused
-            << " refused so far; free disk space under " << st.opts.dir.string() << ")"
-            << std::endl;
+  logger::problem(what + "; events are refused with `overloaded` until writes succeed again ("
+                  + std::to_string(st.counters.refused) + " refused so far; free disk space under "
+                  + st.opts.dir.string() + ")");
 }
 
 // Makes every waiting append durable, then releases them in order.
@@ -158,8 +157,8 @@ void drop_covered(log_state& st, uint64_t seq) {
     std::error_code ec;
     removed |= std::filesystem::remove(segments[i].path, ec);
     if (ec)
-      std::cerr << "leaderboardd: could not delete " << segments[i].path.string()
-                << " (covered by a snapshot): " << ec.message() << std::endl;
+      logger::problem("could not delete " + segments[i].path.string()
+                      + " (covered by a snapshot): " + ec.message());
   }
   if (removed)
     storage::sync_dir(st.opts.dir);

@@ -1,9 +1,8 @@
 #include "actors/service.hpp"
 
-#include <iostream>
-
 #include "actors/ingress_actor.hpp"
 #include "actors/log_actor.hpp"
+#include "actors/logger.hpp"
 #include "actors/merge_actor.hpp"
 #include "actors/publisher_actor.hpp"
 #include "actors/reader_actor.hpp"
@@ -81,13 +80,10 @@ view_ptr service::settled_view(caf::actor_system& sys, std::chrono::seconds time
       [&](uint64_t cut) {
         self->request(merge, timeout, snap_atom::value, cut)
           .receive([&](view_ptr& v) { out = std::move(v); },
-                   [&](caf::error& e) {
-                     std::cerr << "leaderboardd: no merged view: " << sys.render(e) << std::endl;
-                   });
+                   [&](caf::error& e) { logger::problem("no merged view: " + sys.render(e)); });
       },
       [&](caf::error& e) {
-        std::cerr << "leaderboardd: the ingress did not cut the stream: " << sys.render(e)
-                  << std::endl;
+        logger::problem("the ingress did not cut the stream: " + sys.render(e));
       });
   return out;
 }

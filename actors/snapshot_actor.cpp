@@ -1,8 +1,8 @@
 #include "actors/snapshot_actor.hpp"
 
 #include <chrono>
-#include <iostream>
 
+#include "actors/logger.hpp"
 #include "actors/storage/snapshot_file.hpp"
 
 namespace lb::actors {
@@ -25,8 +25,8 @@ void prune(snapshot_state& st, snapshot_handle::stateful_pointer<snapshot_state>
     std::error_code ec;
     std::filesystem::remove(snaps[i].path, ec);
     if (ec)
-      std::cerr << "leaderboardd: could not delete the old snapshot " << snaps[i].path.string()
-                << ": " << ec.message() << std::endl;
+      logger::problem("could not delete the old snapshot " + snaps[i].path.string() + ": "
+                      + ec.message());
   }
   storage::sync_dir(st.dir);
   self->send(st.log, log_covered{snaps[snaps.size() - 2].seq});
@@ -53,13 +53,12 @@ snapshot_actor(snapshot_handle::stateful_pointer<snapshot_state> self, std::file
         auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                     std::chrono::steady_clock::now() - started)
                     .count();
-        std::cout << "leaderboardd: snapshot at seq " << view->seq << " written to "
-                  << path.string() << " in " << ms << " ms" << std::endl;
+        logger::note("snapshot at seq " + std::to_string(view->seq) + " written to " + path.string()
+                     + " in " + std::to_string(ms) + " ms");
       } catch (const storage::storage_error& e) {
-        std::cerr << "leaderboardd: snapshot at seq " << view->seq << " failed: " << e.what()
-                  << " (the event log still holds every event; the next snapshot "
-                     "will try again)"
-                  << std::endl;
+        logger::problem("snapshot at seq " + std::to_string(view->seq) + " failed: " + e.what()
+                        + " (the event log still holds every event; the next snapshot will "
+                          "try again)");
         return caf::make_error(caf::sec::runtime_error, e.what());
       }
       prune(st, self);
