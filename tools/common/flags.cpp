@@ -1,7 +1,8 @@
 #include "tools/common/flags.hpp"
 
-#include <charconv>
 #include <iostream>
+
+#include "tools/common/numbers.hpp"
 
 namespace lb::tools {
 
@@ -17,12 +18,10 @@ void flag_parser::add(const std::string& name, std::string& target) {
 
 void flag_parser::add(const std::string& name, uint64_t& target, uint64_t min, uint64_t max) {
   flags_.push_back({name, true, [&target, min, max](const std::string& v) {
-                      uint64_t x = 0;
-                      auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), x);
-                      if (ec != std::errc{} || end != v.data() + v.size() || x < min || x > max)
-                        return "expects a whole number from " + std::to_string(min) + " to "
-                               + std::to_string(max) + ", got '" + v + "'";
-                      target = x;
+                      auto x = parse_whole(v, min, max);
+                      if (!x)
+                        return expects(whole_number(min, max), v);
+                      target = *x;
                       return std::string{};
                     }});
 }

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "tools/common/flags.hpp"
+#include "tools/common/numbers.hpp"
 #include "tools/lb-bench/report.hpp"
 #include "tools/lb-bench/run.hpp"
 #include "tools/lb-bench/targets.hpp"
@@ -81,12 +82,6 @@ example:
   lb-bench requests redis echo --seconds=5 --requests-pid=$(pidof leaderboardd)
 )";
 
-bool parse_double(const std::string& s, double& out) {
-  char* end = nullptr;
-  out = std::strtod(s.c_str(), &end);
-  return !s.empty() && end == s.c_str() + s.size() && out >= 0 && out <= 10;
-}
-
 } // namespace
 
 int main(int argc, char** argv) {
@@ -140,15 +135,17 @@ int main(int argc, char** argv) {
   }
   double secs = 5;
   if (!seconds_text.empty()) {
-    char* end = nullptr;
-    secs = std::strtod(seconds_text.c_str(), &end);
-    if (end != seconds_text.c_str() + seconds_text.size() || !(secs > 0) || secs > 86400)
-      return bad("--seconds expects a number of seconds above 0 (e.g. 5 or 0.5), got '"
-                 + seconds_text + "'");
+    auto x = lb::tools::parse_real(seconds_text);
+    if (!x || !(*x > 0) || *x > 86400)
+      return bad("--seconds "
+                 + lb::tools::expects("a number of seconds above 0 (e.g. 5 or 0.5)", seconds_text));
+    secs = *x;
   }
-  if (!parse_double(zipf, w.zipf))
-    return bad("--zipf expects a number from 0 to 10 (0: uniform; 0.99 is typical), got '" + zipf
-               + "'");
+  if (auto x = lb::tools::parse_real(zipf); x && *x >= 0 && *x <= 10)
+    w.zipf = *x;
+  else
+    return bad("--zipf "
+               + lb::tools::expects("a number from 0 to 10 (0: uniform; 0.99 is typical)", zipf));
   if (auto err = parse_mix(mix, w); !err.empty())
     return bad(err);
   if (w.scores != "uniform" && w.scores != "exp")

@@ -1,11 +1,11 @@
 #include "tools/lb-bench/workload.hpp"
 
-#include <cstdio>
-
 #include <algorithm>
-#include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <sstream>
+
+#include "tools/common/numbers.hpp"
 
 namespace lb::bench {
 
@@ -32,12 +32,11 @@ std::string parse_mix(const std::string& text, workload_options& o) {
     if (eq == std::string::npos)
       return "--mix: expected OP=WEIGHT items like submit=70,rank=30, got '" + part + "'";
     const auto name = part.substr(0, eq);
-    uint64_t w = 0;
-    const char* b = part.data() + eq + 1;
-    const char* e = part.data() + part.size();
-    auto [end, ec] = std::from_chars(b, e, w);
-    if (ec != std::errc{} || end != e || w > 1000000)
+    const auto parsed = tools::parse_whole<uint64_t>(std::string_view(part).substr(eq + 1), 0,
+                                                     1000000);
+    if (!parsed)
       return "--mix: weight of '" + name + "' must be a whole number up to 1000000";
+    const uint64_t w = *parsed;
     if (name == "submit")
       s = w;
     else if (name == "rank")

@@ -4,8 +4,6 @@
 //
 // Exit codes: 0 ok; 1 damage found, error replies, or a log that cannot be
 // read; 2 a bad command line; 3 the service stopped answering.
-#include <charconv>
-#include <cmath>
 #include <iostream>
 #include <limits>
 #include <map>
@@ -15,6 +13,7 @@
 #include "actors/storage/log_files.hpp"
 #include "schemas/types.hpp"
 #include "tools/common/flags.hpp"
+#include "tools/common/numbers.hpp"
 #include "tools/lb-replay/common.hpp"
 
 namespace {
@@ -93,21 +92,18 @@ const std::vector<command> commands = {
 };
 
 uint64_t parse_u64(const std::string& text, const std::string& flag, uint64_t min, uint64_t max) {
-  uint64_t x = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), x);
-  if (ec != std::errc{} || end != text.data() + text.size() || x < min || x > max)
-    throw rp::usage_error("--" + flag + " expects a whole number from " + std::to_string(min)
-                          + " to " + std::to_string(max) + ", got '" + text + "'");
-  return x;
+  if (auto x = lb::tools::parse_whole(text, min, max))
+    return *x;
+  throw rp::usage_error("--" + flag + " "
+                        + lb::tools::expects(lb::tools::whole_number(min, max), text));
 }
 
 double parse_speed(const std::string& text) {
-  double x = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), x);
-  if (ec != std::errc{} || end != text.data() + text.size() || !std::isfinite(x) || x <= 0)
-    throw rp::usage_error("--speed expects a positive number (2 = twice the recorded pace), got '"
-                          + text + "'; use --max for no pacing at all");
-  return x;
+  if (auto x = lb::tools::parse_real(text); x && *x > 0)
+    return *x;
+  throw rp::usage_error(
+    "--speed " + lb::tools::expects("a positive number (2 = twice the recorded pace)", text)
+    + "; use --max for no pacing at all");
 }
 
 // Fills `o` from the flags given, checking each against the command.

@@ -7,7 +7,6 @@
 // command line, 3 no reply within the timeout.
 #include <algorithm>
 #include <cerrno>
-#include <charconv>
 #include <chrono>
 #include <csignal>
 #include <cstdint>
@@ -31,6 +30,7 @@
 #include "schemas/types.hpp"
 #include "tools/common/flags.hpp"
 #include "tools/common/msgpack_map.hpp"
+#include "tools/common/numbers.hpp"
 #include "tools/common/term_text.hpp"
 #include "transport/client.hpp"
 
@@ -140,31 +140,17 @@ struct options {
   }
 };
 
-// A command-line number, or nothing if `text` is not one in [min, max].
-template <class T>
-std::optional<T> to_number(const std::string& text, T min, T max) {
-  T x{};
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), x);
-  if (ec != std::errc{} || end != text.data() + text.size() || x < min || x > max)
-    return std::nullopt;
-  return x;
-}
-
-// Messages in the flag parser's style.
+// A number on the command line, in the flag parser's wording.
 template <class T>
 T parse_number(const std::string& text, const std::string& what, T min, T max) {
-  if (auto x = to_number(text, min, max))
+  if (auto x = lb::tools::parse_whole(text, min, max))
     return *x;
-  throw usage_error(what + " expects a whole number from " + std::to_string(min) + " to "
-                    + std::to_string(max) + ", got '" + text + "'");
+  throw usage_error(what + " " + lb::tools::expects(lb::tools::whole_number(min, max), text));
 }
 
 int64_t parse_int64(const std::string& text, const std::string& what) {
-  if (auto x = to_number(text, std::numeric_limits<int64_t>::min(),
-                         std::numeric_limits<int64_t>::max()))
-    return *x;
-  throw usage_error(what + " expects a whole number that fits in 64 bits (int64), got '" + text
-                    + "'");
+  return parse_number(text, what, std::numeric_limits<int64_t>::min(),
+                      std::numeric_limits<int64_t>::max());
 }
 
 // ---------------------------------------------------------------- replies
