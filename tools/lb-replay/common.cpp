@@ -1,6 +1,5 @@
 #include "tools/lb-replay/common.hpp"
 
-#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <ctime>
@@ -140,19 +139,7 @@ std::string iso_time(int64_t ms) {
 std::string meta_text(const std::optional<schemas::meta_value>& meta) {
   if (!meta)
     return "";
-  if (!meta->is_bin)
-    return printable(meta->bytes);
-  static const char digits[] = "0123456789abcdef";
-  std::string out = "0x";
-  for (unsigned char c : meta->bytes) {
-    out += digits[c >> 4];
-    out += digits[c & 15];
-  }
-  return out;
-}
-
-std::string count(uint64_t n, const char* one, const char* many) {
-  return std::to_string(n) + " " + (n == 1 ? one : many);
+  return meta->is_bin ? tools::hex_text(meta->bytes) : printable(meta->bytes);
 }
 
 std::string duration_text(double seconds) {
@@ -169,38 +156,6 @@ std::string duration_text(double seconds) {
     std::snprintf(buf, sizeof buf, "%ld h %02ld min", m / 60, m % 60);
   }
   return buf;
-}
-
-table::table(std::vector<std::string> header, std::vector<bool> right)
-  : header_(std::move(header)), right_(std::move(right)) {}
-
-std::string table::render(const std::string& indent) const {
-  // Characters on screen, counting a UTF-8 sequence as one.
-  auto width = [](const std::string& s) {
-    std::size_t n = 0;
-    for (unsigned char c : s)
-      n += (c & 0xC0) != 0x80;
-    return n;
-  };
-  std::vector<const std::vector<std::string>*> rows{&header_};
-  for (const auto& r : rows_)
-    rows.push_back(&r);
-  std::vector<std::size_t> widths(header_.size(), 0);
-  for (const auto* row : rows)
-    for (std::size_t c = 0; c < row->size(); ++c)
-      widths[c] = std::max(widths[c], width((*row)[c]));
-  std::string out;
-  for (const auto* row : rows) {
-    std::string line = indent;
-    for (std::size_t c = 0; c < row->size(); ++c) {
-      const auto& cell = (*row)[c];
-      const std::string pad(widths[c] - width(cell), ' ');
-      line += (c > 0 ? "  " : "") + (right_[c] ? pad + cell : cell + pad);
-    }
-    line.erase(line.find_last_not_of(' ') + 1);
-    out += line + '\n';
-  }
-  return out;
 }
 
 // ---------------------------------------------------------------- JSON

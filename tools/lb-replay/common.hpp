@@ -17,6 +17,7 @@
 
 #include "actors/storage/log_files.hpp"
 #include "schemas/event_record.hpp"
+#include "tools/common/table.hpp"
 #include "tools/common/term_text.hpp"
 
 namespace lb::replay {
@@ -108,26 +109,13 @@ struct event_filter {
 // UTC ISO-8601 with milliseconds, e.g. 2024-05-01T10:00:00.123Z.
 std::string iso_time(int64_t ms);
 // Control characters as \xNN, so that log content cannot act on a terminal.
+using tools::count;
 using tools::printable;
+using tools::table;
 // A meta value for a table cell: str as text, bin as 0x<hex>.
 std::string meta_text(const std::optional<schemas::meta_value>& meta);
-std::string count(uint64_t n, const char* one, const char* many);
 // "1.5 s", "2 min 05 s", "1 h 02 min": for durations and ETAs.
 std::string duration_text(double seconds);
-
-// Columns two spaces apart; numbers align right, text left.
-class table {
-public:
-  table(std::vector<std::string> header, std::vector<bool> right);
-  void add(std::vector<std::string> row) { rows_.push_back(std::move(row)); }
-  // Every line starts with `indent`.
-  std::string render(const std::string& indent = "") const;
-
-private:
-  std::vector<std::string> header_;
-  std::vector<bool> right_;
-  std::vector<std::vector<std::string>> rows_;
-};
 
 // ---------------------------------------------------------------- JSON
 

@@ -31,14 +31,18 @@
 #include "tools/common/flags.hpp"
 #include "tools/common/msgpack_map.hpp"
 #include "tools/common/numbers.hpp"
+#include "tools/common/table.hpp"
 #include "tools/common/term_text.hpp"
 #include "transport/client.hpp"
 
 namespace {
 
 namespace sch = lb::schemas;
+using lb::tools::count;
 using lb::tools::find_key;
+using lb::tools::hex_text;
 using lb::tools::printable;
+using lb::tools::table;
 
 const char* usage = R"(usage: lbctl [options] COMMAND ARGS...
 
@@ -209,16 +213,8 @@ std::string text(const msgpack::object& v) {
       return std::to_string(v.via.i64);
     case msgpack::type::STR:
       return printable({v.via.str.ptr, v.via.str.size});
-    case msgpack::type::BIN: {
-      static const char digits[] = "0123456789abcdef";
-      std::string out = "0x";
-      for (uint32_t i = 0; i < v.via.bin.size; ++i) {
-        const auto c = static_cast<unsigned char>(v.via.bin.ptr[i]);
-        out += digits[c >> 4];
-        out += digits[c & 15];
-      }
-      return out;
-    }
+    case msgpack::type::BIN:
+      return hex_text({v.via.bin.ptr, v.via.bin.size});
     default: {
       std::ostringstream s;
       s << v;
@@ -234,56 +230,6 @@ std::string text_at(const msgpack::object& map, std::string_view key) {
     throw bad_reply("no '" + std::string(key) + "'");
   return text(*v);
 }
-
-std::string count(uint64_t n, const char* one, const char* many) {
-  return std::to_string(n) + " " + (n == 1 ? one : many);
-}
-
-// Columns two spaces apart; numbers align right, text left.
-class table {
-public:
-  table(std::vector<std::string> header, std::vector<bool> right)
-    : header_(std::move(header)), right_(std::move(right)) {}
-
-  void add(std::vector<std::string> row) { rows_.push_back(std::move(row)); }
-
-  void print() const {
-    std::vector<std::size_t> widths(header_.size(), 0);
-    for (const auto* row : all_rows())
-      for (std::size_t c = 0; c < row->size(); ++c)
-        widths[c] = std::max(widths[c], width((*row)[c]));
-    for (const auto* row : all_rows()) {
-      std::string line;
-      for (std::size_t c = 0; c < row->size(); ++c) {
-        const auto& cell = (*row)[c];
-        const std::string pad(widths[c] - width(cell), ' ');
-        line += (c > 0 ? "  " : "") + (right_[c] ? pad + cell : cell + pad);
-      }
-      line.erase(line.find_last_not_of(' ') + 1);
-      std::cout << line << '\n';
-    }
-  }
-
-private:
-  // Characters on screen, counting a UTF-8 sequence as one.
-  static std::size_t width(const std::string& s) {
-    std::size_t n = 0;
-    for (unsigned char c : s)
-      n += (c & 0xC0) != 0x80;
-    return n;
-  }
-
-  std::vector<const std::vector<std::string>*> all_rows() const {
-    std::vector<const std::vector<std::string>*> out{&header_};
-    for (const auto& r : rows_)
-      out.push_back(&r);
-    return out;
-  }
-
-  std::vector<std::string> header_;
-  std::vector<bool> right_;
-  std::vector<std::vector<std::string>> rows_;
-};
 
 // ---------------------------------------------------------------- commands
 
@@ -339,7 +285,7 @@ void print_entries(const msgpack::object& r, const call&) {
            std::to_string(get<int64_t>(e, "score")), std::to_string(get<int64_t>(e, "subscore")),
            text_at(e, "meta")});
   }
-  t.print();
+  std::cout << t.render();
 }
 
 // The service leaves out players not on the board; say which, so that a
@@ -393,7 +339,7 @@ void print_boards(const msgpack::object& r, const call&) {
     t.add({text_at(b, "board"), std::to_string(get<uint64_t>(b, "total")), text_at(b, "order"),
            text_at(b, "operator")});
   }
-  t.print();
+  std::cout << t.render();
 }
 
 // The protocol lets stats grow ("whatever else helps an operator"), so keys
@@ -418,7 +364,7 @@ void print_stats(const msgpack::object& r, const call&) {
     t.add({std::to_string(get<uint64_t>(s, "shard")), std::to_string(get<uint64_t>(s, "entries")),
            std::to_string(get<uint64_t>(s, "mailbox"))});
   }
-  t.print();
+  std::cout << t.render();
 }
 
 void print_pong(const msgpack::object&, const call& c) {
