@@ -8,7 +8,10 @@ namespace lb::tools {
 namespace {
 
 constexpr std::size_t usage_width = 80;
-constexpr std::size_t widest_column = 30; // where the help starts, at most
+// Where a flag's help starts: past the longest flag, but at least where the
+// programs' lists of commands start theirs, and at most this far.
+constexpr std::size_t narrowest_column = 22;
+constexpr std::size_t widest_column = 30;
 
 std::string spelling(const flag& f) {
   return "--" + f.name + (f.value_name.empty() ? "" : "=" + f.value_name);
@@ -155,7 +158,7 @@ void flag_parser::add_switch(const std::string& name, bool& target) {
 std::string flag_parser::usage() const {
   if (fixed_usage_)
     return *fixed_usage_;
-  std::size_t column = 0;
+  std::size_t column = narrowest_column;
   for (const auto& g : groups_)
     for (const auto& f : g.flags)
       column = std::max(column, 2 + spelling(f).size() + 2);
