@@ -146,6 +146,8 @@ public:
   const std::vector<std::string>& positional() const { return positional_; }
   // Whether --name was on the command line.
   bool given(const std::string& name) const;
+  // The flags on the command line, in the order given.
+  const std::vector<std::string>& given() const { return given_; }
   std::string usage() const;
 
   // The usage as one fixed text and flags added one by one: the form the
