@@ -140,24 +140,7 @@ flag_parser::flag_parser(std::string program, std::string intro, std::vector<fla
     groups_(std::move(groups)),
     outro_(std::move(outro)) {}
 
-flag_parser::flag_parser(std::string program, std::string usage)
-  : program_(std::move(program)), groups_(1), fixed_usage_(std::move(usage)) {}
-
-void flag_parser::add(const std::string& name, std::string& target) {
-  groups_[0].flags.push_back(text_flag(name, "TEXT", "", target));
-}
-
-void flag_parser::add(const std::string& name, uint64_t& target, uint64_t min, uint64_t max) {
-  groups_[0].flags.push_back(whole_flag(name, "N", "", target, min, max));
-}
-
-void flag_parser::add_switch(const std::string& name, bool& target) {
-  groups_[0].flags.push_back(switch_flag(name, "", target));
-}
-
 std::string flag_parser::usage() const {
-  if (fixed_usage_)
-    return *fixed_usage_;
   std::size_t column = narrowest_column;
   for (const auto& g : groups_)
     for (const auto& f : g.flags)

@@ -9,7 +9,6 @@
 
 #include <chrono>
 #include <cstdint>
-#include <cstdio>
 #include <functional>
 #include <optional>
 #include <string>
@@ -44,8 +43,8 @@ flag help_flag();
 // --name with no value: sets `target` to true.
 flag switch_flag(std::string name, std::string help, bool& target);
 
-// Text, as typed. For an optional target, --name= gives an empty text and
-// not giving the flag leaves it empty-handed.
+// Text, as typed. For an optional target, --name= gives an empty text
+// while a flag not given leaves the target empty.
 flag text_flag(std::string name, std::string value_name, std::string help, std::string& target);
 flag text_flag(std::string name, std::string value_name, std::string help,
                std::optional<std::string>& target);
@@ -55,41 +54,44 @@ template <class T>
 struct same {
   using type = T;
 };
+
+// Calls `assign` with a whole number typed in [min, max].
+template <class T, class Assign>
+std::function<std::string(const std::string&)> whole_setter(T min, T max, Assign assign) {
+  return [min, max, assign](const std::string& v) {
+    auto x = parse_whole(v, min, max);
+    if (!x)
+      return expects(whole_number(min, max), v);
+    assign(*x);
+    return std::string{};
+  };
+}
 } // namespace detail
 
 // A whole number in [min, max]; a std::chrono::duration gets it as its count.
 template <class T>
 flag whole_flag(std::string name, std::string value_name, std::string help, T& target,
                 typename detail::same<T>::type min, typename detail::same<T>::type max) {
-  flag f{std::move(name), std::move(value_name), std::move(help), std::to_string(target), {}, {}};
-  f.set = [&target, min, max](const std::string& v) {
-    auto x = parse_whole(v, min, max);
-    if (!x)
-      return expects(whole_number(min, max), v);
-    target = *x;
-    return std::string{};
-  };
-  return f;
+  return {std::move(name),
+          std::move(value_name),
+          std::move(help),
+          std::to_string(target),
+          "",
+          detail::whole_setter(min, max, [&target](T x) { target = x; })};
 }
 
 template <class Rep, class Period>
 flag whole_flag(std::string name, std::string value_name, std::string help,
                 std::chrono::duration<Rep, Period>& target, typename detail::same<Rep>::type min,
                 typename detail::same<Rep>::type max) {
-  flag f{std::move(name),
-         std::move(value_name),
-         std::move(help),
-         std::to_string(target.count()),
-         {},
-         {}};
-  f.set = [&target, min, max](const std::string& v) {
-    auto x = parse_whole(v, min, max);
-    if (!x)
-      return expects(whole_number(min, max), v);
-    target = std::chrono::duration<Rep, Period>(*x);
-    return std::string{};
-  };
-  return f;
+  return {std::move(name),
+          std::move(value_name),
+          std::move(help),
+          std::to_string(target.count()),
+          "",
+          detail::whole_setter(min, max, [&target](Rep x) {
+            target = std::chrono::duration<Rep, Period>(x);
+          })};
 }
 
 // A real number for which `ok` holds. Messages say it expects `expected`,
@@ -150,13 +152,6 @@ public:
   const std::vector<std::string>& given() const { return given_; }
   std::string usage() const;
 
-  // The usage as one fixed text and flags added one by one: the form the
-  // programs used before their tables, kept until each has one.
-  flag_parser(std::string program, std::string usage);
-  void add(const std::string& name, std::string& target);
-  void add(const std::string& name, uint64_t& target, uint64_t min, uint64_t max);
-  void add_switch(const std::string& name, bool& target);
-
 private:
   const flag* find(const std::string& name) const;
 
@@ -166,7 +161,6 @@ private:
   std::string outro_;
   std::vector<std::string> positional_;
   std::vector<std::string> given_;
-  std::optional<std::string> fixed_usage_;
 };
 
 } // namespace lb::tools
