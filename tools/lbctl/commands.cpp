@@ -30,6 +30,20 @@ int64_t parse_int64(const std::string& text, const std::string& what) {
                                      text));
 }
 
+// A request whose flags options.hpp holds, for the board (and player) named
+// by the arguments.
+template <class Request>
+sch::request_body for_board(Request r, const std::vector<std::string>& args) {
+  r.board = args[0];
+  return r;
+}
+
+template <class Request>
+sch::request_body for_player(Request r, const std::vector<std::string>& args) {
+  r.player = args[1];
+  return for_board(std::move(r), args);
+}
+
 // Board and player names go to the service unchecked, so that people see
 // its own verdict on them.
 const std::vector<command> commands = {
@@ -38,14 +52,12 @@ const std::vector<command> commands = {
    3,
    3,
    {"subscore", "meta"},
-   [](const auto& a, const auto& o) -> sch::request_body {
+   [](const auto& a, const auto& o) {
      auto r = o.submit;
-     r.board = a[0];
-     r.player = a[1];
      r.score = parse_int64(a[2], "SCORE");
      if (o.meta)
        r.meta = sch::meta_value{*o.meta, false};
-     return r;
+     return for_player(std::move(r), a);
    },
    print_submit},
   {"rank",
@@ -53,35 +65,21 @@ const std::vector<command> commands = {
    2,
    2,
    {"exact"},
-   [](const auto& a, const auto& o) -> sch::request_body {
-     auto r = o.rank;
-     r.board = a[0];
-     r.player = a[1];
-     return r;
-   },
+   [](const auto& a, const auto& o) { return for_player(o.rank, a); },
    print_rank},
   {"top",
    "BOARD [--limit=N] [--offset=N]",
    1,
    1,
    {"limit", "offset"},
-   [](const auto& a, const auto& o) -> sch::request_body {
-     auto r = o.top;
-     r.board = a[0];
-     return r;
-   },
+   [](const auto& a, const auto& o) { return for_board(o.top, a); },
    print_entries},
   {"around",
    "BOARD PLAYER [--radius=N]",
    2,
    2,
    {"radius"},
-   [](const auto& a, const auto& o) -> sch::request_body {
-     auto r = o.around;
-     r.board = a[0];
-     r.player = a[1];
-     return r;
-   },
+   [](const auto& a, const auto& o) { return for_player(o.around, a); },
    print_entries},
   {"ranks",
    "BOARD PLAYER...",
@@ -113,11 +111,7 @@ const std::vector<command> commands = {
    1,
    1,
    {"order", "operator"},
-   [](const auto& a, const auto& o) -> sch::request_body {
-     auto r = o.configure;
-     r.board = a[0];
-     return r;
-   },
+   [](const auto& a, const auto& o) { return for_board(o.configure, a); },
    print_configure},
   {"boards",
    "no arguments",
