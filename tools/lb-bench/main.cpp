@@ -8,6 +8,7 @@
 // bad command line.
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "tools/lb-bench/options.hpp"

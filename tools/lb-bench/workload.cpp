@@ -9,20 +9,6 @@
 
 namespace lb::bench {
 
-const char* op_name(op_kind k) {
-  switch (k) {
-    case op_kind::submit:
-      return "submit";
-    case op_kind::rank:
-      return "rank";
-    case op_kind::top:
-      return "top";
-    case op_kind::around:
-      return "around";
-  }
-  return "?";
-}
-
 std::string parse_mix(const std::string& text, workload_options& o) {
   uint64_t s = 0, r = 0, t = 0, a = 0;
   std::stringstream in(text);

@@ -106,7 +106,7 @@ sockets open_sockets(zmq::context_t& ctx, const settings& s) {
 
 void configure_scheduler(caf::actor_system_config& cfg, const settings& s) {
   cfg.set("scheduler.max-threads", static_cast<int64_t>(s.daemon.threads));
-  // Measured on 2 cores (README): `sharing` wakes an idle worker at once and
+  // Measured on 2 cores (docs/PERFORMANCE.md): `sharing` wakes an idle worker at once and
   // gave about 30% more single-request round trips; batched loads were equal.
   cfg.set("scheduler.policy", s.daemon.scheduler == scheduler_policy::sharing
                                 ? caf::atom("sharing")
