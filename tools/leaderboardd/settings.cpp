@@ -11,10 +11,6 @@ namespace lb::daemon {
 
 namespace {
 
-uint32_t cores() {
-  return std::max(1u, std::thread::hardware_concurrency());
-}
-
 const char* intro = R"(usage: leaderboardd [options]
 
 Real-time leaderboard service: ZeroMQ + msgpack requests (PROTOCOL.md).
@@ -85,10 +81,8 @@ const char* to_string(scheduler_policy p) {
   return p == scheduler_policy::sharing ? "sharing" : "stealing";
 }
 
-daemon_settings::daemon_settings() : threads(cores()) {}
-
-settings::settings() {
-  service.shards = cores();
+uint32_t cores() {
+  return std::max(1u, std::thread::hardware_concurrency());
 }
 
 std::optional<int> parse_settings(int argc, char** argv, settings& s) {

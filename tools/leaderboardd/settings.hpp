@@ -18,23 +18,25 @@ namespace lb::daemon {
 enum class scheduler_policy { sharing, stealing };
 const char* to_string(scheduler_policy p);
 
-struct daemon_settings {
-  daemon_settings();
+// The machine's cores (at least 1): leaderboardd's shards and threads.
+uint32_t cores();
 
+struct daemon_settings {
   std::string data = "./data";                  // event log and snapshots
   std::string updates = "tcp://127.0.0.1:7402"; // the PUB socket of the update streams
   int updates_hwm = 10000;                      // messages queued per subscriber
-  uint64_t threads;                             // CAF scheduler threads: one per core
+  uint64_t threads = cores();                   // CAF scheduler threads
   scheduler_policy scheduler = scheduler_policy::sharing;
   bool repair = false; // start on a log damaged in the middle
 };
 
 struct settings {
-  settings();
+  // leaderboardd runs one shard per core; the library defaults to a fixed count.
+  settings() { service.shards = cores(); }
 
   daemon_settings daemon;
   transport::server_options server; // requests, ingest, max_frame
-  actors::service_options service;  // shards (one per core here), merge, top_k, log, snapshot
+  actors::service_options service;  // shards, merge, top_k, log, snapshot
 };
 
 // Fills `s` from the command line, then what follows from it (readers per
