@@ -45,6 +45,29 @@ std::vector<std::string> help_lines(const flag& f, std::size_t width) {
   return lines;
 }
 
+// A flag's lines in the usage: its spelling, then from `column` on its help
+// and default, then its details.
+std::string usage_of(const flag& f, std::size_t column) {
+  const std::string indent(column, ' ');
+  const auto term = "  " + spelling(f);
+  std::string out;
+  const auto lines = help_lines(f, usage_width - column);
+  std::string first = indent; // where the help's first line starts
+  if (term.size() + 2 > column || lines.empty())
+    out += term + '\n';
+  else
+    first.replace(0, term.size(), term);
+  for (std::size_t l = 0; l < lines.size(); ++l)
+    out += (l == 0 ? first : indent) + lines[l] + '\n';
+  std::size_t at = 0;
+  while (at < f.details.size()) {
+    const auto end = std::min(f.details.find('\n', at), f.details.size());
+    out += indent + "  " + f.details.substr(at, end - at) + '\n';
+    at = end + 1;
+  }
+  return out;
+}
+
 } // namespace
 
 flag flag::default_is(std::string text) && {
@@ -146,29 +169,11 @@ std::string flag_parser::usage() const {
     for (const auto& f : g.flags)
       column = std::max(column, 2 + spelling(f).size() + 2);
   column = std::min(column, widest_column);
-  const std::string indent(column, ' ');
   std::string out = intro_;
   for (std::size_t i = 0; i < groups_.size(); ++i) {
     out += (i == 0 ? "" : "\n") + groups_[i].heading + '\n';
-    for (const auto& f : groups_[i].flags) {
-      const auto term = "  " + spelling(f);
-      const auto lines = help_lines(f, usage_width - column);
-      std::string first = term;
-      if (term.size() + 2 > column) {
-        out += term + '\n';
-        first = indent;
-      } else {
-        first += std::string(column - term.size(), ' ');
-      }
-      for (std::size_t l = 0; l < lines.size(); ++l)
-        out += (l == 0 ? first : indent) + lines[l] + '\n';
-      std::size_t at = 0;
-      while (at < f.details.size()) {
-        const auto end = std::min(f.details.find('\n', at), f.details.size());
-        out += indent + "  " + f.details.substr(at, end - at) + '\n';
-        at = end + 1;
-      }
-    }
+    for (const auto& f : groups_[i].flags)
+      out += usage_of(f, column);
   }
   return out + outro_;
 }
