@@ -10,6 +10,7 @@
 
 #include "schemas/snapshot_record.hpp"
 #include "tools/lb-replay/common.hpp"
+#include "tools/lb-replay/text.hpp"
 
 namespace lb::replay {
 

@@ -7,6 +7,7 @@
 #include "actors/ranking/merged_ranking.hpp"
 #include "actors/storage/snapshot_file.hpp"
 #include "tools/lb-replay/common.hpp"
+#include "tools/lb-replay/text.hpp"
 
 namespace lb::replay {
 
