@@ -45,6 +45,9 @@
 // (10) A frozen tree never changes, and none of its nodes carries the live
 //      epoch of the tree it was frozen from: freezing bumps that epoch, and
 //      (9) keeps later writes off every node the snapshot reaches.
+// Tests check all of these with check_invariants() and check_references()
+// below, except the records' reference counts, which a record keeps to
+// itself (the leak tests count records instead).
 //
 // Why this shape: a shard actor mutates its live tree; every merge tick it
 // freezes the tree and hands the frozen root to the merge actor, which
@@ -63,7 +66,10 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "actors/ranking/entry_rec.hpp"
 #include "actors/ranking/rank_key.hpp"
@@ -75,6 +81,8 @@ struct tree_node;
 // H of (1). A 17th level would take 2 * 16^16 entries (3).
 constexpr int max_height = 16;
 } // namespace detail
+
+class order_tree;
 
 // A position in a tree (live or frozen) in rank order. Valid while the tree it
 // came from is alive and (for a live tree) not modified.
@@ -108,7 +116,19 @@ public:
   tree_cursor at(uint64_t position) const;          // 0-based; invalid if >= size()
   tree_cursor lower_bound(const rank_key& k) const; // first entry >= k
 
+  // For tests: invariant (7) exactly. `holders` must be every handle that
+  // holds nodes of these trees (a live tree and all its snapshots still
+  // alive); then each node's reference count is the number of holders and
+  // inner nodes pointing at it. Visits each distinct node once, by height,
+  // so it relies on (1): run check_invariants() first. Returns a
+  // description of the first node that disagrees, empty when none does.
+  static std::string check_references(const std::vector<const tree_reader*>& holders);
+
 protected:
+  // The walk behind check_invariants(): (1)-(8), and with `live_epoch` (9)
+  // when `is_live`, else (10).
+  std::string check_structure(std::optional<uint32_t> live_epoch, bool is_live) const;
+
   const detail::tree_node* root_ = nullptr;
 };
 
@@ -120,6 +140,12 @@ public:
   frozen_tree(frozen_tree&& o) noexcept;
   frozen_tree& operator=(frozen_tree o) noexcept;
   ~frozen_tree();
+
+  // For tests: walks every node and entry (O(n)) and checks invariants
+  // (1)-(8), and (10) against `source`, the tree this one was frozen from
+  // (skipped when null, e.g. once that tree is gone). Returns a description
+  // of the first violation found, empty when all hold.
+  std::string check_invariants(const order_tree* source = nullptr) const;
 
 private:
   friend class order_tree;
@@ -147,8 +173,14 @@ public:
   // Nodes alive in the process, for leak tests.
   static int64_t live_nodes();
 
+  // For tests: walks every node and entry (O(n)) and checks invariants
+  // (1)-(9). Returns a description of the first violation found, empty when
+  // all hold.
+  std::string check_invariants() const;
+
 private:
-  uint32_t epoch_; // the live epoch of (8)-(10)
+  friend class frozen_tree; // check_invariants reads the source's epoch
+  uint32_t epoch_;          // the live epoch of (8)-(10)
 };
 
 } // namespace lb::ranking
