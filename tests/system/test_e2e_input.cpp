@@ -82,17 +82,17 @@ TEST_CASE("ingest applies good events and counts bad frames and items") {
   } // closing the PUSH socket flushes it (linger)
 
   // Wait until the service has seen every frame.
-  auto deadline = std::chrono::steady_clock::now() + patience(20s);
   uint64_t ev = 0, rej = 0;
   const uint64_t ev0 = before.u64("ingest_events"), rej0 = before.u64("ingest_rejected");
-  while (std::chrono::steady_clock::now() < deadline) {
-    auto st = c.call(stats());
-    ev = st.u64("ingest_events") - ev0;
-    rej = st.u64("ingest_rejected") - rej0;
-    if (ev + rej >= good.size() + rejected)
-      break;
-    std::this_thread::sleep_for(20ms);
-  }
+  wait_until(
+    patience(20s),
+    [&] {
+      auto st = c.call(stats());
+      ev = st.u64("ingest_events") - ev0;
+      rej = st.u64("ingest_rejected") - rej0;
+      return ev + rej >= good.size() + rejected;
+    },
+    20ms);
   CHECK(ev == good.size());
   CHECK(rej == rejected);
   CHECK(stats_seq(c) == before.u64("seq") + good.size()); // one seq per event

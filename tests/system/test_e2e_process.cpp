@@ -63,22 +63,30 @@ TEST_CASE("flags, signals and a busy port") {
       CAPTURE(round);
       server s;
       std::atomic<bool> stop{false};
+      std::atomic<size_t> replies{0};
       std::vector<std::thread> load;
       for (int i = 0; i < 4; ++i)
-        load.emplace_back([&s, &stop, i] {
+        load.emplace_back([&s, &stop, &replies, i] {
           client c(s.ctx(), s.requests());
           for (size_t n = 0; !stop.load(); ++n) { // closed loop, 32 in flight
             c.send(
               submit("busy", "p" + std::to_string(i) + "-" + std::to_string(n % 5000), int64_t(n)));
-            if (n >= 32 && !c.receive(patience(1s)))
+            if (n < 32)
+              continue;
+            if (!c.receive(patience(1s)))
               break; // the service has stopped
+            ++replies;
           }
         });
-      std::this_thread::sleep_for(patience(300ms));
+      // Every client's window has turned over several times: the actors
+      // are busy with a backlog of requests.
+      const bool busy = wait_until(
+        patience(10s), [&] { return replies.load() >= 4 * 32 * 8; }, 1ms);
       auto st = s.stop(SIGTERM, patience(5s));
       stop = true;
       for (auto& t : load)
         t.join();
+      CHECK_MESSAGE(busy, "only " << replies.load() << " replies before SIGTERM");
       REQUIRE_MESSAGE(st, "still running 5 s after SIGTERM under load");
       CHECK(describe_status(*st) == "exit 0");
     }
