@@ -1,16 +1,17 @@
 #include "actors/gateway.hpp"
 
-#include <cstring>
+#include <algorithm>
 
-#include "actors/ranking/partition.hpp"
+#include "schemas/overload.hpp"
 
 namespace lb::actors {
 
-gateway::gateway(caf::actor ingress, std::vector<caf::actor> shards,
-                 std::vector<caf::actor> readers, gateway_limits limits)
+gateway::gateway(ingress_handle ingress, std::vector<shard_handle> shards,
+                 std::vector<reader_handle> readers, gateway_limits limits)
   : ingress_(std::move(ingress)),
     shards_(std::move(shards)),
     readers_(std::move(readers)),
+    map_(static_cast<uint32_t>(shards_.size())),
     limits_(limits),
     to_shards_(shards_.size()) {}
 
@@ -30,28 +31,33 @@ void gateway::on_request(std::string_view route, std::string_view body, const re
   }
   ++inflight_;
   reply_to to{std::string(route), decoded.id};
-  auto& req = std::get<schemas::request_body>(decoded.body);
-  auto shard_of = [&](const std::string& board, const std::string& player) {
-    return ranking::owner_shard(board, player, static_cast<uint32_t>(shards_.size()));
+  // Reads of one player go to the shard that owns it, reads of the merged
+  // view to a reader, everything that needs the seq order to the ingress.
+  auto to_owner = [&](auto& q) {
+    to_shards_[map_.owner(q.board, q.player)].items.push_back(
+      shard_query{std::move(to), std::move(q)});
   };
-  if (auto* rank = std::get_if<schemas::rank_req>(&req)) {
-    to_shards_[shard_of(rank->board, rank->player)].items.push_back(
-      shard_query{std::move(to), std::move(*rank)});
-  } else if (auto* around = std::get_if<schemas::around_req>(&req)) {
-    to_shards_[shard_of(around->board, around->player)].items.push_back(
-      shard_query{std::move(to), std::move(*around)});
-  } else if (auto* top = std::get_if<schemas::top_req>(&req)) {
-    to_reader_.items.push_back(reader_query{std::move(to), std::move(*top)});
-  } else if (auto* ranks = std::get_if<schemas::ranks_req>(&req)) {
-    to_reader_.items.push_back(reader_query{std::move(to), std::move(*ranks)});
-  } else if (std::holds_alternative<schemas::boards_req>(req)) {
-    to_reader_.items.push_back(reader_query{std::move(to), schemas::boards_req{}});
-  } else if (std::holds_alternative<schemas::ping_req>(req)) {
-    to_reader_.items.push_back(reader_query{std::move(to), schemas::ping_req{}});
-  } else {
-    // submit, batch, remove, reset, configure, stats: they need the seq order.
-    to_ingress_.items.push_back(routed_request{std::move(to), std::move(req)});
-  }
+  auto to_reader = [&](auto& q) {
+    to_reader_.items.push_back(reader_query{std::move(to), std::move(q)});
+  };
+  auto to_ingress = [&](auto& q) {
+    to_ingress_.items.push_back(routed_request{std::move(to), std::move(q)});
+  };
+  std::visit(schemas::overload{
+               [&](schemas::rank_req& q) { to_owner(q); },
+               [&](schemas::around_req& q) { to_owner(q); },
+               [&](schemas::top_req& q) { to_reader(q); },
+               [&](schemas::ranks_req& q) { to_reader(q); },
+               [&](schemas::boards_req& q) { to_reader(q); },
+               [&](schemas::ping_req& q) { to_reader(q); },
+               [&](schemas::submit_req& q) { to_ingress(q); },
+               [&](schemas::batch_req& q) { to_ingress(q); },
+               [&](schemas::remove_req& q) { to_ingress(q); },
+               [&](schemas::reset_req& q) { to_ingress(q); },
+               [&](schemas::configure_req& q) { to_ingress(q); },
+               [&](schemas::stats_req& q) { to_ingress(q); },
+             },
+             std::get<schemas::request_body>(decoded.body));
 }
 
 void gateway::on_ingest(std::string_view body) {
@@ -60,22 +66,26 @@ void gateway::on_ingest(std::string_view body) {
     ++to_ingress_.ingest_frames_rejected;
     return;
   }
-  auto& req = std::get<schemas::request_body>(decoded.body);
-  if (auto* b = std::get_if<schemas::batch_req>(&req)) {
-    // Only valid items reach a shard, and only those are reported applied.
-    for (auto& item : b->items)
-      ingest_inflight_ += std::holds_alternative<schemas::submit_req>(item);
-  } else {
-    ++ingest_inflight_;
-  }
-  to_ingress_.items.push_back(routed_request{reply_to{}, std::move(req)});
+  std::visit(schemas::overload{
+               [&](schemas::submit_req& s) {
+                 ++ingest_inflight_;
+                 to_ingress_.items.push_back(routed_request{reply_to{}, std::move(s)});
+               },
+               [&](schemas::batch_req& b) {
+                 // Only valid items reach a shard, and only those are reported applied.
+                 for (auto& item : b.items)
+                   ingest_inflight_ += std::holds_alternative<schemas::submit_req>(item);
+                 to_ingress_.items.push_back(routed_request{reply_to{}, std::move(b)});
+               },
+               // decode_ingest yields submits and batches only.
+               [&](auto&) { ++to_ingress_.ingest_frames_rejected; },
+             },
+             std::get<schemas::request_body>(decoded.body));
 }
 
 void gateway::on_control(std::string_view body) {
-  uint64_t applied = 0;
-  if (body.size() == sizeof applied)
-    std::memcpy(&applied, body.data(), sizeof applied);
-  ingest_inflight_ -= std::min(applied, ingest_inflight_);
+  if (auto m = ingest_applied::decode(body))
+    ingest_inflight_ -= std::min(m->events, ingest_inflight_);
 }
 
 void gateway::on_reply_sent() {

@@ -19,7 +19,8 @@
 
 #include <caf/all.hpp>
 
-#include "actors/messages.hpp"
+#include "actors/protocol.hpp"
+#include "actors/ranking/partition.hpp"
 
 namespace lb::actors {
 
@@ -32,8 +33,8 @@ class gateway {
 public:
   using reply_fn = std::function<void(std::string_view route, std::string_view body)>;
 
-  gateway(caf::actor ingress, std::vector<caf::actor> shards, std::vector<caf::actor> readers,
-          gateway_limits limits = {});
+  gateway(ingress_handle ingress, std::vector<shard_handle> shards,
+          std::vector<reader_handle> readers, gateway_limits limits = {});
 
   // One request frame. `reply_now` answers it right away, on this thread.
   void on_request(std::string_view route, std::string_view body, const reply_fn& reply_now);
@@ -49,9 +50,10 @@ public:
   uint64_t inflight() const { return inflight_; }
 
 private:
-  caf::actor ingress_;
-  std::vector<caf::actor> shards_;
-  std::vector<caf::actor> readers_;
+  ingress_handle ingress_;
+  std::vector<shard_handle> shards_;
+  std::vector<reader_handle> readers_;
+  ranking::shard_map map_;
   gateway_limits limits_;
   size_t next_reader_ = 0;
 

@@ -19,8 +19,9 @@
 #include <caf/all.hpp>
 
 #include "actors/log_actor.hpp"
-#include "actors/messages.hpp"
 #include "actors/outbox.hpp"
+#include "actors/protocol.hpp"
+#include "actors/ranking/partition.hpp"
 
 namespace lb::actors {
 
@@ -44,9 +45,9 @@ struct pending_gather {
 };
 
 struct ingress_state {
-  size_t shard_count = 0;
-  caf::actor log;
-  caf::actor merge;
+  ranking::shard_map map{1};
+  log_handle log;
+  merge_handle merge;
   std::unique_ptr<outbox> out;
 
   uint64_t seq = 0;
@@ -68,8 +69,8 @@ struct ingress_state {
 };
 
 // `last_seq`: the last event recovered from the log; numbering goes on after it.
-caf::behavior ingress_actor(caf::stateful_actor<ingress_state>* self, uint32_t shards,
-                            caf::actor log, caf::actor merge, uint64_t last_seq,
-                            outbox_factory make_outbox);
+ingress_handle::behavior_type ingress_actor(ingress_handle::stateful_pointer<ingress_state> self,
+                                            uint32_t shards, log_handle log, merge_handle merge,
+                                            uint64_t last_seq, outbox_factory make_outbox);
 
 } // namespace lb::actors

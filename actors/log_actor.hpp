@@ -1,9 +1,10 @@
 // The log actor: the one writer of the event log, and the gate every event
 // passes before a shard applies it.
 //
-// The ingress hands it each flush as one log_append: every shard's slice of
-// the stream plus the replies that only the ingress can give (configure).
-// The log actor writes the events as records in seq order, makes them
+// The ingress hands it each flush as one log_append: the flush's events,
+// framed once in seq order, every shard's slice of the stream, and the
+// replies that only the ingress can give (configure). The log actor writes
+// the events as they come, makes them
 // durable under the fsync policy, and only then forwards each shard its
 // work and releases the held replies. So a reply, and an ingest event's
 // effect on any rank, is never seen before its record is on disk (PROTOCOL.md
@@ -19,8 +20,8 @@
 // every waiting client gets `overloaded`. The ops that are not events
 // (freeze markers, configuration checks) still go to the shards in order.
 //
-// It runs detached (its own thread): fdatasync blocks, and must not hold a
-// scheduler thread that shards need.
+// The service runs it detached (its own thread): fdatasync blocks, and must
+// not hold a scheduler thread that shards need.
 #pragma once
 
 #include <chrono>
@@ -31,49 +32,18 @@
 
 #include <caf/all.hpp>
 
-#include "actors/messages.hpp"
 #include "actors/outbox.hpp"
+#include "actors/protocol.hpp"
 #include "actors/storage/log_writer.hpp"
 
 namespace lb::actors {
 
-enum class fsync_policy { always, group, none };
-const char* to_string(fsync_policy p);
-
-struct log_options {
-  std::filesystem::path dir;
-  fsync_policy policy = fsync_policy::group;
-  uint64_t segment_bytes = 64 << 20;
-  std::chrono::microseconds group_window{2000};
-  uint64_t group_bytes = 1 << 20;
-  bool retain = false; // keep segments that a snapshot covers
-};
-
-// A reply that may go out only once the events before it are durable.
-struct held_reply {
-  reply_to to;
-  schemas::reply_body body;
-};
-
-// -- ingress -> log --------------------------------------------------------------
-
-struct log_append {
-  std::vector<shard_work> work; // by shard index
-  std::vector<held_reply> replies;
-};
-
-// -- snapshot actor -> log: segments up to `seq` may go ----------------------------
-
-struct log_covered {
-  uint64_t seq = 0;
-};
-
 struct log_state {
   log_options opts;
   std::shared_ptr<storage::log_writer> writer;
-  std::vector<caf::actor> shards;
-  caf::actor ingress;
-  caf::actor merge;
+  std::vector<shard_handle> shards;
+  ingress_handle ingress;
+  merge_handle merge;
   std::unique_ptr<outbox> out;
 
   // Written, waiting for the commit that makes them durable.
@@ -82,8 +52,6 @@ struct log_state {
   uint64_t waiting_last_seq = 0;
   bool timer_armed = false;
 
-  std::string body;   // scratch for one record body
-  std::string frames; // framed records of one append
   schemas::log_stats counters;
   std::chrono::steady_clock::time_point last_complaint{};
 
@@ -92,18 +60,9 @@ struct log_state {
 
 // The writer comes opened (recovery knows where the log ends).
 // `durable_seq`: the last event recovered (from the log or a snapshot).
-caf::behavior log_actor(caf::stateful_actor<log_state>* self, log_options opts,
-                        std::shared_ptr<storage::log_writer> writer, uint64_t durable_seq,
-                        std::vector<caf::actor> shards, outbox_factory make_outbox);
-
-// Sent once after spawn: the ingress exists only after the log actor.
-struct log_wiring {
-  caf::actor ingress;
-  caf::actor merge;
-};
+log_handle::behavior_type log_actor(log_handle::stateful_pointer<log_state> self, log_options opts,
+                                    std::shared_ptr<storage::log_writer> writer,
+                                    uint64_t durable_seq, std::vector<shard_handle> shards,
+                                    outbox_factory make_outbox);
 
 } // namespace lb::actors
-
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lb::actors::log_append)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lb::actors::log_covered)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lb::actors::log_wiring)

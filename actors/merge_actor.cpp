@@ -4,7 +4,6 @@
 #include <memory>
 #include <set>
 
-#include "actors/atoms.hpp"
 #include "actors/ranking/merged_ranking.hpp"
 #include "schemas/update.hpp"
 
@@ -14,7 +13,16 @@ const char* merge_state::name = "lbd-merge";
 
 namespace {
 
-using self_ptr = caf::stateful_actor<merge_state>*;
+using self_ptr = merge_handle::stateful_pointer<merge_state>;
+
+// Every shard and reader gets each view.
+void send_view(self_ptr self) {
+  auto& st = self->state;
+  for (auto& shard : st.shards)
+    self->send(shard, st.view);
+  for (auto& reader : st.readers)
+    self->send(reader, st.view);
+}
 
 // The previous view with every changed board's parts replaced.
 ranking::view_ptr merge_cut(const merge_state& st, std::vector<shard_snapshot>& snaps) {
@@ -155,8 +163,7 @@ void complete_cut(self_ptr self, uint64_t cut, std::vector<shard_snapshot>& snap
   auto prev = st.view;
   st.view = merge_cut(st, snaps);
   st.last_cut = cut;
-  for (auto& a : st.subscribers)
-    self->send(a, st.view);
+  send_view(self);
   // After the view is out: the top-K walks need not delay readers and shards.
   publish_cut(self, *prev, snaps);
   // Stats requests wait for the cut that follows them; cuts complete in order.
@@ -186,8 +193,9 @@ void complete_cut(self_ptr self, uint64_t cut, std::vector<shard_snapshot>& snap
 
 } // namespace
 
-caf::behavior merge_actor(caf::stateful_actor<merge_state>* self, uint32_t shards,
-                          std::chrono::milliseconds interval, uint32_t top_k) {
+merge_handle::behavior_type merge_actor(merge_handle::stateful_pointer<merge_state> self,
+                                        uint32_t shards, std::chrono::milliseconds interval,
+                                        uint32_t top_k) {
   auto& st = self->state;
   st.interval = interval;
   st.top_k = top_k;
@@ -202,16 +210,14 @@ caf::behavior merge_actor(caf::stateful_actor<merge_state>* self, uint32_t shard
     [self](merge_wiring& w) {
       auto& st = self->state;
       st.ingress = std::move(w.ingress);
-      st.updates = std::move(w.updates);
-      st.readers = w.readers;
-      st.subscribers = std::move(w.shards);
-      st.subscribers.insert(st.subscribers.end(), w.readers.begin(), w.readers.end());
+      st.updates = update_channel{std::move(w.updates)};
+      st.shards = std::move(w.shards);
+      st.readers = std::move(w.readers);
       st.snapshots = std::move(w.snapshots);
       st.snapshot = w.snapshot;
       st.snapshot_seq = w.snapshot_seq;
       st.snapshot_at = std::chrono::steady_clock::now();
-      for (auto& a : st.subscribers)
-        self->send(a, st.view);
+      send_view(self);
       self->send(self, caf::tick_atom::value);
     },
     [self](caf::tick_atom) {
@@ -240,7 +246,7 @@ caf::behavior merge_actor(caf::stateful_actor<merge_state>* self, uint32_t shard
       auto& st = self->state;
       if (cut <= st.last_cut)
         return st.view;
-      auto rp = self->make_response_promise();
+      auto rp = self->make_response_promise<view_ptr>();
       st.view_waiting.emplace(cut, rp);
       return rp;
     },

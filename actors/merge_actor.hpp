@@ -25,24 +25,17 @@
 
 #include <caf/all.hpp>
 
-#include "actors/messages.hpp"
+#include "actors/protocol.hpp"
 #include "actors/update_channel.hpp"
 
 namespace lb::actors {
 
-// When to write a snapshot: after `every_events` events or `every` time,
-// whichever comes first (0 turns either off), never two at once.
-struct snapshot_policy {
-  uint64_t every_events = 1000000;
-  std::chrono::seconds every{300};
-};
-
 struct merge_state {
   std::chrono::milliseconds interval{50};
   uint32_t shard_count = 0;
-  caf::actor ingress;
-  std::vector<caf::actor> subscribers; // shards and readers: they get each view
-  std::vector<caf::actor> readers;     // stats jobs go round-robin to these
+  ingress_handle ingress;
+  std::vector<shard_handle> shards;   // they get each view
+  std::vector<reader_handle> readers; // they get each view; stats jobs go round-robin to them
   size_t next_reader = 0;
 
   ranking::view_ptr view;
@@ -57,9 +50,9 @@ struct merge_state {
   // it describes recent load rather than the worst moment since start.
   std::array<uint64_t, 256> recent_us{};
   // Shutdown waits for the view of one cut (the ingress's snap_atom).
-  std::multimap<uint64_t, caf::response_promise> view_waiting;
+  std::multimap<uint64_t, caf::typed_response_promise<view_ptr>> view_waiting;
 
-  caf::actor snapshots; // none: snapshots are off
+  snapshot_handle snapshots; // none: snapshots are off
   snapshot_policy snapshot;
   bool snapshot_running = false;
   uint64_t snapshot_seq = 0; // of the last snapshot written or recovered
@@ -74,20 +67,8 @@ struct merge_state {
   static const char* name;
 };
 
-caf::behavior merge_actor(caf::stateful_actor<merge_state>* self, uint32_t shards,
-                          std::chrono::milliseconds interval, uint32_t top_k);
-
-// Sent once after spawn: who gets views and who computes stats.
-struct merge_wiring {
-  caf::actor ingress;
-  std::vector<caf::actor> shards;
-  std::vector<caf::actor> readers;
-  caf::actor snapshots;
-  snapshot_policy snapshot;
-  uint64_t snapshot_seq = 0; // the recovered state's snapshot
-  update_channel updates;
-};
+merge_handle::behavior_type merge_actor(merge_handle::stateful_pointer<merge_state> self,
+                                        uint32_t shards, std::chrono::milliseconds interval,
+                                        uint32_t top_k);
 
 } // namespace lb::actors
-
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lb::actors::merge_wiring)

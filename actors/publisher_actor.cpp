@@ -62,9 +62,9 @@ uint64_t publish_in_seq_order(publisher_state& st, std::vector<std::vector<updat
 
 } // namespace
 
-caf::behavior publisher_actor(caf::stateful_actor<publisher_state>* self,
-                              std::shared_ptr<update_counters> counters,
-                              update_sink_factory make_sink) {
+publisher_handle::behavior_type
+publisher_actor(publisher_handle::stateful_pointer<publisher_state> self,
+                std::shared_ptr<update_counters> counters, update_sink_factory make_sink) {
   auto& st = self->state;
   st.counters = std::move(counters);
   st.sink = make_sink();

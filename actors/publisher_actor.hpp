@@ -10,7 +10,7 @@
 
 #include <caf/all.hpp>
 
-#include "actors/messages.hpp"
+#include "actors/protocol.hpp"
 #include "actors/update_channel.hpp"
 #include "actors/update_sink.hpp"
 
@@ -29,8 +29,8 @@ struct publisher_state {
   void done(uint64_t n);
 };
 
-caf::behavior publisher_actor(caf::stateful_actor<publisher_state>* self,
-                              std::shared_ptr<update_counters> counters,
-                              update_sink_factory make_sink);
+publisher_handle::behavior_type
+publisher_actor(publisher_handle::stateful_pointer<publisher_state> self,
+                std::shared_ptr<update_counters> counters, update_sink_factory make_sink);
 
 } // namespace lb::actors

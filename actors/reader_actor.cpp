@@ -5,19 +5,15 @@
 #include "actors/ranking/digest.hpp"
 #include "actors/ranking/merged_ranking.hpp"
 #include "actors/ranking/partition.hpp"
+#include "schemas/overload.hpp"
 
 namespace lb::actors {
 
 const char* reader_state::name = "lbd-reader";
 
-void reader_state::reply(const reply_to& to, const schemas::reply_body& body) {
-  if (to.wanted())
-    out->send(to.route, schemas::encode_reply(to.id, body));
-}
-
 namespace {
 
-using self_ptr = caf::stateful_actor<reader_state>*;
+using self_ptr = reader_handle::stateful_pointer<reader_state>;
 using schemas::error_code;
 
 schemas::error no_board(const std::string& board) {
@@ -102,12 +98,12 @@ void finish_ranks(self_ptr self, const std::shared_ptr<ranks_job>& job) {
       r.entries.push_back(std::move(e));
   }
   if (!known) {
-    self->state.reply(job->to, no_board(job->board));
+    self->state.out->reply(job->to, no_board(job->board));
     return;
   }
   std::sort(r.entries.begin(), r.entries.end(),
             [](const auto& a, const auto& b) { return a.rank < b.rank; });
-  self->state.reply(job->to, r);
+  self->state.out->reply(job->to, r);
 }
 
 void ask_shards(self_ptr self, const std::shared_ptr<ranks_job>& job,
@@ -131,22 +127,21 @@ void ask_shards(self_ptr self, const std::shared_ptr<ranks_job>& job,
           if (job->failed)
             return;
           job->failed = true;
-          self->state.reply(job->to, schemas::error{error_code::internal,
-                                                    "ranks: " + self->system().render(e)});
+          self->state.out->reply(job->to, schemas::error{error_code::internal,
+                                                         "ranks: " + self->system().render(e)});
         });
   }
 }
 
 void answer_ranks(self_ptr self, const reply_to& to, schemas::ranks_req& q) {
   auto& st = self->state;
-  auto n = static_cast<uint32_t>(st.shards.size());
   auto job = std::make_shared<ranks_job>();
   job->to = to;
   job->board = q.board;
-  job->per_shard.resize(n);
-  job->answers.resize(n);
+  job->per_shard.resize(st.map.size());
+  job->answers.resize(st.map.size());
   for (auto& player : q.players) {
-    auto& ask = job->per_shard[ranking::owner_shard(q.board, player, n)];
+    auto& ask = job->per_shard[st.map.owner(q.board, player)];
     ask.board = q.board;
     ask.players.push_back(std::move(player));
   }
@@ -182,28 +177,28 @@ schemas::reply_body answer_stats(const reader_state& st, stats_job& job) {
 
 } // namespace
 
-caf::behavior reader_actor(caf::stateful_actor<reader_state>* self, std::vector<caf::actor> shards,
-                           outbox_factory make_outbox) {
+reader_handle::behavior_type reader_actor(reader_handle::stateful_pointer<reader_state> self,
+                                          std::vector<shard_handle> shards,
+                                          outbox_factory make_outbox) {
   auto& st = self->state;
   st.shards = std::move(shards);
+  st.map = ranking::shard_map{static_cast<uint32_t>(st.shards.size())};
   st.out = make_outbox();
   st.view = std::make_shared<ranking::global_view>();
   st.started = std::chrono::steady_clock::now();
   return {
     [self](reader_queries& qs) {
       auto& st = self->state;
-      for (auto& q : qs.items) {
-        if (auto* top = std::get_if<schemas::top_req>(&q.body))
-          st.reply(q.to, answer_top(st, *top));
-        else if (auto* ranks = std::get_if<schemas::ranks_req>(&q.body))
-          answer_ranks(self, q.to, *ranks);
-        else if (std::holds_alternative<schemas::boards_req>(q.body))
-          st.reply(q.to, answer_boards(st));
-        else
-          st.reply(q.to, schemas::pong_reply{});
-      }
+      for (auto& q : qs.items)
+        std::visit(schemas::overload{
+                     [&](const schemas::top_req& top) { st.out->reply(q.to, answer_top(st, top)); },
+                     [&](schemas::ranks_req& ranks) { answer_ranks(self, q.to, ranks); },
+                     [&](const schemas::boards_req&) { st.out->reply(q.to, answer_boards(st)); },
+                     [&](const schemas::ping_req&) { st.out->reply(q.to, schemas::pong_reply{}); },
+                   },
+                   q.body);
     },
-    [self](stats_job& job) { self->state.reply(job.to, answer_stats(self->state, job)); },
+    [self](stats_job& job) { self->state.out->reply(job.to, answer_stats(self->state, job)); },
     [self](ranking::view_ptr& v) {
       self->state.view = std::move(v);
       self->state.top_pages.clear();

@@ -12,13 +12,15 @@
 
 #include <caf/all.hpp>
 
-#include "actors/messages.hpp"
 #include "actors/outbox.hpp"
+#include "actors/protocol.hpp"
+#include "actors/ranking/partition.hpp"
 
 namespace lb::actors {
 
 struct reader_state {
-  std::vector<caf::actor> shards;
+  std::vector<shard_handle> shards;
+  ranking::shard_map map{1};
   std::unique_ptr<outbox> out;
   ranking::view_ptr view;
   std::chrono::steady_clock::time_point started;
@@ -37,11 +39,10 @@ struct reader_state {
   std::map<page, schemas::reply_body> top_pages;
 
   static const char* name;
-
-  void reply(const reply_to& to, const schemas::reply_body& body);
 };
 
-caf::behavior reader_actor(caf::stateful_actor<reader_state>* self, std::vector<caf::actor> shards,
-                           outbox_factory make_outbox);
+reader_handle::behavior_type reader_actor(reader_handle::stateful_pointer<reader_state> self,
+                                          std::vector<shard_handle> shards,
+                                          outbox_factory make_outbox);
 
 } // namespace lb::actors

@@ -1,9 +1,8 @@
 #include "actors/service.hpp"
 
-#include <iostream>
-
-#include "actors/atoms.hpp"
 #include "actors/ingress_actor.hpp"
+#include "actors/log_actor.hpp"
+#include "actors/logger.hpp"
 #include "actors/merge_actor.hpp"
 #include "actors/publisher_actor.hpp"
 #include "actors/reader_actor.hpp"
@@ -11,6 +10,18 @@
 #include "actors/snapshot_actor.hpp"
 
 namespace lb::actors {
+
+namespace {
+
+// Spawns an actor that blocks on the disk: on a thread of its own unless the
+// options say otherwise (service_options::detach_disk_actors).
+template <class F, class... Ts>
+auto spawn_disk_actor(caf::actor_system& sys, const service_options& opts, F fun, Ts&&... xs) {
+  return opts.detach_disk_actors ? sys.spawn<caf::detached>(fun, std::forward<Ts>(xs)...)
+                                 : sys.spawn(fun, std::forward<Ts>(xs)...);
+}
+
+} // namespace
 
 service start_service(caf::actor_system& sys, const service_options& opts,
                       const outbox_factory& make_outbox, storage::recovered_state recovered,
@@ -20,11 +31,12 @@ service start_service(caf::actor_system& sys, const service_options& opts,
     writer->open(recovered.last_segment, recovered.last_segment_end, recovered.log_last_seq));
 
   service s;
-  update_channel updates;
+  update_link updates;
   if (make_sink) {
-    auto counters = std::make_shared<update_counters>();
-    s.publisher = sys.spawn(publisher_actor, counters, make_sink);
-    updates = update_channel{s.publisher, counters, opts.max_update_backlog};
+    updates.counters = std::make_shared<update_counters>();
+    updates.max_backlog = opts.max_update_backlog;
+    updates.publisher = sys.spawn(publisher_actor, updates.counters, make_sink);
+    s.publisher = updates.publisher;
   }
   s.merge = sys.spawn(merge_actor, opts.shards, opts.merge_interval, opts.top_k);
   for (uint32_t i = 0; i < opts.shards; ++i) {
@@ -32,10 +44,9 @@ service start_service(caf::actor_system& sys, const service_options& opts,
     auto restored = std::make_shared<storage::replay_state>(std::move(recovered.shards.at(i)));
     caf::anon_send(s.shards.back(), shard_restore{std::move(restored)});
   }
-  // Both block on the disk: each gets a thread of its own.
-  s.log = sys.spawn<caf::detached>(log_actor, opts.log, writer, recovered.last_seq, s.shards,
-                                   make_outbox);
-  s.snapshots = sys.spawn<caf::detached>(snapshot_actor, opts.log.dir, s.log);
+  s.log = spawn_disk_actor(sys, opts, log_actor, opts.log, writer, recovered.last_seq, s.shards,
+                           make_outbox);
+  s.snapshots = spawn_disk_actor(sys, opts, snapshot_actor, opts.log.dir, s.log);
   s.ingress = sys.spawn(ingress_actor, opts.shards, s.log, s.merge, recovered.last_seq,
                         make_outbox);
   for (uint32_t i = 0; i < opts.readers; ++i)
@@ -45,25 +56,35 @@ service start_service(caf::actor_system& sys, const service_options& opts,
   caf::anon_send(s.log, log_wiring{s.ingress, s.merge});
   caf::anon_send(s.merge, merge_wiring{s.ingress, s.shards, s.readers, s.snapshots, opts.snapshot,
                                        recovered.snapshot_seq, updates});
-  s.settled_view(sys, std::chrono::seconds(60));
   return s;
 }
 
-ranking::view_ptr service::settled_view(caf::actor_system& sys, std::chrono::seconds timeout) {
+std::vector<caf::actor> service::all() const {
+  auto as_actor = [](const auto& h) { return caf::actor_cast<caf::actor>(h); };
+  std::vector<caf::actor> out{as_actor(ingress), as_actor(merge), as_actor(snapshots)};
+  for (auto& h : shards)
+    out.push_back(as_actor(h));
+  for (auto& h : readers)
+    out.push_back(as_actor(h));
+  if (publisher)
+    out.push_back(as_actor(publisher));
+  // The log goes last: shards may still answer work it released.
+  out.push_back(as_actor(log));
+  return out;
+}
+
+view_ptr service::settled_view(caf::actor_system& sys, std::chrono::seconds timeout) {
   caf::scoped_actor self{sys};
-  ranking::view_ptr out;
+  view_ptr out;
   self->request(ingress, timeout, snap_atom::value)
     .receive(
       [&](uint64_t cut) {
         self->request(merge, timeout, snap_atom::value, cut)
-          .receive([&](ranking::view_ptr& v) { out = std::move(v); },
-                   [&](caf::error& e) {
-                     std::cerr << "leaderboardd: no merged view: " << sys.render(e) << std::endl;
-                   });
+          .receive([&](view_ptr& v) { out = std::move(v); },
+                   [&](caf::error& e) { logger::problem("no merged view: " + sys.render(e)); });
       },
       [&](caf::error& e) {
-        std::cerr << "leaderboardd: the ingress did not cut the stream: " << sys.render(e)
-                  << std::endl;
+        logger::problem("the ingress did not cut the stream: " + sys.render(e));
       });
   return out;
 }
@@ -82,14 +103,7 @@ bool service::snapshot(caf::actor_system& sys) {
 
 void service::stop(caf::actor_system& sys) {
   caf::scoped_actor self{sys};
-  // The log goes last: shards may still answer work it released.
-  std::vector<caf::actor> all{ingress, merge, snapshots};
-  all.insert(all.end(), shards.begin(), shards.end());
-  all.insert(all.end(), readers.begin(), readers.end());
-  if (publisher)
-    all.push_back(publisher);
-  all.push_back(log);
-  for (auto& a : all) {
+  for (auto& a : all()) {
     self->send_exit(a, caf::exit_reason::user_shutdown);
     self->wait_for(a);
   }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <memory>
 
+#include "schemas/overload.hpp"
 #include "schemas/update.hpp"
 
 namespace lb::actors {
@@ -66,14 +67,9 @@ std::optional<ranking::rank_key> shard_state::key_in_view(const std::string& boa
                           slot ? std::optional<ranking::rank_key>{slot->key} : std::nullopt);
 }
 
-void shard_state::reply(const reply_to& to, const schemas::reply_body& body) {
-  if (to.wanted())
-    out->send(to.route, schemas::encode_reply(to.id, body));
-}
-
 namespace {
 
-using self_ptr = caf::stateful_actor<shard_state>*;
+using self_ptr = shard_handle::stateful_pointer<shard_state>;
 
 // score/ for an event that changed an entry. Dropped at once, before any
 // encoding, while the publisher is over its backlog bound.
@@ -134,7 +130,7 @@ void apply_remove(shard_state& st, const remove_event& ev) {
     --st.entries;
     st.dirty.insert(ev.req.board);
   }
-  st.reply(ev.to, schemas::remove_reply{removed, ev.seq});
+  st.out->reply(ev.to, schemas::remove_reply{removed, ev.seq});
 }
 
 void apply_reset(self_ptr self, const reset_event& ev) {
@@ -197,36 +193,31 @@ void handle_work(self_ptr self, shard_work& work) {
   auto& st = self->state;
   std::unordered_map<uint64_t, batch_part> batches;
   for (auto& op : work.ops) {
-    if (auto* ev = std::get_if<submit_event>(&op)) {
-      if (auto* slot = std::get_if<batch_slot>(&ev->target)) {
-        auto& part = batches[slot->batch];
-        part.batch = slot->batch;
-        part.results.emplace_back(slot->index, apply_submit(st, *ev, true));
-      } else {
-        auto& to = std::get<reply_to>(ev->target);
-        auto r = apply_submit(st, *ev, to.wanted());
-        st.reply(to, r);
-      }
-    } else if (auto* rm = std::get_if<remove_event>(&op)) {
-      apply_remove(st, *rm);
-    } else if (auto* rs = std::get_if<reset_event>(&op)) {
-      apply_reset(self, *rs);
-    } else if (auto* cf = std::get_if<configure_event>(&op)) {
-      apply_configure(st, *cf);
-    } else if (auto* cc = std::get_if<config_check>(&op)) {
-      answer_config_check(self, *cc);
-    } else {
-      freeze(self, std::get<freeze_marker>(op));
-    }
+    std::visit(schemas::overload{
+                 [&](submit_event& ev) {
+                   std::visit(
+                     schemas::overload{
+                       [&](batch_slot& slot) {
+                         auto& part = batches[slot.batch];
+                         part.batch = slot.batch;
+                         part.results.emplace_back(slot.index, apply_submit(st, ev, true));
+                       },
+                       [&](reply_to& to) { st.out->reply(to, apply_submit(st, ev, to.wanted())); },
+                     },
+                     ev.target);
+                 },
+                 [&](remove_event& rm) { apply_remove(st, rm); },
+                 [&](reset_event& rs) { apply_reset(self, rs); },
+                 [&](configure_event& cf) { apply_configure(st, cf); },
+                 [&](config_check& cc) { answer_config_check(self, cc); },
+                 [&](freeze_marker& m) { freeze(self, m); },
+               },
+               op);
   }
   for (auto& kv : batches)
     self->send(st.ingress, std::move(kv.second));
-  if (work.ingest_events > 0) {
-    // Tell the gateway these ingest events are applied, so it can keep the
-    // number in flight bounded (an empty route marks a control message).
-    uint64_t n = work.ingest_events;
-    st.out->send({}, std::string_view(reinterpret_cast<const char*>(&n), sizeof n));
-  }
+  // The gateway counts ingest events in flight until they are applied.
+  st.out->control(ingest_applied{work.ingest_events});
 }
 
 schemas::reply_body answer_rank(const shard_state& st, const schemas::rank_req& q) {
@@ -252,8 +243,8 @@ void answer_exact_rank(self_ptr self, const reply_to& to, const schemas::rank_re
   auto* part = st.find(q.board);
   auto* slot = part ? part->find(q.player) : nullptr;
   if (slot == nullptr) {
-    st.reply(to,
-             not_found(st.board_known(q.board) ? no_player(q.board, q.player) : no_board(q.board)));
+    st.out->reply(to, not_found(st.board_known(q.board) ? no_player(q.board, q.player)
+                                                        : no_board(q.board)));
     return;
   }
   struct pending {
@@ -269,7 +260,7 @@ void answer_exact_rank(self_ptr self, const reply_to& to, const schemas::rank_re
   p->reply.total = part->size();
   p->waiting = st.peers.size() - 1;
   if (p->waiting == 0) {
-    st.reply(to, p->reply);
+    st.out->reply(to, p->reply);
     return;
   }
   for (uint32_t j = 0; j < st.peers.size(); ++j) {
@@ -281,14 +272,14 @@ void answer_exact_rank(self_ptr self, const reply_to& to, const schemas::rank_re
           p->reply.entry.rank += c.before;
           p->reply.total += c.size;
           if (--p->waiting == 0)
-            self->state.reply(to, p->reply);
+            self->state.out->reply(to, p->reply);
         },
         [self, to, p](caf::error& e) {
           if (p->waiting == 0)
             return;
           p->waiting = 0; // answer once
-          self->state.reply(to, schemas::error{error_code::internal,
-                                               "exact rank: " + self->system().render(e)});
+          self->state.out->reply(to, schemas::error{error_code::internal,
+                                                    "exact rank: " + self->system().render(e)});
         });
   }
 }
@@ -410,8 +401,9 @@ void publish_rank_changes(self_ptr self, const ranking::global_view& next) {
 
 } // namespace
 
-caf::behavior shard_actor(caf::stateful_actor<shard_state>* self, uint32_t index, caf::actor merge,
-                          outbox_factory make_outbox) {
+shard_handle::behavior_type shard_actor(shard_handle::stateful_pointer<shard_state> self,
+                                        uint32_t index, merge_handle merge,
+                                        outbox_factory make_outbox) {
   auto& st = self->state;
   st.index = index;
   st.view = std::make_shared<ranking::global_view>(); // until the merge actor's first view
@@ -421,7 +413,7 @@ caf::behavior shard_actor(caf::stateful_actor<shard_state>* self, uint32_t index
     [self](shard_wiring& w) {
       self->state.ingress = std::move(w.ingress);
       self->state.peers = std::move(w.peers);
-      self->state.updates = std::move(w.updates);
+      self->state.updates = update_channel{std::move(w.updates)};
     },
     [self](shard_restore& r) {
       auto& st = self->state;
@@ -433,16 +425,18 @@ caf::behavior shard_actor(caf::stateful_actor<shard_state>* self, uint32_t index
     [self](shard_work& work) { handle_work(self, work); },
     [self](shard_queries& qs) {
       auto& st = self->state;
-      for (auto& q : qs.items) {
-        if (auto* r = std::get_if<schemas::rank_req>(&q.body)) {
-          if (r->exact)
-            answer_exact_rank(self, q.to, *r);
-          else
-            st.reply(q.to, answer_rank(st, *r));
-        } else {
-          st.reply(q.to, answer_around(st, std::get<schemas::around_req>(q.body)));
-        }
-      }
+      for (auto& q : qs.items)
+        std::visit(
+          schemas::overload{
+            [&](const schemas::rank_req& r) {
+              if (r.exact)
+                answer_exact_rank(self, q.to, r);
+              else
+                st.out->reply(q.to, answer_rank(st, r));
+            },
+            [&](const schemas::around_req& a) { st.out->reply(q.to, answer_around(st, a)); },
+          },
+          q.body);
     },
     [self](const count_request& q) {
       count_reply r;

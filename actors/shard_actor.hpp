@@ -22,8 +22,8 @@
 
 #include <caf/all.hpp>
 
-#include "actors/messages.hpp"
 #include "actors/outbox.hpp"
+#include "actors/protocol.hpp"
 #include "actors/ranking/board_part.hpp"
 #include "actors/ranking/merged_ranking.hpp"
 #include "actors/ranking/published_ranks.hpp"
@@ -35,9 +35,9 @@ namespace lb::actors {
 
 struct shard_state {
   uint32_t index = 0;
-  std::vector<caf::actor> peers; // every shard, by index (this one included)
-  caf::actor ingress;
-  caf::actor merge;
+  std::vector<shard_handle> peers; // every shard, by index (this one included)
+  ingress_handle ingress;
+  merge_handle merge;
   std::unique_ptr<outbox> out;
   std::unordered_map<std::string, ranking::board_part> boards;
   std::unordered_set<std::string> dirty; // changed since the last freeze
@@ -59,26 +59,10 @@ struct shard_state {
   // The player's key in the merged view, if it is in it.
   std::optional<ranking::rank_key> key_in_view(const std::string& board, const std::string& player,
                                                const ranking::global_view& in) const;
-  void reply(const reply_to& to, const schemas::reply_body& body);
 };
 
-caf::behavior shard_actor(caf::stateful_actor<shard_state>* self, uint32_t index, caf::actor merge,
-                          outbox_factory make_outbox);
-
-// Sent once after every actor is spawned (the ingress needs the shards first).
-struct shard_wiring {
-  caf::actor ingress;
-  std::vector<caf::actor> peers;
-  update_channel updates;
-};
-
-// Sent once before any work: this shard's part of the recovered state. The
-// pointer is shared only to cross the mailbox; the shard takes the boards.
-struct shard_restore {
-  std::shared_ptr<storage::replay_state> state;
-};
+shard_handle::behavior_type shard_actor(shard_handle::stateful_pointer<shard_state> self,
+                                        uint32_t index, merge_handle merge,
+                                        outbox_factory make_outbox);
 
 } // namespace lb::actors
-
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lb::actors::shard_wiring)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lb::actors::shard_restore)

@@ -1,10 +1,9 @@
 #include "actors/snapshot_actor.hpp"
 
 #include <chrono>
-#include <iostream>
 #include <optional>
 
-#include "actors/log_actor.hpp"
+#include "actors/logger.hpp"
 #include "actors/storage/data_dir.hpp"
 #include "actors/storage/snapshot_file.hpp"
 
@@ -20,24 +19,25 @@ int64_t now_ms() {
 }
 
 // Keeps the newest two snapshots; the log must reach back to the older one.
-void prune(snapshot_state& st, caf::event_based_actor* self) {
+void prune(snapshot_state& st, snapshot_handle::stateful_pointer<snapshot_state> self) {
   std::optional<uint64_t> covered;
   auto done = storage::prune_snapshots(st.dir, covered);
   if (!done.ok())
-    std::cerr << "leaderboardd: " << done.message() << std::endl;
+    logger::problem(done.message());
   if (covered)
     self->send(st.log, log_covered{*covered});
 }
 
 } // namespace
 
-caf::behavior snapshot_actor(caf::stateful_actor<snapshot_state>* self, std::filesystem::path dir,
-                             caf::actor log) {
+snapshot_handle::behavior_type
+snapshot_actor(snapshot_handle::stateful_pointer<snapshot_state> self, std::filesystem::path dir,
+               log_handle log) {
   self->state.dir = std::move(dir);
   self->state.log = std::move(log);
   // A crash while writing leaves a temporary that nothing reads: clear it.
   if (auto cleared = storage::remove_leftover_temps(self->state.dir); !cleared.ok())
-    std::cerr << "leaderboardd: " << cleared.message() << std::endl;
+    logger::problem(cleared.message());
   return {
     [self](const ranking::view_ptr& view) -> caf::result<uint64_t> {
       auto& st = self->state;
@@ -45,18 +45,17 @@ caf::behavior snapshot_actor(caf::stateful_actor<snapshot_state>* self, std::fil
       std::filesystem::path path;
       auto written = storage::write_snapshot(st.dir, *view, now_ms(), path);
       if (!written.ok()) {
-        std::cerr << "leaderboardd: snapshot at seq " << view->seq
-                  << " failed: " << written.message()
-                  << " (the event log still holds every event; the next snapshot "
-                     "will try again)"
-                  << std::endl;
+        logger::problem("snapshot at seq " + std::to_string(view->seq)
+                        + " failed: " + written.message()
+                        + " (the event log still holds every event; the next snapshot will "
+                          "try again)");
         return caf::make_error(caf::sec::runtime_error, written.message());
       }
       auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                   std::chrono::steady_clock::now() - started)
                   .count();
-      std::cout << "leaderboardd: snapshot at seq " << view->seq << " written to " << path.string()
-                << " in " << ms << " ms" << std::endl;
+      logger::note("snapshot at seq " + std::to_string(view->seq) + " written to " + path.string()
+                   + " in " + std::to_string(ms) + " ms");
       prune(st, self);
       return view->seq;
     },

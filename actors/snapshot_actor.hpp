@@ -3,7 +3,8 @@
 // which segments they make unneeded. Two, so that a damaged newest snapshot
 // still leaves an older one plus the log to recover from.
 //
-// It runs detached: writing millions of entries and fsyncing takes seconds,
+// The service runs it detached: writing millions of entries and fsyncing
+// takes seconds,
 // which must not hold a scheduler thread. The merge actor asks for a
 // snapshot when one is due and never asks twice at once.
 #pragma once
@@ -13,18 +14,19 @@
 
 #include <caf/all.hpp>
 
-#include "actors/ranking/global_view.hpp"
+#include "actors/protocol.hpp"
 
 namespace lb::actors {
 
 struct snapshot_state {
   std::filesystem::path dir;
-  caf::actor log;
+  log_handle log;
   static const char* name;
 };
 
 // Answers a view_ptr with the seq of the snapshot written, or an error.
-caf::behavior snapshot_actor(caf::stateful_actor<snapshot_state>* self, std::filesystem::path dir,
-                             caf::actor log);
+snapshot_handle::behavior_type
+snapshot_actor(snapshot_handle::stateful_pointer<snapshot_state> self, std::filesystem::path dir,
+               log_handle log);
 
 } // namespace lb::actors

@@ -17,6 +17,8 @@
 
 #include <caf/all.hpp>
 
+#include "actors/protocol.hpp"
+
 namespace lb::actors {
 
 // The streams of PROTOCOL.md section 5, as bits of update_counters::wanted.
@@ -36,10 +38,9 @@ struct update_counters {
 class update_channel {
 public:
   update_channel() = default; // disabled: no update streams
-  update_channel(caf::actor publisher, std::shared_ptr<update_counters> counters,
-                 uint64_t max_backlog);
+  explicit update_channel(update_link link) : link_(std::move(link)) {}
 
-  bool enabled() const { return counters_ != nullptr; }
+  bool enabled() const { return link_.counters != nullptr; }
   // Whether somebody subscribes to the stream `kind` (one of the bits above).
   bool wants(uint32_t kind) const;
   // Whether the publisher can take n more updates now.
@@ -54,9 +55,7 @@ public:
   uint64_t dropped() const;
 
 private:
-  caf::actor publisher_;
-  std::shared_ptr<update_counters> counters_;
-  uint64_t max_backlog_ = 0;
+  update_link link_;
 };
 
 template <class Self, class Message>
@@ -65,13 +64,13 @@ void update_channel::offer(Self* self, Message&& msg, uint64_t n) {
     return;
   // Reserve first, so that producers racing for the last room cannot all
   // get it; give the reservation back if it does not fit.
-  auto before = counters_->backlog.fetch_add(n, std::memory_order_relaxed);
-  if (before + n > max_backlog_) {
-    counters_->backlog.fetch_sub(n, std::memory_order_relaxed);
+  auto before = link_.counters->backlog.fetch_add(n, std::memory_order_relaxed);
+  if (before + n > link_.max_backlog) {
+    link_.counters->backlog.fetch_sub(n, std::memory_order_relaxed);
     count_dropped(n);
     return;
   }
-  self->send(publisher_, std::forward<Message>(msg));
+  self->send(link_.publisher, std::forward<Message>(msg));
 }
 
 } // namespace lb::actors

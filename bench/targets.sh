@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 5's targets beyond bench/run.sh's throughput ratios, each measured on
+# The performance targets beyond bench/run.sh's throughput ratios, each measured on
 # throwaway processes and written as markdown to bench/TARGETS.md:
 #
 #   latency   p99 of submit (8 clients, open loop) at half the closed-loop
@@ -183,7 +183,7 @@ done
 
 cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')
 {
-  echo "# Issue 5 targets"
+  echo "# Performance targets"
   echo
   echo "Written by \`bash bench/targets.sh --soak-s=$soak --ingest-s=$ingest_s --big=$big\` on $(date -u +%Y-%m-%d) ($(nproc) cores, $cpu, Linux $(uname -r); client and servers on the same machine)."
   echo

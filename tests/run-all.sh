@@ -2,8 +2,8 @@
 # Sets up and runs every test suite, as CI does:
 #   0. style: clang-format --dry-run reports nothing on any tracked source
 #   1. the release build: all suites (codec, structure, concurrency, durability, bench)
-#   2. ASan+UBSan: the decoders and the ranking structure
-#   3. ThreadSanitizer (with a TSan build of CAF): actors and the real binary
+#   2. ASan+UBSan: the decoders, the ranking structures, storage and the actors
+#   3. ThreadSanitizer (with a TSan build of CAF): the real binary
 #   4. libFuzzer on the request decoder for $LBD_FUZZ_SECONDS (default 60)
 # Every build treats warnings as errors (-Dwerror=true).
 # Ends with one line "tests: N passed, M failed".
@@ -59,16 +59,17 @@ setup build --buildtype=release
 ninja -C build || die "build failed"
 run_suites build
 
-step "ASan+UBSan: codec and structure suites"
+step "ASan+UBSan: codec, structure and actors suites"
 setup build-asan --buildtype=debugoptimized -Db_sanitize=address,undefined -Db_lundef=false
-ninja -C build-asan tests/unit/test_codec tests/unit/test_order_tree tests/unit/test_storage || die "ASan build failed"
+ninja -C build-asan tests/unit/test_codec tests/unit/test_order_tree tests/unit/test_storage \
+  tests/unit/test_actors || die "ASan build failed"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-  run_suites build-asan --no-rebuild --suite codec --suite structure
+  run_suites build-asan --no-rebuild --suite codec --suite structure --suite actors
 
 step "ThreadSanitizer: concurrency suite"
 caf_tsan=$(bash tests/build-caf-tsan.sh) || die "could not build CAF with ThreadSanitizer"
 setup build-tsan --buildtype=debugoptimized -Db_sanitize=thread -Dcaf_prefix="$caf_tsan"
-ninja -C build-tsan tests/unit/test_actors tests/system/test_e2e tests/system/test_updates tools/leaderboardd tools/lbctl || die "TSan build failed"
+ninja -C build-tsan tests/system/test_e2e tests/system/test_updates tools/leaderboardd tools/lbctl || die "TSan build failed"
 TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" LBD_TEST_SCALE=tsan \
   run_suites build-tsan --no-rebuild --suite concurrency --timeout-multiplier 3
 

@@ -87,7 +87,8 @@ submit_effect board_part::submit(const schemas::submit_req& req, uint64_t seq) {
   tree_.erase(slot.key);
   tree_.insert(out.key, rec);
   if (rec.get() != slot.rec.get()) {
-    // The map's key views the old record's name: re-key it before that goes.
+    // The map's key views the old record's name (2): re-key it before that
+    // goes.
     auto node = players_.extract(i);
     node.key() = rec->name();
     node.mapped().key = out.key;

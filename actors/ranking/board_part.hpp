@@ -1,6 +1,15 @@
 // One board's entries on one shard: the ordered tree for ranks beside a hash
 // map from player name to the entry's current key. Owned by one shard actor;
 // no other thread touches it (others read only frozen snapshots of the tree).
+//
+// Invariants:
+// (1) The map and the tree hold the same entries: a player's slot has key k
+//     and record r exactly when the tree holds k with r, so both have the
+//     same size and every change updates both.
+// (2) A map key views the name inside its own slot's record, so it lives as
+//     long as that record; a submit that makes a new record re-keys the map.
+// (3) No two entries share a key: a key's seq is the event that gave the
+//     entry its value, and an event gives one entry of a board its value.
 #pragma once
 
 #include <cstdint>
@@ -17,7 +26,7 @@ namespace lb::ranking {
 
 struct player_slot {
   rank_key key;
-  rec_ptr rec;                 // the map's key is a view of rec->name()
+  rec_ptr rec;                 // the map's key is a view of rec->name() (2)
   uint64_t published_rank = 0; // last rank sent on rank/ (0: none); see published_ranks.hpp
 };
 
@@ -41,7 +50,7 @@ public:
   uint64_t reset(uint64_t seq); // returns how many entries went
   // An entry from a snapshot, with the key it had (its seq included, which
   // breaks ties). Precondition: `player` is not on the board and no entry
-  // has `key`.
+  // has `key` (3).
   void restore(std::string_view player, const rank_key& key,
                const std::optional<schemas::meta_value>& meta);
 

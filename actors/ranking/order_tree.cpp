@@ -3,52 +3,14 @@
 #include <atomic>
 #include <cstring>
 
+#include "actors/ranking/order_tree_node.hpp"
+
 namespace lb::ranking {
-
-namespace detail {
-
-// 32 keeps a node about 1 KiB and the tree five levels deep at a million
-// entries, of which only the last two are usually out of cache.
-constexpr uint32_t fanout = 32;
-// Below this many items a non-root node borrows from or merges with a
-// sibling, which bounds memory at about twice the entries' own size.
-constexpr uint32_t min_fill = fanout / 2;
-// Height can only reach this with more than 2 * 16^14 entries.
-constexpr int max_height = 16;
-
-struct tree_node {
-  tree_node(uint32_t e, bool is_leaf) : epoch(e), leaf(is_leaf) {}
-
-  // One per parent node or tree handle (live or frozen) pointing here.
-  mutable std::atomic<uint32_t> refs{1};
-  uint32_t epoch;     // the live tree's epoch when this node was last its own
-  uint64_t count = 0; // entries in this subtree
-  uint32_t n = 0;     // items (leaf) or children (inner)
-  bool leaf;
-  // Leaf: the entries' keys. Inner: a lower bound of each child's keys that
-  // is above every key of the previous child. keys[0] of an inner node is
-  // never consulted (the first child also takes keys below every bound),
-  // so it may be stale.
-  rank_key keys[fanout];
-};
-
-struct leaf_node : tree_node {
-  explicit leaf_node(uint32_t e) : tree_node(e, true) {}
-  const entry_rec* recs[fanout]; // one reference each
-};
-
-struct inner_node : tree_node {
-  explicit inner_node(uint32_t e) : tree_node(e, false) {}
-  // Kept here as well as in each child so a rank query sums one array
-  // instead of touching every child.
-  uint64_t counts[fanout];
-  const tree_node* kids[fanout]; // one reference each
-};
-
-} // namespace detail
 
 namespace {
 
+using detail::as_inner;
+using detail::as_leaf;
 using detail::fanout;
 using detail::inner_node;
 using detail::leaf_node;
@@ -58,19 +20,6 @@ using detail::tree_node;
 
 // Relaxed: only leak tests read it, after joining the threads involved.
 std::atomic<int64_t> live_node_count{0};
-
-const leaf_node* as_leaf(const tree_node* n) {
-  return static_cast<const leaf_node*>(n);
-}
-leaf_node* as_leaf(tree_node* n) {
-  return static_cast<leaf_node*>(n);
-}
-const inner_node* as_inner(const tree_node* n) {
-  return static_cast<const inner_node*>(n);
-}
-inner_node* as_inner(tree_node* n) {
-  return static_cast<inner_node*>(n);
-}
 
 leaf_node* new_leaf(uint32_t epoch) {
   live_node_count.fetch_add(1, std::memory_order_relaxed);
@@ -167,7 +116,7 @@ tree_node* split(tree_node* n, uint32_t epoch) {
 }
 
 // A private copy of a node for the live tree; the copy holds its own
-// references on everything below.
+// references on everything below (7).
 tree_node* copy_node(const tree_node* src, uint32_t epoch) {
   tree_node* c;
   if (src->leaf) {
@@ -187,9 +136,9 @@ tree_node* copy_node(const tree_node* src, uint32_t epoch) {
   return c;
 }
 
-// Makes the node in `slot` writable by the live tree. The caller must own
-// the node holding `slot` (or `slot` is the live root), so a reference count
-// of 1 means no snapshot can reach this node any more.
+// Makes the node in `slot` writable by the live tree, keeping (9). The
+// caller must own the node holding `slot` (or `slot` is the live root), so a
+// reference count of 1 means no snapshot can reach this node any more.
 tree_node* own(const tree_node*& slot, uint32_t epoch) {
   const tree_node* n = slot;
   if (n->epoch == epoch)
@@ -220,7 +169,8 @@ void prefetch(const tree_node* n) {
     __builtin_prefetch(p + off);
 }
 
-// The child of `n` whose key range holds k: the last one whose bound is <= k.
+// The child of `n` whose key range holds k (5): the last one whose bound is
+// <= k.
 uint32_t route(const inner_node* n, const rank_key& k) {
   uint32_t lo = 1, hi = n->n;
   while (lo < hi) {
@@ -254,14 +204,14 @@ const leaf_node* find_leaf(const tree_node* n, const rank_key& k) {
   return as_leaf(n);
 }
 
-// Restores min_fill for child i of p (already owned) by merging it with a
+// Restores (3) for child i of p (already owned) by merging it with a
 // neighbour or evening out the two.
 void rebalance(inner_node* p, uint32_t i, uint32_t epoch) {
   const uint32_t li = i > 0 ? i - 1 : i;
   tree_node* a = own(p->kids[li], epoch);
   tree_node* b = own(p->kids[li + 1], epoch);
-  // b's first bound lives in p; b's own keys[0] may be stale. Moving b's
-  // first child into a needs the real one.
+  // b's first bound lives in p; b's own keys[0] may be stale (5). Moving
+  // b's first child into a needs the real one.
   if (!b->leaf)
     b->keys[0] = p->keys[li + 1];
 
@@ -410,8 +360,8 @@ tree_cursor tree_reader::lower_bound(const rank_key& k) const {
     prefetch(n);
   }
   const uint32_t i = leaf_lower_bound(as_leaf(n), k);
-  // Routing sends k to the leaf after every smaller key, so if nothing here
-  // is >= k the answer is the first entry of the next leaf.
+  // Routing sends k to the leaf after every smaller key (5), so if nothing
+  // here is >= k the answer is the first entry of the next leaf.
   if (i < n->n) {
     c.path_[c.depth_++] = {n, static_cast<int>(i)};
   } else {
@@ -481,8 +431,8 @@ frozen_tree order_tree::freeze() {
   if (!root_)
     return frozen_tree();
   add_ref(root_);
-  // Every node now carries an older epoch, so the next write to any of them
-  // goes through own(). A 32-bit epoch would only wrap onto a node still
+  // Every node now carries an older epoch (10), so the next write to any of
+  // them goes through own(). A 32-bit epoch would only wrap onto a node still
   // shared after 2^32 freezes, far beyond any snapshot's life.
   ++epoch_;
   return frozen_tree(root_);
@@ -545,7 +495,7 @@ void order_tree::insert(const rank_key& k, rec_ptr rec) {
   recount(carry);
 
   // Hang each new right sibling into its parent, splitting upwards while
-  // parents are full. Counts above the split are already right.
+  // parents are full (2). Counts above the split are already right (6).
   for (int l = h - 1; l >= 0; --l) {
     inner_node* p = as_inner(path[l]);
     const uint32_t i = idx[l];
@@ -588,6 +538,8 @@ bool order_tree::erase(const rank_key& k) {
   for (int l = h - 1; l >= 0 && path[l + 1]->n < min_fill; --l)
     rebalance(as_inner(path[l]), idx[l], epoch_);
 
+  // (3) for the root: an empty tree has none, an inner root keeps two
+  // children or gives way to its only one.
   tree_node* top = path[0];
   if (top->leaf) {
     if (top->n == 0) {

@@ -6,9 +6,14 @@
 // memory follows the players, not the history. When an entry goes (remove,
 // reset) while a rank is still published for it, the rank moves here until
 // the merge that shows the player gone publishes rank nil; if the player
-// comes back first, it moves back into the new slot. So every player's last
-// published rank is in exactly one place, whatever the order of events and
-// merges, and this map holds only players removed since the last merge.
+// comes back first, it moves back into the new slot.
+//
+// Invariants, whatever the order of events and merges:
+// (1) Every player's last published rank is in exactly one place: its slot
+//     while it has an entry, else this map (absent: none published).
+// (2) The map holds only players without an entry, and never a rank of 0
+//     (none published is absence), so it stays as small as the removals
+//     that merges have yet to publish.
 #pragma once
 
 #include <cstdint>
@@ -32,7 +37,7 @@ public:
   void entry_added(board_part& part, std::string_view board, std::string_view player);
 
 private:
-  std::unordered_map<std::string, uint64_t> gone_; // by player_id
+  std::unordered_map<std::string, uint64_t> gone_; // by player_id; (2)
 };
 
 } // namespace lb::ranking

@@ -17,7 +17,8 @@ std::pair<std::string_view, std::string_view> split_player_id(std::string_view i
 
 void view_keys::changing(std::string_view board, std::string_view player,
                          std::optional<rank_key> old) {
-  // Only the first change in an interval records: that is the frozen value.
+  // Only the first change in an interval records (2): that is the frozen
+  // value.
   intervals_.back().before.try_emplace(player_id(board, player), old);
 }
 

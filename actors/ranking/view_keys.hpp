@@ -8,6 +8,16 @@
 // cut at freeze F is the first such record made after F, or its live key if
 // it has not changed since. Memory follows the changes of the last few merge
 // intervals, not the board size.
+//
+// Invariants:
+// (1) There is always an interval, oldest first; the last is open (the
+//     changes since the last freeze), and each other one ends where the next
+//     begins. `since` never decreases: freezes come in seq order.
+// (2) An interval's `before` holds, for each player whose key changed in it,
+//     the key the player had when the interval began: only its first change
+//     there records.
+// (3) view_at drops only intervals that end at or before the view's cut, and
+//     keeps `spare` of those, for readers whose view lags.
 #pragma once
 
 #include <cstdint>
@@ -55,9 +65,9 @@ public:
 private:
   struct interval {
     uint64_t since = 0; // the freeze seq this interval starts after
-    std::unordered_map<std::string, std::optional<rank_key>> before;
+    std::unordered_map<std::string, std::optional<rank_key>> before; // (2)
   };
-  std::deque<interval> intervals_{interval{}}; // oldest first; back() is open
+  std::deque<interval> intervals_{interval{}}; // (1)
 };
 
 template <class F>

@@ -1,7 +1,8 @@
 // Events framed as log records, in seq order: what one append to the event
 // log writes. The ingress fills one per flush as it numbers events, and the
 // log actor hands its bytes to the segment writer unchanged, so the events
-// cross from one to the other once, already in the order of the log.
+// cross from one to the other once, already in the order of the log. Every
+// event of a batch carries the wall-clock time of its first one.
 #pragma once
 
 #include <cstdint>
@@ -16,9 +17,9 @@ class event_batch {
 public:
   // Appends one event; seqs must increase from call to call.
   template <class Body>
-  void add(uint64_t seq, int64_t time_ms, const Body& body) {
+  void add(uint64_t seq, const Body& body) {
     body_.clear();
-    schemas::append_event(body_, seq, time_ms, body);
+    schemas::append_event(body_, seq, time_ms(), body);
     add_body(seq, body_);
   }
 
@@ -29,12 +30,14 @@ public:
   bool empty() const { return count_ == 0; }
 
 private:
+  int64_t time_ms();
   void add_body(uint64_t seq, std::string_view body);
 
   std::string records_;
   std::string body_; // scratch for one record body
   uint64_t last_seq_ = 0;
   uint64_t count_ = 0;
+  int64_t time_ms_ = 0;
 };
 
 } // namespace lb::storage

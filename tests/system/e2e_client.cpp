@@ -527,14 +527,28 @@ temp_dir::~temp_dir() {
   std::filesystem::remove_all(path_, ec);
 }
 
-uint16_t free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0)
-    throw std::runtime_error("socket: " + std::string(std::strerror(errno)));
+namespace {
+
+sockaddr_in loopback(uint16_t port) {
   sockaddr_in a{};
   a.sin_family = AF_INET;
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = 0;
+  a.sin_port = htons(port);
+  return a;
+}
+
+int tcp_socket() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0)
+    throw std::runtime_error("socket: " + std::string(std::strerror(errno)));
+  return fd;
+}
+
+} // namespace
+
+uint16_t free_port() {
+  int fd = tcp_socket();
+  sockaddr_in a = loopback(0);
   socklen_t len = sizeof a;
   if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0
       || ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
@@ -543,6 +557,14 @@ uint16_t free_port() {
   }
   ::close(fd);
   return ntohs(a.sin_port);
+}
+
+bool accepts_connections(uint16_t port) {
+  int fd = tcp_socket();
+  sockaddr_in a = loopback(port);
+  const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+  ::close(fd);
+  return ok;
 }
 
 namespace {
@@ -612,18 +634,20 @@ pid_t spawn(const std::vector<std::string>& args, const std::string& out_file,
 }
 
 std::optional<int> wait_exit(pid_t pid, std::chrono::milliseconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  for (;;) {
-    int status = 0;
-    pid_t r = ::waitpid(pid, &status, WNOHANG);
-    if (r == pid)
-      return status;
-    if (r < 0 && errno != EINTR)
-      throw std::runtime_error("waitpid: " + std::string(std::strerror(errno)));
-    if (std::chrono::steady_clock::now() >= deadline)
-      return std::nullopt;
-    std::this_thread::sleep_for(5ms);
-  }
+  std::optional<int> exited;
+  wait_until(
+    timeout,
+    [&] {
+      int status = 0;
+      pid_t r = ::waitpid(pid, &status, WNOHANG);
+      if (r == pid)
+        exited = status;
+      else if (r < 0 && errno != EINTR)
+        throw std::runtime_error("waitpid: " + std::string(std::strerror(errno)));
+      return exited.has_value();
+    },
+    5ms);
+  return exited;
 }
 
 std::string describe_status(int status) {

@@ -14,6 +14,7 @@
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -266,6 +267,24 @@ private:
 
 // A loopback TCP port that was free a moment ago (bound to 127.0.0.1:0).
 uint16_t free_port();
+// Whether something listens on 127.0.0.1:`port` (a TCP connect succeeds).
+bool accepts_connections(uint16_t port);
+
+// Polls `done` every `poll` until it returns true (then true) or `timeout`
+// has passed (then false): a test waits for what it can observe (a stats
+// counter, a port, a child's output) instead of sleeping a fixed time.
+template <class F>
+bool wait_until(std::chrono::milliseconds timeout, F&& done,
+                std::chrono::milliseconds poll = std::chrono::milliseconds(10)) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    if (done())
+      return true;
+    if (std::chrono::steady_clock::now() >= deadline)
+      return false;
+    std::this_thread::sleep_for(poll);
+  }
+}
 
 // Starts `args[0]` with `args`, stdout and stderr into the given files.
 pid_t spawn(const std::vector<std::string>& args, const std::string& out_file,
@@ -329,7 +348,10 @@ public:
 
   // Sleeps long enough for every rank to be exact again: the protocol
   // promises that after two merge intervals without events; we wait three
-  // plus a margin for a loaded (or sanitized) machine.
+  // plus a margin for a loaded (or sanitized) machine. A sleep on purpose,
+  // as the promise is about time: a reply that shows the merged view caught
+  // up would come from `stats`, which forces a merge of its own and so
+  // would test something else.
   void settle() const;
 
 private:

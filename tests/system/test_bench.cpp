@@ -11,8 +11,6 @@
 #include <fstream>
 #include <sstream>
 
-#include <thread>
-
 #include <unistd.h>
 
 #include "tests/system/e2e_client.hpp"
@@ -92,15 +90,21 @@ TEST_CASE("lb-bench measures the service's requests and ingest sockets") {
 
 TEST_CASE("lb-bench compares the service with Redis and the echo ceiling, and prints ratios") {
   server s;
-  const auto echo_ep = "tcp://127.0.0.1:" + std::to_string(free_port());
+  const uint16_t echo_port = free_port();
+  const auto echo_ep = "tcp://127.0.0.1:" + std::to_string(echo_port);
   child echo({bench_path(), "echo-server", "--bind=" + echo_ep});
-  const auto redis_port = std::to_string(free_port());
+  const uint16_t redis_tcp_port = free_port();
+  const auto redis_port = std::to_string(redis_tcp_port);
   temp_dir redis_dir;
   child redis({on_path("redis-server"), "--port", redis_port, "--bind", "127.0.0.1", "--save", "",
                "--appendonly", "no", "--dir", redis_dir.path()});
-  // Both are up once they accept a connection; lb-bench connects on its own,
-  // so give them a moment and let lb-bench's own errors speak otherwise.
-  std::this_thread::sleep_for(500ms);
+  // Both are up once they accept a connection.
+  REQUIRE_MESSAGE(wait_until(patience(10s),
+                             [&] {
+                               return accepts_connections(echo_port)
+                                      && accepts_connections(redis_tcp_port);
+                             }),
+                  "echo: " << echo.err() << "\nredis: " << redis.err());
   const auto out = bench({"requests", "redis", "echo", "--requests=" + s.requests(),
                           "--redis=tcp://127.0.0.1:" + redis_port, "--echo=" + echo_ep,
                           "--mix=submit=70,rank=10,top=10,around=10", "--preload"});

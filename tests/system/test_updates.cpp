@@ -401,7 +401,10 @@ TEST_CASE("streams nobody subscribes to are not produced, and start with a subsc
   client c(s.ctx(), s.requests());
   for (int i = 0; i < 300; ++i)
     REQUIRE(c.call(submit("quiet", "p" + std::to_string(i), i)).ok());
-  std::this_thread::sleep_for(std::chrono::milliseconds(200)); // several merges
+  // Several timer merges after the submits, each of which would produce them.
+  auto merges = [&] { return at(c.call(stats()).at("merges"), "count").as<uint64_t>(); };
+  const uint64_t merges_before = merges();
+  REQUIRE(wait_until(patience(10s), [&] { return merges() >= merges_before + 5; }));
   auto st = c.call(stats());
   REQUIRE(st.ok());
   // Produced, these would be 300 score/, up to 300 rank/ and some top/.
@@ -510,25 +513,20 @@ public:
   // subscription is live from then on. False after a "no hang" limit.
   template <class Probe>
   bool wait_live(client& c, Probe&& probe, const std::string& seen) {
-    auto give_up = std::chrono::steady_clock::now() + patience(20s);
-    for (int64_t i = 1; std::chrono::steady_clock::now() < give_up; ++i) {
-      if (!c.call(probe(i)).ok())
-        return false;
-      std::this_thread::sleep_for(100ms);
-      if (out().find(seen) != std::string::npos)
-        return true;
-    }
-    return false;
+    int64_t i = 0;
+    bool sent = true;
+    // A probe every 100 ms at most: one sent before the subscription is
+    // live is lost, so the next one must follow.
+    const bool live = wait_until(patience(20s), [&] {
+      sent = c.call(probe(++i)).ok();
+      return !sent || wait_for(seen, 100ms);
+    });
+    return live && sent;
   }
-  // Waits for `text` in the output; false after a "no hang" limit.
-  bool wait_for(const std::string& text) const {
-    auto give_up = std::chrono::steady_clock::now() + patience(20s);
-    while (std::chrono::steady_clock::now() < give_up) {
-      if (out().find(text) != std::string::npos)
-        return true;
-      std::this_thread::sleep_for(20ms);
-    }
-    return false;
+  // Waits for `text` in the output; false after `limit`.
+  bool wait_for(const std::string& text, std::chrono::milliseconds limit = patience(20s)) const {
+    return wait_until(
+      limit, [&] { return out().find(text) != std::string::npos; }, 20ms);
   }
   // Ctrl-C; the exit status, or nothing if it did not stop.
   std::optional<int> interrupt() {

@@ -1,17 +1,17 @@
 // The actors wired as in the daemon, driven through the gateway on the test's
-// thread (standing in for the I/O thread), with replies collected by a CAF
-// actor instead of a socket. Also run under ThreadSanitizer in CI.
+// thread (standing in for the I/O thread), on CAF's deterministic test
+// scheduler: no sleeps, and every run sees the same interleaving. The real
+// scheduler's threads are tested through the daemon (tests/system).
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
-#include <condition_variable>
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <map>
-#include <mutex>
 #include <random>
-#include <thread>
 
+#include <caf/scheduler/test_coordinator.hpp>
 #include <msgpack.hpp>
 
 #include "actors/gateway.hpp"
@@ -28,23 +28,17 @@ struct reply_msg {
   std::string body;
 };
 
-} // namespace
-
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(reply_msg)
-
-namespace {
-
-// Sends every reply to one collector actor; each outbox is used by one actor.
-class actor_outbox : public actors::outbox {
+// Collects what an actor sends. Every actor runs on the test's thread, so
+// all outboxes can share one vector.
+class collecting_outbox : public actors::outbox {
 public:
-  explicit actor_outbox(caf::actor sink) : sink_(std::move(sink)) {}
+  explicit collecting_outbox(std::vector<reply_msg>& into) : into_(into) {}
   void send(std::string_view route, std::string_view body) override {
-    if (!route.empty()) // control messages (ingest applied) are the gateway's
-      caf::anon_send(sink_, reply_msg{std::string(route), std::string(body)});
+    into_.push_back(reply_msg{std::string(route), std::string(body)});
   }
 
 private:
-  caf::actor sink_;
+  std::vector<reply_msg>& into_;
 };
 
 // A decoded reply: only what the tests look at.
@@ -70,27 +64,31 @@ struct reply {
   int64_t i64(const std::string& key) const { return get(key).as<int64_t>(); }
 };
 
+// A service on CAF's deterministic scheduler: actors run only inside run(),
+// on this thread, in a reproducible order, and time moves only when a test
+// moves it (merge() is one merge interval). Replies land in `outbox`.
 struct fixture {
   caf::actor_system_config cfg;
   std::unique_ptr<caf::actor_system> sys;
-  std::unique_ptr<caf::scoped_actor> inbox;
+  caf::scheduler::test_coordinator* sched = nullptr;
+  actors::service_options so;
   actors::service svc;
   std::unique_ptr<actors::gateway> gw;
+  std::vector<reply_msg> outbox; // what the actors sent, in order
+  std::vector<caf::abstract_actor*> held;
   uint64_t next_id = 1;
   std::filesystem::path data;
 
-  explicit fixture(uint32_t shards, std::chrono::milliseconds merge = 10ms,
-                   const actors::update_sink_factory& updates = {},
+  explicit fixture(uint32_t shards, const actors::update_sink_factory& updates = {},
                    uint64_t max_update_backlog = 100000) {
-    cfg.set("scheduler.max-threads", int64_t{2});
+    cfg.set("scheduler.policy", caf::atom("testing"));
     sys = std::make_unique<caf::actor_system>(cfg);
-    inbox = std::make_unique<caf::scoped_actor>(*sys);
-    caf::actor sink = caf::actor_cast<caf::actor>(*inbox);
-    actors::service_options so;
+    sched = &dynamic_cast<caf::scheduler::test_coordinator&>(sys->scheduler());
     so.shards = shards;
     so.readers = 2;
-    so.merge_interval = merge;
+    so.merge_interval = 1h; // never on its own: merge() moves time that far
     so.max_update_backlog = max_update_backlog;
+    so.detach_disk_actors = false; // every actor on the deterministic scheduler
     char tmpl[] = "/tmp/lbd-actors-XXXXXX";
     data = mkdtemp(tmpl);
     so.log.dir = data; // the default policy (group), as in the daemon
@@ -99,47 +97,83 @@ struct fixture {
     ro.shards = shards;
     storage::recovered_state recovered;
     REQUIRE(storage::recover(ro, recovered).ok());
-    svc = actors::start_service(
-      *sys, so, [sink] { return std::make_unique<actor_outbox>(sink); }, std::move(recovered),
-      updates);
+    auto make_outbox = [this] { return std::make_unique<collecting_outbox>(outbox); };
+    svc = actors::start_service(*sys, so, make_outbox, std::move(recovered), updates);
     gw = std::make_unique<actors::gateway>(svc.ingress, svc.shards, svc.readers);
+    run(); // wiring, the restored state, the first merged view
   }
 
   ~fixture() {
+    held.clear();
     gw.reset();
-    svc.stop(*sys);
-    inbox.reset();
+    for (auto& a : svc.all())
+      caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+    run();
+    sys.reset();
     std::filesystem::remove_all(data);
   }
 
-  // Sends the requests in one drain, returns the replies by id.
-  std::map<uint64_t, reply> send_all(const std::vector<schemas::request_body>& reqs) {
-    std::vector<uint64_t> ids;
-    std::map<uint64_t, reply> out;
-    auto now = [&](std::string_view, std::string_view body) {
-      auto oh = msgpack::unpack(body.data(), body.size());
-      out.emplace(ids.back(), reply{std::move(oh)});
+  // Lets every actor (but the held ones) handle its mailbox until nothing is
+  // left to do, letting time pass for the log's group commit as often as
+  // it waits for one; hands control messages to the gateway as the I/O
+  // thread would. Merges happen only in merge().
+  void run() {
+    auto runnable = [this](caf::resumable* job) {
+      return std::find(held.begin(), held.end(), dynamic_cast<caf::abstract_actor*>(job))
+             == held.end();
     };
+    do
+      sched->run_jobs_filtered(runnable);
+    while (sched->advance_time(so.log.group_window) > 0);
+    deliver_control();
+  }
+
+  // The actor gets no turn until release(): its mailbox fills up.
+  template <class Handle>
+  void hold(const Handle& h) {
+    held.push_back(caf::actor_cast<caf::abstract_actor*>(h));
+  }
+  void release() {
+    held.clear();
+    run();
+  }
+
+  // One merge interval passes: the merge actor cuts the stream and builds
+  // the next view, so every rank read afterwards is exact.
+  void merge() {
+    sched->advance_time(so.merge_interval);
+    run();
+  }
+
+  void deliver_control() {
+    for (auto& m : outbox)
+      if (m.route.empty())
+        gw->on_control(m.body);
+    outbox.erase(std::remove_if(outbox.begin(), outbox.end(),
+                                [](const reply_msg& m) { return m.route.empty(); }),
+                 outbox.end());
+  }
+
+  // Sends the requests in one drain of the sockets, returns the replies by id.
+  std::map<uint64_t, reply> send_all(const std::vector<schemas::request_body>& reqs) {
+    std::map<uint64_t, reply> out;
     for (auto& r : reqs) {
       auto id = next_id++;
-      ids.push_back(id);
       auto frame = schemas::encode_request(id, r);
-      gw->on_request("route", frame, now); // opaque to the actors
+      gw->on_request("route", frame, [&](std::string_view, std::string_view body) {
+        out.emplace(id, reply{msgpack::unpack(body.data(), body.size())});
+      });
     }
     gw->flush();
-    while (out.size() < ids.size()) {
-      bool got = false;
-      (*inbox)->receive(
-        [&](reply_msg& m) {
-          got = true;
-          gw->on_reply_sent();
-          auto oh = msgpack::unpack(m.body.data(), m.body.size());
-          auto id = reply{std::move(oh)}.u64("id");
-          out.emplace(id, reply{msgpack::unpack(m.body.data(), m.body.size())});
-        },
-        caf::after(10s) >> [&] {});
-      REQUIRE_MESSAGE(got, "no reply within 10 s");
+    run();
+    for (auto& m : outbox) {
+      gw->on_reply_sent();
+      auto id = reply{msgpack::unpack(m.body.data(), m.body.size())}.u64("id");
+      out.emplace(id, reply{msgpack::unpack(m.body.data(), m.body.size())});
     }
+    outbox.clear();
+    REQUIRE_MESSAGE(out.size() == reqs.size(),
+                    "every request gets its reply once the actors are idle");
     return out;
   }
 
@@ -147,9 +181,6 @@ struct fixture {
     auto replies = send_all({r});
     return std::move(replies.begin()->second);
   }
-
-  // Two merge intervals with no events: every rank is exact afterwards.
-  void settle() { std::this_thread::sleep_for(60ms); }
 };
 
 schemas::submit_req submit(std::string board, std::string player, int64_t score, int64_t sub = 0) {
@@ -171,7 +202,7 @@ TEST_CASE("submits across shards give exact ranks once merged") {
   auto replies = f.send_all(reqs);
   for (auto& [id, r] : replies)
     CHECK(r.ok());
-  f.settle();
+  f.merge();
   // desc, best: higher first; ties by seq, i.e. submission order.
   for (int i = 0; i < 200; i += 17) {
     schemas::rank_req q{"arena", "p" + std::to_string(i), false};
@@ -195,7 +226,7 @@ TEST_CASE("submits across shards give exact ranks once merged") {
 }
 
 TEST_CASE("exact rank sees every acknowledged event before a merge") {
-  fixture f{3, 10000ms}; // no merge during the test
+  fixture f{3}; // no merge during the test
   std::vector<schemas::request_body> reqs;
   for (int i = 0; i < 30; ++i)
     reqs.push_back(submit("b", "p" + std::to_string(i), i));
@@ -220,7 +251,7 @@ TEST_CASE("configure needs an empty board; reset keeps the configuration") {
   auto conflict = f.call(c);
   CHECK_FALSE(conflict.ok());
   CHECK(conflict.error_code() == "conflict");
-  f.settle();
+  f.merge();
   auto top = f.call(schemas::top_req{"golf", 10, 0});
   auto entries = top.get("entries").as<std::vector<std::map<std::string, msgpack::object>>>();
   REQUIRE(entries.size() == 2);
@@ -229,7 +260,7 @@ TEST_CASE("configure needs an empty board; reset keeps the configuration") {
   auto reset = f.call(schemas::reset_req{"golf"});
   REQUIRE(reset.ok());
   CHECK(reset.u64("removed") == 2);
-  f.settle();
+  f.merge();
   auto boards = f.call(schemas::boards_req{});
   auto list = boards.get("boards").as<std::vector<std::map<std::string, msgpack::object>>>();
   REQUIRE(list.size() == 1);
@@ -266,7 +297,7 @@ TEST_CASE("the digest depends on the data, not on the shard count") {
     fixture f{shard_counts[k]};
     for (auto& r : reqs) // one at a time, so every run sees the same seq order
       f.call(r);
-    f.settle();
+    f.merge();
     auto s = f.call(schemas::stats_req{});
     REQUIRE(s.ok());
     digests[k] = s.get("digest").as<std::string>();
@@ -282,7 +313,7 @@ TEST_CASE("unknown boards and players are not_found") {
   CHECK(f.call(schemas::top_req{"nope", 10, 0}).error_code() == "not_found");
   CHECK(f.call(schemas::rank_req{"nope", "x", false}).error_code() == "not_found");
   f.call(submit("yes", "a", 1));
-  f.settle();
+  f.merge();
   CHECK(f.call(schemas::rank_req{"yes", "b", false}).error_code() == "not_found");
   CHECK(f.call(schemas::around_req{"yes", "b", 5}).error_code() == "not_found");
   CHECK(f.call(schemas::ping_req{}).ok());
@@ -293,21 +324,10 @@ TEST_CASE("unknown boards and players are not_found") {
 
 namespace {
 
-// Holds the publisher inside its first write until opened, as a transport
-// that stalls would; records what it is given.
-struct gate {
-  std::mutex m;
-  std::condition_variable cv;
-  bool open = false;
+// Records what the publisher writes.
+struct recorded {
   std::vector<std::pair<std::string, std::string>> got;
-
-  void release() {
-    std::lock_guard<std::mutex> lock(m);
-    open = true;
-    cv.notify_all();
-  }
-  bool saw(const std::string& topic) {
-    std::lock_guard<std::mutex> lock(m);
+  bool saw(const std::string& topic) const {
     for (auto& [t, b] : got)
       if (t == topic)
         return true;
@@ -315,18 +335,16 @@ struct gate {
   }
 };
 
-class gated_sink : public actors::update_sink {
+class recording_sink : public actors::update_sink {
 public:
-  explicit gated_sink(std::shared_ptr<gate> g) : g_(std::move(g)) {}
+  explicit recording_sink(std::shared_ptr<recorded> r) : r_(std::move(r)) {}
   bool publish(std::string_view topic, std::string_view body) override {
-    std::unique_lock<std::mutex> lock(g_->m);
-    g_->cv.wait(lock, [this] { return g_->open; });
-    g_->got.emplace_back(std::string(topic), std::string(body));
+    r_->got.emplace_back(std::string(topic), std::string(body));
     return true;
   }
 
 private:
-  std::shared_ptr<gate> g_;
+  std::shared_ptr<recorded> r_;
 };
 
 struct update_counts {
@@ -346,9 +364,10 @@ update_counts counts_of(const reply& stats) {
 } // namespace
 
 TEST_CASE("a stalled publisher: updates past the backlog bound are dropped, replies go on") {
-  auto g = std::make_shared<gate>();
+  auto rec = std::make_shared<recorded>();
   const uint64_t bound = 64;
-  fixture f{2, 10ms, [g] { return std::make_unique<gated_sink>(g); }, bound};
+  fixture f{2, [rec] { return std::make_unique<recording_sink>(rec); }, bound};
+  f.hold(f.svc.publisher); // as if stuck in a write to a stalled transport
   const int events = 2000;
   for (int round = 0; round < events / 500; ++round) {
     std::vector<schemas::request_body> reqs;
@@ -356,25 +375,24 @@ TEST_CASE("a stalled publisher: updates past the backlog bound are dropped, repl
       reqs.push_back(submit("g", "p" + std::to_string(round * 500 + i), i));
     for (auto& [id, r] : f.send_all(reqs)) // every reply comes, publisher or not
       CHECK(r.ok());
+    f.merge();
   }
   auto stalled = counts_of(f.call(schemas::stats_req{}));
-  CHECK(stalled.published == 0); // still inside its first write
+  CHECK(stalled.published == 0); // it has not run since it stalled
   // Every event changed an entry: a score/ each. At most `bound` got through.
   CHECK(stalled.dropped >= events - bound);
 
-  g->release();
+  f.release();
   REQUIRE(f.call(submit("g2", "marker", 1)).ok());
-  for (int i = 0; i < 1000 && !g->saw("top/g2/"); ++i)
-    std::this_thread::sleep_for(10ms);
-  REQUIRE(g->saw("top/g2/"));
+  f.merge();
+  REQUIRE(rec->saw("top/g2/"));
   auto after = counts_of(f.call(schemas::stats_req{}));
   // What waited was the bound's worth; the marker's score/, top/ and rank/ after.
   CHECK(after.published <= bound + 3);
   CHECK(after.published + after.dropped >= events + 3);
   // score/ went out in seq order.
-  std::lock_guard<std::mutex> lock(g->m);
   uint64_t last = 0;
-  for (auto& [topic, body] : g->got)
+  for (auto& [topic, body] : rec->got)
     if (topic.rfind("score/", 0) == 0) {
       auto oh = msgpack::unpack(body.data(), body.size());
       auto seq = reply{std::move(oh)}.u64("seq");

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "actors/ranking/order_tree.hpp"
+#include "actors/ranking/order_tree_node.hpp"
 
 using lb::ranking::entry_rec;
 using lb::ranking::frozen_tree;
@@ -76,6 +77,28 @@ void check_all(const tree_reader& t, const model& m) {
   REQUIRE_FALSE(t.at(m.size()).valid());
 }
 
+// A frozen tree and the contents it must keep.
+struct snapshot {
+  frozen_tree tree;
+  model contents;
+};
+
+// The Invariants of order_tree.hpp: (1)-(9) on the live tree `t` (null once
+// it is gone), (1)-(8) and (10) on each snapshot, and (7) exactly over all of
+// them, which hold every reference there is.
+void check_invariants(const order_tree* t, const std::deque<snapshot>& snaps) {
+  std::vector<const tree_reader*> holders;
+  if (t != nullptr) {
+    REQUIRE(t->check_invariants() == "");
+    holders.push_back(t);
+  }
+  for (const snapshot& s : snaps) {
+    REQUIRE(s.tree.check_invariants(t) == "");
+    holders.push_back(&s.tree);
+  }
+  REQUIRE(tree_reader::check_references(holders) == "");
+}
+
 struct leak_guard {
   int64_t nodes = order_tree::live_nodes();
   int64_t recs = entry_rec::live_count();
@@ -99,10 +122,6 @@ TEST_CASE("random operations match a sorted vector, snapshots stay as frozen") {
     return rank_key{primaries[pick(8)], pick(4) == 3 ? u64max : pick(3), pick(3000)};
   };
 
-  struct snapshot {
-    frozen_tree tree;
-    model contents;
-  };
   std::deque<snapshot> snaps;
   std::size_t snapshots_checked = 0;
   std::size_t max_size = 0;
@@ -186,6 +205,7 @@ TEST_CASE("random operations match a sorted vector, snapshots stay as frozen") {
         }
       }
       REQUIRE(t.size() == m.size());
+      check_invariants(&t, snaps);
       max_size = std::max(max_size, m.size());
 
       if (op % 10000 == 9999)
@@ -198,6 +218,7 @@ TEST_CASE("random operations match a sorted vector, snapshots stay as frozen") {
     }
     // The tree goes away before the snapshots: they must keep their nodes.
   }
+  check_invariants(nullptr, snaps);
   for (const snapshot& s : snaps)
     check_all(s.tree, s.contents);
   CHECK(max_size > 2000); // deep enough for three levels
@@ -285,6 +306,7 @@ TEST_CASE("erase all, in random order, frees every node") {
   for (std::size_t i = 0; i < keys.size(); ++i) {
     REQUIRE(t.erase(keys[i]));
     REQUIRE(t.size() == keys.size() - i - 1);
+    REQUIRE(t.check_invariants() == "");
     if (i == keys.size() - 11) {
       // Ten entries left: one leaf, nothing else.
       CHECK(order_tree::live_nodes() - guard.nodes == 1);
@@ -313,12 +335,16 @@ TEST_CASE("sequential inserts and erases from either end") {
     }
     check_all(up, m);
     check_all(down, m);
+    CHECK(up.check_invariants() == "");
+    CHECK(down.check_invariants() == "");
     for (uint64_t i = 0; i < 1500; ++i) {
       REQUIRE(up.erase(rank_key{1, 1, i}));
       REQUIRE(down.erase(rank_key{1, 1, 2999 - i}));
     }
     check_all(up, model(m.begin() + 1500, m.end()));
     check_all(down, model(m.begin(), m.begin() + 1500));
+    CHECK(up.check_invariants() == "");
+    CHECK(down.check_invariants() == "");
   }
   guard.check();
 }
@@ -528,6 +554,144 @@ TEST_CASE("snapshots released on other threads while the tree changes") {
     for (int f : ok)
       CHECK(f == 1);
     CHECK(tail_ok);
+  }
+  guard.check();
+}
+
+namespace {
+
+namespace detail = lb::ranking::detail;
+
+// The root node behind a tree, to damage it on purpose: a tree_reader's
+// root is protected, and a pointer to that member taken in a derived class
+// reads it in any tree_reader.
+struct tree_internals : tree_reader {
+  static detail::tree_node* root(const tree_reader& t) {
+    return const_cast<detail::tree_node*>(t.*(&tree_internals::root_));
+  }
+};
+
+detail::inner_node* inner(detail::tree_node* n) {
+  REQUIRE_FALSE(n->leaf);
+  return detail::as_inner(n);
+}
+
+detail::leaf_node* leaf(const detail::tree_node* n) {
+  REQUIRE(n->leaf);
+  return const_cast<detail::leaf_node*>(detail::as_leaf(n));
+}
+
+// Whether a check's report names invariant `n` as the one broken.
+bool names(const std::string& report, int n) {
+  return report.rfind("invariant (" + std::to_string(n) + ") broken", 0) == 0;
+}
+
+} // namespace
+
+// check_invariants() must not pass a broken tree: each subcase damages one
+// field the way a bug in the tree could, checks that the report names the
+// invariant it breaks, and repairs the field before the tree goes.
+TEST_CASE("check_invariants names the invariant a damaged tree breaks") {
+  leak_guard guard;
+  {
+    order_tree t;
+    for (uint64_t i = 0; i < 2000; ++i)
+      t.insert({0, 0, 2 * i}, make_rec("d"));
+    frozen_tree snap = t.freeze();
+    // Erasing the first key makes the path to the first leaf the live
+    // tree's own again; the rest stays shared with the snapshot.
+    REQUIRE(t.erase({0, 0, 0}));
+    REQUIRE(t.check_invariants() == "");
+    REQUIRE(snap.check_invariants(&t) == "");
+    REQUIRE(tree_reader::check_references({&t, &snap}) == "");
+
+    // Three levels: root, inner nodes, leaves.
+    detail::inner_node* root = inner(tree_internals::root(t));
+    detail::inner_node* own = inner(const_cast<detail::tree_node*>(root->kids[0]));
+    detail::inner_node* shared = inner(const_cast<detail::tree_node*>(root->kids[1]));
+    detail::leaf_node* shared_leaf = leaf(shared->kids[1]);
+    const uint32_t live = root->epoch;
+    REQUIRE(own->epoch == live);
+    REQUIRE(shared->epoch < live);
+
+    SUBCASE("(1) a leaf one level up") {
+      const detail::tree_node* kid = root->kids[1];
+      const uint64_t count = root->counts[1];
+      root->kids[1] = shared->kids[0];
+      root->counts[1] = shared->counts[0];
+      CHECK(names(t.check_invariants(), 1));
+      root->kids[1] = kid;
+      root->counts[1] = count;
+    }
+    SUBCASE("(2) an overfull node") {
+      const uint32_t n = shared_leaf->n;
+      shared_leaf->n = detail::fanout + 1;
+      CHECK(names(t.check_invariants(), 2));
+      shared_leaf->n = n;
+    }
+    SUBCASE("(3) an underfull leaf, an inner root of one child") {
+      const uint32_t n = shared_leaf->n;
+      shared_leaf->n = detail::min_fill - 1;
+      CHECK(names(t.check_invariants(), 3));
+      shared_leaf->n = n;
+      const uint32_t kids = root->n;
+      root->n = 1;
+      CHECK(names(t.check_invariants(), 3));
+      root->n = kids;
+    }
+    SUBCASE("(4) two keys out of order") {
+      std::swap(shared_leaf->keys[2], shared_leaf->keys[3]);
+      CHECK(names(t.check_invariants(), 4));
+      std::swap(shared_leaf->keys[2], shared_leaf->keys[3]);
+    }
+    SUBCASE("(5) a bound above its child's first key") {
+      const rank_key bound = shared->keys[1];
+      shared->keys[1].seq += 1;
+      CHECK(names(t.check_invariants(), 5));
+      shared->keys[1] = bound;
+    }
+    SUBCASE("(6) a count off by one") {
+      shared_leaf->count += 1;
+      CHECK(names(t.check_invariants(), 6));
+      shared_leaf->count -= 1;
+      root->counts[1] += 1;
+      CHECK(names(t.check_invariants(), 6));
+      root->counts[1] -= 1;
+    }
+    SUBCASE("(7) a missing record, a reference too many") {
+      const entry_rec* rec = shared_leaf->recs[0];
+      shared_leaf->recs[0] = nullptr;
+      CHECK(names(t.check_invariants(), 7));
+      shared_leaf->recs[0] = rec;
+      shared_leaf->refs.fetch_add(1);
+      CHECK(names(tree_reader::check_references({&t, &snap}), 7));
+      shared_leaf->refs.fetch_sub(1);
+      // Without the snapshot, its references are unaccounted for.
+      CHECK(names(tree_reader::check_references({&t}), 7));
+    }
+    SUBCASE("(8) a node newer than its parent, or than the live tree") {
+      shared_leaf->epoch = live;
+      CHECK(names(t.check_invariants(), 8));
+      shared_leaf->epoch = shared->epoch;
+      root->epoch = live + 1;
+      CHECK(names(t.check_invariants(), 8));
+      root->epoch = live;
+    }
+    SUBCASE("(9) a node of the live epoch that something else holds") {
+      own->refs.fetch_add(1);
+      CHECK(names(t.check_invariants(), 9));
+      own->refs.fetch_sub(1);
+    }
+    SUBCASE("(10) a snapshot's node stamped with the live epoch") {
+      detail::tree_node* snap_root = tree_internals::root(snap);
+      const uint32_t epoch = snap_root->epoch;
+      snap_root->epoch = live;
+      CHECK(names(snap.check_invariants(&t), 10));
+      CHECK(snap.check_invariants() == ""); // without its source, (10) is not checked
+      snap_root->epoch = epoch;
+    }
+    CHECK(t.check_invariants() == "");
+    CHECK(snap.check_invariants(&t) == "");
   }
   guard.check();
 }

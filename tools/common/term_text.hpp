@@ -1,6 +1,7 @@
 // Text for a terminal, shared by lbctl and lb-replay.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -10,5 +11,11 @@ namespace lb::tools {
 // characters (ASCII and the UTF-8-encoded C1 range, where ESC and CSI live)
 // would act on the terminal, so they appear as \xNN escapes instead.
 std::string printable(std::string_view s);
+
+// Bytes (a meta sent as bin) as 0x and two hex digits each.
+std::string hex_text(std::string_view bytes);
+
+// "1 entry", "2 entries".
+std::string count(uint64_t n, const char* one, const char* many);
 
 } // namespace lb::tools

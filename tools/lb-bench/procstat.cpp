@@ -6,6 +6,8 @@
 
 #include <unistd.h>
 
+#include "tools/common/numbers.hpp"
+
 namespace lb::bench {
 
 std::optional<proc_sample> sample_process(pid_t pid) {
@@ -21,21 +23,26 @@ std::optional<proc_sample> sample_process(pid_t pid) {
     return std::nullopt;
   std::istringstream rest(line.substr(close + 2));
   std::string field;
-  unsigned long long utime = 0, stime = 0;
+  std::optional<uint64_t> utime, stime;
   for (int i = 3; i <= 15 && rest >> field; ++i) {
     if (i == 14)
-      utime = std::stoull(field);
+      utime = tools::parse_whole<uint64_t>(field);
     if (i == 15)
-      stime = std::stoull(field);
+      stime = tools::parse_whole<uint64_t>(field);
   }
+  if (!utime || !stime)
+    return std::nullopt;
   proc_sample s;
-  s.cpu_seconds = static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+  s.cpu_seconds = static_cast<double>(*utime + *stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
   std::ifstream status(dir + "/status");
   while (std::getline(status, line)) {
+    // "VmRSS:     1234 kB"
     auto kb = [&](const char* key, uint64_t& out) {
       const std::string k = key;
-      if (line.compare(0, k.size(), k) == 0)
-        out = std::stoull(line.substr(k.size())) * 1024;
+      std::string value;
+      if (line.compare(0, k.size(), k) == 0 && std::istringstream(line.substr(k.size())) >> value)
+        if (auto n = tools::parse_whole<uint64_t>(value))
+          out = *n * 1024;
     };
     kb("VmRSS:", s.rss_bytes);
     kb("VmHWM:", s.hwm_bytes);

@@ -323,9 +323,9 @@ run_result run(const run_options& o, std::shared_ptr<const workload> w) {
                            - static_cast<int64_t>(*rss_before_preload);
   }
   win.start = steady::now();
-  win.measure_from
-    = win.start
-      + std::chrono::duration_cast<steady::duration>(seconds_d(ingest ? 0 : o.warmup_seconds));
+  win.measure_from = win.start
+                     + (ingest ? steady::duration{}
+                               : std::chrono::duration_cast<steady::duration>(o.warmup));
   win.measure_to = win.measure_from
                    + std::chrono::duration_cast<steady::duration>(seconds_d(o.seconds));
   go = true;

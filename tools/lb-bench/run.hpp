@@ -2,6 +2,7 @@
 // window, the service's CPU and memory, and a progress line on stderr.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -21,13 +22,13 @@ struct run_options {
   std::string endpoint;       // the target's socket
   std::string stats_endpoint; // ingest: the service's requests socket, for stats
   uint64_t clients = 8;
-  uint64_t depth = 32;  // closed loop: requests in flight per client
-  uint64_t rate = 0;    // > 0: open loop at this many requests/s in total
-  uint64_t batch = 100; // ingest: submits per frame
-  double seconds = 5;
-  double warmup_seconds = 1;
-  bool preload = false; // submit every player once before measuring
-  int pid = 0;          // the target's process, for CPU and RSS (0: not measured)
+  uint64_t depth = 32;                    // closed loop: requests in flight per client
+  uint64_t rate = 0;                      // > 0: open loop at this many requests/s in total
+  uint64_t batch = 100;                   // ingest: submits per frame
+  double seconds = 5;                     // measured
+  std::chrono::milliseconds warmup{1000}; // unmeasured, before them (not for ingest)
+  bool preload = false;                   // submit every player once before measuring
+  int pid = 0;                            // the target's process, for CPU and RSS (0: not measured)
   bool progress = true;
 };
 

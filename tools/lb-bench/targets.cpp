@@ -6,6 +6,8 @@
 #include <cstring>
 #include <deque>
 #include <iostream>
+#include <optional>
+#include <string_view>
 
 #include <poll.h>
 
@@ -14,6 +16,7 @@
 
 #include "schemas/reply.hpp"
 #include "schemas/request.hpp"
+#include "tools/common/numbers.hpp"
 
 namespace lb::bench {
 
@@ -101,9 +104,12 @@ std::pair<std::string, int> host_port(const std::string& endpoint) {
   if (s.rfind("tcp://", 0) == 0)
     s = s.substr(6);
   const auto colon = s.rfind(':');
-  if (colon == std::string::npos)
+  const auto port = colon == std::string::npos
+                      ? std::nullopt
+                      : tools::parse_whole(std::string_view(s).substr(colon + 1), 1, 65535);
+  if (!port)
     throw target_error("redis endpoint '" + endpoint + "' is not tcp://HOST:PORT");
-  return {s.substr(0, colon), std::stoi(s.substr(colon + 1))};
+  return {s.substr(0, colon), *port};
 }
 
 // Submit: set the better score (GT keeps the higher one, like lbd's `best`

@@ -1,27 +1,13 @@
 #include "tools/lb-bench/workload.hpp"
 
-#include <cstdio>
-
 #include <algorithm>
-#include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <sstream>
 
-namespace lb::bench {
+#include "tools/common/numbers.hpp"
 
-const char* op_name(op_kind k) {
-  switch (k) {
-    case op_kind::submit:
-      return "submit";
-    case op_kind::rank:
-      return "rank";
-    case op_kind::top:
-      return "top";
-    case op_kind::around:
-      return "around";
-  }
-  return "?";
-}
+namespace lb::bench {
 
 std::string parse_mix(const std::string& text, workload_options& o) {
   uint64_t s = 0, r = 0, t = 0, a = 0;
@@ -32,12 +18,11 @@ std::string parse_mix(const std::string& text, workload_options& o) {
     if (eq == std::string::npos)
       return "--mix: expected OP=WEIGHT items like submit=70,rank=30, got '" + part + "'";
     const auto name = part.substr(0, eq);
-    uint64_t w = 0;
-    const char* b = part.data() + eq + 1;
-    const char* e = part.data() + part.size();
-    auto [end, ec] = std::from_chars(b, e, w);
-    if (ec != std::errc{} || end != e || w > 1000000)
+    const auto parsed = tools::parse_whole<uint64_t>(std::string_view(part).substr(eq + 1), 0,
+                                                     1000000);
+    if (!parsed)
       return "--mix: weight of '" + name + "' must be a whole number up to 1000000";
+    const uint64_t w = *parsed;
     if (name == "submit")
       s = w;
     else if (name == "rank")

@@ -1,6 +1,6 @@
 // lb-bench workloads: which op, board, player and score each request gets.
 // Everything derives from one seed, so a run is repeatable and every target
-// of a `compare` sees the same sequence of requests.
+// of one lb-bench run sees the same sequence of requests.
 #pragma once
 
 #include <cstdint>
@@ -12,7 +12,6 @@
 namespace lb::bench {
 
 enum class op_kind { submit, rank, top, around };
-const char* op_name(op_kind k);
 
 struct workload_options {
   uint64_t boards = 1;

@@ -1,14 +1,7 @@
 #include "tools/lb-replay/common.hpp"
 
-#include <algorithm>
-#include <cmath>
-#include <cstdio>
-#include <ctime>
-#include <iostream>
+#include <string_view>
 #include <system_error>
-#include <variant>
-
-#include "schemas/json.hpp"
 
 namespace lb::replay {
 
@@ -94,114 +87,6 @@ void take_plan(const storage::recovery_plan& plan, std::vector<std::string>& not
     why += " (lb-replay inspect lists every damaged record; leaderboardd --repair keeps every "
            "good one)";
   throw storage::storage_error(storage::status::error(why));
-}
-
-// ---------------------------------------------------------------- text
-
-std::string iso_time(int64_t ms) {
-  // Floor division, so that times before 1970 still print a valid stamp.
-  int64_t secs = ms / 1000, frac = ms % 1000;
-  if (frac < 0) {
-    frac += 1000;
-    --secs;
-  }
-  const std::time_t t = static_cast<std::time_t>(secs);
-  std::tm tm{};
-  if (gmtime_r(&t, &tm) == nullptr)
-    return std::to_string(ms) + " ms";
-  char buf[48];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<int>(frac));
-  return buf;
-}
-
-std::string meta_text(const std::optional<schemas::meta_value>& meta) {
-  if (!meta)
-    return "";
-  if (!meta->is_bin)
-    return printable(meta->bytes);
-  static const char digits[] = "0123456789abcdef";
-  std::string out = "0x";
-  for (unsigned char c : meta->bytes) {
-    out += digits[c >> 4];
-    out += digits[c & 15];
-  }
-  return out;
-}
-
-std::string count(uint64_t n, const char* one, const char* many) {
-  return std::to_string(n) + " " + (n == 1 ? one : many);
-}
-
-std::string duration_text(double seconds) {
-  char buf[64];
-  if (!(seconds >= 0) || std::isinf(seconds))
-    return "?";
-  if (seconds < 60) {
-    std::snprintf(buf, sizeof buf, "%.1f s", seconds);
-  } else if (seconds < 3600) {
-    const auto s = static_cast<long>(seconds);
-    std::snprintf(buf, sizeof buf, "%ld min %02ld s", s / 60, s % 60);
-  } else {
-    const auto m = static_cast<long>(seconds / 60);
-    std::snprintf(buf, sizeof buf, "%ld h %02ld min", m / 60, m % 60);
-  }
-  return buf;
-}
-
-table::table(std::vector<std::string> header, std::vector<bool> right)
-  : header_(std::move(header)), right_(std::move(right)) {}
-
-std::string table::render(const std::string& indent) const {
-  // Characters on screen, counting a UTF-8 sequence as one.
-  auto width = [](const std::string& s) {
-    std::size_t n = 0;
-    for (unsigned char c : s)
-      n += (c & 0xC0) != 0x80;
-    return n;
-  };
-  std::vector<const std::vector<std::string>*> rows{&header_};
-  for (const auto& r : rows_)
-    rows.push_back(&r);
-  std::vector<std::size_t> widths(header_.size(), 0);
-  for (const auto* row : rows)
-    for (std::size_t c = 0; c < row->size(); ++c)
-      widths[c] = std::max(widths[c], width((*row)[c]));
-  std::string out;
-  for (const auto* row : rows) {
-    std::string line = indent;
-    for (std::size_t c = 0; c < row->size(); ++c) {
-      const auto& cell = (*row)[c];
-      const std::string pad(widths[c] - width(cell), ' ');
-      line += (c > 0 ? "  " : "") + (right_[c] ? pad + cell : cell + pad);
-    }
-    line.erase(line.find_last_not_of(' ') + 1);
-    out += line + '\n';
-  }
-  return out;
-}
-
-// ---------------------------------------------------------------- JSON
-
-void pack_str(json_packer& p, std::string_view s) {
-  p.pack_str(static_cast<uint32_t>(s.size()));
-  p.pack_str_body(s.data(), static_cast<uint32_t>(s.size()));
-}
-
-void pack_meta(json_packer& p, const std::optional<schemas::meta_value>& meta) {
-  if (!meta) {
-    p.pack_nil();
-  } else if (meta->is_bin) {
-    p.pack_bin(static_cast<uint32_t>(meta->bytes.size()));
-    p.pack_bin_body(meta->bytes.data(), static_cast<uint32_t>(meta->bytes.size()));
-  } else {
-    pack_str(p, meta->bytes);
-  }
-}
-
-void print_json(const msgpack::sbuffer& buf) {
-  std::cout << schemas::msgpack_to_json(buf.data(), buf.size()) << '\n';
 }
 
 } // namespace lb::replay

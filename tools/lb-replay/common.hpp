@@ -1,6 +1,6 @@
-// lb-replay's shared pieces: its options, how LOG arguments become files,
-// and the text and JSON helpers its three commands print with. The commands
-// themselves live in replay_inspect.cpp, replay_rebuild.cpp, replay_send.cpp.
+// lb-replay's shared pieces: its options and how LOG arguments become files
+// and events. The commands live in inspect.cpp, rebuild.cpp and send.cpp,
+// the text and JSON they print with in text.hpp.
 #pragma once
 
 #include <cstdint>
@@ -10,15 +10,10 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
-#include <string_view>
 #include <vector>
 
-#include <msgpack.hpp>
-
-#include "actors/storage/log_reader.hpp"
 #include "actors/storage/recovery_plan.hpp"
 #include "schemas/event_record.hpp"
-#include "tools/common/term_text.hpp"
 
 namespace lb::replay {
 
@@ -107,42 +102,5 @@ struct event_filter {
            && (board.empty() || schemas::board_of(ev.body) == board);
   }
 };
-
-// ---------------------------------------------------------------- text
-
-// UTC ISO-8601 with milliseconds, e.g. 2024-05-01T10:00:00.123Z.
-std::string iso_time(int64_t ms);
-// Control characters as \xNN, so that log content cannot act on a terminal.
-using tools::printable;
-// A meta value for a table cell: str as text, bin as 0x<hex>.
-std::string meta_text(const std::optional<schemas::meta_value>& meta);
-std::string count(uint64_t n, const char* one, const char* many);
-// "1.5 s", "2 min 05 s", "1 h 02 min": for durations and ETAs.
-std::string duration_text(double seconds);
-
-// Columns two spaces apart; numbers align right, text left.
-class table {
-public:
-  table(std::vector<std::string> header, std::vector<bool> right);
-  void add(std::vector<std::string> row) { rows_.push_back(std::move(row)); }
-  // Every line starts with `indent`.
-  std::string render(const std::string& indent = "") const;
-
-private:
-  std::vector<std::string> header_;
-  std::vector<bool> right_;
-  std::vector<std::vector<std::string>> rows_;
-};
-
-// ---------------------------------------------------------------- JSON
-
-// --json output is built as msgpack and rendered by schemas::msgpack_to_json,
-// so that names, meta (str or {"$bin": ...}) and escapes look exactly as in
-// lbctl --json.
-using json_packer = msgpack::packer<msgpack::sbuffer>;
-void pack_str(json_packer& p, std::string_view s);
-void pack_meta(json_packer& p, const std::optional<schemas::meta_value>& meta);
-// Prints the packed document as one line of JSON on stdout.
-void print_json(const msgpack::sbuffer& buf);
 
 } // namespace lb::replay

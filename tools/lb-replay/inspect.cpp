@@ -8,8 +8,10 @@
 #include <optional>
 #include <variant>
 
+#include "actors/storage/log_reader.hpp"
 #include "schemas/snapshot_record.hpp"
 #include "tools/lb-replay/common.hpp"
+#include "tools/lb-replay/text.hpp"
 
 namespace lb::replay {
 

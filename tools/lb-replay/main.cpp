@@ -4,11 +4,8 @@
 //
 // Exit codes: 0 ok; 1 damage found, error replies, or a log that cannot be
 // read; 2 a bad command line; 3 the service stopped answering.
-#include <charconv>
-#include <cmath>
+#include <algorithm>
 #include <iostream>
-#include <limits>
-#include <map>
 #include <string>
 #include <vector>
 
@@ -21,7 +18,7 @@ namespace {
 
 namespace rp = lb::replay;
 
-const char* usage = R"(usage: lb-replay COMMAND LOG... [options]
+const char* intro = R"(usage: lb-replay COMMAND LOG... [options]
 
 Reads leaderboardd's event log offline: checks it, rebuilds the state it
 describes, or sends its events to a running service.
@@ -48,22 +45,9 @@ commands:
                       order. Send into a service with an empty --data folder
                       to reproduce the log's state
 
-options (--name=value or --name value, before or after the command):
-  --json              print one JSON document on stdout instead of text
-  --board=B           only this board's events
-  --until-seq=N       only events with seq <= N
-  --from-seq=N        send: only events with seq >= N
-  --top=N             rebuild: entries shown per board (0..1000, default 10)
-  --to=EP             send: the service's requests endpoint, e.g. tcp://127.0.0.1:7400
-  --speed=X           send: keep the recorded pace, X times faster (default 1;
-                      0.5 is half speed)
-  --max               send: as fast as the service answers; runs of submits
-                      go as batches of up to 100
-  --window=N          send: requests in flight (1..1000, default 256)
-  --timeout-ms=N      send: give up (exit 3) when the service has not
-                      answered for this long (default 5000)
-  --help              this text
+)";
 
+const char* outro = R"(
 exit codes: 0 ok; 1 damage found (inspect), error replies (send), or a log
 that cannot be read; 2 bad command line; 3 the service stopped answering.
 
@@ -74,9 +58,35 @@ examples:
   lb-replay send ./data --to=tcp://127.0.0.1:7500 --max
 )";
 
-// flag_parser keeps a flag's value as text, and argv never holds a NUL, so a
-// lone NUL marks a flag that was not given.
-const std::string not_given(1, '\0');
+std::vector<lb::tools::flag> flag_table(rp::options& o) {
+  using namespace lb::tools;
+  return {
+    switch_flag("json", "print one JSON document on stdout instead of text", o.json),
+    text_flag("board", "B", "only this board's events", o.board),
+    whole_flag("until-seq", "N", "only events with seq <= N", o.until_seq, 0, rp::no_limit)
+      .default_is(""),
+    whole_flag("from-seq", "N", "send: only events with seq >= N", o.from_seq, 0, rp::no_limit)
+      .default_is(""),
+    whole_flag("top", "N", "rebuild: entries shown per board, 0..1000", o.top, 0,
+               lb::schemas::max_top_limit),
+    text_flag("to", "EP", "send: the service's requests endpoint, e.g. tcp://127.0.0.1:7400", o.to),
+    real_flag(
+      "speed", "X", "send: keep the recorded pace, X times faster; 0.5 is half speed", o.speed,
+      [](double x) { return x > 0; }, "a positive number (2 = twice the recorded pace)",
+      "; use --max for no pacing at all"),
+    switch_flag("max",
+                "send: as fast as the service answers; runs of submits go as batches of up to "
+                "100",
+                o.max),
+    // ZeroMQ queues up to 1000 messages per connection before send() blocks,
+    // and a blocked send would never time out: the window stays below that.
+    whole_flag("window", "N", "send: requests in flight, 1..1000", o.window, 1, 1000),
+    whole_flag("timeout-ms", "N",
+               "send: give up (exit 3) when the service has not answered for this long",
+               o.timeout_ms, 1, 3'600'000),
+    help_flag(),
+  };
+}
 
 struct command {
   const char* name;
@@ -92,101 +102,46 @@ const std::vector<command> commands = {
    {"to", "speed", "max", "board", "from-seq", "until-seq", "window", "timeout-ms"}},
 };
 
-uint64_t parse_u64(const std::string& text, const std::string& flag, uint64_t min, uint64_t max) {
-  uint64_t x = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), x);
-  if (ec != std::errc{} || end != text.data() + text.size() || x < min || x > max)
-    throw rp::usage_error("--" + flag + " expects a whole number from " + std::to_string(min)
-                          + " to " + std::to_string(max) + ", got '" + text + "'");
-  return x;
-}
-
-double parse_speed(const std::string& text) {
-  double x = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), x);
-  if (ec != std::errc{} || end != text.data() + text.size() || !std::isfinite(x) || x <= 0)
-    throw rp::usage_error("--speed expects a positive number (2 = twice the recorded pace), got '"
-                          + text + "'; use --max for no pacing at all");
-  return x;
-}
-
-// Fills `o` from the flags given, checking each against the command.
-void apply_flags(const command& cmd, const std::map<std::string, std::string>& values, bool max,
-                 rp::options& o) {
-  auto takes = [&](const std::string& f) {
-    for (const auto& g : cmd.flags)
-      if (g == f)
-        return true;
-    return false;
-  };
-  for (const auto& [name, value] : values)
-    if (value != not_given && !takes(name))
-      throw rp::usage_error("--" + name + " does not apply to " + cmd.name);
-  if (max && !takes("max"))
-    throw rp::usage_error(std::string("--max does not apply to ") + cmd.name);
-  auto given = [&](const char* name) -> std::optional<std::string> {
-    const auto& v = values.at(name);
-    return v == not_given ? std::nullopt : std::optional<std::string>(v);
-  };
-  const uint64_t u64_max = std::numeric_limits<uint64_t>::max();
-  if (auto v = given("board")) {
-    if (auto why = lb::schemas::check_board_name(*v); !why.empty())
-      throw rp::usage_error("--board: " + why);
-    o.board = *v;
-  }
-  if (auto v = given("until-seq"))
-    o.until_seq = parse_u64(*v, "until-seq", 0, u64_max);
-  if (auto v = given("from-seq"))
-    o.from_seq = parse_u64(*v, "from-seq", 0, u64_max);
-  if (auto v = given("top"))
-    o.top = parse_u64(*v, "top", 0, lb::schemas::max_top_limit);
-  if (auto v = given("to"))
-    o.to = *v;
-  // ZeroMQ queues up to 1000 messages per connection before send() blocks,
-  // and a blocked send would never time out: the window stays below that.
-  if (auto v = given("window"))
-    o.window = parse_u64(*v, "window", 1, 1000);
-  if (auto v = given("timeout-ms"))
-    o.timeout_ms = parse_u64(*v, "timeout-ms", 1, 3'600'000);
-  if (auto v = given("speed")) {
-    if (max)
-      throw rp::usage_error("--speed and --max exclude each other: pick one");
-    o.speed = parse_speed(*v);
-  }
-  o.max = max;
+// The command that the command line names, checked against the flags given
+// and they against each other; throws usage_error.
+const command& checked_command(const lb::tools::flag_parser& flags, const rp::options& o) {
+  const auto& positional = flags.positional();
+  if (positional.empty())
+    throw rp::usage_error("no command given: inspect, rebuild or send");
+  const command* cmd = nullptr;
+  for (const auto& c : commands)
+    if (positional[0] == c.name)
+      cmd = &c;
+  if (cmd == nullptr)
+    throw rp::usage_error("unknown command '" + positional[0] + "': inspect, rebuild or send");
+  for (const auto& name : flags.given())
+    if (name != "json" && std::find(cmd->flags.begin(), cmd->flags.end(), name) == cmd->flags.end())
+      throw rp::usage_error("--" + name + " does not apply to " + cmd->name);
+  if (auto why = lb::schemas::check_board_name(o.board); flags.given("board") && !why.empty())
+    throw rp::usage_error("--board: " + why);
+  if (flags.given("speed") && o.max)
+    throw rp::usage_error("--speed and --max exclude each other: pick one");
   if (o.from_seq > o.until_seq)
     throw rp::usage_error("--from-seq " + std::to_string(o.from_seq) + " is past --until-seq "
                           + std::to_string(o.until_seq) + ": nothing would be sent");
+  return *cmd;
 }
 
 } // namespace
 
 int main(int argc, char** argv) {
   rp::options o;
-  bool max = false;
-  std::map<std::string, std::string> values;
-  lb::tools::flag_parser flags{"lb-replay", usage};
-  flags.add_switch("json", o.json);
-  flags.add_switch("max", max);
-  for (const char* name :
-       {"board", "until-seq", "from-seq", "top", "to", "speed", "window", "timeout-ms"})
-    flags.add(name, values.emplace(name, not_given).first->second);
+  lb::tools::flag_parser flags{
+    "lb-replay",
+    intro,
+    {{"options (--name=value or --name value, before or after the command):", flag_table(o)}},
+    outro};
   if (auto rc = flags.parse(argc, argv))
     return *rc;
-
   try {
-    const auto& positional = flags.positional();
-    if (positional.empty())
-      throw rp::usage_error("no command given: inspect, rebuild or send");
-    const command* cmd = nullptr;
-    for (const auto& c : commands)
-      if (positional[0] == c.name)
-        cmd = &c;
-    if (cmd == nullptr)
-      throw rp::usage_error("unknown command '" + positional[0] + "': inspect, rebuild or send");
-    apply_flags(*cmd, values, max, o);
-    o.logs.assign(positional.begin() + 1, positional.end());
-    return cmd->run(o);
+    const auto& cmd = checked_command(flags, o);
+    o.logs.assign(flags.positional().begin() + 1, flags.positional().end());
+    return cmd.run(o);
   } catch (const rp::usage_error& e) {
     std::cerr << "lb-replay: " << e.what() << "\n(see lb-replay --help)\n";
     return rp::exit_usage;

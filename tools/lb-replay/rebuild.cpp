@@ -7,6 +7,7 @@
 #include "actors/ranking/digest.hpp"
 #include "actors/ranking/merged_ranking.hpp"
 #include "tools/lb-replay/common.hpp"
+#include "tools/lb-replay/text.hpp"
 
 namespace lb::replay {
 

@@ -22,6 +22,7 @@
 #include "schemas/request.hpp"
 #include "tools/common/msgpack_map.hpp"
 #include "tools/lb-replay/common.hpp"
+#include "tools/lb-replay/text.hpp"
 #include "transport/client.hpp"
 
 namespace lb::replay {

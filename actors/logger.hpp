@@ -1,0 +1,18 @@
+// The service's log lines: one line per call, prefixed with the program's
+// name ("leaderboardd: ..."), written with a single stdio call so that lines
+// from different actors' threads never interleave. Notes go to stdout,
+// problems to stderr. Debian's CAF is built with its own logger compiled
+// out, so this is the one place that writes the service's log.
+#pragma once
+
+#include <string_view>
+
+namespace lb::actors::logger {
+
+// The prefix of every line; set once, before any actor runs.
+void set_program(std::string_view name);
+
+void note(std::string_view line);
+void problem(std::string_view line);
+
+} // namespace lb::actors::logger

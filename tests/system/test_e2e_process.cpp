@@ -1,0 +1,121 @@
+// The e2e tests of leaderboardd as a process: its flags, its signals and a
+// port that is already taken.
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <csignal>
+#include <thread>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "tests/system/e2e_client.hpp"
+
+using namespace lb::e2e;
+using namespace std::chrono_literals;
+
+TEST_CASE("flags, signals and a busy port") {
+  auto exe = daemon_path();
+  SUBCASE("an unknown flag: exit 2 and a message") {
+    auto r = run_to_exit({exe, "--bogus=1"}, patience(10s));
+    REQUIRE(r.status);
+    CHECK(describe_status(*r.status) == "exit 2");
+    CHECK(r.err.find("bogus") != std::string::npos);
+  }
+  SUBCASE("a value out of range: exit 2") {
+    auto r = run_to_exit({exe, "--shards=0"}, patience(10s));
+    REQUIRE(r.status);
+    CHECK(describe_status(*r.status) == "exit 2");
+    CHECK(r.err.find("--shards") != std::string::npos);
+  }
+  SUBCASE("--help: exit 0 with the usage") {
+    auto r = run_to_exit({exe, "--help"}, patience(10s));
+    REQUIRE(r.status);
+    CHECK(describe_status(*r.status) == "exit 0");
+    CHECK(r.out.find("usage:") != std::string::npos);
+    CHECK(r.out.find("--requests") != std::string::npos);
+  }
+  SUBCASE("SIGINT and SIGTERM stop it within a second, exit 0") {
+    for (int sig : {SIGINT, SIGTERM}) {
+      CAPTURE(sig);
+      server s;
+      client c(s.ctx(), s.requests());
+      REQUIRE(c.call(submit("sig", "p", 1)).ok());
+      auto t0 = std::chrono::steady_clock::now();
+      // The service promises 1 s; under TSan everything is slower.
+      auto st = s.stop(sig, patience(1s));
+      REQUIRE_MESSAGE(st, "still running " << std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                std::chrono::steady_clock::now() - t0)
+                                                .count()
+                                           << " ms after the signal");
+      CHECK(describe_status(*st) == "exit 0");
+      CHECK(s.stdout_text().find("leaderboardd: requests") != std::string::npos);
+    }
+  }
+  SUBCASE("SIGTERM while actors still work off a backlog: exit 0, no hang") {
+    // Replies produced after the I/O thread has closed its sockets have
+    // nowhere to go; they must not block the actor that makes them (and with
+    // it the stop).
+    for (int round = 0; round < 5; ++round) {
+      CAPTURE(round);
+      server s;
+      std::atomic<bool> stop{false};
+      std::atomic<size_t> replies{0};
+      std::vector<std::thread> load;
+      for (int i = 0; i < 4; ++i)
+        load.emplace_back([&s, &stop, &replies, i] {
+          client c(s.ctx(), s.requests());
+          for (size_t n = 0; !stop.load(); ++n) { // closed loop, 32 in flight
+            c.send(
+              submit("busy", "p" + std::to_string(i) + "-" + std::to_string(n % 5000), int64_t(n)));
+            if (n < 32)
+              continue;
+            if (!c.receive(patience(1s)))
+              break; // the service has stopped
+            ++replies;
+          }
+        });
+      // Every client's window has turned over several times: the actors
+      // are busy with a backlog of requests.
+      const bool busy = wait_until(
+        patience(10s), [&] { return replies.load() >= 4 * 32 * 8; }, 1ms);
+      auto st = s.stop(SIGTERM, patience(5s));
+      stop = true;
+      for (auto& t : load)
+        t.join();
+      CHECK_MESSAGE(busy, "only " << replies.load() << " replies before SIGTERM");
+      REQUIRE_MESSAGE(st, "still running 5 s after SIGTERM under load");
+      CHECK(describe_status(*st) == "exit 0");
+    }
+  }
+  SUBCASE("a busy port: a clear error and a non-zero exit") {
+    // Hold a listening socket on a port, then ask the service for it.
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    REQUIRE(fd >= 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    REQUIRE(::listen(fd, 4) == 0);
+    REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0);
+    auto busy = "tcp://127.0.0.1:" + std::to_string(ntohs(a.sin_port));
+    auto ep = [] { return "tcp://127.0.0.1:" + std::to_string(free_port()); };
+    temp_dir data;
+    for (std::string which : {"requests", "ingest", "updates"}) {
+      CAPTURE(which);
+      std::vector<std::string> args = {exe, "--data=" + data.path(), "--requests=" + ep(),
+                                       "--ingest=" + ep(), "--updates=" + ep()};
+      args.push_back(std::string("--") + which + "=" + busy);
+      auto r = run_to_exit(args, patience(10s));
+      REQUIRE(r.status);
+      CHECK(WIFEXITED(*r.status));
+      CHECK(WEXITSTATUS(*r.status) != 0);
+      CHECK_MESSAGE(r.err.find(busy.substr(6)) != std::string::npos, "stderr: " << r.err);
+    }
+    ::close(fd);
+  }
+}

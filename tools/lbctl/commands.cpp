@@ -1,0 +1,216 @@
+#include "tools/lbctl/commands.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <iostream>
+#include <limits>
+#include <optional>
+#include <random>
+
+#include <zmq.hpp>
+
+#include "schemas/json.hpp"
+#include "tools/common/numbers.hpp"
+#include "tools/common/term_text.hpp"
+#include "tools/lbctl/reply.hpp"
+#include "transport/client.hpp"
+
+namespace lb::lbctl {
+
+namespace {
+
+namespace sch = schemas;
+
+int64_t parse_int64(const std::string& text, const std::string& what) {
+  if (auto x = tools::parse_whole<int64_t>(text))
+    return *x;
+  throw usage_error(what + " "
+                    + tools::expects(tools::whole_number(std::numeric_limits<int64_t>::min(),
+                                                         std::numeric_limits<int64_t>::max()),
+                                     text));
+}
+
+// A request whose flags options.hpp holds, for the board (and player) named
+// by the arguments.
+template <class Request>
+sch::request_body for_board(Request r, const std::vector<std::string>& args) {
+  r.board = args[0];
+  return r;
+}
+
+template <class Request>
+sch::request_body for_player(Request r, const std::vector<std::string>& args) {
+  r.player = args[1];
+  return for_board(std::move(r), args);
+}
+
+// Board and player names go to the service unchecked, so that people see
+// its own verdict on them.
+const std::vector<command> commands = {
+  {"submit",
+   "BOARD PLAYER SCORE [--subscore=N] [--meta=TEXT]",
+   3,
+   3,
+   {"subscore", "meta"},
+   [](const auto& a, const auto& o) {
+     auto r = o.submit;
+     r.score = parse_int64(a[2], "SCORE");
+     if (o.meta)
+       r.meta = sch::meta_value{*o.meta, false};
+     return for_player(std::move(r), a);
+   },
+   print_submit},
+  {"rank",
+   "BOARD PLAYER [--exact]",
+   2,
+   2,
+   {"exact"},
+   [](const auto& a, const auto& o) { return for_player(o.rank, a); },
+   print_rank},
+  {"top",
+   "BOARD [--limit=N] [--offset=N]",
+   1,
+   1,
+   {"limit", "offset"},
+   [](const auto& a, const auto& o) { return for_board(o.top, a); },
+   print_entries},
+  {"around",
+   "BOARD PLAYER [--radius=N]",
+   2,
+   2,
+   {"radius"},
+   [](const auto& a, const auto& o) { return for_player(o.around, a); },
+   print_entries},
+  {"ranks",
+   "BOARD PLAYER...",
+   2,
+   std::numeric_limits<std::size_t>::max(),
+   {},
+   [](const auto& a, const auto&) -> sch::request_body {
+     return sch::ranks_req{a[0], {a.begin() + 1, a.end()}};
+   },
+   print_ranks},
+  {"remove",
+   "BOARD PLAYER",
+   2,
+   2,
+   {},
+   [](const auto& a, const auto&) -> sch::request_body {
+     return sch::remove_req{a[0], a[1]};
+   },
+   print_remove},
+  {"reset",
+   "BOARD",
+   1,
+   1,
+   {},
+   [](const auto& a, const auto&) -> sch::request_body { return sch::reset_req{a[0]}; },
+   print_reset},
+  {"configure",
+   "BOARD [--order=desc|asc] [--operator=best|set|incr|decr]",
+   1,
+   1,
+   {"order", "operator"},
+   [](const auto& a, const auto& o) { return for_board(o.configure, a); },
+   print_configure},
+  {"boards",
+   "no arguments",
+   0,
+   0,
+   {},
+   [](const auto&, const auto&) -> sch::request_body { return sch::boards_req{}; },
+   print_boards},
+  {"stats",
+   "no arguments",
+   0,
+   0,
+   {},
+   [](const auto&, const auto&) -> sch::request_body { return sch::stats_req{}; },
+   print_stats},
+  {"ping",
+   "no arguments",
+   0,
+   0,
+   {},
+   [](const auto&, const auto&) -> sch::request_body { return sch::ping_req{}; },
+   print_pong},
+  // Not one request: run_watch follows the update streams instead.
+  {"watch", "BOARD [--player=P] [--raw]", 1, 1, {"player", "raw"}, nullptr, nullptr},
+};
+
+} // namespace
+
+bool command::takes(const std::string& flag) const {
+  return std::find(flags.begin(), flags.end(), flag) != flags.end();
+}
+
+const command& checked_command(const command_line& cl) {
+  if (cl.positional.empty())
+    throw usage_error("no command given");
+  const auto& name = cl.positional[0];
+  auto cmd = std::find_if(commands.begin(), commands.end(),
+                          [&](const command& c) { return c.name == name; });
+  if (cmd == commands.end())
+    throw usage_error("unknown command '" + name + "'");
+  const auto args = cl.positional.size() - 1;
+  if (args < cmd->min_args || args > cmd->max_args)
+    throw usage_error(cmd->name + " expects " + cmd->synopsis + ", got "
+                      + tools::count(args, "argument", "arguments"));
+  // All flags share one parser; a flag meant for another command would
+  // otherwise be silently ignored.
+  for (const auto& flag : cl.command_flags)
+    if (!cmd->takes(flag))
+      throw usage_error("--" + flag + " does not apply to " + cmd->name);
+  return *cmd;
+}
+
+// Sends the request and prints the reply; returns the exit code.
+int run_request(const command& cmd, const command_line& cl) {
+  const auto& o = cl.opts;
+  const std::vector<std::string> args(cl.positional.begin() + 1, cl.positional.end());
+  const auto body = cmd.build(args, o);
+  // Random, so that a reply meant for another request cannot pass the check.
+  const uint64_t id = std::random_device{}();
+  const std::chrono::milliseconds timeout(o.timeout_ms);
+
+  zmq::context_t ctx;
+  std::optional<lb::transport::request_client> client;
+  try {
+    client.emplace(ctx, o.endpoint);
+  } catch (const zmq::error_t& e) {
+    throw usage_error("--endpoint '" + o.endpoint + "': " + e.what() + " (expected e.g. "
+                      + options{}.endpoint + ")");
+  }
+  const auto start = std::chrono::steady_clock::now();
+  const auto frame = client->call(sch::encode_request(id, body), timeout);
+  const std::chrono::duration<double, std::milli> round_trip = std::chrono::steady_clock::now()
+                                                               - start;
+  if (!frame) {
+    std::cerr << "no reply from " << o.endpoint << " within " << o.timeout_ms
+              << " ms: is leaderboardd running? (start it with: leaderboardd --requests="
+              << o.endpoint << ")\n";
+    return 3;
+  }
+
+  try {
+    const auto handle = unpack_reply(*frame);
+    const auto& reply = handle.get();
+    if (const auto got = get<uint64_t>(reply, "id"); got != id)
+      throw bad_reply("its id is " + std::to_string(got) + ", the request's " + std::to_string(id));
+    if (o.json)
+      std::cout << sch::msgpack_to_json(frame->data(), frame->size()) << '\n';
+    if (!get<bool>(reply, "ok")) {
+      const auto& err = get_map(reply, "error");
+      std::cerr << "error: " << text_at(err, "code") << ": " << text_at(err, "message") << '\n';
+      return 1;
+    }
+    if (!o.json)
+      cmd.print(reply, {args, o, round_trip.count()});
+    return 0;
+  } catch (const std::exception& e) { // bad_reply, or msgpack's own errors
+    std::cerr << "lbctl: unreadable reply from " << o.endpoint << ": " << e.what() << '\n';
+    return 1;
+  }
+}
+
+} // namespace lb::lbctl

@@ -1,0 +1,138 @@
+#include "tools/lbctl/options.hpp"
+
+#include <limits>
+
+#include "schemas/types.hpp"
+#include "tools/common/flags.hpp"
+
+namespace lb::lbctl {
+
+namespace {
+
+const char* intro = R"(usage: lbctl [options] COMMAND ARGS...
+
+Command-line client for leaderboardd: sends one request, prints the reply.
+
+commands:
+  submit BOARD PLAYER SCORE [--subscore=N] [--meta=TEXT]
+                      record a score (SCORE is an int64); prints the entry as
+                      stored and its rank
+  rank BOARD PLAYER [--exact]
+                      a player's entry and rank
+  top BOARD [--limit=N] [--offset=N]
+                      the best entries
+  around BOARD PLAYER [--radius=N]
+                      a player and N neighbours each side
+  ranks BOARD PLAYER...
+                      the given players (a friends list), best first
+  remove BOARD PLAYER delete a player's entry
+  reset BOARD         empty a board; its configuration stays
+  configure BOARD [--order=desc|asc] [--operator=best|set|incr|decr]
+                      how a board ranks and combines a new score with the
+                      stored one; only while the board is empty. A new board
+                      starts as desc, best
+  boards              every board with its size, order and operator
+  stats               sequence number, state digest, shards, merge age,
+                      update stream counters
+  ping                check that the service answers
+  watch BOARD [--player=P] [--raw]
+                      follow the board live until Ctrl-C: a top table that
+                      redraws on every top/ update
+
+)";
+
+const char* outro = R"(
+exit codes: 0 ok, 1 the service replied with an error, 2 bad command line,
+3 no reply within the timeout.
+
+example session:
+  $ lbctl submit arena alice 120 --meta="level 7"
+  alice on arena: score 120, rank 1 of 1 (new), seq 1
+  $ lbctl submit arena bob 150
+  bob on arena: score 150, rank 1 of 2 (new), seq 2
+  $ lbctl submit arena alice 110
+  alice on arena: score 120 (unchanged), rank 2 of 2, seq 3
+  $ lbctl top arena
+  arena: 2 entries
+  RANK  PLAYER  SCORE  SUBSCORE  META
+     1  bob       150         0
+     2  alice     120         0  level 7
+  $ lbctl rank arena alice --json
+  {"ok":true,"id":3141592,"board":"arena","player":"alice","score":120,...}
+  $ lbctl rank arena carol
+  error: not_found: player 'carol' is not on board 'arena'
+  $ lbctl configure ladder --order=asc --operator=set
+  ladder: order asc, operator set, seq 4
+  $ lbctl watch arena --player=alice
+  alice on arena: rank 2 (was 1), score 120, seq 5
+)";
+
+std::vector<tools::flag> global_flags(options& o) {
+  using namespace tools;
+  return {
+    text_flag("endpoint", "EP", "the service's requests socket", o.endpoint),
+    text_flag("updates", "EP", "the service's updates socket, for watch", o.updates),
+    switch_flag(
+      "json",
+      R"(print the reply as one line of JSON (watch: each message as {"topic": ..., "body": ...}))",
+      o.json),
+    whole_flag("timeout-ms", "N", "how long to wait for the reply", o.timeout_ms, 1, 3'600'000),
+    help_flag(),
+  };
+}
+
+std::vector<tools::flag> command_flags(options& o) {
+  using namespace tools;
+  using schemas::board_order;
+  using schemas::score_operator;
+  return {
+    whole_flag("subscore", "N", "submit: an int64 that breaks ties between equal scores",
+               o.submit.subscore, std::numeric_limits<int64_t>::min(),
+               std::numeric_limits<int64_t>::max()),
+    text_flag("meta", "TEXT", "submit: text kept with the entry", o.meta),
+    switch_flag("exact", "rank: wait until every event acknowledged so far is counted",
+                o.rank.exact),
+    whole_flag("limit", "N", "top: entries, 1..1000", o.top.limit, 1, schemas::max_top_limit),
+    whole_flag("offset", "N", "top: best entries skipped", o.top.offset, 0,
+               std::numeric_limits<uint64_t>::max()),
+    whole_flag("radius", "N", "around: neighbours each side, 0..100", o.around.radius, 0,
+               schemas::max_radius),
+    choice_flag("order", "ORDER", "configure: desc (higher is better) or asc", o.configure.order,
+                std::vector{board_order::desc, board_order::asc}),
+    choice_flag("operator", "OP",
+                "configure: how a new score combines with the stored one: best, set, incr or "
+                "decr",
+                o.configure.op,
+                std::vector{score_operator::best, score_operator::set, score_operator::incr,
+                            score_operator::decr}),
+    text_flag("player", "P", "watch: that player's rank changes instead, one per line", o.player),
+    switch_flag("raw",
+                "watch: every top/, rank/ and score/ message of the board instead, one per line",
+                o.raw),
+  };
+}
+
+} // namespace
+
+std::optional<int> parse_command_line(int argc, char** argv, command_line& cl) {
+  auto per_command = command_flags(cl.opts);
+  std::vector<std::string> names;
+  for (const auto& f : per_command)
+    names.push_back(f.name);
+  tools::flag_parser flags{
+    "lbctl",
+    intro,
+    {{"options (--name=value or --name value, before or after the command):",
+      global_flags(cl.opts)},
+     {"flags of one command (as the commands above name them):", std::move(per_command)}},
+    outro};
+  if (auto rc = flags.parse(argc, argv))
+    return rc;
+  cl.positional = flags.positional();
+  for (const auto& name : names)
+    if (flags.given(name))
+      cl.command_flags.push_back(name);
+  return std::nullopt;
+}
+
+} // namespace lb::lbctl

@@ -1,0 +1,50 @@
+// lbctl's command line: the options every command takes, the flags of one
+// command each, and the table that binds them (options.cpp), whose usage
+// text prints each member's initial value as its default.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "schemas/request.hpp"
+
+namespace lb::lbctl {
+
+// A command line lbctl cannot send: exit code 2.
+struct usage_error : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct options {
+  std::string endpoint = "tcp://127.0.0.1:7400"; // the service's requests socket
+  std::string updates = "tcp://127.0.0.1:7402";  // its updates socket, for watch
+  bool json = false;
+  uint64_t timeout_ms = 5000;
+
+  // The flags of one command each, held as the request fields they set, so
+  // that their defaults are the requests' own.
+  schemas::submit_req submit;        // --subscore
+  std::optional<std::string> meta;   // submit --meta
+  schemas::rank_req rank;            // --exact
+  schemas::top_req top;              // --limit, --offset
+  schemas::around_req around;        // --radius
+  schemas::configure_req configure;  // --order, --operator
+  std::optional<std::string> player; // watch --player
+  bool raw = false;                  // watch --raw
+};
+
+struct command_line {
+  options opts;
+  std::vector<std::string> positional;    // the command and its arguments
+  std::vector<std::string> command_flags; // the flags of one command that were given
+};
+
+// Fills `cl` from argv. Returns an exit code when lbctl should stop now (0
+// after --help, 2 for a bad flag, with the message printed), nothing
+// otherwise.
+std::optional<int> parse_command_line(int argc, char** argv, command_line& cl);
+
+} // namespace lb::lbctl

@@ -1,0 +1,151 @@
+#include "tools/lbctl/print.hpp"
+
+#include <iostream>
+#include <sstream>
+
+#include "tools/common/msgpack_map.hpp"
+#include "tools/common/table.hpp"
+#include "tools/common/term_text.hpp"
+#include "tools/lbctl/reply.hpp"
+
+namespace lb::lbctl {
+
+using tools::count;
+using tools::find_key;
+using tools::printable;
+using tools::table;
+
+void print_submit(const msgpack::object& r, const call&) {
+  std::cout << text_at(r, "player") << " on " << text_at(r, "board") << ": score "
+            << get<int64_t>(r, "score");
+  if (auto sub = get<int64_t>(r, "subscore"); sub != 0)
+    std::cout << " (subscore " << sub << ")";
+  const bool changed = get<bool>(r, "changed");
+  if (!changed)
+    std::cout << " (unchanged)";
+  std::cout << ", rank " << get<uint64_t>(r, "rank") << " of " << get<uint64_t>(r, "total");
+  const auto* prev = find_key(r, "prev_rank");
+  if (prev == nullptr || prev->is_nil())
+    std::cout << " (new)";
+  else if (changed)
+    std::cout << " (was " << text(*prev) << ")";
+  std::cout << ", seq " << get<uint64_t>(r, "seq") << '\n';
+}
+
+void print_rank(const msgpack::object& r, const call&) {
+  std::cout << "board: " << text_at(r, "board") << '\n'
+            << "player: " << text_at(r, "player") << '\n'
+            << "rank: " << get<uint64_t>(r, "rank") << " of " << get<uint64_t>(r, "total") << '\n'
+            << "score: " << get<int64_t>(r, "score") << '\n'
+            << "subscore: " << get<int64_t>(r, "subscore") << '\n';
+  if (const auto* meta = find_key(r, "meta"); meta != nullptr && !meta->is_nil())
+    std::cout << "meta: " << text(*meta) << '\n';
+}
+
+void print_entries(const msgpack::object& r, const call&) {
+  const auto& entries = get_array(r, "entries");
+  std::cout << text_at(r, "board") << ": " << count(get<uint64_t>(r, "total"), "entry", "entries")
+            << '\n';
+  if (entries.via.array.size == 0) {
+    std::cout << "(none in this range)\n";
+    return;
+  }
+  table t({"RANK", "PLAYER", "SCORE", "SUBSCORE", "META"}, {true, false, true, true, false});
+  for (uint32_t i = 0; i < entries.via.array.size; ++i) {
+    const auto& e = entries.via.array.ptr[i];
+    if (e.type != msgpack::type::MAP)
+      throw bad_reply("an entry is not a map");
+    t.add({std::to_string(get<uint64_t>(e, "rank")), text_at(e, "player"),
+           std::to_string(get<int64_t>(e, "score")), std::to_string(get<int64_t>(e, "subscore")),
+           text_at(e, "meta")});
+  }
+  std::cout << t.render();
+}
+
+// The service leaves out players not on the board; say which, so that a
+// typo in a name does not go unnoticed.
+void print_ranks(const msgpack::object& r, const call& c) {
+  print_entries(r, c);
+  const auto& entries = get_array(r, "entries");
+  std::string missing;
+  for (auto player = c.args.begin() + 1; player != c.args.end(); ++player) {
+    bool found = false;
+    for (uint32_t i = 0; i < entries.via.array.size && !found; ++i)
+      found = get<std::string>(entries.via.array.ptr[i], "player") == *player;
+    if (!found)
+      missing += (missing.empty() ? "" : ", ") + printable(*player);
+  }
+  if (!missing.empty())
+    std::cout << "not on " << printable(c.args[0]) << ": " << missing << '\n';
+}
+
+void print_remove(const msgpack::object& r, const call& c) {
+  const auto board = printable(c.args[0]), player = printable(c.args[1]);
+  if (get<bool>(r, "removed"))
+    std::cout << "removed " << player << " from " << board;
+  else
+    std::cout << player << " was not on " << board << ": nothing removed";
+  std::cout << ", seq " << get<uint64_t>(r, "seq") << '\n';
+}
+
+void print_reset(const msgpack::object& r, const call& c) {
+  std::cout << "reset " << printable(c.args[0]) << ": "
+            << count(get<uint64_t>(r, "removed"), "entry", "entries") << " removed, seq "
+            << get<uint64_t>(r, "seq") << '\n';
+}
+
+void print_configure(const msgpack::object& r, const call&) {
+  std::cout << text_at(r, "board") << ": order " << text_at(r, "order") << ", operator "
+            << text_at(r, "operator") << ", seq " << get<uint64_t>(r, "seq") << '\n';
+}
+
+void print_boards(const msgpack::object& r, const call&) {
+  const auto& boards = get_array(r, "boards");
+  if (boards.via.array.size == 0) {
+    std::cout << "no boards yet\n";
+    return;
+  }
+  table t({"BOARD", "ENTRIES", "ORDER", "OPERATOR"}, {false, true, false, false});
+  for (uint32_t i = 0; i < boards.via.array.size; ++i) {
+    const auto& b = boards.via.array.ptr[i];
+    if (b.type != msgpack::type::MAP)
+      throw bad_reply("a board is not a map");
+    t.add({text_at(b, "board"), std::to_string(get<uint64_t>(b, "total")), text_at(b, "order"),
+           text_at(b, "operator")});
+  }
+  std::cout << t.render();
+}
+
+// The protocol lets stats grow ("whatever else helps an operator"), so keys
+// beyond merge and shards are shown as they come.
+void print_stats(const msgpack::object& r, const call&) {
+  for (uint32_t i = 0; i < r.via.map.size; ++i) {
+    const auto& kv = r.via.map.ptr[i];
+    const auto key = text(kv.key);
+    if (key != "ok" && key != "id" && key != "merge" && key != "shards")
+      std::cout << key << ": " << text(kv.val) << '\n';
+  }
+  const auto& merge = get_map(r, "merge");
+  std::cout << "merge: every " << get<uint64_t>(merge, "interval_ms") << " ms, last at seq "
+            << get<uint64_t>(merge, "last_merge_seq") << ", " << get<uint64_t>(merge, "age_ms")
+            << " ms ago\n";
+  const auto& shards = get_array(r, "shards");
+  table t({"SHARD", "ENTRIES", "MAILBOX"}, {true, true, true});
+  for (uint32_t i = 0; i < shards.via.array.size; ++i) {
+    const auto& s = shards.via.array.ptr[i];
+    if (s.type != msgpack::type::MAP)
+      throw bad_reply("a shard is not a map");
+    t.add({std::to_string(get<uint64_t>(s, "shard")), std::to_string(get<uint64_t>(s, "entries")),
+           std::to_string(get<uint64_t>(s, "mailbox"))});
+  }
+  std::cout << t.render();
+}
+
+void print_pong(const msgpack::object&, const call& c) {
+  std::ostringstream ms;
+  ms.precision(2);
+  ms << std::fixed << c.round_trip_ms;
+  std::cout << "pong from " << c.opts.endpoint << " in " << ms.str() << " ms\n";
+}
+
+} // namespace lb::lbctl

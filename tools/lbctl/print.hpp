@@ -1,0 +1,32 @@
+// How lbctl shows each command's reply to a person (without --json).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <msgpack.hpp>
+
+#include "tools/lbctl/options.hpp"
+
+namespace lb::lbctl {
+
+// What a command's printer gets besides the reply.
+struct call {
+  const std::vector<std::string>& args;
+  const options& opts;
+  double round_trip_ms;
+};
+
+void print_submit(const msgpack::object& r, const call& c);
+void print_rank(const msgpack::object& r, const call& c);
+// top, around and ranks share one reply shape: a table of entries.
+void print_entries(const msgpack::object& r, const call& c);
+void print_ranks(const msgpack::object& r, const call& c);
+void print_remove(const msgpack::object& r, const call& c);
+void print_reset(const msgpack::object& r, const call& c);
+void print_configure(const msgpack::object& r, const call& c);
+void print_boards(const msgpack::object& r, const call& c);
+void print_stats(const msgpack::object& r, const call& c);
+void print_pong(const msgpack::object& r, const call& c);
+
+} // namespace lb::lbctl
