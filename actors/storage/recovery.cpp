@@ -4,7 +4,6 @@
 #include "actors/storage/recovery.hpp"
 
 #include <algorithm>
-#include <variant>
 
 #include "actors/ranking/partition.hpp"
 #include "actors/storage/data_dir.hpp"
@@ -23,20 +22,6 @@ const std::string repair_advice
 
 std::string name_of(const fs::path& p) {
   return p.string();
-}
-
-// Submits and removes go to the shard that owns the player, resets and
-// configures to every shard.
-void route(std::vector<replay_state>& shards, const schemas::event_record& ev) {
-  const auto n = static_cast<uint32_t>(shards.size());
-  if (auto* s = std::get_if<schemas::submit_req>(&ev.body)) {
-    shards[ranking::owner_shard(s->board, s->player, n)].apply(ev);
-  } else if (auto* r = std::get_if<schemas::remove_req>(&ev.body)) {
-    shards[ranking::owner_shard(r->board, r->player, n)].apply(ev);
-  } else {
-    for (auto& shard : shards)
-      shard.apply(ev);
-  }
 }
 
 // Drops a torn tail for good: the file ends at its last good record.
@@ -138,7 +123,11 @@ status recover(const recovery_options& opts, recovered_state& out) {
   po.repair = opts.repair;
   po.progress = opts.progress;
   recovery_plan plan;
-  const auto routed = [&out](const schemas::event_record& ev) { route(out.shards, ev); };
+  const ranking::shard_map map(opts.shards);
+  const auto routed = [&out, &map](const schemas::event_record& ev) {
+    for (uint32_t s : map.shards_for(ev.body))
+      out.shards[s].apply(ev);
+  };
   if (status st = plan_recovery(po, out.shards, routed, plan); !st.ok())
     return st;
   if (plan.stop)

@@ -82,7 +82,8 @@ void write_board(snapshot_out& out, const ranking::board_view& bv) {
 // Each method returns an empty string, or what is wrong with the record.
 class snapshot_loader {
 public:
-  snapshot_loader(std::vector<replay_state>& into) : into_(into) {}
+  snapshot_loader(std::vector<replay_state>& into)
+    : into_(into), map_(static_cast<uint32_t>(into.size())) {}
 
   std::string record(std::string_view body) {
     auto decoded = schemas::decode_snapshot_item(body.data(), body.size());
@@ -130,7 +131,6 @@ private:
     if (c.entries.size() > board_total_ - board_entries_)
       return "board '" + board_ + "' gets more entries than its total of "
              + std::to_string(board_total_);
-    const auto shards = static_cast<uint32_t>(into_.size());
     for (const auto& e : c.entries) {
       if (e.seq > sum_.seq)
         return "player '" + e.player + "' on board '" + board_ + "' has seq "
@@ -140,7 +140,7 @@ private:
       // share a key (the tree requires it).
       if (board_entries_ > 0 && !(last_key_ < key))
         return "player '" + e.player + "' on board '" + board_ + "' is out of rank order";
-      auto& shard = into_[ranking::owner_shard(board_, e.player, shards)];
+      auto& shard = into_[map_.owner(board_, e.player)];
       if (shard.boards().at(board_).find(e.player) != nullptr)
         return "player '" + e.player + "' appears twice on board '" + board_ + "'";
       shard.restore_entry(board_, e);
@@ -176,6 +176,7 @@ private:
   }
 
   std::vector<replay_state>& into_;
+  ranking::shard_map map_;
   snapshot_summary sum_;
   bool head_seen_ = false;
   bool ended_ = false;

@@ -9,6 +9,7 @@
 #include <variant>
 
 #include "actors/storage/log_reader.hpp"
+#include "schemas/overload.hpp"
 #include "schemas/snapshot_record.hpp"
 #include "tools/lb-replay/common.hpp"
 #include "tools/lb-replay/text.hpp"
@@ -237,31 +238,38 @@ file_report inspect_snapshot(const fs::path& path) {
     const auto& item = std::get<schemas::snapshot_item>(decoded);
     if (s.end_seen)
       return "a record after the end record";
-    if (auto* head = std::get_if<schemas::snapshot_head>(&item)) {
-      if (s.head)
-        return "a second head record";
-      s.head = *head;
-      return {};
-    }
-    if (!s.head)
+    if (!s.head && !std::holds_alternative<schemas::snapshot_head>(item))
       return "the first record is not the head record";
-    if (std::holds_alternative<schemas::snapshot_board>(item)) {
-      ++s.boards;
-    } else if (auto* chunk = std::get_if<schemas::snapshot_chunk>(&item)) {
-      if (s.boards == 0)
-        return "entries before any board record";
-      s.entries += chunk->entries.size();
-    } else {
-      const auto& end = std::get<schemas::snapshot_end>(item);
-      s.end_seen = true;
-      if (end.boards != s.boards || end.entries != s.entries || s.head->boards != s.boards
-          || s.head->entries != s.entries)
-        return "counts disagree: head says " + std::to_string(s.head->boards) + " boards, "
-               + std::to_string(s.head->entries) + " entries; end says "
-               + std::to_string(end.boards) + ", " + std::to_string(end.entries)
-               + "; the file holds " + std::to_string(s.boards) + ", " + std::to_string(s.entries);
-    }
-    return {};
+    return std::visit(schemas::overload{
+                        [&](const schemas::snapshot_head& head) -> std::string {
+                          if (s.head)
+                            return "a second head record";
+                          s.head = head;
+                          return {};
+                        },
+                        [&](const schemas::snapshot_board&) -> std::string {
+                          ++s.boards;
+                          return {};
+                        },
+                        [&](const schemas::snapshot_chunk& chunk) -> std::string {
+                          if (s.boards == 0)
+                            return "entries before any board record";
+                          s.entries += chunk.entries.size();
+                          return {};
+                        },
+                        [&](const schemas::snapshot_end& end) -> std::string {
+                          s.end_seen = true;
+                          if (end.boards == s.boards && end.entries == s.entries
+                              && s.head->boards == s.boards && s.head->entries == s.entries)
+                            return {};
+                          return "counts disagree: head says " + std::to_string(s.head->boards)
+                                 + " boards, " + std::to_string(s.head->entries)
+                                 + " entries; end says " + std::to_string(end.boards) + ", "
+                                 + std::to_string(end.entries) + "; the file holds "
+                                 + std::to_string(s.boards) + ", " + std::to_string(s.entries);
+                        },
+                      },
+                      item);
   });
   if (!s.end_seen && r.damages.empty())
     r.damages.push_back(
