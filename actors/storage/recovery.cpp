@@ -20,10 +20,6 @@ namespace {
 const std::string repair_advice
   = "; start with --repair to keep every good record and move the damaged file aside";
 
-std::string name_of(const fs::path& p) {
-  return p.string();
-}
-
 // Drops a torn tail for good: the file ends at its last good record.
 status cut_tail(const planned_segment& seg) {
   posix_file f;
@@ -38,7 +34,7 @@ status cut_tail(const planned_segment& seg) {
 // An empty newest segment (a crash right after creating it) holds nothing.
 status remove_empty(const fs::path& dir, const planned_segment& seg) {
   if (status st = remove_file(seg.file.path); !st.ok())
-    return status::from_errno("cannot remove the empty segment " + name_of(seg.file.path),
+    return status::from_errno("cannot remove the empty segment " + seg.file.path.string(),
                               st.sys_errno());
   return sync_dir(dir);
 }
@@ -68,24 +64,24 @@ status repair(const planned_segment& seg, const fs::path& aside) {
       },
       r, on_damage::skip);
   if (st.ok() && copy.size() != seg.end)
-    st = status::error(name_of(path) + " changed while it was repaired (a copy of "
+    st = status::error(path.string() + " changed while it was repaired (a copy of "
                        + std::to_string(copy.size()) + " bytes, not the " + std::to_string(seg.end)
                        + " planned): is another process writing to the data folder?");
   if (st.ok())
     st = copy.commit(aside);
   if (!st.ok())
-    return status::error(st.message() + " (while repairing " + name_of(path) + ")");
+    return status::error(st.message() + " (while repairing " + path.string() + ")");
   return {};
 }
 
 // Makes the change the plan asks for one segment, and says what was done.
 status apply(const fs::path& dir, const planned_segment* prev, const planned_segment& seg,
              std::vector<std::string>& notes) {
-  const std::string name = name_of(seg.file.path);
+  const std::string name = seg.file.path.string();
   if (seg.lost_from && prev)
     notes.push_back("events " + std::to_string(*seg.lost_from) + ".."
                     + std::to_string(seg.header_seq) + " were in the damaged part of "
-                    + name_of(prev->file.path) + " and are lost");
+                    + prev->file.path.string() + " and are lost");
   switch (seg.action) {
     case segment_action::read:
       return {};
@@ -107,7 +103,7 @@ status apply(const fs::path& dir, const planned_segment* prev, const planned_seg
   if (status st = repair(seg, aside); !st.ok())
     return st;
   notes.push_back("repaired " + name + ": kept " + std::to_string(seg.records) + " good records; "
-                  + seg.damage + "; the damaged original is " + name_of(aside));
+                  + seg.damage + "; the damaged original is " + aside.string());
   return {};
 }
 
@@ -134,7 +130,7 @@ status recover(const recovery_options& opts, recovered_state& out) {
     return status::error(plan.stop->message
                          + (plan.stop->what == plan_stop::kind::damage ? repair_advice : ""));
   for (const auto& s : plan.skipped)
-    out.notes.push_back("skipped the damaged snapshot " + name_of(s.file) + ": " + s.why);
+    out.notes.push_back("skipped the damaged snapshot " + s.file.string() + ": " + s.why);
   const planned_segment* prev = nullptr;
   for (const auto& seg : plan.segments) {
     if (status st = apply(opts.dir, prev, seg, out.notes); !st.ok())

@@ -12,10 +12,6 @@ namespace {
 
 constexpr uint64_t progress_every = 1'000'000;
 
-std::string name_of(const fs::path& p) {
-  return p.string();
-}
-
 class planner {
 public:
   planner(const plan_options& opts, std::vector<replay_state>& state, const event_fn& on_event,
@@ -32,7 +28,7 @@ public:
     // seq logged before it: one apart, so a name cannot hold 0. It sorts first.
     if (!segs.empty() && segs.front().seq == 0) {
       halt(plan_stop::kind::unusable,
-           name_of(segs.front().path)
+           segs.front().path.string()
              + ": a segment name must hold a seq of at least 1; move the file out of the data "
                "folder");
       return {};
@@ -70,12 +66,12 @@ private:
       snapshot_summary sum;
       status st = read_snapshot(it->path, attempt, sum);
       if (st.ok() && sum.seq != it->seq)
-        st = status::error(name_of(it->path) + ": named for seq " + std::to_string(it->seq)
+        st = status::error(it->path.string() + ": named for seq " + std::to_string(it->seq)
                            + " but holds seq " + std::to_string(sum.seq));
       if (st.ok()) {
         state_ = std::move(attempt);
         out_.snapshot = *it;
-        say("loaded " + name_of(it->path) + ": " + std::to_string(sum.boards) + " boards, "
+        say("loaded " + it->path.string() + ": " + std::to_string(sum.boards) + " boards, "
             + std::to_string(sum.entries) + " entries at seq " + std::to_string(sum.seq));
         return true;
       }
@@ -93,20 +89,20 @@ private:
     const std::string log_part
       = segs.empty() ? "there is no event-log segment to replace it"
                      : "the event log starts after seq " + std::to_string(out_.log_start) + " ("
-                         + name_of(segs.front().path) + "), so the segments before it were deleted";
+                         + segs.front().path.string() + "), so the segments before it were deleted";
     std::string why;
     if (!out_.skipped.empty()) {
       why = "every snapshot the log could continue is damaged (";
       for (std::size_t i = 0; i < out_.skipped.size(); ++i)
-        why += (i ? ", " : "") + name_of(out_.skipped[i].file);
+        why += (i ? ", " : "") + out_.skipped[i].file.string();
       why += ") and " + log_part;
     } else if (!snaps.empty()) {
-      why = "the newest snapshot (" + name_of(snaps.back().path)
+      why = "the newest snapshot (" + snaps.back().path.string()
             + ") is older than the start of the log: " + log_part;
     } else {
       why = "there is no snapshot and " + log_part;
     }
-    return "cannot rebuild the state from " + name_of(opts_.dir) + ": " + why
+    return "cannot rebuild the state from " + opts_.dir.string() + ": " + why
            + ". Restore the data folder from a backup (lb-replay can read the segments that are "
              "left).";
   }
@@ -176,7 +172,7 @@ private:
   // Decides what becomes of a segment from its scan. Returns false when the
   // plan stops at it.
   bool judge(planned_segment& seg, const scan_result& r, uint64_t copy_size, bool newest) {
-    const std::string name = name_of(seg.file.path);
+    const std::string name = seg.file.path.string();
     if (r.damage == damage_kind::empty_file) {
       if (!newest)
         return halt(plan_stop::kind::unusable,
@@ -220,8 +216,8 @@ private:
     const uint64_t header = seg.header_seq;
     if (header == prev_last)
       return true;
-    const std::string prev_name = name_of(prev.file.path);
-    const std::string name = name_of(seg.file.path);
+    const std::string prev_name = prev.file.path.string();
+    const std::string name = seg.file.path.string();
     if (header > prev_last && prev.action == segment_action::repair) {
       seg.lost_from = prev_last + 1;
       return true;
