@@ -5,6 +5,7 @@
 
 #include "actors/logger.hpp"
 #include "actors/storage/data_dir.hpp"
+#include "actors/storage/log_format.hpp"
 #include "actors/storage/snapshot_file.hpp"
 
 namespace lb::actors {
@@ -12,11 +13,6 @@ namespace lb::actors {
 const char* snapshot_state::name = "lbd-snapshot";
 
 namespace {
-
-int64_t now_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
 
 // Keeps the newest two snapshots; the log must reach back to the older one.
 void prune(snapshot_state& st, snapshot_handle::stateful_pointer<snapshot_state> self) {
@@ -43,7 +39,7 @@ snapshot_actor(snapshot_handle::stateful_pointer<snapshot_state> self, std::file
       auto& st = self->state;
       auto started = std::chrono::steady_clock::now();
       std::filesystem::path path;
-      auto written = storage::write_snapshot(st.dir, *view, now_ms(), path);
+      auto written = storage::write_snapshot(st.dir, *view, storage::wall_clock_ms(), path);
       if (!written.ok()) {
         logger::problem("snapshot at seq " + std::to_string(view->seq)
                         + " failed: " + written.message()

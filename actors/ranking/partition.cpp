@@ -7,7 +7,7 @@
 
 namespace lb::ranking {
 
-uint32_t owner_shard(std::string_view board, std::string_view player, uint32_t shards) {
+uint32_t shard_map::owner(std::string_view board, std::string_view player) const {
   // Board names cannot hold a NUL, so hashing board + NUL + player is
   // unambiguous. Names are short (<= 64 and 128 bytes): one stack buffer.
   char buf[256];
@@ -25,7 +25,7 @@ uint32_t owner_shard(std::string_view board, std::string_view player, uint32_t s
   }
   uint64_t h = XXH3_64bits(key.data(), key.size());
   // Multiply-shift maps the hash onto [0, shards) without the bias of `%`.
-  return static_cast<uint32_t>((static_cast<unsigned __int128>(h) * shards) >> 64);
+  return static_cast<uint32_t>((static_cast<unsigned __int128>(h) * shards_) >> 64);
 }
 
 } // namespace lb::ranking

@@ -14,8 +14,6 @@
 
 namespace lb::ranking {
 
-uint32_t owner_shard(std::string_view board, std::string_view player, uint32_t shards);
-
 // Shard indexes [first, last), for range-for.
 struct shard_range {
   struct iterator {
@@ -38,9 +36,8 @@ public:
   explicit shard_map(uint32_t shards) : shards_(shards) {}
 
   uint32_t size() const { return shards_; }
-  uint32_t owner(std::string_view board, std::string_view player) const {
-    return owner_shard(board, player, shards_);
-  }
+  // The shard that owns `player` of `board`.
+  uint32_t owner(std::string_view board, std::string_view player) const;
 
   // The shards an event goes to.
   shard_range shards_for(const schemas::submit_req& e) const { return one(e.board, e.player); }

@@ -1,16 +1,12 @@
 #include "actors/storage/event_batch.hpp"
 
-#include <chrono>
-
 #include "actors/storage/log_format.hpp"
 
 namespace lb::storage {
 
 int64_t event_batch::time_ms() {
-  if (count_ == 0) {
-    using namespace std::chrono;
-    time_ms_ = duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-  }
+  if (count_ == 0)
+    time_ms_ = wall_clock_ms();
   return time_ms_;
 }
 

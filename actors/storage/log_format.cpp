@@ -1,5 +1,7 @@
 #include "actors/storage/log_format.hpp"
 
+#include <chrono>
+
 #include <xxhash.h>
 
 #include "actors/storage/status.hpp"
@@ -78,6 +80,11 @@ uint64_t body_checksum(const unsigned char* body, std::size_t n) {
 
 bool can_start_body(unsigned char first) {
   return (first >= 0x80 && first <= 0x8f) || first == 0xde || first == 0xdf;
+}
+
+int64_t wall_clock_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
 } // namespace lb::storage

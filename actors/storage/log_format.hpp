@@ -61,4 +61,8 @@ uint64_t body_checksum(const unsigned char* body, std::size_t n);
 // without hashing.
 bool can_start_body(unsigned char first);
 
+// The wall clock as records carry it (`time_ms` of events and snapshots):
+// milliseconds since the Unix epoch.
+int64_t wall_clock_ms();
+
 } // namespace lb::storage
