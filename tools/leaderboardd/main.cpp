@@ -4,7 +4,6 @@
 #include <chrono>
 #include <csignal>
 #include <filesystem>
-#include <iostream>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -15,6 +14,8 @@
 #include <caf/all.hpp>
 
 #include "actors/gateway.hpp"
+#include "actors/logger.hpp"
+
 #include "actors/service.hpp"
 #include "actors/storage/data_dir.hpp"
 #include "tools/leaderboardd/settings.hpp"
@@ -25,6 +26,7 @@
 namespace {
 
 using namespace lb::daemon;
+namespace logger = lb::actors::logger;
 
 // A phase that cannot go on: main prints the reason and exits 1.
 struct cannot_start : std::runtime_error {
@@ -54,18 +56,16 @@ recovered_data recover(const settings& s) {
     ro.dir = s.daemon.data;
     ro.shards = s.service.shards;
     ro.repair = s.daemon.repair;
-    ro.progress = [](const std::string& line) {
-      std::cout << "leaderboardd: recovery: " << line << std::endl;
-    };
+    ro.progress = [](const std::string& line) { logger::note("recovery: " + line); };
     lb::storage::throw_if_error(lb::storage::recover(ro, out.state));
     for (auto& note : out.state.notes)
-      std::cout << "leaderboardd: recovery: " << note << std::endl;
+      logger::note("recovery: " + note);
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now()
                                                                     - started)
                 .count();
-    std::cout << "leaderboardd: recovered up to seq " << out.state.last_seq << " (snapshot at "
-              << out.state.snapshot_seq << " + " << out.state.events << " events from the log) in "
-              << ms << " ms" << std::endl;
+    logger::note("recovered up to seq " + std::to_string(out.state.last_seq) + " (snapshot at "
+                 + std::to_string(out.state.snapshot_seq) + " + " + std::to_string(out.state.events)
+                 + " events from the log) in " + std::to_string(ms) + " ms");
   } catch (const lb::storage::storage_error& e) {
     throw cannot_start("cannot start on " + s.daemon.data + ": " + e.what());
   }
@@ -153,15 +153,14 @@ void serve(lb::actors::service& svc, sockets& socks, const sigset_t& stop_signal
   auto ingest_ep = srv.ingest_endpoint();
   std::atomic<bool> stop{false};
   std::thread io{[&] { srv.run(h, stop); }};
-  std::cout << "leaderboardd: requests " << requests_ep << ", ingest " << ingest_ep << ", updates "
-            << socks.updates_endpoint << ", " << s.service.shards << " shards, merge every "
-            << s.service.merge_interval.count() << " ms, data " << s.daemon.data << ", fsync "
-            << to_string(s.service.log.policy) << std::endl;
+  logger::note("requests " + requests_ep + ", ingest " + ingest_ep + ", updates "
+               + socks.updates_endpoint + ", " + std::to_string(s.service.shards)
+               + " shards, merge every " + std::to_string(s.service.merge_interval.count())
+               + " ms, data " + s.daemon.data + ", fsync " + to_string(s.service.log.policy));
 
   int sig = 0;
   sigwait(&stop_signals, &sig);
-  std::cout << "leaderboardd: " << (sig == SIGINT ? "SIGINT" : "SIGTERM") << ", stopping"
-            << std::endl;
+  logger::note(sig == SIGINT ? "SIGINT, stopping" : "SIGTERM, stopping");
   stop.store(true, std::memory_order_release);
   io.join(); // closes the service's sockets
 }
@@ -194,7 +193,7 @@ int main(int argc, char** argv) {
     stop(sys, svc);
     return 0;
   } catch (const cannot_start& e) {
-    std::cerr << "leaderboardd: " << e.what() << std::endl;
+    logger::problem(e.what());
     return 1;
   }
 }
