@@ -23,7 +23,7 @@ public:
     add_body(seq, body_);
   }
 
-  // The framed records, ready for segment_writer::write.
+  // The framed records, ready for log_writer::write.
   std::string_view records() const { return records_; }
   uint64_t last_seq() const { return last_seq_; }
   uint64_t size() const { return count_; }
