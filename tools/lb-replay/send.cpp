@@ -19,6 +19,7 @@
 #include <msgpack.hpp>
 #include <zmq.hpp>
 
+#include "schemas/overload.hpp"
 #include "schemas/request.hpp"
 #include "tools/common/msgpack_map.hpp"
 #include "tools/lb-replay/common.hpp"
@@ -126,26 +127,33 @@ public:
   void push(const schemas::event_record& ev) {
     if (!o_.max)
       pace(ev.time_ms);
-    if (auto* s = std::get_if<schemas::submit_req>(&ev.body)) {
-      if (o_.max) {
-        batch_.push_back(*s);
-        batch_seqs_.push_back(ev.seq);
-        if (batch_.size() == batch_items)
-          flush_batch();
-      } else {
-        send(*s, {ev.seq}, "submit", s->board, false);
-      }
-      return;
-    }
-    flush_batch(); // a batch must not overtake the event after it
-    if (auto* r = std::get_if<schemas::remove_req>(&ev.body))
-      send(*r, {ev.seq}, "remove", r->board, false);
-    else if (auto* r = std::get_if<schemas::reset_req>(&ev.body))
-      send(*r, {ev.seq}, "reset", r->board, false);
-    else {
-      const auto& c = std::get<schemas::configure_event_body>(ev.body);
-      send(schemas::configure_req{c.board, c.order, c.op}, {ev.seq}, "configure", c.board, false);
-    }
+    std::visit(schemas::overload{
+                 [&](const schemas::submit_req& s) {
+                   if (!o_.max) {
+                     send(s, {ev.seq}, "submit", s.board, false);
+                     return;
+                   }
+                   batch_.push_back(s);
+                   batch_seqs_.push_back(ev.seq);
+                   if (batch_.size() == batch_items)
+                     flush_batch();
+                 },
+                 // A batch must not overtake the event after it.
+                 [&](const schemas::remove_req& r) {
+                   flush_batch();
+                   send(r, {ev.seq}, "remove", r.board, false);
+                 },
+                 [&](const schemas::reset_req& r) {
+                   flush_batch();
+                   send(r, {ev.seq}, "reset", r.board, false);
+                 },
+                 [&](const schemas::configure_event_body& c) {
+                   flush_batch();
+                   send(schemas::configure_req{c.board, c.order, c.op}, {ev.seq}, "configure",
+                        c.board, false);
+                 },
+               },
+               ev.body);
   }
 
   // Sends what is left and waits for every reply.
