@@ -1,12 +1,14 @@
 // The ingress actor: the one place that orders events.
 //
-// It gives every accepted event its seq, routes it to the shard that owns the
-// player (or to all shards for reset and configure), and cuts the stream for
-// the merge actor. Replies that need several shards (batch, reset, configure)
-// are gathered here. Each incoming message is flushed as one log_append to
-// the log actor, which forwards each shard its slice once the events are
-// durable; CAF's per-sender FIFO order then keeps every shard's events in seq
-// order and makes a freeze marker a consistent cut.
+// It gives every accepted event its seq, frames it into the log's event
+// batch, hands it to the shards it goes to (shard_map::shards_for: the
+// player's owner, or every shard for reset and configure), and cuts the
+// stream for the merge actor. Replies that need several shards (batch,
+// reset, configure) are gathered here. Each incoming message is flushed as
+// one log_append to the log actor, which writes the batch and forwards each
+// shard its slice once the events are durable; CAF's per-sender FIFO order
+// then keeps every shard's events in seq order and makes a freeze marker a
+// consistent cut.
 #pragma once
 
 #include <cstdint>
