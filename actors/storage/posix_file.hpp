@@ -1,8 +1,8 @@
 // The POSIX calls under the storage layer (as LevelDB's util/env_posix.cc):
 // each one is retried on EINTR, reads and writes go on until every byte has
 // moved, and a failure comes back as a status naming the file ("cannot
-// fdatasync <file>: Input/output error"). Nothing above this file calls the
-// system directly.
+// fdatasync <file>: Input/output error"). Reading, writing and syncing go
+// through here; data_dir lists and deletes with std::filesystem.
 #pragma once
 
 #include <cstddef>

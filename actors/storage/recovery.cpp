@@ -50,19 +50,22 @@ status repair(const planned_segment& seg, const fs::path& aside) {
   schemas::event_record ev;
   std::string record;
   scan_result r;
+  status written; // the copy's first write failure, kept apart from the scan's status
   if (st.ok())
     st = scan_file(
       path, file_kind::segment,
       [&](uint64_t, std::string_view body) {
         std::string why = accept_event(body, last, ev);
-        if (why.empty() && st.ok()) {
+        if (why.empty() && written.ok()) {
           record.clear();
           append_record(record, body);
-          st = copy.append(record);
+          written = copy.append(record);
         }
         return why;
       },
       r, on_damage::skip);
+  if (st.ok())
+    st = written;
   if (st.ok() && copy.size() != seg.end)
     st = status::error(path.string() + " changed while it was repaired (a copy of "
                        + std::to_string(copy.size()) + " bytes, not the " + std::to_string(seg.end)

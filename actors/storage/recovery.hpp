@@ -13,7 +13,10 @@
 //   with a message naming the file and offset, unless `repair`, which keeps
 //   every good record, moves the damaged file aside as <name>.damaged and
 //   writes a clean copy in its place.
-// No file changes unless the whole folder can be recovered.
+// No file changes unless the plan covers the whole folder; the changes it
+// asks for are then made in order, so an I/O error part way leaves the ones
+// before it done (each is safe on its own: a cut, a removal, a repair that
+// keeps the original aside).
 #pragma once
 
 #include <cstdint>

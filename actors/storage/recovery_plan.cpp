@@ -179,6 +179,10 @@ private:
                     r.message
                       + "; it is not the newest segment, so it should hold events: restore it "
                         "from a backup");
+      // Its name still says which seq it follows: a segment missing before
+      // it would otherwise go unnoticed, and its seqs be given out again.
+      if (!out_.segments.empty() && !follows(out_.segments.back(), seg))
+        return false;
       seg.action = segment_action::remove;
       seg.damage = r.message;
       return true;

@@ -1407,6 +1407,41 @@ TEST_CASE("corruption in the middle stops the start unless --repair") {
   CHECK(dump_of(again) == dump_of(ref));
 }
 
+TEST_CASE("a repair that cannot write its clean copy says why, and changes nothing") {
+  // One segment of a few MiB, so that the copy is written while the
+  // damaged one is read, not only when it is put in place.
+  temp_dir d;
+  const auto events = make_events(40000, 11);
+  write_log(d.path, events, uint64_t{1} << 30);
+  const auto segs = list_segments(d.path);
+  REQUIRE(segs.size() == 1);
+  const fs::path victim = segs[0].path;
+  REQUIRE(fs::file_size(victim) > (3u << 20));
+  std::vector<uint64_t> offs;
+  scan_offsets(victim, file_kind::segment, offs);
+  flip(victim, offs[offs.size() / 2] + record_header_size + 2, 0x08);
+  const std::string damaged = read_file(victim);
+
+  // EFBIG once the copy passes 512 KiB (SIGXFSZ ignored, as the daemon does).
+  auto old_handler = std::signal(SIGXFSZ, SIG_IGN);
+  rlimit old_limit{};
+  REQUIRE(::getrlimit(RLIMIT_FSIZE, &old_limit) == 0);
+  rlimit lim = old_limit;
+  lim.rlim_cur = 512 << 10;
+  REQUIRE(::setrlimit(RLIMIT_FSIZE, &lim) == 0);
+  const std::string why = recover_error(d.path, true);
+  REQUIRE(::setrlimit(RLIMIT_FSIZE, &old_limit) == 0);
+  std::signal(SIGXFSZ, old_handler);
+
+  INFO(why);
+  CHECK(contains(why, std::strerror(EFBIG)));
+  CHECK(contains(why, "while repairing " + victim.string()));
+  CHECK_FALSE(contains(why, "changed while it was repaired"));
+  CHECK(read_file(victim) == damaged);
+  CHECK_FALSE(fs::exists(victim.string() + ".damaged"));
+  CHECK(list_segments(d.path).size() == 1);
+}
+
 TEST_CASE("a torn tail in an older segment counts as damage") {
   logged log;
   const auto segs = log.segments();
@@ -1465,6 +1500,20 @@ TEST_CASE("a missing segment, a newer format, a renamed segment stop the start")
     CHECK(contains(why, segs[0].path.string()));
     CHECK(contains(why, segs[2].path.string()));
     CHECK(contains(recover_error(log.dir.path, true), "missing segment"));
+  }
+  {
+    // A crash right after the writer created the newest segment leaves it
+    // empty; its name still says which seq it follows, so a missing segment
+    // before it is noticed, and nothing is removed.
+    logged log(3000, 3);
+    const auto segs = log.segments();
+    REQUIRE(segs.size() >= 3);
+        fs::remove(segs[segs.size() - 2].path);
+    fs::resize_file(segs.back().path, 0);
+    const std::string why = recover_error(log.dir.path);
+    INFO(why);
+    CHECK(contains(why, "missing segment"));
+    CHECK(fs::exists(segs.back().path));
   }
   {
     logged log(3000, 4);
