@@ -59,13 +59,15 @@ log_source source_of(const std::vector<log_input>& inputs) {
   return src;
 }
 
-void read_log(const log_source& src, const event_fn& on_event, std::vector<std::string>& notes) {
+void read_log(const log_source& src, uint64_t until_seq, const event_fn& on_event,
+              std::vector<std::string>& notes) {
   if (!src.folder) {
-    storage::throw_if_error(storage::read_events(src.segments, no_limit, on_event));
+    storage::throw_if_error(storage::read_events(src.segments, until_seq, on_event));
     return;
   }
   storage::plan_options po;
   po.dir = *src.folder;
+  po.until_seq = until_seq;
   po.use_snapshots = false;
   std::vector<storage::replay_state> no_state;
   storage::recovery_plan plan;

@@ -74,12 +74,14 @@ log_source source_of(const std::vector<log_input>& inputs);
 
 using event_fn = storage::event_fn;
 
-// Reads every event of `src` in order. Segment files given one by one go
+// Reads every event of `src` up to `until_seq`, in order, and nothing after
+// it (so damage after it goes unseen). Segment files given one by one go
 // through storage::read_events, which stops at any damage. A data folder is
 // read from its oldest segment through the plan recovery makes
 // (storage::plan_recovery), without its snapshots and without changing any
 // file; see take_plan for what becomes of damage.
-void read_log(const log_source& src, const event_fn& on_event, std::vector<std::string>& notes);
+void read_log(const log_source& src, uint64_t until_seq, const event_fn& on_event,
+              std::vector<std::string>& notes);
 
 // What lb-replay makes of a folder's plan: a torn tail of the newest segment
 // (a crash mid-write, or a write in progress in a running service) ends the
@@ -87,10 +89,6 @@ void read_log(const log_source& src, const event_fn& on_event, std::vector<std::
 // an error; a plan that stops (any other damage, a missing segment, a seq
 // out of order) throws storage_error.
 void take_plan(const storage::recovery_plan& plan, std::vector<std::string>& notes);
-
-// Thrown from a read_log callback to stop reading once past --until-seq;
-// not a std::exception, so that nothing on the way mistakes it for damage.
-struct stop_reading {};
 
 // Whether an event passes --board, --from-seq and --until-seq.
 struct event_filter {

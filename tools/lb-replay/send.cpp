@@ -398,22 +398,17 @@ int run_send(const options& o) {
   // The pre-pass reads the whole log before anything is sent, so that damage
   // found late does not leave the service with half a replay.
   send_plan plan;
-  try {
-    read_log(
-      src,
-      [&](const schemas::event_record& ev) {
-        if (ev.seq > filter.until_seq)
-          throw stop_reading{};
-        if (!filter(ev))
-          return;
-        ++plan.events;
-        if (!plan.first_t)
-          plan.first_t = ev.time_ms;
-        plan.last_t = ev.time_ms;
-      },
-      notes);
-  } catch (const stop_reading&) {
-  }
+  read_log(
+    src, filter.until_seq,
+    [&](const schemas::event_record& ev) {
+      if (!filter(ev))
+        return;
+      ++plan.events;
+      if (!plan.first_t)
+        plan.first_t = ev.time_ms;
+      plan.last_t = ev.time_ms;
+    },
+    notes);
   for (const auto& note : notes)
     std::cerr << "lb-replay: note: " << note << '\n';
   if (plan.events == 0)
@@ -427,18 +422,13 @@ int run_send(const options& o) {
   }
   try {
     std::vector<std::string> ignored; // the pre-pass reported them
-    try {
-      read_log(
-        src,
-        [&](const schemas::event_record& ev) {
-          if (ev.seq > filter.until_seq)
-            throw stop_reading{};
-          if (filter(ev))
-            s->push(ev);
-        },
-        ignored);
-    } catch (const stop_reading&) {
-    }
+    read_log(
+      src, filter.until_seq,
+      [&](const schemas::event_record& ev) {
+        if (filter(ev))
+          s->push(ev);
+      },
+      ignored);
     s->finish();
   } catch (const no_reply& e) {
     s->clear_progress();
