@@ -1,6 +1,6 @@
 // The settings of a leaderboard service, one struct per concern, each with
-// its defaults: the only place the defaults live (leaderboardd's --help
-// prints them from here).
+// its defaults: where the defaults live (leaderboardd's --help prints them
+// from here; only its shard count, one per core, is the daemon's own).
 #pragma once
 
 #include <chrono>

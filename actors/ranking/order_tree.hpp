@@ -46,8 +46,10 @@
 //      epoch of the tree it was frozen from: freezing bumps that epoch, and
 //      (9) keeps later writes off every node the snapshot reaches.
 // Tests check all of these with check_invariants() and check_references()
-// below, except the records' reference counts, which a record keeps to
-// itself (the leak tests count records instead).
+// below, except two: the records' reference counts, which a record keeps to
+// itself (the leak tests count records instead), and the first half of
+// (10), which the random test checks by comparing each snapshot's contents
+// with what it held when taken.
 //
 // Why this shape: a shard actor mutates its live tree; every merge tick it
 // freezes the tree and hands the frozen root to the merge actor, which

@@ -60,8 +60,10 @@ private:
     for (auto it = snaps.rbegin(); it != snaps.rend(); ++it) {
       if (it->seq > opts_.until_seq)
         continue;
-      if (it->seq < out_.log_start)
-        break; // older ones are not continued either
+      // Older ones are not continued by the log either, unless no event
+      // after it is wanted.
+      if (it->seq < out_.log_start && it->seq != opts_.until_seq)
+        break;
       std::vector<replay_state> attempt(state_.size());
       snapshot_summary sum;
       status st = read_snapshot(it->path, attempt, sum);

@@ -670,9 +670,10 @@ TEST_CASE("check_invariants names the invariant a damaged tree breaks") {
       CHECK(names(tree_reader::check_references({&t}), 7));
     }
     SUBCASE("(8) a node newer than its parent, or than the live tree") {
+      const auto leaf_epoch = shared_leaf->epoch;
       shared_leaf->epoch = live;
       CHECK(names(t.check_invariants(), 8));
-      shared_leaf->epoch = shared->epoch;
+      shared_leaf->epoch = leaf_epoch;
       root->epoch = live + 1;
       CHECK(names(t.check_invariants(), 8));
       root->epoch = live;

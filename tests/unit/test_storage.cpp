@@ -1508,7 +1508,7 @@ TEST_CASE("a missing segment, a newer format, a renamed segment stop the start")
     logged log(3000, 3);
     const auto segs = log.segments();
     REQUIRE(segs.size() >= 3);
-        fs::remove(segs[segs.size() - 2].path);
+    fs::remove(segs[segs.size() - 2].path);
     fs::resize_file(segs.back().path, 0);
     const std::string why = recover_error(log.dir.path);
     INFO(why);
@@ -1657,6 +1657,14 @@ TEST_CASE("a plan up to a seq reads nothing after it") {
   p = plan_of(log.dir.path, early - 1);
   REQUIRE(p.plan.stop.has_value());
   CHECK(p.plan.stop->what == plan_stop::kind::history);
+  // A state exactly at that snapshot needs no event after it, so where the
+  // log now starts does not matter.
+  REQUIRE(p.plan.log_start > early);
+  p = plan_of(log.dir.path, early);
+  CHECK_FALSE(p.plan.stop.has_value());
+  REQUIRE(p.plan.snapshot.has_value());
+  CHECK(p.plan.snapshot->seq == early);
+  CHECK(p.seqs.empty());
 }
 
 TEST_CASE("read_events streams every event in order and stops at damage") {

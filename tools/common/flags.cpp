@@ -197,6 +197,7 @@ std::optional<int> flag_parser::parse(int argc, char** argv) {
   };
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
+    // --help's entry in the table (help_flag) has no setter: it is answered here.
     if (arg == "--help" || arg == "-h") {
       std::cout << usage();
       return 0;
@@ -226,10 +227,7 @@ std::optional<int> flag_parser::parse(int argc, char** argv) {
     } else {
       return fail("--" + name + " needs a value");
     }
-    if (!f->set) { // --help's entry in the table
-      std::cout << usage();
-      return 0;
-    }
+
     if (auto err = f->set(value); !err.empty())
       return fail("--" + name + " " + err);
     given_.push_back(name);

@@ -46,6 +46,10 @@ rebuilt from_files(const std::vector<fs::path>& files, const event_filter& filte
 // to the newest snapshot at or before it (or to seq 0, without one).
 std::string history_gone(const fs::path& dir, const storage::recovery_plan& plan,
                          uint64_t until_seq) {
+  // Damaged snapshots the log continued: the plan's message names them.
+  if (!plan.skipped.empty())
+    return plan.stop->message;
+  // Otherwise every snapshot at or before the limit is older than the log.
   const auto& snaps = plan.files.snapshots;
   uint64_t base = 0;
   for (const auto& s : snaps)
