@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "actors/outbox.hpp"
 #include "schemas/overload.hpp"
 
 namespace lb::actors {
@@ -83,14 +84,19 @@ void gateway::on_ingest(std::string_view body) {
              std::get<schemas::request_body>(decoded.body));
 }
 
-void gateway::on_control(std::string_view body) {
-  if (auto m = ingest_applied::decode(body))
-    ingest_inflight_ -= std::min(m->events, ingest_inflight_);
-}
-
-void gateway::on_reply_sent() {
-  if (inflight_ > 0)
-    --inflight_;
+void gateway::on_internal(std::string_view batch, const reply_fn& send) {
+  outbox_batch::handlers h;
+  h.reply = [&](std::string_view route, std::string_view body) {
+    send(route, body);
+    if (inflight_ > 0)
+      --inflight_;
+  };
+  h.applied = [&](const ingest_applied& m) {
+    ingest_inflight_ -= std::min(m.events, ingest_inflight_);
+  };
+  // Only our own actors write these; a malformed one is a bug, and the
+  // items before the damage were handled.
+  static_cast<void>(outbox_batch::read(batch, h));
 }
 
 void gateway::flush() {

@@ -39,10 +39,9 @@ public:
   // One request frame. `reply_now` answers it right away, on this thread.
   void on_request(std::string_view route, std::string_view body, const reply_fn& reply_now);
   void on_ingest(std::string_view body);
-  // A control message from an actor (empty route): ingest events applied.
-  void on_control(std::string_view body);
-  // A reply produced by an actor went out to its client.
-  void on_reply_sent();
+  // A message from an actor's outbox: its replies go out through `send`,
+  // and ingest events it reports applied leave the in-flight count.
+  void on_internal(std::string_view batch, const reply_fn& send);
   // End of one drain of the sockets: send what was gathered.
   void flush();
 

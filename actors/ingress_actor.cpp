@@ -229,6 +229,7 @@ ingress_handle::behavior_type ingress_actor(ingress_handle::stateful_pointer<ing
   st.out = make_outbox();
   return {
     [self](ingress_batch& in) {
+      auto turn = self->state.out->turn();
       auto& st = self->state;
       st.counters.requests += in.requests_seen;
       st.counters.rejected += in.requests_rejected;
@@ -237,8 +238,14 @@ ingress_handle::behavior_type ingress_actor(ingress_handle::stateful_pointer<ing
         st.stalled.push_back(std::move(r));
       drain(self);
     },
-    [self](gather_part& part) { on_gather(self, part); },
-    [self](batch_part& part) { on_batch_part(self->state, part); },
+    [self](gather_part& part) {
+      auto turn = self->state.out->turn();
+      on_gather(self, part);
+    },
+    [self](batch_part& part) {
+      auto turn = self->state.out->turn();
+      on_batch_part(self->state, part);
+    },
     [self](cut_atom) {
       auto& st = self->state;
       start_cut(st, st.next_cut++);

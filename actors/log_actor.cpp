@@ -175,8 +175,12 @@ log_handle::behavior_type log_actor(log_handle::stateful_pointer<log_state> self
       self->state.ingress = std::move(w.ingress);
       self->state.merge = std::move(w.merge);
     },
-    [self](log_append& a) { on_append(self, a); },
+    [self](log_append& a) {
+      auto turn = self->state.out->turn();
+      on_append(self, a);
+    },
     [self](commit_atom) {
+      auto turn = self->state.out->turn();
       self->state.timer_armed = false;
       commit(self);
     },

@@ -124,26 +124,9 @@ struct reply_to {
 
 // Ingest events the shards applied, or the log refused: the gateway counts
 // ingest events in flight until then, to bound them (gateway.hpp). Travels
-// as an outbox message with an empty route, so it is encoded: a tag byte,
-// then the count as 8 bytes little-endian.
+// in an outbox batch (outbox.hpp).
 struct ingest_applied {
   uint64_t events = 0;
-
-  static constexpr char tag = 'A';
-  std::string encode() const {
-    std::string out(1, tag);
-    for (int i = 0; i < 8; ++i)
-      out.push_back(static_cast<char>(events >> (8 * i)));
-    return out;
-  }
-  static std::optional<ingest_applied> decode(std::string_view body) {
-    if (body.size() != 9 || body[0] != tag)
-      return std::nullopt;
-    ingest_applied m;
-    for (int i = 7; i >= 0; --i)
-      m.events = (m.events << 8) | static_cast<unsigned char>(body[1 + i]);
-    return m;
-  }
 };
 
 // -- gateway -> ingress ------------------------------------------------------

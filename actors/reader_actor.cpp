@@ -119,11 +119,13 @@ void ask_shards(self_ptr self, const std::shared_ptr<ranks_job>& job,
     self->request(st.shards[i], caf::infinite, q)
       .then(
         [self, job, i](lookup_reply& lr) {
+          auto turn = self->state.out->turn();
           job->answers[i] = std::move(lr);
           if (--job->waiting == 0 && !job->failed)
             finish_ranks(self, job);
         },
         [self, job](caf::error& e) {
+          auto turn = self->state.out->turn();
           if (job->failed)
             return;
           job->failed = true;
@@ -188,6 +190,7 @@ reader_handle::behavior_type reader_actor(reader_handle::stateful_pointer<reader
   st.started = std::chrono::steady_clock::now();
   return {
     [self](reader_queries& qs) {
+      auto turn = self->state.out->turn();
       auto& st = self->state;
       for (auto& q : qs.items)
         std::visit(schemas::overload{
@@ -198,7 +201,10 @@ reader_handle::behavior_type reader_actor(reader_handle::stateful_pointer<reader
                    },
                    q.body);
     },
-    [self](stats_job& job) { self->state.out->reply(job.to, answer_stats(self->state, job)); },
+    [self](stats_job& job) {
+      auto turn = self->state.out->turn();
+      self->state.out->reply(job.to, answer_stats(self->state, job));
+    },
     [self](ranking::view_ptr& v) {
       self->state.view = std::move(v);
       self->state.top_pages.clear();

@@ -269,12 +269,14 @@ void answer_exact_rank(self_ptr self, const reply_to& to, const schemas::rank_re
     self->request(st.peers[j], caf::infinite, count_request{q.board, p->key})
       .then(
         [self, to, p](const count_reply& c) {
+          auto turn = self->state.out->turn();
           p->reply.entry.rank += c.before;
           p->reply.total += c.size;
           if (--p->waiting == 0)
             self->state.out->reply(to, p->reply);
         },
         [self, to, p](caf::error& e) {
+          auto turn = self->state.out->turn();
           if (p->waiting == 0)
             return;
           p->waiting = 0; // answer once
@@ -422,8 +424,12 @@ shard_handle::behavior_type shard_actor(shard_handle::stateful_pointer<shard_sta
       for (auto& kv : st.boards)
         st.dirty.insert(kv.first); // the first freeze hands them all to the merge
     },
-    [self](shard_work& work) { handle_work(self, work); },
+    [self](shard_work& work) {
+      auto turn = self->state.out->turn();
+      handle_work(self, work);
+    },
     [self](shard_queries& qs) {
+      auto turn = self->state.out->turn();
       auto& st = self->state;
       for (auto& q : qs.items)
         std::visit(

@@ -378,11 +378,16 @@ struct request_size_estimate {
 
 std::string encode_reply(const std::optional<uint64_t>& id, const reply_body& body) {
   std::string out;
-  out.resize(std::visit(size_estimate{}, body));
-  writer w(out);
+  append_reply(out, id, body);
+  return out;
+}
+
+void append_reply(std::string& out, const std::optional<uint64_t>& id, const reply_body& body) {
+  const auto at = out.size();
+  out.resize(at + std::visit(size_estimate{}, body));
+  writer w(out, at);
   std::visit(reply_encoder{w, id, body.index() != 0}, body);
   out.resize(w.size());
-  return out;
 }
 
 std::string encode_request(const std::optional<uint64_t>& id, const request_body& body) {

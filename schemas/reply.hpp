@@ -130,5 +130,7 @@ using reply_body
 
 // Encodes a full reply map: `ok`, `id` when given, then the body's keys.
 std::string encode_reply(const std::optional<uint64_t>& id, const reply_body& body);
+// The same, appended to `out` (a buffer that gathers many).
+void append_reply(std::string& out, const std::optional<uint64_t>& id, const reply_body& body);
 
 } // namespace lb::schemas

@@ -33,6 +33,9 @@ struct string_stream {
 class writer : public value_writer<string_stream> {
 public:
   using value_writer::value_writer;
+  // Writes from `at` on, keeping what `out` holds before it.
+  writer(std::string& out, std::size_t at) : value_writer(out) { stream_.used = at; }
+  // The end of what was written (from the start of the string).
   std::size_t size() const { return stream_.used; }
 
   // A key literal as one fixstr write (all keys are < 32 bytes).

@@ -39,19 +39,11 @@ reply_socket::reply_socket(zmq::context_t& ctx, const std::string& endpoint)
   push_.connect(endpoint);
 }
 
-void reply_socket::send(std::string_view route, std::string_view body) {
+void reply_socket::send(std::string_view body) {
   // Without a high-water mark a send can only fail when the I/O thread's
   // PULL is gone: at shutdown, with actors still working off their mailboxes.
   // A blocking send would then wait forever (and hang the stop), so drop.
-  auto flags = zmq::send_flags::dontwait;
-  if (!route.empty()) {
-    // Forward the packed route as one frame; the I/O thread unpacks it.
-    if (!push_.send(zmq::buffer(route.data(), route.size()), flags | zmq::send_flags::sndmore))
-      return;
-  } else if (!push_.send(zmq::buffer("", 0), flags | zmq::send_flags::sndmore)) {
-    return;
-  }
-  (void) push_.send(zmq::buffer(body.data(), body.size()), flags);
+  (void) push_.send(zmq::buffer(body.data(), body.size()), zmq::send_flags::dontwait);
 }
 
 server::server(zmq::context_t& ctx, server_options opts)
@@ -100,17 +92,9 @@ void server::run(server_handlers& h, const std::atomic<bool>& stop) {
     int n_items = h.ingest_paused() ? 2 : 3;
     zmq::poll(items, n_items, std::chrono::milliseconds(100));
     // Replies first: they free in-flight slots for new requests.
-    for (int i = 0; i < opts_.burst && recv_all(replies_); ++i) {
-      if (frames.size() != 2)
-        continue;
-      if (frames[0].size() == 0) {
-        h.on_control(frames[1].to_string_view());
-        continue;
-      }
-      if (send_route(router_, frames[0].to_string_view()))
-        (void) router_.send(frames[1], zmq::send_flags::none);
-      h.on_reply_sent();
-    }
+    for (int i = 0; i < opts_.burst && recv_all(replies_); ++i)
+      for (auto& f : frames)
+        h.on_internal(f.to_string_view(), reply_now);
     for (int i = 0; i < opts_.burst && recv_all(router_); ++i) {
       // [identity, envelope..., body]; ROUTER always adds the identity.
       if (frames.size() < 2)

@@ -1,7 +1,8 @@
 // The service's sockets and the one thread that uses them (ZeroMQ sockets
 // are not thread-safe): ROUTER `requests`, PULL `ingest`, and an inproc PULL
-// on which actors push their replies. The I/O thread polls all three and
-// drains each in bursts, so frames reach the layer above in batches.
+// on which actors push their messages (batches of replies, which the layer
+// above reads). The I/O thread polls all three and drains each in bursts,
+// so frames reach the layer above in batches.
 #pragma once
 
 #include <atomic>
@@ -28,11 +29,12 @@ void bind_or_throw(zmq::socket_t& s, const std::string& ep, const char* what);
 
 // What the layer above does with frames. All are called on the I/O thread.
 struct server_handlers {
+  // Sends a reply on the requests socket: the route's frames, then the body.
   using reply_fn = std::function<void(std::string_view route, std::string_view body)>;
   std::function<void(std::string_view route, std::string_view body, const reply_fn&)> on_request;
   std::function<void(std::string_view body)> on_ingest;
-  std::function<void(std::string_view body)> on_control; // pushed with an empty route
-  std::function<void()> on_reply_sent;
+  // One message an actor pushed through a reply_socket.
+  std::function<void(std::string_view body, const reply_fn&)> on_internal;
   std::function<void()> on_drained; // after each round over the sockets
   std::function<bool()> ingest_paused;
 };
@@ -42,7 +44,8 @@ struct server_handlers {
 class reply_socket {
 public:
   reply_socket(zmq::context_t& ctx, const std::string& endpoint);
-  void send(std::string_view route, std::string_view body);
+  // One message, opaque to the transport (on_internal gets it whole).
+  void send(std::string_view body);
 
 private:
   zmq::socket_t push_;

@@ -32,13 +32,13 @@ struct reply_msg {
 // all outboxes can share one vector.
 class collecting_outbox : public actors::outbox {
 public:
-  explicit collecting_outbox(std::vector<reply_msg>& into) : into_(into) {}
-  void send(std::string_view route, std::string_view body) override {
-    into_.push_back(reply_msg{std::string(route), std::string(body)});
-  }
+  explicit collecting_outbox(std::vector<std::string>& into) : into_(into) {}
+
+protected:
+  void send(std::string_view batch) override { into_.emplace_back(batch); }
 
 private:
-  std::vector<reply_msg>& into_;
+  std::vector<std::string>& into_;
 };
 
 // A decoded reply: only what the tests look at.
@@ -74,7 +74,8 @@ struct fixture {
   actors::service_options so;
   actors::service svc;
   std::unique_ptr<actors::gateway> gw;
-  std::vector<reply_msg> outbox; // what the actors sent, in order
+  std::vector<std::string> outbox; // what the actors sent, in order
+  std::vector<reply_msg> replies;  // what the gateway sent on from it
   std::vector<caf::abstract_actor*> held;
   uint64_t next_id = 1;
   std::filesystem::path data;
@@ -115,7 +116,7 @@ struct fixture {
 
   // Lets every actor (but the held ones) handle its mailbox until nothing is
   // left to do, letting time pass for the log's group commit as often as
-  // it waits for one; hands control messages to the gateway as the I/O
+  // it waits for one; hands what the actors sent to the gateway as the I/O
   // thread would. Merges happen only in merge().
   void run() {
     auto runnable = [this](caf::resumable* job) {
@@ -125,7 +126,7 @@ struct fixture {
     do
       sched->run_jobs_filtered(runnable);
     while (sched->advance_time(so.log.group_window) > 0);
-    deliver_control();
+    deliver_replies();
   }
 
   // The actor gets no turn until release(): its mailbox fills up.
@@ -145,13 +146,12 @@ struct fixture {
     run();
   }
 
-  void deliver_control() {
-    for (auto& m : outbox)
-      if (m.route.empty())
-        gw->on_control(m.body);
-    outbox.erase(std::remove_if(outbox.begin(), outbox.end(),
-                                [](const reply_msg& m) { return m.route.empty(); }),
-                 outbox.end());
+  void deliver_replies() {
+    for (auto& batch : outbox)
+      gw->on_internal(batch, [this](std::string_view route, std::string_view body) {
+        replies.push_back(reply_msg{std::string(route), std::string(body)});
+      });
+    outbox.clear();
   }
 
   // Sends the requests in one drain of the sockets, returns the replies by id.
@@ -166,12 +166,11 @@ struct fixture {
     }
     gw->flush();
     run();
-    for (auto& m : outbox) {
-      gw->on_reply_sent();
+    for (auto& m : replies) {
       auto id = reply{msgpack::unpack(m.body.data(), m.body.size())}.u64("id");
       out.emplace(id, reply{msgpack::unpack(m.body.data(), m.body.size())});
     }
-    outbox.clear();
+    replies.clear();
     REQUIRE_MESSAGE(out.size() == reqs.size(),
                     "every request gets its reply once the actors are idle");
     return out;

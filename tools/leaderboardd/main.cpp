@@ -142,8 +142,7 @@ void serve(lb::actors::service& svc, sockets& socks, const sigset_t& stop_signal
     gw.on_request(route, body, reply_now);
   };
   h.on_ingest = [&gw](auto body) { gw.on_ingest(body); };
-  h.on_control = [&gw](auto body) { gw.on_control(body); };
-  h.on_reply_sent = [&gw] { gw.on_reply_sent(); };
+  h.on_internal = [&gw](auto body, auto& send) { gw.on_internal(body, send); };
   h.on_drained = [&gw] { gw.flush(); };
   h.ingest_paused = [&gw] { return gw.ingest_paused(); };
 

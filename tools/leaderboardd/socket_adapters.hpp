@@ -20,7 +20,9 @@ namespace lb::daemon {
 class socket_outbox : public actors::outbox {
 public:
   socket_outbox(zmq::context_t& ctx, const std::string& ep) : sock_(ctx, ep) {}
-  void send(std::string_view route, std::string_view body) override { sock_.send(route, body); }
+
+protected:
+  void send(std::string_view batch) override { sock_.send(batch); }
 
 private:
   transport::reply_socket sock_;
