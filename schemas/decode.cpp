@@ -728,18 +728,19 @@ void decode_into(decoded_request& out, const char* data, std::size_t size, bool 
     case op_id::top: {
       auto& r = body.emplace<top_req>();
       ok = rd.board(r.board) && rd.uint_value(k_limit, 1, max_top_limit, r.limit)
-           && rd.uint_value(k_offset, 0, std::numeric_limits<uint64_t>::max(), r.offset);
+           && rd.uint_value(k_offset, 0, std::numeric_limits<uint64_t>::max(), r.offset)
+           && rd.bool_value(k_exact, r.exact);
       break;
     }
     case op_id::around: {
       auto& r = body.emplace<around_req>();
       ok = rd.board(r.board) && rd.player(r.player)
-           && rd.uint_value(k_radius, 0, max_radius, r.radius);
+           && rd.uint_value(k_radius, 0, max_radius, r.radius) && rd.bool_value(k_exact, r.exact);
       break;
     }
     case op_id::ranks: {
       auto& r = body.emplace<ranks_req>();
-      ok = rd.board(r.board) && rd.players(r.players);
+      ok = rd.board(r.board) && rd.players(r.players) && rd.bool_value(k_exact, r.exact);
       break;
     }
     case op_id::remove: {
@@ -757,7 +758,7 @@ void decode_into(decoded_request& out, const char* data, std::size_t size, bool 
       break;
     }
     case op_id::boards:
-      body.emplace<boards_req>();
+      ok = rd.bool_value(k_exact, body.emplace<boards_req>().exact);
       break;
     case op_id::stats:
       body.emplace<stats_req>();

@@ -94,7 +94,7 @@ struct reply_encoder {
     }
   }
   void operator()(const rank_reply& r) const {
-    begin(7);
+    begin(8);
     w.key("board");
     w.str(r.board);
     w.key("player");
@@ -109,13 +109,17 @@ struct reply_encoder {
     w.u64(r.entry.rank);
     w.key("total");
     w.u64(r.total);
+    w.key("seq");
+    w.u64(r.seq);
   }
   void operator()(const entries_reply& r) const {
-    begin(3);
+    begin(4);
     w.key("board");
     w.str(r.board);
     w.key("total");
     w.u64(r.total);
+    w.key("seq");
+    w.u64(r.seq);
     w.key("entries");
     w.array(r.entries.size());
     for (const auto& e : r.entries)
@@ -147,7 +151,9 @@ struct reply_encoder {
     w.u64(r.seq);
   }
   void operator()(const boards_reply& r) const {
-    begin(1);
+    begin(2);
+    w.key("seq");
+    w.u64(r.seq);
     w.key("boards");
     w.array(r.boards.size());
     for (const auto& b : r.boards) {
@@ -285,41 +291,50 @@ struct request_encoder {
       }
     }
   }
+  // `exact` is written only when false, its default being true.
+  void exact(bool e) const {
+    if (!e) {
+      w.key("exact");
+      w.boolean(false);
+    }
+  }
   void operator()(const rank_req& r) const {
-    op("rank", 3);
+    op("rank", 2 + !r.exact);
     w.key("board");
     w.str(r.board);
     w.key("player");
     w.str(r.player);
-    w.key("exact");
-    w.boolean(r.exact);
+    exact(r.exact);
   }
   void operator()(const top_req& r) const {
-    op("top", 3);
+    op("top", 3 + !r.exact);
     w.key("board");
     w.str(r.board);
     w.key("limit");
     w.u64(r.limit);
     w.key("offset");
     w.u64(r.offset);
+    exact(r.exact);
   }
   void operator()(const around_req& r) const {
-    op("around", 3);
+    op("around", 3 + !r.exact);
     w.key("board");
     w.str(r.board);
     w.key("player");
     w.str(r.player);
     w.key("radius");
     w.u64(r.radius);
+    exact(r.exact);
   }
   void operator()(const ranks_req& r) const {
-    op("ranks", 2);
+    op("ranks", 2 + !r.exact);
     w.key("board");
     w.str(r.board);
     w.key("players");
     w.array(r.players.size());
     for (const auto& p : r.players)
       w.str(p);
+    exact(r.exact);
   }
   void operator()(const remove_req& r) const {
     op("remove", 2);
@@ -346,7 +361,10 @@ struct request_encoder {
       w.str(to_string(*r.op));
     }
   }
-  void operator()(const boards_req&) const { op("boards", 0); }
+  void operator()(const boards_req& r) const {
+    op("boards", !r.exact);
+    exact(r.exact);
+  }
   void operator()(const stats_req&) const { op("stats", 0); }
   void operator()(const ping_req&) const { op("ping", 0); }
 };

@@ -37,16 +37,19 @@ struct batch_reply {
   std::vector<batch_result> results;
 };
 
+// Reads carry `seq`: the last event the answer reflects.
 struct rank_reply {
   std::string board;
   entry_view entry; // encoded flat: player, score, subscore, meta, rank
   uint64_t total = 0;
+  uint64_t seq = 0;
 };
 
 // `top`, `around` and `ranks` share one shape.
 struct entries_reply {
   std::string board;
   uint64_t total = 0;
+  uint64_t seq = 0;
   std::vector<entry_view> entries;
 };
 
@@ -75,6 +78,7 @@ struct board_info {
 };
 
 struct boards_reply {
+  uint64_t seq = 0;
   std::vector<board_info> boards;
 };
 

@@ -26,27 +26,32 @@ struct batch_req {
   std::vector<batch_item> items;
 };
 
+// Reads are exact unless they say `exact: false` (PROTOCOL.md
+// "Consistency"): then they may answer from the latest merged view.
 struct rank_req {
   std::string board;
   std::string player;
-  bool exact = false;
+  bool exact = true;
 };
 
 struct top_req {
   std::string board;
   uint32_t limit = default_top_limit;
   uint64_t offset = 0;
+  bool exact = true;
 };
 
 struct around_req {
   std::string board;
   std::string player;
   uint32_t radius = default_radius;
+  bool exact = true;
 };
 
 struct ranks_req {
   std::string board;
   std::vector<std::string> players;
+  bool exact = true;
 };
 
 struct remove_req {
@@ -64,7 +69,9 @@ struct configure_req {
   std::optional<score_operator> op;
 };
 
-struct boards_req {};
+struct boards_req {
+  bool exact = true;
+};
 struct stats_req {};
 struct ping_req {};
 

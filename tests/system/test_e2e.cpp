@@ -100,7 +100,7 @@ TEST_CASE("smoke: every op once, with the reply keys of PROTOCOL.md") {
 
   // alice 200/0 (meta m1 kept), carol 70, bob 50.
   r = c.call(rank("smoke", "bob"));
-  CHECK(r.keys() == keys({"board", "player", "score", "subscore", "meta", "rank", "total"}));
+  CHECK(r.keys() == keys({"board", "player", "score", "subscore", "meta", "rank", "total", "seq"}));
   CHECK(r.u64("rank") == 3);
   CHECK(r.u64("total") == 3);
   CHECK(meta_of(r.at("meta")) == meta_v{std::string("\x00\xff", 2), true});
@@ -110,7 +110,7 @@ TEST_CASE("smoke: every op once, with the reply keys of PROTOCOL.md") {
   CHECK(meta_of(r.at("meta")) == meta_v{"m1", false}); // kept: the submit had no meta
 
   r = c.call(top("smoke", 2, 1));
-  CHECK(r.keys() == keys({"board", "total", "entries"}));
+  CHECK(r.keys() == keys({"board", "total", "seq", "entries"}));
   CHECK(r.u64("total") == 3);
   auto es = r.entries();
   REQUIRE(es.size() == 2);
@@ -120,7 +120,7 @@ TEST_CASE("smoke: every op once, with the reply keys of PROTOCOL.md") {
   CHECK(es[1].rank == 3);
 
   r = c.call(around("smoke", "carol", 1));
-  CHECK(r.keys() == keys({"board", "total", "entries"}));
+  CHECK(r.keys() == keys({"board", "total", "seq", "entries"}));
   es = r.entries();
   REQUIRE(es.size() == 3);
   CHECK(es[0].player == "alice");
@@ -128,7 +128,7 @@ TEST_CASE("smoke: every op once, with the reply keys of PROTOCOL.md") {
   CHECK(es[2].player == "bob");
 
   r = c.call(ranks("smoke", {"bob", "nobody", "alice"}));
-  CHECK(r.keys() == keys({"board", "total", "entries"}));
+  CHECK(r.keys() == keys({"board", "total", "seq", "entries"}));
   es = r.entries();
   REQUIRE(es.size() == 2);
   CHECK(es[0].player == "alice");
@@ -167,7 +167,7 @@ TEST_CASE("smoke: every op once, with the reply keys of PROTOCOL.md") {
   s.settle();
 
   r = c.call(boards());
-  CHECK(r.keys() == keys({"boards"}));
+  CHECK(r.keys() == keys({"seq", "boards"}));
   std::map<std::string, std::string> listed;
   auto& bl = r.at("boards");
   for (uint32_t i = 0; i < bl.via.array.size; ++i) {

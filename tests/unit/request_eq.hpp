@@ -31,13 +31,13 @@ inline bool eq(const rank_req& a, const rank_req& b) {
   return a.board == b.board && a.player == b.player && a.exact == b.exact;
 }
 inline bool eq(const top_req& a, const top_req& b) {
-  return a.board == b.board && a.limit == b.limit && a.offset == b.offset;
+  return a.board == b.board && a.limit == b.limit && a.offset == b.offset && a.exact == b.exact;
 }
 inline bool eq(const around_req& a, const around_req& b) {
-  return a.board == b.board && a.player == b.player && a.radius == b.radius;
+  return a.board == b.board && a.player == b.player && a.radius == b.radius && a.exact == b.exact;
 }
 inline bool eq(const ranks_req& a, const ranks_req& b) {
-  return a.board == b.board && a.players == b.players;
+  return a.board == b.board && a.players == b.players && a.exact == b.exact;
 }
 inline bool eq(const remove_req& a, const remove_req& b) {
   return a.board == b.board && a.player == b.player;
@@ -48,8 +48,8 @@ inline bool eq(const reset_req& a, const reset_req& b) {
 inline bool eq(const configure_req& a, const configure_req& b) {
   return a.board == b.board && a.order == b.order && a.op == b.op;
 }
-inline bool eq(const boards_req&, const boards_req&) {
-  return true;
+inline bool eq(const boards_req& a, const boards_req& b) {
+  return a.exact == b.exact;
 }
 inline bool eq(const stats_req&, const stats_req&) {
   return true;

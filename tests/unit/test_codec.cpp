@@ -328,13 +328,14 @@ TEST_CASE("each op decodes with defaults") {
     const auto& r = req<rank_req>(dec(Map{{"op", "rank"}, {"board", "b"}, {"player", "p"}}));
     CHECK(r.board == "b");
     CHECK(r.player == "p");
-    CHECK(r.exact == false);
+    CHECK(r.exact); // v2: reads are exact unless they say otherwise
   }
   {
     const auto& r = req<top_req>(dec(Map{{"op", "top"}, {"board", "b"}}));
     CHECK(r.board == "b");
     CHECK(r.limit == 10);
     CHECK(r.offset == 0);
+    CHECK(r.exact);
   }
   {
     const auto& r = req<around_req>(dec(Map{{"op", "around"}, {"board", "b"}, {"player", "p"}}));
@@ -470,9 +471,8 @@ TEST_CASE("nil optional keys count as absent") {
           dec(Map{{"op", "around"}, {"board", "b"}, {"player", "p"}, {"radius", nullptr}}))
           .radius
         == 5);
-  CHECK_FALSE(
-    req<rank_req>(dec(Map{{"op", "rank"}, {"board", "b"}, {"player", "p"}, {"exact", nullptr}}))
-      .exact);
+  CHECK(req<rank_req>(dec(Map{{"op", "rank"}, {"board", "b"}, {"player", "p"}, {"exact", nullptr}}))
+          .exact);
   const auto& c = req<configure_req>(
     dec(Map{{"op", "configure"}, {"board", "b"}, {"order", nullptr}, {"operator", nullptr}}));
   CHECK_FALSE(c.order);
@@ -707,6 +707,17 @@ TEST_CASE("exact, order and operator") {
   CHECK_FALSE(req<rank_req>(rank(false)).exact);
   CHECK_BAD(rank(1), "exact: expected bool, got int");
   CHECK_BAD(rank("true"), "exact: expected bool, got str");
+  // Every read takes `exact` (PROTOCOL.md v2), default true.
+  CHECK_FALSE(req<top_req>(dec(Map{{"op", "top"}, {"board", "b"}, {"exact", false}})).exact);
+  CHECK_FALSE(
+    req<around_req>(dec(Map{{"op", "around"}, {"board", "b"}, {"player", "p"}, {"exact", false}}))
+      .exact);
+  CHECK_FALSE(req<ranks_req>(
+                dec(Map{{"op", "ranks"}, {"board", "b"}, {"players", Arr{"p"}}, {"exact", false}}))
+                .exact);
+  CHECK_FALSE(req<boards_req>(dec(Map{{"op", "boards"}, {"exact", false}})).exact);
+  CHECK(req<boards_req>(dec(Map{{"op", "boards"}})).exact);
+  CHECK_BAD(dec(Map{{"op", "boards"}, {"exact", 0}}), "exact: expected bool, got int");
   auto conf = [](V order, V op) {
     return dec(Map{{"op", "configure"},
                    {"board", "b"},
@@ -1140,10 +1151,11 @@ TEST_CASE("encode_reply: batch") {
 }
 
 TEST_CASE("encode_reply: rank with nil, str and bin meta") {
-  rank_reply rr{"b", entry_view{5, "p", 100, -1, std::nullopt}, 50};
+  rank_reply rr{"b", entry_view{5, "p", 100, -1, std::nullopt}, 50, 77};
   auto r = parse_reply(encode_reply(std::nullopt, rr));
   CHECK(keys_of(r.root())
-        == strs{"ok", "board", "player", "score", "subscore", "meta", "rank", "total"});
+        == strs{"ok", "board", "player", "score", "subscore", "meta", "rank", "total", "seq"});
+  CHECK(u_of(at(r.root(), "seq")) == 77);
   CHECK(s_of(at(r.root(), "board")) == "b");
   CHECK(s_of(at(r.root(), "player")) == "p");
   CHECK(i_of(at(r.root(), "score")) == 100);
@@ -1168,12 +1180,14 @@ TEST_CASE("encode_reply: entries (top, around, ranks)") {
   entries_reply e;
   e.board = "b";
   e.total = 1000;
+  e.seq = 12;
   e.entries.push_back(entry_view{1, "a", 10, 1, meta_value{"m", false}});
   e.entries.push_back(entry_view{2, "b", 9, 0, std::nullopt});
   e.entries.push_back(entry_view{3, "c", -9, 0, meta_value{"\x01", true}});
   auto r = parse_reply(encode_reply(uint64_t{3}, e));
-  CHECK(keys_of(r.root()) == strs{"ok", "id", "board", "total", "entries"});
+  CHECK(keys_of(r.root()) == strs{"ok", "id", "board", "total", "seq", "entries"});
   CHECK(u_of(at(r.root(), "total")) == 1000);
+  CHECK(u_of(at(r.root(), "seq")) == 12);
   const auto& es = at(r.root(), "entries");
   REQUIRE(es.type == msgpack::type::ARRAY);
   REQUIRE(es.via.array.size == 3);
@@ -1219,10 +1233,12 @@ TEST_CASE("encode_reply: remove, reset, configure, boards, pong") {
   CHECK(u_of(at(r3.root(), "seq")) == 10);
 
   boards_reply bs;
+  bs.seq = 31;
   bs.boards.push_back(board_info{"a", 3, board_order::desc, score_operator::best});
   bs.boards.push_back(board_info{"z", 0, board_order::asc, score_operator::decr});
   auto r4 = parse_reply(encode_reply(std::nullopt, bs));
-  CHECK(keys_of(r4.root()) == strs{"ok", "boards"});
+  CHECK(keys_of(r4.root()) == strs{"ok", "seq", "boards"});
+  CHECK(u_of(at(r4.root(), "seq")) == 31);
   const auto& arr = at(r4.root(), "boards");
   REQUIRE(arr.via.array.size == 2);
   CHECK(keys_of(arr.via.array.ptr[0]) == strs{"board", "total", "order", "operator"});
@@ -1334,7 +1350,7 @@ TEST_CASE("encode_update: top") {
   REQUIRE(es.type == msgpack::type::ARRAY);
   REQUIRE(es.via.array.size == 3);
   // Entries exactly as in a `top` reply: the same encoder writes both.
-  auto top = parse_reply(encode_reply(std::nullopt, entries_reply{"arena", 1000, u.entries}));
+  auto top = parse_reply(encode_reply(std::nullopt, entries_reply{"arena", 1000, 42, u.entries}));
   const auto& te = at(top.root(), "entries");
   for (uint32_t i = 0; i < 3; ++i) {
     CHECK(keys_of(es.via.array.ptr[i]) == strs{"rank", "player", "score", "subscore", "meta"});
