@@ -1,68 +1,51 @@
-// The log actor: the one writer of the event log, and the gate every event
-// passes before a shard applies it.
+// The log actor: makes the event log durable behind the gateway's writes.
 //
-// The ingress hands it each flush as one log_append: the flush's events,
-// framed once in seq order, every shard's slice of the stream, and the
-// replies that only the ingress can give (configure). The log actor writes
-// the events as they come, makes them
-// durable under the fsync policy, and only then forwards each shard its
-// work and releases the held replies. So a reply, and an ingest event's
-// effect on any rank, is never seen before its record is on disk (PROTOCOL.md
-// "Events"), and a shard never holds an event the log lacks.
+// The gateway, on the I/O thread, writes each round's events to the log
+// itself before any shard sees them (a write the disk refuses refuses the
+// events). Under --fsync=group or always it then sends a sync_request; once
+// the fdatasync returns, the log actor tells the gateway how far the log is
+// durable, and the gateway releases the replies that wait for it (outbox
+// gates). So shards apply events as soon as they are written, while no reply
+// shows an event before it is on disk (PROTOCOL.md "Events").
 //
-// Group commit: while one fdatasync runs, further appends queue in the
-// mailbox; the next commit covers all of them. A commit happens when the
-// mailbox is empty, when `group_bytes` are waiting, or `group_window` after
-// the first waiting append, whichever comes first.
+// Group commit (group): while one fdatasync runs, further requests queue in
+// the mailbox, and the next fdatasync covers all of them: one is made when
+// the mailbox is empty, or `group_window` after the first waiting request.
+// always: one fdatasync per request, as it comes.
 //
-// When the disk refuses a write (full, quota, I/O error), the append's events
-// are refused: nothing of them stays in the file, no shard sees them, and
-// every waiting client gets `overloaded`. The ops that are not events
-// (freeze markers, configuration checks) still go to the shards in order.
+// A failed fdatasync leaves the kernel free to have dropped the written
+// pages: the events since the last good sync can be neither trusted nor
+// taken back from the shards that applied them. The service then stops
+// (exit code 1) without acknowledging them, as PostgreSQL does; a restart
+// recovers what is on disk.
 //
-// The service runs it detached (its own thread): fdatasync blocks, and must
-// not hold a scheduler thread that shards need.
+// The service runs it detached (its own thread): fdatasync blocks.
 #pragma once
 
-#include <chrono>
 #include <cstdint>
 #include <memory>
-#include <string>
-#include <vector>
 
 #include <caf/all.hpp>
 
 #include "actors/outbox.hpp"
 #include "actors/protocol.hpp"
-#include "actors/storage/log_writer.hpp"
 
 namespace lb::actors {
 
 struct log_state {
   log_options opts;
-  std::shared_ptr<storage::log_writer> writer;
-  std::vector<shard_handle> shards;
-  ingress_handle ingress;
-  merge_handle merge;
   std::unique_ptr<outbox> out;
-
-  // Written, waiting for the commit that makes them durable.
-  std::vector<log_append> waiting;
-  uint64_t waiting_bytes = 0;
-  uint64_t waiting_last_seq = 0;
+  std::shared_ptr<storage::posix_file> file; // the segment of the latest request
+  uint64_t wanted = 0;                       // the highest seq asked for
+  uint64_t durable = 0;
+  uint64_t syncs = 0;
   bool timer_armed = false;
-
-  schemas::log_stats counters;
-  std::chrono::steady_clock::time_point last_complaint{};
 
   static const char* name;
 };
 
-// The writer comes opened (recovery knows where the log ends).
 // `durable_seq`: the last event recovered (from the log or a snapshot).
 log_handle::behavior_type log_actor(log_handle::stateful_pointer<log_state> self, log_options opts,
-                                    std::shared_ptr<storage::log_writer> writer,
-                                    uint64_t durable_seq, std::vector<shard_handle> shards,
-                                    outbox_factory make_outbox);
+                                    uint64_t durable_seq, outbox_factory make_outbox);
 
 } // namespace lb::actors

@@ -29,7 +29,7 @@ ranking::view_ptr merge_cut(const merge_state& st, std::vector<shard_snapshot>& 
   auto next = std::make_shared<ranking::global_view>();
   if (st.view)
     next->boards = st.view->boards; // shared pointers: O(boards), not O(entries)
-  next->seq = snaps.front().seq;
+  next->seq = snaps.front().marker.seq;
   next->made = std::chrono::steady_clock::now();
   std::map<std::string, std::shared_ptr<ranking::board_view>> edited;
   for (auto& snap : snaps) {
@@ -178,16 +178,17 @@ void complete_cut(self_ptr self, uint64_t cut, std::vector<shard_snapshot>& snap
     w->second.deliver(st.view);
     w = st.view_waiting.erase(w);
   }
-  if (st.tick_cut_pending) {
-    // The first view after a tick: it bounds how stale views get.
+  {
+    // From the cut's request to its view: it bounds how stale views get.
     auto took = std::chrono::duration_cast<std::chrono::microseconds>(
-                  std::chrono::steady_clock::now() - st.tick_at)
+                  std::chrono::steady_clock::now() - snaps.front().marker.at)
                   .count();
     st.timing.last_us = static_cast<uint64_t>(took);
     st.recent_us[st.timing.count % st.recent_us.size()] = st.timing.last_us;
     st.timing.count += 1;
   }
-  st.tick_cut_pending = false;
+  st.out->merged(cut); // the gateway may cut again
+
   maybe_snapshot(self);
 }
 
@@ -195,8 +196,9 @@ void complete_cut(self_ptr self, uint64_t cut, std::vector<shard_snapshot>& snap
 
 merge_handle::behavior_type merge_actor(merge_handle::stateful_pointer<merge_state> self,
                                         uint32_t shards, std::chrono::milliseconds interval,
-                                        uint32_t top_k) {
+                                        uint32_t top_k, outbox_factory make_outbox) {
   auto& st = self->state;
+  st.out = make_outbox();
   st.interval = interval;
   st.top_k = top_k;
   st.shard_count = shards;
@@ -209,7 +211,6 @@ merge_handle::behavior_type merge_actor(merge_handle::stateful_pointer<merge_sta
   return {
     [self](merge_wiring& w) {
       auto& st = self->state;
-      st.ingress = std::move(w.ingress);
       st.updates = update_channel{std::move(w.updates)};
       st.shards = std::move(w.shards);
       st.readers = std::move(w.readers);
@@ -218,21 +219,11 @@ merge_handle::behavior_type merge_actor(merge_handle::stateful_pointer<merge_sta
       st.snapshot_seq = w.snapshot_seq;
       st.snapshot_at = std::chrono::steady_clock::now();
       send_view(self);
-      self->send(self, caf::tick_atom::value);
-    },
-    [self](caf::tick_atom) {
-      auto& st = self->state;
-      // One tick cut at a time: a slow merge skips ticks instead of queueing them.
-      if (!st.tick_cut_pending) {
-        st.tick_cut_pending = true;
-        st.tick_at = std::chrono::steady_clock::now();
-        self->send(st.ingress, cut_atom::value);
-      }
-      self->delayed_send(self, st.interval, caf::tick_atom::value);
     },
     [self](shard_snapshot& snap) {
+      auto turn = self->state.out->turn();
       auto& st = self->state;
-      auto cut = snap.cut;
+      auto cut = snap.marker.cut;
       auto& parts = st.cuts[cut];
       parts.push_back(std::move(snap));
       if (parts.size() < st.shard_count)

@@ -1,7 +1,10 @@
 // The merge actor builds the global view every merge interval.
 //
-// Each tick it asks the ingress for a cut; every shard answers the cut with
-// frozen snapshots of the boards that changed since its previous one. The new
+// Every merge interval the gateway cuts the event stream (a freeze marker to
+// every shard at one point of it); every shard answers the cut with frozen
+// snapshots of the boards that changed since its previous one, and once a
+// cut is complete the merge actor tells the gateway (through its outbox), so
+// that a slow merge makes the gateway skip cuts rather than queue them. The new
 // view is the previous one with those boards' parts swapped in: pointer work
 // in proportion to what changed, never a copy of the entries. The view then
 // goes to every shard and reader, and now and then to the snapshot actor,
@@ -25,15 +28,17 @@
 
 #include <caf/all.hpp>
 
+#include "actors/outbox.hpp"
 #include "actors/protocol.hpp"
 #include "actors/update_channel.hpp"
 
 namespace lb::actors {
 
 struct merge_state {
+  std::unique_ptr<outbox> out;
   std::chrono::milliseconds interval{50};
   uint32_t shard_count = 0;
-  ingress_handle ingress;
+
   std::vector<shard_handle> shards;   // they get each view
   std::vector<reader_handle> readers; // they get each view; stats jobs go round-robin to them
   size_t next_reader = 0;
@@ -43,13 +48,12 @@ struct merge_state {
   std::map<uint64_t, std::vector<shard_snapshot>> cuts; // incomplete, by cut id
   uint64_t last_cut = 0;                                // last completed cut
   std::map<uint64_t, std::vector<stats_wanted>> stats_waiting;
-  bool tick_cut_pending = false;
-  std::chrono::steady_clock::time_point tick_at{}; // when the pending tick cut was asked for
+
   schemas::merge_timing timing;
   // The last merges' durations (us), a ring: `max_us` is their maximum, so
   // it describes recent load rather than the worst moment since start.
   std::array<uint64_t, 256> recent_us{};
-  // Shutdown waits for the view of one cut (the ingress's snap_atom).
+  // Start and shutdown wait for the view of one cut (snap_atom).
   std::multimap<uint64_t, caf::typed_response_promise<view_ptr>> view_waiting;
 
   snapshot_handle snapshots; // none: snapshots are off
@@ -69,6 +73,6 @@ struct merge_state {
 
 merge_handle::behavior_type merge_actor(merge_handle::stateful_pointer<merge_state> self,
                                         uint32_t shards, std::chrono::milliseconds interval,
-                                        uint32_t top_k);
+                                        uint32_t top_k, outbox_factory make_outbox);
 
 } // namespace lb::actors

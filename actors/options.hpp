@@ -29,7 +29,6 @@ struct log_options {
   fsync_policy policy = fsync_policy::group;
   uint64_t segment_bytes = 64 << 20;
   std::chrono::microseconds group_window{2000};
-  uint64_t group_bytes = 1 << 20;
   bool retain = false; // keep segments that a snapshot covers
 };
 

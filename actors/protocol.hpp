@@ -2,25 +2,25 @@
 // actor a typed interface listing what it accepts, so the compiler checks who
 // may send what. Who talks to whom:
 //
-//   gateway (I/O thread) -- ingress_batch --> ingress -- log_append --> log
-//   log -- shard_work (after the events are durable) --> shards
-//   gateway -- shard_queries --> shard     gateway -- reader_queries --> reader
-//   merge -- cut_atom --> ingress, whose freeze markers reach every shard
-//   shards -- shard_snapshot --> merge -- view_ptr --> shards, readers
-//   merge -- view_ptr --> snapshot -- log_covered --> log
+//   gateway (I/O thread) -- shard_round --> shards        (the event stream)
+//   shards <-- shard_publication --> shards               (what a round changed)
+//   gateway -- sync_request --> log                       (fdatasync behind the writes)
+//   gateway -- shard_queries --> shard, reader_queries --> reader   (exact: false)
+//   shards -- shard_snapshot --> merge -- view_ptr --> shards, readers, snapshot
+//   gateway -- stats_wanted --> merge -- stats_job --> reader
 //   shards, merge -- update_batch, cut_updates --> publisher
-//   shards, log -- reply or ingest_applied through their outbox --> gateway
+//   shards, log, merge, readers -- an outbox batch --> gateway (outbox.hpp)
 //
 // Every message stays inside one process, so the types are declared
 // CAF_ALLOW_UNSAFE_MESSAGE_TYPE (no serializer) and moved: a batch crosses
 // each actor boundary as one message.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
-#include <string_view>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -34,7 +34,8 @@
 #include "actors/ranking/board_config.hpp"
 #include "actors/ranking/global_view.hpp"
 #include "actors/ranking/order_tree.hpp"
-#include "actors/storage/event_batch.hpp"
+#include "actors/ranking/round_change.hpp"
+#include "actors/storage/posix_file.hpp"
 #include "actors/storage/replay_state.hpp"
 #include "schemas/reply.hpp"
 #include "schemas/request.hpp"
@@ -43,23 +44,17 @@ namespace lb::actors {
 
 // -- atoms (CAF 0.17: at most 10 characters) ----------------------------------
 
-// merge -> ingress: cut the event stream for the next merge.
-using cut_atom = caf::atom_constant<caf::atom("cut")>;
 // The log actor's group-commit timer.
 using commit_atom = caf::atom_constant<caf::atom("commit")>;
-// Shutdown: cut the stream now (ingress), hand out the view of a cut (merge).
+// "The view of this cut, once it is complete" (merge).
 using snap_atom = caf::atom_constant<caf::atom("snap")>;
 
 // -- the interfaces -------------------------------------------------------------
 
-struct ingress_batch;
+struct shard_round;
+struct shard_publication;
 struct shard_queries;
 struct reader_queries;
-struct shard_work;
-struct batch_part;
-struct gather_part;
-struct count_request;
-struct count_reply;
 struct lookup_request;
 struct lookup_reply;
 struct shard_snapshot;
@@ -67,38 +62,30 @@ struct stats_wanted;
 struct stats_job;
 struct update_batch;
 struct cut_updates;
-struct log_append;
-struct log_covered;
-struct log_wiring;
+struct sync_request;
 struct shard_wiring;
 struct shard_restore;
 struct merge_wiring;
 
 using ranking::view_ptr;
 
-// Orders events: numbers them, routes them, gathers multi-shard replies.
-using ingress_handle = caf::typed_actor<caf::reacts_to<ingress_batch>, caf::reacts_to<gather_part>,
-                                        caf::reacts_to<batch_part>, caf::reacts_to<cut_atom>,
-                                        caf::replies_to<snap_atom>::with<uint64_t>>;
-
-// Writes the event log; releases work to the shards once it is durable.
-using log_handle = caf::typed_actor<caf::reacts_to<log_wiring>, caf::reacts_to<log_append>,
-                                    caf::reacts_to<commit_atom>, caf::reacts_to<log_covered>,
-                                    caf::reacts_to<stats_wanted>>;
-
-// Owns a slice of every board's players.
+// Owns a slice of every board's players; applies its part of each round and
+// answers exact reads at the round's end.
 using shard_handle
   = caf::typed_actor<caf::reacts_to<shard_wiring>, caf::reacts_to<shard_restore>,
-                     caf::reacts_to<shard_work>, caf::reacts_to<shard_queries>,
-                     caf::replies_to<count_request>::with<count_reply>,
+                     caf::reacts_to<shard_round>, caf::reacts_to<shard_publication>,
+                     caf::reacts_to<shard_queries>,
                      caf::replies_to<lookup_request>::with<lookup_reply>, caf::reacts_to<view_ptr>>;
 
-// Builds the global view from the shards' snapshots every merge interval.
-using merge_handle = caf::typed_actor<
-  caf::reacts_to<merge_wiring>, caf::reacts_to<caf::tick_atom>, caf::reacts_to<shard_snapshot>,
-  caf::replies_to<snap_atom, uint64_t>::with<view_ptr>, caf::reacts_to<stats_wanted>>;
+// Makes the log durable behind the gateway's writes.
+using log_handle = caf::typed_actor<caf::reacts_to<sync_request>, caf::reacts_to<commit_atom>>;
 
-// Answers reads of the merged view.
+// Builds the global view from the shards' snapshots at every cut.
+using merge_handle = caf::typed_actor<caf::reacts_to<merge_wiring>, caf::reacts_to<shard_snapshot>,
+                                      caf::replies_to<snap_atom, uint64_t>::with<view_ptr>,
+                                      caf::reacts_to<stats_wanted>>;
+
+// Answers reads of the merged view (`exact: false`) and `stats`.
 using reader_handle = caf::typed_actor<caf::reacts_to<reader_queries>, caf::reacts_to<stats_job>,
                                        caf::reacts_to<view_ptr>>;
 
@@ -120,62 +107,24 @@ struct reply_to {
   bool wanted() const { return !route.empty(); }
 };
 
-// -- shards, log -> gateway: control messages through the I/O thread ---------
-
 // Ingest events the shards applied, or the log refused: the gateway counts
-// ingest events in flight until then, to bound them (gateway.hpp). Travels
-// in an outbox batch (outbox.hpp).
+// ingest events in flight until then, to bound them. Travels in an outbox
+// batch (outbox.hpp), as do the gather parts below.
 struct ingest_applied {
   uint64_t events = 0;
 };
 
-// -- gateway -> ingress ------------------------------------------------------
+// -- gateway -> shard: the shard's part of one round, in seq order ------------
 
-// The requests the ingress puts in seq order: those that become one or more
-// events (submit, batch, remove, reset, configure), and `stats`, which needs
-// a cut through the event stream.
-using ordered_request
-  = std::variant<schemas::submit_req, schemas::batch_req, schemas::remove_req, schemas::reset_req,
-                 schemas::configure_req, schemas::stats_req>;
+// A reply the gateway assembles from several shards' parts (a batch, a
+// reset, a configure's emptiness check, a friends list) waits under an id.
+using gather_id = uint64_t;
 
-struct routed_request {
-  reply_to to;
-  ordered_request body;
-};
-
-struct ingress_batch {
-  std::vector<routed_request> items;
-  uint64_t ingest_frames_rejected = 0; // counted by the gateway, for stats
-  uint64_t requests_seen = 0;
-  uint64_t requests_rejected = 0;
-};
-
-// -- gateway -> shard / reader: reads that need no seq ------------------------
-
-struct shard_query {
-  reply_to to;
-  std::variant<schemas::rank_req, schemas::around_req> body;
-};
-
-struct shard_queries {
-  std::vector<shard_query> items;
-};
-
-struct reader_query {
-  reply_to to;
-  std::variant<schemas::top_req, schemas::ranks_req, schemas::boards_req, schemas::ping_req> body;
-};
-
-struct reader_queries {
-  std::vector<reader_query> items;
-};
-
-// -- ingress -> shard: the shard's slice of the event stream, in seq order ---
-
-// Where the outcome of one submit goes.
+// Where the outcome of one submit goes: straight to its client, or into
+// item `index` of a batch the gateway assembles. No route: nobody waits.
 struct batch_slot {
-  uint64_t batch = 0; // ingress-local batch number
-  uint32_t index = 0; // item position in the batch
+  gather_id batch = 0;
+  uint32_t index = 0;
 };
 using submit_target = std::variant<reply_to, batch_slot>;
 
@@ -191,14 +140,14 @@ struct remove_event {
   reply_to to;
 };
 
-// Sent to every shard; each answers a gather_part with what it removed.
+// Sent to every shard; each reports how many entries it removed.
 struct reset_event {
   uint64_t seq = 0;
   std::string board;
-  uint64_t gather = 0;
+  gather_id gather = 0;
 };
 
-// Sent to every shard once the ingress has checked that the board is empty.
+// Sent to every shard once the gateway knows the board is empty.
 struct configure_event {
   uint64_t seq = 0;
   std::string board;
@@ -206,57 +155,92 @@ struct configure_event {
 };
 
 // "How many entries do you hold on this board, and with what configuration?"
-// Answered with a gather_part; ordered like events, so the answer is exact at
-// that point of the stream.
+// Ordered like events, so the answer is exact at that point of the stream.
 struct config_check {
   std::string board;
-  uint64_t gather = 0;
+  gather_id gather = 0;
 };
 
 // Every shard freezes what changed since its last freeze and sends a
-// shard_snapshot to the merge actor. The ingress sends the marker to all
-// shards at the same point of the stream, so the snapshots form a consistent
-// cut at `seq`.
+// shard_snapshot to the merge actor; sent to all shards at the same point of
+// the stream, so the snapshots form a consistent cut at `seq`.
 struct freeze_marker {
   uint64_t cut = 0;
   uint64_t seq = 0;
+  std::chrono::steady_clock::time_point at{}; // when the cut was asked for
 };
 
-using shard_op = std::variant<submit_event, remove_event, reset_event, configure_event,
-                              config_check, freeze_marker>;
-
-struct shard_work {
-  std::vector<shard_op> ops;
-  uint64_t ingest_events = 0; // how many ops came from the ingest socket
+// Exact reads: answered at the end of their round, from every shard's part
+// as of that round.
+struct rank_read {
+  reply_to to;
+  schemas::rank_req req;
 };
-
-// -- shard -> ingress: parts of multi-shard answers --------------------------
-
-struct batch_part {
-  uint64_t batch = 0;
-  std::vector<std::pair<uint32_t, schemas::batch_result>> results;
+struct around_read {
+  reply_to to;
+  schemas::around_req req;
 };
-
-struct gather_part {
-  uint64_t gather = 0;
-  uint64_t count = 0;
-  std::optional<ranking::board_config> config; // set when the shard knows the board
-  std::optional<schemas::error> failed;        // the log refused the event (a reset)
+struct top_read {
+  reply_to to;
+  schemas::top_req req;
 };
-
-// -- shard <-> shard: exact ranks --------------------------------------------
-
-struct count_request {
+struct boards_read {
+  reply_to to;
+};
+// The players of a friends list that this shard owns.
+struct ranks_read {
+  gather_id gather = 0;
   std::string board;
-  ranking::rank_key key;
+  std::vector<std::string> players;
 };
 
-struct count_reply {
-  uint64_t before = 0;
-  uint64_t size = 0;
+using shard_op
+  = std::variant<submit_event, remove_event, reset_event, configure_event, config_check,
+                 freeze_marker, rank_read, around_read, top_read, boards_read, ranks_read>;
+
+// One round: what the gateway gathered in one drain of its sockets, cut
+// into one part per shard. Rounds are numbered from 1; a round 0 carries
+// only a freeze marker from the service itself (start and stop).
+struct shard_round {
+  uint64_t round = 0;
+  uint64_t last_seq = 0; // the last seq given out when the round was cut
+  // By shard: the last round, up to this one, in which that shard had
+  // events (0: none). Exact answers of this round wait for those rounds'
+  // publications.
+  std::vector<uint64_t> need;
+  std::vector<shard_op> ops;
+  uint64_t ingest_events = 0; // ops that came from the ingest socket
 };
 
-// -- reader -> shard: a friends list, per owning shard -------------------------
+// -- shard <-> shard ------------------------------------------------------------
+
+// What a round with events changed on one shard (ranking/round_change.hpp).
+struct shard_publication {
+  uint32_t shard = 0;
+  ranking::round_change change;
+};
+
+// -- gateway -> shard / reader: reads of the merged view (exact: false) --------
+
+struct shard_query {
+  reply_to to;
+  std::variant<schemas::rank_req, schemas::around_req> body;
+};
+
+struct shard_queries {
+  std::vector<shard_query> items;
+};
+
+struct reader_query {
+  reply_to to;
+  std::variant<schemas::top_req, schemas::ranks_req, schemas::boards_req> body;
+};
+
+struct reader_queries {
+  std::vector<reader_query> items;
+};
+
+// -- reader -> shard: a friends list in the merged view, per owning shard -----
 
 struct lookup_request {
   std::string board;
@@ -290,15 +274,14 @@ struct update_msg {
 
 struct shard_snapshot {
   uint32_t shard = 0;
-  uint64_t cut = 0;
-  uint64_t seq = 0;
+  freeze_marker marker;
   std::vector<board_snapshot> changed; // boards changed since the last freeze
   std::vector<update_msg> scores;      // score/ for the events since then, in seq order
   uint64_t entries = 0;
   uint64_t mailbox = 0;
 };
 
-// -- ingress -> log -> merge: somebody waits for the cut ----------------------
+// -- gateway -> merge -> reader: `stats` --------------------------------------
 
 struct stats_counters {
   uint64_t seq = 0;
@@ -306,16 +289,15 @@ struct stats_counters {
   uint64_t rejected = 0;
   uint64_t ingest_events = 0;
   uint64_t ingest_rejected = 0;
-  schemas::log_stats log; // stamped by the log actor on the way to the merge
+  schemas::log_stats log;
 };
 
+// Waits in the merge actor for the view of cut `cut`.
 struct stats_wanted {
   uint64_t cut = 0;
   reply_to to;
   stats_counters counters;
 };
-
-// -- merge -> reader: compute the stats reply off the merge actor -------------
 
 struct stats_job {
   reply_to to;
@@ -342,23 +324,13 @@ struct cut_updates {
   std::vector<update_msg> tops;
 };
 
-// -- ingress -> log ----------------------------------------------------------------
+// -- gateway -> log ------------------------------------------------------------
 
-// A reply that may go out only once the events before it are durable.
-struct held_reply {
-  reply_to to;
-  schemas::reply_body body;
-};
-
-struct log_append {
-  storage::event_batch events;  // every event below, once, in seq order
-  std::vector<shard_work> work; // by shard index: each shard's slice of them
-  std::vector<held_reply> replies;
-};
-
-// -- snapshot -> log: segments up to `seq` may go ----------------------------------
-
-struct log_covered {
+// Make the log durable up to `seq`: everything written so far to `file`
+// (the segment the gateway's writer appends to; it rolls to a new one only
+// after syncing this one itself).
+struct sync_request {
+  std::shared_ptr<storage::posix_file> file;
   uint64_t seq = 0;
 };
 
@@ -374,13 +346,7 @@ struct update_link {
   uint64_t max_backlog = 0;
 };
 
-struct log_wiring {
-  ingress_handle ingress;
-  merge_handle merge;
-};
-
 struct shard_wiring {
-  ingress_handle ingress;
   std::vector<shard_handle> peers; // every shard, by index (the receiver included)
   update_link updates;
 };
@@ -393,7 +359,6 @@ struct shard_restore {
 
 // Who gets views, who computes stats, where snapshots go.
 struct merge_wiring {
-  ingress_handle ingress;
   std::vector<shard_handle> shards;
   std::vector<reader_handle> readers;
   snapshot_handle snapshots; // none: snapshots are off
@@ -404,14 +369,10 @@ struct merge_wiring {
 
 } // namespace lb::actors
 
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lb::actors::ingress_batch)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lb::actors::shard_round)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lb::actors::shard_publication)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lb::actors::shard_queries)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lb::actors::reader_queries)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lb::actors::shard_work)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lb::actors::batch_part)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lb::actors::gather_part)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lb::actors::count_request)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lb::actors::count_reply)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lb::actors::lookup_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lb::actors::lookup_reply)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lb::actors::shard_snapshot)
@@ -419,9 +380,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lb::actors::stats_wanted)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lb::actors::stats_job)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lb::actors::update_batch)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lb::actors::cut_updates)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lb::actors::log_append)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lb::actors::log_covered)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lb::actors::log_wiring)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lb::actors::sync_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lb::actors::shard_wiring)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lb::actors::shard_restore)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lb::actors::merge_wiring)

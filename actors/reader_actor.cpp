@@ -27,6 +27,7 @@ schemas::reply_body make_top(const reader_state& st, const schemas::top_req& q) 
   schemas::entries_reply r;
   r.board = q.board;
   r.total = bv->total;
+  r.seq = st.view->seq;
   auto order = bv->config.order;
   ranking::view_ranking(*bv).walk(
     q.offset, q.limit, [&](uint64_t at, const ranking::rank_key& k, const ranking::entry_rec& rec) {
@@ -51,6 +52,7 @@ const schemas::reply_body& answer_top(reader_state& st, const schemas::top_req& 
 
 schemas::reply_body answer_boards(const reader_state& st) {
   schemas::boards_reply r;
+  r.seq = st.view->seq;
   r.boards.reserve(st.view->boards.size());
   for (auto& [name, bv] : st.view->boards)
     r.boards.push_back(schemas::board_info{name, bv->total, bv->config.order, bv->config.op});
@@ -90,6 +92,7 @@ void finish_ranks(self_ptr self, const std::shared_ptr<ranks_job>& job) {
   }
   schemas::entries_reply r;
   r.board = job->board;
+  r.seq = newest->seq;
   bool known = false;
   for (auto& a : job->answers) {
     known = known || a.board_known;
@@ -197,7 +200,7 @@ reader_handle::behavior_type reader_actor(reader_handle::stateful_pointer<reader
                      [&](const schemas::top_req& top) { st.out->reply(q.to, answer_top(st, top)); },
                      [&](schemas::ranks_req& ranks) { answer_ranks(self, q.to, ranks); },
                      [&](const schemas::boards_req&) { st.out->reply(q.to, answer_boards(st)); },
-                     [&](const schemas::ping_req&) { st.out->reply(q.to, schemas::pong_reply{}); },
+
                    },
                    q.body);
     },

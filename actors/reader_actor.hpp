@@ -1,7 +1,7 @@
-// A reader actor answers the queries that only need the merged view (`top`,
-// `boards`, `ping`, `stats`) and gathers friends lists (`ranks`) from the
-// shards that own the players. Several readers share the load; each holds
-// the latest view by pointer.
+// A reader actor answers reads that ask for the merged view (`top`,
+// `boards` and `ranks` with `exact: false`) and `stats`, and gathers those
+// friends lists from the shards that own the players. Several readers share
+// the load; each holds the latest view by pointer.
 #pragma once
 
 #include <map>

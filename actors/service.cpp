@@ -1,6 +1,5 @@
 #include "actors/service.hpp"
 
-#include "actors/ingress_actor.hpp"
 #include "actors/log_actor.hpp"
 #include "actors/logger.hpp"
 #include "actors/merge_actor.hpp"
@@ -26,11 +25,12 @@ auto spawn_disk_actor(caf::actor_system& sys, const service_options& opts, F fun
 service start_service(caf::actor_system& sys, const service_options& opts,
                       const outbox_factory& make_outbox, storage::recovered_state recovered,
                       const update_sink_factory& make_sink) {
-  auto writer = std::make_shared<storage::log_writer>(opts.log.dir, opts.log.segment_bytes);
-  storage::throw_if_error(
-    writer->open(recovered.last_segment, recovered.last_segment_end, recovered.log_last_seq));
-
   service s;
+  s.log_writer = std::make_unique<storage::log_writer>(opts.log.dir, opts.log.segment_bytes);
+  storage::throw_if_error(
+    s.log_writer->open(recovered.last_segment, recovered.last_segment_end, recovered.log_last_seq));
+  s.last_seq = recovered.last_seq;
+
   update_link updates;
   if (make_sink) {
     updates.counters = std::make_shared<update_counters>();
@@ -38,54 +38,51 @@ service start_service(caf::actor_system& sys, const service_options& opts,
     updates.publisher = sys.spawn(publisher_actor, updates.counters, make_sink);
     s.publisher = updates.publisher;
   }
-  s.merge = sys.spawn(merge_actor, opts.shards, opts.merge_interval, opts.top_k);
-  for (uint32_t i = 0; i < opts.shards; ++i) {
+  s.merge = sys.spawn(merge_actor, opts.shards, opts.merge_interval, opts.top_k, make_outbox);
+  for (uint32_t i = 0; i < opts.shards; ++i)
     s.shards.push_back(sys.spawn(shard_actor, i, s.merge, make_outbox));
-    auto restored = std::make_shared<storage::replay_state>(std::move(recovered.shards.at(i)));
-    caf::anon_send(s.shards.back(), shard_restore{std::move(restored)});
-  }
-  s.log = spawn_disk_actor(sys, opts, log_actor, opts.log, writer, recovered.last_seq, s.shards,
-                           make_outbox);
-  s.snapshots = spawn_disk_actor(sys, opts, snapshot_actor, opts.log.dir, s.log);
-  s.ingress = sys.spawn(ingress_actor, opts.shards, s.log, s.merge, recovered.last_seq,
-                        make_outbox);
+  s.log = spawn_disk_actor(sys, opts, log_actor, opts.log, recovered.last_seq, make_outbox);
+  s.snapshots = spawn_disk_actor(sys, opts, snapshot_actor, opts.log.dir, opts.log.retain);
   for (uint32_t i = 0; i < opts.readers; ++i)
     s.readers.push_back(sys.spawn(reader_actor, s.shards, make_outbox));
+  // Wiring first: a shard tells the others of its recovered state as soon
+  // as it has it.
   for (auto& shard : s.shards)
-    caf::anon_send(shard, shard_wiring{s.ingress, s.shards, updates});
-  caf::anon_send(s.log, log_wiring{s.ingress, s.merge});
-  caf::anon_send(s.merge, merge_wiring{s.ingress, s.shards, s.readers, s.snapshots, opts.snapshot,
+    caf::anon_send(shard, shard_wiring{s.shards, updates});
+  for (uint32_t i = 0; i < opts.shards; ++i)
+    caf::anon_send(s.shards[i], shard_restore{std::make_shared<storage::replay_state>(
+                                  std::move(recovered.shards.at(i)))});
+  caf::anon_send(s.merge, merge_wiring{s.shards, s.readers, s.snapshots, opts.snapshot,
                                        recovered.snapshot_seq, updates});
   return s;
 }
 
 std::vector<caf::actor> service::all() const {
   auto as_actor = [](const auto& h) { return caf::actor_cast<caf::actor>(h); };
-  std::vector<caf::actor> out{as_actor(ingress), as_actor(merge), as_actor(snapshots)};
+  std::vector<caf::actor> out{as_actor(merge), as_actor(snapshots)};
   for (auto& h : shards)
     out.push_back(as_actor(h));
   for (auto& h : readers)
     out.push_back(as_actor(h));
   if (publisher)
     out.push_back(as_actor(publisher));
-  // The log goes last: shards may still answer work it released.
   out.push_back(as_actor(log));
   return out;
 }
 
 view_ptr service::settled_view(caf::actor_system& sys, std::chrono::seconds timeout) {
+  // A round 0: only a freeze marker, behind every round a gateway sent.
+  auto cut = next_cut++;
+  for (auto& shard : shards) {
+    shard_round r;
+    r.ops.emplace_back(freeze_marker{cut, last_seq, std::chrono::steady_clock::now()});
+    caf::anon_send(shard, std::move(r));
+  }
   caf::scoped_actor self{sys};
   view_ptr out;
-  self->request(ingress, timeout, snap_atom::value)
-    .receive(
-      [&](uint64_t cut) {
-        self->request(merge, timeout, snap_atom::value, cut)
-          .receive([&](view_ptr& v) { out = std::move(v); },
-                   [&](caf::error& e) { logger::problem("no merged view: " + sys.render(e)); });
-      },
-      [&](caf::error& e) {
-        logger::problem("the ingress did not cut the stream: " + sys.render(e));
-      });
+  self->request(merge, timeout, snap_atom::value, cut)
+    .receive([&](view_ptr& v) { out = std::move(v); },
+             [&](caf::error& e) { logger::problem("no merged view: " + sys.render(e)); });
   return out;
 }
 

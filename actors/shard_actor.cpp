@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <memory>
 
+#include "actors/shard_exact.hpp"
 #include "schemas/overload.hpp"
+
 #include "schemas/update.hpp"
 
 namespace lb::actors {
@@ -84,24 +86,52 @@ void note_score(shard_state& st, const schemas::submit_reply& r) {
   st.scores.push_back(update_msg{r.seq, schemas::score_topic(r.board), schemas::encode_update(u)});
 }
 
-// Applies one submit and describes it as the protocol's reply.
-schemas::submit_reply apply_submit(shard_state& st, const submit_event& ev, bool want_ranks) {
+// The board's index among the parts this round's publication will carry.
+uint32_t outgoing_part(shard_state& st, const std::string& board) {
+  auto [i, fresh] = st.outgoing_parts.try_emplace(board, st.outgoing.parts.size());
+  if (fresh)
+    st.outgoing.parts.push_back(ranking::part_change{board, {}, {}});
+  return i->second;
+}
+
+// A key moved: the other shards replay it for their events after it.
+void note_move(shard_state& st, const std::string& board, uint64_t seq,
+               std::optional<ranking::rank_key> before, std::optional<ranking::rank_key> after) {
+  if (st.peers.size() < 2)
+    return;
+  st.outgoing.moves.push_back(
+    ranking::key_move{outgoing_part(st, board), seq, std::move(before), std::move(after), false});
+}
+
+void apply_submit(shard_state& st, submit_event& ev, round_answers& answers) {
   auto [it, created] = st.boards.try_emplace(ev.req.board);
   auto& part = it->second;
-  std::optional<uint64_t> prev_rank;
-  if (want_ranks)
-    if (auto* slot = part.find(ev.req.player))
-      prev_rank = st.ranking(ev.req.board, &part).count_before(slot->key) + 1;
+  // Nobody reads an ingest submit's reply: no rank work for it.
+  const bool wanted = std::visit(schemas::overload{
+                                   [](const reply_to& to) { return to.wanted(); },
+                                   [](const batch_slot&) { return true; },
+                                 },
+                                 ev.target);
+  submit_record rec;
+  if (wanted)
+    if (const auto* slot = part.find(ev.req.player)) {
+      rec.old_key = slot->key;
+      rec.own_before_old = part.tree().count_before(slot->key);
+    }
   auto before = part.size();
   auto effect = part.submit(ev.req, ev.seq);
   st.entries += part.size() - before;
   if (!effect.old_key)
     st.ranks.entry_added(part, ev.req.board, ev.req.player);
-  if (!effect.old_key || *effect.old_key != effect.key)
+  if (!effect.old_key || *effect.old_key != effect.key) {
     st.keys.changing(ev.req.board, ev.req.player, effect.old_key);
+    note_move(st, ev.req.board, ev.seq, effect.old_key, effect.key);
+  }
   if (effect.changed || created)
     st.dirty.insert(ev.req.board);
-  schemas::submit_reply r;
+  if (created && st.peers.size() > 1)
+    outgoing_part(st, ev.req.board); // the board is new here: the others learn of it
+  auto& r = rec.reply;
   r.board = ev.req.board;
   r.player = ev.req.player;
   r.score = ranking::unfold(effect.key.primary, part.config().order);
@@ -110,13 +140,13 @@ schemas::submit_reply apply_submit(shard_state& st, const submit_event& ev, bool
   r.seq = ev.seq;
   if (effect.changed)
     note_score(st, r);
-  r.prev_rank = prev_rank;
-  if (want_ranks) {
-    auto ranking = st.ranking(ev.req.board, &part);
-    r.rank = ranking.count_before(effect.key) + 1;
-    r.total = ranking.total();
-  }
-  return r;
+  if (!wanted)
+    return;
+  rec.target = std::move(ev.target);
+  rec.key = effect.key;
+  rec.own_before = part.tree().count_before(effect.key);
+  rec.own_total = part.size();
+  answers.submits.push_back(std::move(rec));
 }
 
 void apply_remove(shard_state& st, const remove_event& ev) {
@@ -124,6 +154,7 @@ void apply_remove(shard_state& st, const remove_event& ev) {
   if (auto* slot = part ? part->find(ev.req.player) : nullptr) {
     st.keys.changing(ev.req.board, ev.req.player, slot->key);
     st.ranks.entry_going(ev.req.board, ev.req.player, *slot);
+    note_move(st, ev.req.board, ev.seq, slot->key, std::nullopt);
   }
   bool removed = part != nullptr && part->remove(ev.req.player);
   if (removed) {
@@ -133,12 +164,12 @@ void apply_remove(shard_state& st, const remove_event& ev) {
   st.out->reply(ev.to, schemas::remove_reply{removed, ev.seq});
 }
 
-void apply_reset(self_ptr self, const reset_event& ev) {
-  auto& st = self->state;
+void apply_reset(shard_state& st, const reset_event& ev) {
   auto* part = st.find(ev.board);
   if (part == nullptr && st.view && st.view->find(ev.board) != nullptr) {
     // The board lives on other shards: remember the reset here too, so that
-    // ranks computed on this shard ignore their pre-reset parts.
+    // ranks of the merged view computed on this shard ignore their
+    // pre-reset parts.
     part = &st.boards.try_emplace(ev.board).first->second;
   }
   uint64_t removed = 0;
@@ -150,31 +181,31 @@ void apply_reset(self_ptr self, const reset_event& ev) {
     removed = part->reset(ev.seq);
     st.entries -= removed;
     st.dirty.insert(ev.board);
+    if (st.peers.size() > 1)
+      st.outgoing.moves.push_back(
+        ranking::key_move{outgoing_part(st, ev.board), ev.seq, std::nullopt, std::nullopt, true});
   }
-  self->send(st.ingress, gather_part{ev.gather, removed, std::nullopt, std::nullopt});
+  st.out->count_part(ev.gather, removed, std::nullopt);
 }
 
 void apply_configure(shard_state& st, const configure_event& ev) {
   st.boards.try_emplace(ev.board).first->second.configure(ev.config);
   st.dirty.insert(ev.board);
+  if (st.peers.size() > 1)
+    outgoing_part(st, ev.board);
 }
 
-void answer_config_check(self_ptr self, const config_check& c) {
-  auto& st = self->state;
-  gather_part g{c.gather, 0, std::nullopt, std::nullopt};
-  if (auto* part = st.find(c.board)) {
-    g.count = part->size();
-    g.config = part->config();
-  }
-  self->send(st.ingress, std::move(g));
+void answer_config_check(shard_state& st, const config_check& c) {
+  const auto* part = st.find(c.board);
+  st.out->count_part(c.gather, part ? part->size() : 0,
+                     part ? std::optional<ranking::board_config>{part->config()} : std::nullopt);
 }
 
 void freeze(self_ptr self, const freeze_marker& m) {
   auto& st = self->state;
   shard_snapshot snap;
   snap.shard = st.index;
-  snap.cut = m.cut;
-  snap.seq = m.seq;
+  snap.marker = m;
   snap.entries = st.entries;
   snap.mailbox = self->mailbox().size();
   snap.changed.reserve(st.dirty.size());
@@ -189,35 +220,88 @@ void freeze(self_ptr self, const freeze_marker& m) {
   self->send(st.merge, std::move(snap));
 }
 
-void handle_work(self_ptr self, shard_work& work) {
+// Sends every other shard what this round changed here: the parts it
+// touched, frozen as they are now, and the keys that moved. Sent for every
+// round that had events here, even if none changed anything, since the
+// others wait for it (shard_round::need); round 0 is the recovered state.
+void publish_round(self_ptr self, uint64_t round) {
   auto& st = self->state;
-  std::unordered_map<uint64_t, batch_part> batches;
-  for (auto& op : work.ops) {
+  st.outgoing.round = round;
+  for (auto& part : st.outgoing.parts) {
+    auto& live = st.boards.at(part.board);
+    part.config = live.config();
+    part.tree = live.freeze();
+  }
+  for (uint32_t y = 0; y < st.peers.size(); ++y)
+    if (y != st.index)
+      self->send(st.peers[y], shard_publication{st.index, st.outgoing});
+  st.outgoing = ranking::round_change{};
+  st.outgoing_parts.clear();
+}
+
+// Phase 1: applies the round's events in seq order and keeps what phase 2
+// needs; reports what needs no other shard (removes, resets, checks).
+round_answers apply_round(self_ptr self, shard_round& round) {
+  auto& st = self->state;
+  round_answers answers;
+  answers.round = round.round;
+  answers.last_seq = round.last_seq;
+  answers.need = std::move(round.need);
+  // The gateway counts ingest events in flight until they are applied.
+  st.out->control(ingest_applied{round.ingest_events});
+  st.out->gate(round.last_seq);
+  for (auto& op : round.ops)
     std::visit(schemas::overload{
-                 [&](submit_event& ev) {
-                   std::visit(
-                     schemas::overload{
-                       [&](batch_slot& slot) {
-                         auto& part = batches[slot.batch];
-                         part.batch = slot.batch;
-                         part.results.emplace_back(slot.index, apply_submit(st, ev, true));
-                       },
-                       [&](reply_to& to) { st.out->reply(to, apply_submit(st, ev, to.wanted())); },
-                     },
-                     ev.target);
-                 },
-                 [&](remove_event& rm) { apply_remove(st, rm); },
-                 [&](reset_event& rs) { apply_reset(self, rs); },
-                 [&](configure_event& cf) { apply_configure(st, cf); },
-                 [&](config_check& cc) { answer_config_check(self, cc); },
+                 [&](submit_event& ev) { apply_submit(st, ev, answers); },
+                 [&](remove_event& ev) { apply_remove(st, ev); },
+                 [&](reset_event& ev) { apply_reset(st, ev); },
+                 [&](configure_event& ev) { apply_configure(st, ev); },
+                 [&](config_check& c) { answer_config_check(st, c); },
                  [&](freeze_marker& m) { freeze(self, m); },
+                 [&](rank_read& q) { answers.reads.emplace_back(std::move(q)); },
+                 [&](around_read& q) { answers.reads.emplace_back(std::move(q)); },
+                 [&](top_read& q) { answers.reads.emplace_back(std::move(q)); },
+                 [&](boards_read& q) { answers.reads.emplace_back(std::move(q)); },
+                 [&](ranks_read& q) { answers.reads.emplace_back(std::move(q)); },
                },
                op);
+  if (round.round > 0) {
+    st.last_round = round.round;
+    const bool had_events = std::any_of(round.ops.begin(), round.ops.end(), [](const auto& op) {
+      return std::holds_alternative<submit_event>(op) || std::holds_alternative<remove_event>(op)
+             || std::holds_alternative<reset_event>(op)
+             || std::holds_alternative<configure_event>(op);
+    });
+    if (had_events && st.peers.size() > 1)
+      publish_round(self, round.round);
   }
-  for (auto& kv : batches)
-    self->send(st.ingress, std::move(kv.second));
-  // The gateway counts ingest events in flight until they are applied.
-  st.out->control(ingest_applied{work.ingest_events});
+  return answers;
+}
+
+// Runs rounds until one must wait for other shards' publications.
+void run_rounds(self_ptr self) {
+  auto& st = self->state;
+  for (;;) {
+    if (st.waiting) {
+      if (!publications_in(st, *st.waiting))
+        return;
+      answer_round(st, *st.waiting);
+      st.waiting.reset();
+    }
+    if (st.queued.empty())
+      return;
+    auto round = std::move(st.queued.front());
+    st.queued.pop_front();
+    auto answers = apply_round(self, round);
+    if (answers.submits.empty() && answers.reads.empty()) {
+      // Nothing to answer: the others' publications of this round are only
+      // for later rounds.
+      if (answers.round > 0)
+        apply_publications(st, answers.round, true);
+      continue;
+    }
+    st.waiting = std::move(answers);
+  }
 }
 
 schemas::reply_body answer_rank(const shard_state& st, const schemas::rank_req& q) {
@@ -233,60 +317,12 @@ schemas::reply_body answer_rank(const shard_state& st, const schemas::rank_req& 
   r.entry = ranking::to_entry_view(ranking.count_before(slot->key) + 1, slot->key, *slot->rec,
                                    part->config().order);
   r.total = ranking.total();
+  r.seq = st.view->seq; // this shard's own part may be newer
   return r;
 }
 
-// `exact: true`: every other shard counts against its live tree, so the rank
-// includes every event acknowledged before the request was sent.
-void answer_exact_rank(self_ptr self, const reply_to& to, const schemas::rank_req& q) {
-  auto& st = self->state;
-  auto* part = st.find(q.board);
-  auto* slot = part ? part->find(q.player) : nullptr;
-  if (slot == nullptr) {
-    st.out->reply(to, not_found(st.board_known(q.board) ? no_player(q.board, q.player)
-                                                        : no_board(q.board)));
-    return;
-  }
-  struct pending {
-    schemas::rank_reply reply;
-    ranking::rank_key key;
-    size_t waiting = 0;
-  };
-  auto p = std::make_shared<pending>();
-  p->key = slot->key;
-  p->reply.board = q.board;
-  p->reply.entry = ranking::to_entry_view(part->tree().count_before(slot->key) + 1, slot->key,
-                                          *slot->rec, part->config().order);
-  p->reply.total = part->size();
-  p->waiting = st.peers.size() - 1;
-  if (p->waiting == 0) {
-    st.out->reply(to, p->reply);
-    return;
-  }
-  for (uint32_t j = 0; j < st.peers.size(); ++j) {
-    if (j == st.index)
-      continue;
-    self->request(st.peers[j], caf::infinite, count_request{q.board, p->key})
-      .then(
-        [self, to, p](const count_reply& c) {
-          auto turn = self->state.out->turn();
-          p->reply.entry.rank += c.before;
-          p->reply.total += c.size;
-          if (--p->waiting == 0)
-            self->state.out->reply(to, p->reply);
-        },
-        [self, to, p](caf::error& e) {
-          auto turn = self->state.out->turn();
-          if (p->waiting == 0)
-            return;
-          p->waiting = 0; // answer once
-          self->state.out->reply(to, schemas::error{error_code::internal,
-                                                    "exact rank: " + self->system().render(e)});
-        });
-  }
-}
-
-// `around` reads the merged view only, like `top`, so the two agree.
+// `exact: false` reads: this shard's live part and the merged view (rank), or
+// the merged view only (around, like `top`, so the two agree).
 schemas::reply_body answer_around(const shard_state& st, const schemas::around_req& q) {
   auto* bv = st.view->find(q.board);
   if (bv == nullptr)
@@ -302,6 +338,7 @@ schemas::reply_body answer_around(const shard_state& st, const schemas::around_r
   schemas::entries_reply r;
   r.board = q.board;
   r.total = bv->total;
+  r.seq = st.view->seq;
   auto order = bv->config.order;
   ranking.walk(first, pos - first + 1 + q.radius,
                [&](uint64_t at, const ranking::rank_key& k, const ranking::entry_rec& rec) {
@@ -413,9 +450,10 @@ shard_handle::behavior_type shard_actor(shard_handle::stateful_pointer<shard_sta
   st.out = make_outbox();
   return {
     [self](shard_wiring& w) {
-      self->state.ingress = std::move(w.ingress);
-      self->state.peers = std::move(w.peers);
-      self->state.updates = update_channel{std::move(w.updates)};
+      auto& st = self->state;
+      st.peers = std::move(w.peers);
+      st.others.resize(st.peers.size());
+      st.updates = update_channel{std::move(w.updates)};
     },
     [self](shard_restore& r) {
       auto& st = self->state;
@@ -423,10 +461,26 @@ shard_handle::behavior_type shard_actor(shard_handle::stateful_pointer<shard_sta
       st.entries = r.state->entries();
       for (auto& kv : st.boards)
         st.dirty.insert(kv.first); // the first freeze hands them all to the merge
+      // The other shards start from what each recovered, as they do from
+      // what each applies later: every recovered board goes out as a part.
+      if (st.peers.size() > 1) {
+        for (auto& kv : st.boards)
+          outgoing_part(st, kv.first);
+        publish_round(self, 0);
+      }
     },
-    [self](shard_work& work) {
+    [self](shard_round& round) {
       auto turn = self->state.out->turn();
-      handle_work(self, work);
+      self->state.queued.push_back(std::move(round));
+      run_rounds(self);
+    },
+    [self](shard_publication& p) {
+      auto turn = self->state.out->turn();
+      auto& other = self->state.others.at(p.shard);
+      other.started = true;
+      other.latest = p.change.round;
+      other.received.push_back(std::move(p.change));
+      run_rounds(self);
     },
     [self](shard_queries& qs) {
       auto turn = self->state.out->turn();
@@ -434,23 +488,10 @@ shard_handle::behavior_type shard_actor(shard_handle::stateful_pointer<shard_sta
       for (auto& q : qs.items)
         std::visit(
           schemas::overload{
-            [&](const schemas::rank_req& r) {
-              if (r.exact)
-                answer_exact_rank(self, q.to, r);
-              else
-                st.out->reply(q.to, answer_rank(st, r));
-            },
+            [&](const schemas::rank_req& r) { st.out->reply(q.to, answer_rank(st, r)); },
             [&](const schemas::around_req& a) { st.out->reply(q.to, answer_around(st, a)); },
           },
           q.body);
-    },
-    [self](const count_request& q) {
-      count_reply r;
-      if (auto* part = self->state.find(q.board)) {
-        r.before = part->tree().count_before(q.key);
-        r.size = part->size();
-      }
-      return r;
     },
     [self](const lookup_request& q) { return answer_lookup(self->state, q); },
     [self](ranking::view_ptr& v) {

@@ -14,23 +14,26 @@ const char* snapshot_state::name = "lbd-snapshot";
 
 namespace {
 
-// Keeps the newest two snapshots; the log must reach back to the older one.
-void prune(snapshot_state& st, snapshot_handle::stateful_pointer<snapshot_state> self) {
+// Keeps the newest two snapshots; the log must reach back to the older one,
+// and the segments before it may go (unless --retain). The segment the
+// gateway writes is never among them: only segments with a successor go.
+void prune(const snapshot_state& st) {
   std::optional<uint64_t> covered;
-  auto done = storage::prune_snapshots(st.dir, covered);
-  if (!done.ok())
+  if (auto done = storage::prune_snapshots(st.dir, covered); !done.ok())
     logger::problem(done.message());
-  if (covered)
-    self->send(st.log, log_covered{*covered});
+  if (!covered || st.retain)
+    return;
+  if (auto done = storage::delete_covered_segments(st.dir, *covered, {}); !done.ok())
+    logger::problem(done.message());
 }
 
 } // namespace
 
 snapshot_handle::behavior_type
 snapshot_actor(snapshot_handle::stateful_pointer<snapshot_state> self, std::filesystem::path dir,
-               log_handle log) {
+               bool retain) {
   self->state.dir = std::move(dir);
-  self->state.log = std::move(log);
+  self->state.retain = retain;
   // A crash while writing leaves a temporary that nothing reads: clear it.
   if (auto cleared = storage::remove_leftover_temps(self->state.dir); !cleared.ok())
     logger::problem(cleared.message());
@@ -52,7 +55,7 @@ snapshot_actor(snapshot_handle::stateful_pointer<snapshot_state> self, std::file
                   .count();
       logger::note("snapshot at seq " + std::to_string(view->seq) + " written to " + path.string()
                    + " in " + std::to_string(ms) + " ms");
-      prune(st, self);
+      prune(st);
       return view->seq;
     },
   };

@@ -1,12 +1,11 @@
 // The snapshot actor writes merged views to disk as snapshots
-// (actors/storage/snapshot_file.hpp), keeps the newest two, and tells the log actor
-// which segments they make unneeded. Two, so that a damaged newest snapshot
+// (actors/storage/snapshot_file.hpp), keeps the newest two, and deletes the
+// log segments they make unneeded. Two, so that a damaged newest snapshot
 // still leaves an older one plus the log to recover from.
 //
 // The service runs it detached: writing millions of entries and fsyncing
-// takes seconds,
-// which must not hold a scheduler thread. The merge actor asks for a
-// snapshot when one is due and never asks twice at once.
+// takes seconds, which must not hold a scheduler thread. The merge actor
+// asks for a snapshot when one is due and never asks twice at once.
 #pragma once
 
 #include <cstdint>
@@ -20,13 +19,13 @@ namespace lb::actors {
 
 struct snapshot_state {
   std::filesystem::path dir;
-  log_handle log;
+  bool retain = false; // keep the log segments a snapshot covers
   static const char* name;
 };
 
 // Answers a view_ptr with the seq of the snapshot written, or an error.
 snapshot_handle::behavior_type
 snapshot_actor(snapshot_handle::stateful_pointer<snapshot_state> self, std::filesystem::path dir,
-               log_handle log);
+               bool retain);
 
 } // namespace lb::actors

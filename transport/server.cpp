@@ -1,5 +1,6 @@
 #include "transport/server.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <stdexcept>
@@ -74,12 +75,13 @@ std::string server::ingest_endpoint() const {
   return ingest_.get(zmq::sockopt::last_endpoint);
 }
 
+void server::send(std::string_view route, std::string_view body) {
+  if (send_route(router_, route))
+    (void) router_.send(zmq::buffer(body.data(), body.size()), zmq::send_flags::none);
+}
+
 void server::run(server_handlers& h, const std::atomic<bool>& stop) {
   std::vector<zmq::message_t> frames;
-  server_handlers::reply_fn reply_now = [this](std::string_view route, std::string_view body) {
-    if (send_route(router_, route))
-      (void) router_.send(zmq::buffer(body.data(), body.size()), zmq::send_flags::none);
-  };
   auto recv_all = [&frames](zmq::socket_t& s) {
     frames.clear();
     auto n = zmq::recv_multipart(s, std::back_inserter(frames), zmq::recv_flags::dontwait);
@@ -90,17 +92,20 @@ void server::run(server_handlers& h, const std::atomic<bool>& stop) {
                                {replies_.handle(), 0, ZMQ_POLLIN, 0},
                                {ingest_.handle(), 0, ZMQ_POLLIN, 0}};
     int n_items = h.ingest_paused() ? 2 : 3;
-    zmq::poll(items, n_items, std::chrono::milliseconds(100));
+    auto timeout = std::chrono::milliseconds(100);
+    if (h.poll_timeout)
+      timeout = std::min(timeout, h.poll_timeout());
+    zmq::poll(items, n_items, timeout);
     // Replies first: they free in-flight slots for new requests.
     for (int i = 0; i < opts_.burst && recv_all(replies_); ++i)
       for (auto& f : frames)
-        h.on_internal(f.to_string_view(), reply_now);
+        h.on_internal(f.to_string_view());
     for (int i = 0; i < opts_.burst && recv_all(router_); ++i) {
       // [identity, envelope..., body]; ROUTER always adds the identity.
       if (frames.size() < 2)
         continue;
       auto route = pack_route(frames, frames.size() - 1);
-      h.on_request(route, frames.back().to_string_view(), reply_now);
+      h.on_request(route, frames.back().to_string_view());
     }
     for (int i = 0; i < opts_.burst && !h.ingest_paused() && recv_all(ingest_); ++i)
       h.on_ingest(frames.back().to_string_view());

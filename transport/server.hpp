@@ -6,6 +6,8 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
+
 #include <cstddef>
 #include <functional>
 #include <memory>
@@ -27,16 +29,17 @@ struct server_options {
 // and the endpoint, which is what a person needs to pick another one.
 void bind_or_throw(zmq::socket_t& s, const std::string& ep, const char* what);
 
-// What the layer above does with frames. All are called on the I/O thread.
+// What the layer above does with frames. All are called on the I/O thread,
+// which is also the only one that may call server::send.
 struct server_handlers {
-  // Sends a reply on the requests socket: the route's frames, then the body.
-  using reply_fn = std::function<void(std::string_view route, std::string_view body)>;
-  std::function<void(std::string_view route, std::string_view body, const reply_fn&)> on_request;
+  std::function<void(std::string_view route, std::string_view body)> on_request;
   std::function<void(std::string_view body)> on_ingest;
   // One message an actor pushed through a reply_socket.
-  std::function<void(std::string_view body, const reply_fn&)> on_internal;
+  std::function<void(std::string_view body)> on_internal;
   std::function<void()> on_drained; // after each round over the sockets
   std::function<bool()> ingest_paused;
+  // How long to wait for frames at most (the layer above has timed work).
+  std::function<std::chrono::milliseconds()> poll_timeout;
 };
 
 // A PUSH socket into the server's reply queue. Give each actor its own: a
@@ -63,9 +66,12 @@ public:
   // Where reply_sockets connect.
   const std::string& reply_endpoint() const { return reply_ep_; }
 
-  // The I/O loop; returns within ~100 ms of `stop` becoming true. Closes the
+    // The I/O loop; returns within ~100 ms of `stop` becoming true. Closes the
   // sockets on the way out, on this thread.
   void run(server_handlers& h, const std::atomic<bool>& stop);
+  // Sends a reply on the requests socket: the route's frames, then the body.
+  // Only on the I/O thread (from a handler).
+  void send(std::string_view route, std::string_view body);
 
 private:
   zmq::context_t& ctx_;

@@ -39,6 +39,7 @@ status log_writer::open(const fs::path& last, uint64_t good_end, uint64_t last_s
       return st;
   }
   file_ = std::move(f);
+  sync_file_.reset();
   offset_ = synced_ = good_end;
   // A full segment with no record cannot be rolled (its successor would get
   // the same name); it simply takes a few records more.
@@ -119,8 +120,22 @@ status log_writer::start_segment() {
     return st;
   }
   file_ = std::move(f);
+  sync_file_.reset();
   offset_ = synced_ = file_header_size;
   synced_seq_ = last_seq_;
+  return {};
+}
+
+status log_writer::sync_handle(std::shared_ptr<posix_file>& out) {
+  if (!file_.is_open())
+    return not_open();
+  if (!sync_file_) {
+    auto f = std::make_shared<posix_file>();
+    if (status st = posix_file::open(file_.path(), posix_file::mode::write, *f); !st.ok())
+      return st;
+    sync_file_ = std::move(f);
+  }
+  out = sync_file_;
   return {};
 }
 

@@ -5,6 +5,8 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
+
 #include <string_view>
 
 #include "actors/storage/log_format.hpp" // write() takes records framed by append_record
@@ -42,6 +44,11 @@ public:
   // the folder synced). On failure stays on the current segment.
   status roll();
 
+  // A second descriptor of the current segment, for another thread to
+  // fdatasync what this writer wrote (the log actor); it stays valid after
+  // a roll. One per segment, opened on first use.
+  status sync_handle(std::shared_ptr<posix_file>& out);
+
   bool full() const { return offset_ >= segment_bytes_; }
   uint64_t offset() const { return offset_; }
   uint64_t synced_offset() const { return synced_; }
@@ -55,6 +62,7 @@ private:
   fs::path dir_;
   uint64_t segment_bytes_;
   posix_file file_;
+  std::shared_ptr<posix_file> sync_file_; // of file_, or none yet
   uint64_t offset_ = 0;
   uint64_t synced_ = 0;
   uint64_t last_seq_ = 0;

@@ -14,7 +14,7 @@
 #include <caf/scheduler/test_coordinator.hpp>
 #include <msgpack.hpp>
 
-#include "actors/gateway.hpp"
+#include "actors/front/gateway.hpp"
 #include "actors/service.hpp"
 #include "schemas/request.hpp"
 
@@ -66,7 +66,8 @@ struct reply {
 
 // A service on CAF's deterministic scheduler: actors run only inside run(),
 // on this thread, in a reproducible order, and time moves only when a test
-// moves it (merge() is one merge interval). Replies land in `outbox`.
+// moves it (merge() is one merge interval). The gateway runs on this thread
+// too, as on the I/O thread; the replies it sends land in `replies`.
 struct fixture {
   caf::actor_system_config cfg;
   std::unique_ptr<caf::actor_system> sys;
@@ -77,6 +78,8 @@ struct fixture {
   std::vector<std::string> outbox; // what the actors sent, in order
   std::vector<reply_msg> replies;  // what the gateway sent on from it
   std::vector<caf::abstract_actor*> held;
+  // The gateway's time: it cuts for a merge once a merge interval has passed.
+  std::chrono::steady_clock::time_point clock = std::chrono::steady_clock::now();
   uint64_t next_id = 1;
   std::filesystem::path data;
 
@@ -100,33 +103,43 @@ struct fixture {
     REQUIRE(storage::recover(ro, recovered).ok());
     auto make_outbox = [this] { return std::make_unique<collecting_outbox>(outbox); };
     svc = actors::start_service(*sys, so, make_outbox, std::move(recovered), updates);
-    gw = std::make_unique<actors::gateway>(svc.ingress, svc.shards, svc.readers);
-    run(); // wiring, the restored state, the first merged view
+    gw = std::make_unique<actors::gateway>(
+      svc, so, [this](std::string_view route, std::string_view body) {
+        replies.push_back(reply_msg{std::string(route), std::string(body)});
+      });
+    run(); // wiring, the restored state
   }
 
   ~fixture() {
     held.clear();
+    run();
     gw.reset();
     for (auto& a : svc.all())
       caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
-    run();
+    sched->run();
     sys.reset();
     std::filesystem::remove_all(data);
   }
 
   // Lets every actor (but the held ones) handle its mailbox until nothing is
   // left to do, letting time pass for the log's group commit as often as
-  // it waits for one; hands what the actors sent to the gateway as the I/O
-  // thread would. Merges happen only in merge().
+  // it waits for one, and hands what the actors sent to the gateway as the
+  // I/O thread would, until neither has anything left. Merges happen only
+  // in merge().
   void run() {
     auto runnable = [this](caf::resumable* job) {
       return std::find(held.begin(), held.end(), dynamic_cast<caf::abstract_actor*>(job))
              == held.end();
     };
-    do
-      sched->run_jobs_filtered(runnable);
-    while (sched->advance_time(so.log.group_window) > 0);
-    deliver_replies();
+    do {
+      do
+        sched->run_jobs_filtered(runnable);
+      while (sched->advance_time(so.log.group_window) > 0);
+      for (auto& batch : outbox)
+        gw->on_internal(batch);
+      outbox.clear();
+      gw->flush(clock);
+    } while (!outbox.empty() || std::any_of(sched->jobs.begin(), sched->jobs.end(), runnable));
   }
 
   // The actor gets no turn until release(): its mailbox fills up.
@@ -139,19 +152,11 @@ struct fixture {
     run();
   }
 
-  // One merge interval passes: the merge actor cuts the stream and builds
-  // the next view, so every rank read afterwards is exact.
+  // One merge interval passes: the gateway cuts the stream and the merge
+  // actor builds the next view, which `exact: false` reads answer from.
   void merge() {
-    sched->advance_time(so.merge_interval);
+    clock += 2 * so.merge_interval;
     run();
-  }
-
-  void deliver_replies() {
-    for (auto& batch : outbox)
-      gw->on_internal(batch, [this](std::string_view route, std::string_view body) {
-        replies.push_back(reply_msg{std::string(route), std::string(body)});
-      });
-    outbox.clear();
   }
 
   // Sends the requests in one drain of the sockets, returns the replies by id.
@@ -160,11 +165,8 @@ struct fixture {
     for (auto& r : reqs) {
       auto id = next_id++;
       auto frame = schemas::encode_request(id, r);
-      gw->on_request("route", frame, [&](std::string_view, std::string_view body) {
-        out.emplace(id, reply{msgpack::unpack(body.data(), body.size())});
-      });
+      gw->on_request("route", frame);
     }
-    gw->flush();
     run();
     for (auto& m : replies) {
       auto id = reply{msgpack::unpack(m.body.data(), m.body.size())}.u64("id");

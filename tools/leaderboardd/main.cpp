@@ -13,7 +13,8 @@
 
 #include <caf/all.hpp>
 
-#include "actors/gateway.hpp"
+#include "actors/front/gateway.hpp"
+
 #include "actors/logger.hpp"
 
 #include "actors/service.hpp"
@@ -136,18 +137,18 @@ lb::actors::service start_actors(caf::actor_system& sys, zmq::context_t& ctx, co
 // service's sockets.
 void serve(lb::actors::service& svc, sockets& socks, const sigset_t& stop_signals,
            const settings& s) {
-  lb::actors::gateway gw{svc.ingress, svc.shards, svc.readers};
+  auto& srv = *socks.server;
+  lb::actors::gateway gw{svc, s.service,
+                         [&srv](auto route, auto body) { srv.send(route, body); }};
   lb::transport::server_handlers h;
-  h.on_request = [&gw](auto route, auto body, auto& reply_now) {
-    gw.on_request(route, body, reply_now);
-  };
+  h.on_request = [&gw](auto route, auto body) { gw.on_request(route, body); };
   h.on_ingest = [&gw](auto body) { gw.on_ingest(body); };
-  h.on_internal = [&gw](auto body, auto& send) { gw.on_internal(body, send); };
+  h.on_internal = [&gw](auto body) { gw.on_internal(body); };
   h.on_drained = [&gw] { gw.flush(); };
   h.ingest_paused = [&gw] { return gw.ingest_paused(); };
+  h.poll_timeout = [&gw] { return gw.until_next_cut(); };
 
   // Read before the I/O thread owns the sockets: they are not thread-safe.
-  auto& srv = *socks.server;
   auto requests_ep = srv.requests_endpoint();
   auto ingest_ep = srv.ingest_endpoint();
   std::atomic<bool> stop{false};
@@ -160,8 +161,11 @@ void serve(lb::actors::service& svc, sockets& socks, const sigset_t& stop_signal
   int sig = 0;
   sigwait(&stop_signals, &sig);
   logger::note(sig == SIGINT ? "SIGINT, stopping" : "SIGTERM, stopping");
-  stop.store(true, std::memory_order_release);
+    stop.store(true, std::memory_order_release);
   io.join(); // closes the service's sockets
+  // The service goes on from where the gateway left the stream.
+  svc.last_seq = gw.last_seq();
+  svc.next_cut = gw.next_cut();
 }
 
 void stop(caf::actor_system& sys, lb::actors::service& svc) {

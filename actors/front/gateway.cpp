@@ -1,0 +1,434 @@
+#include "actors/front/gateway.hpp"
+
+#include <algorithm>
+
+#include "actors/logger.hpp"
+#include "actors/outbox.hpp"
+#include "schemas/overload.hpp"
+
+namespace lb::actors {
+
+namespace {
+
+schemas::error overloaded(const std::string& why) {
+  return {schemas::error_code::overloaded, why};
+}
+
+// Reads with `exact: false` take the merged view; every other request takes
+// its place in the event stream.
+bool reads_merged_view(const schemas::request_body& body) {
+  return std::visit(schemas::overload{
+                      [](const schemas::rank_req& q) { return !q.exact; },
+                      [](const schemas::around_req& q) { return !q.exact; },
+                      [](const schemas::top_req& q) { return !q.exact; },
+                      [](const schemas::ranks_req& q) { return !q.exact; },
+                      [](const schemas::boards_req& q) { return !q.exact; },
+                      [](const auto&) { return false; },
+                    },
+                    body);
+}
+
+} // namespace
+
+gateway::gateway(service& svc, const service_options& opts, send_fn send, gateway_limits limits)
+  : svc_(svc),
+    send_(std::move(send)),
+    limits_(limits),
+    merge_interval_(opts.merge_interval),
+    map_(static_cast<uint32_t>(svc.shards.size())),
+    rounds_(static_cast<uint32_t>(svc.shards.size()), svc.last_seq),
+    journal_(opts.log, std::move(svc.log_writer), svc.last_seq, svc.log),
+    to_shards_(svc.shards.size()),
+    next_cut_(svc.next_cut),
+    cut_seq_(svc.last_seq),
+    next_cut_at_(std::chrono::steady_clock::now() + opts.merge_interval),
+    data_dir_(opts.log.dir) {}
+
+void gateway::on_request(std::string_view route, std::string_view body) {
+  ++counters_.requests;
+  auto decoded = schemas::decode_request(body.data(), body.size());
+  if (!decoded.ok()) {
+    ++counters_.rejected;
+    send_(route, schemas::encode_reply(decoded.id, std::get<schemas::error>(decoded.body)));
+    return;
+  }
+  if (inflight_ >= limits_.max_inflight) {
+    send_(route, schemas::encode_reply(decoded.id,
+                                       overloaded("too many requests in flight; retry later")));
+    return;
+  }
+  ++inflight_;
+  dispatch(reply_to{std::string(route), decoded.id},
+           std::move(std::get<schemas::request_body>(decoded.body)), false);
+}
+
+void gateway::on_ingest(std::string_view body) {
+  auto decoded = schemas::decode_ingest(body.data(), body.size());
+  if (!decoded.ok()) {
+    ++counters_.ingest_rejected;
+    return;
+  }
+  auto& req = std::get<schemas::request_body>(decoded.body);
+  // Only valid items reach a shard, and only those are reported applied.
+  if (auto* b = std::get_if<schemas::batch_req>(&req))
+    for (auto& item : b->items)
+      ingest_inflight_ += std::holds_alternative<schemas::submit_req>(item);
+  else
+    ++ingest_inflight_;
+  dispatch(reply_to{}, std::move(req), true);
+}
+
+void gateway::dispatch(reply_to&& to, schemas::request_body&& body, bool ingest) {
+  if (std::holds_alternative<schemas::ping_req>(body)) {
+    answer(to, schemas::pong_reply{});
+    return;
+  }
+  if (reads_merged_view(body)) {
+    std::visit(schemas::overload{
+                 [&](schemas::rank_req& q) {
+                   auto& to_shard = to_shards_[map_.owner(q.board, q.player)];
+                   to_shard.items.push_back(shard_query{std::move(to), std::move(q)});
+                 },
+                 [&](schemas::around_req& q) {
+                   auto& to_shard = to_shards_[map_.owner(q.board, q.player)];
+                   to_shard.items.push_back(shard_query{std::move(to), std::move(q)});
+                 },
+                 [&](schemas::top_req& q) {
+                   to_reader_.items.push_back(reader_query{std::move(to), std::move(q)});
+                 },
+                 [&](schemas::ranks_req& q) {
+                   to_reader_.items.push_back(reader_query{std::move(to), std::move(q)});
+                 },
+                 [&](schemas::boards_req& q) {
+                   to_reader_.items.push_back(reader_query{std::move(to), q});
+                 },
+                 [&](auto&) {},
+               },
+               body);
+    return;
+  }
+  // While a configure waits for its check, nothing else may be ordered
+  // after it: later requests wait, in arrival order.
+  if (barrier_) {
+    stalled_.push_back(stalled{std::move(to), std::move(body), ingest});
+    return;
+  }
+  order(std::move(to), std::move(body), ingest);
+}
+
+void gateway::order(reply_to&& to, schemas::request_body&& body, bool ingest) {
+  const auto shards = static_cast<uint32_t>(svc_.shards.size());
+  std::visit(
+    schemas::overload{
+      [&](schemas::submit_req& s) {
+        counters_.ingest_events += ingest;
+        rounds_.event(
+          s,
+          [&](uint64_t seq) {
+            return submit_event{seq, std::move(s), std::move(to)};
+          },
+          ingest);
+      },
+      [&](schemas::batch_req& b) { order_batch(std::move(to), std::move(b), ingest); },
+      [&](schemas::remove_req& rm) {
+        rounds_.event(
+          rm,
+          [&](uint64_t seq) {
+            return remove_event{seq, std::move(rm), std::move(to)};
+          },
+          false);
+      },
+      [&](schemas::reset_req& rs) {
+        auto gather = gathers_.open_reset(std::move(to), rounds_.last_seq() + 1, shards);
+        rounds_.event(
+          rs,
+          [&](uint64_t seq) {
+            return reset_event{seq, rs.board, gather};
+          },
+          false);
+      },
+      [&](schemas::configure_req& cf) {
+        // Not an event yet: first every shard says whether the board is empty.
+        auto board = cf.board;
+        auto gather = gathers_.open_check(std::move(to), std::move(cf), shards);
+        rounds_.to_all(config_check{std::move(board), gather});
+        barrier_ = true;
+      },
+      [&](schemas::stats_req&) {
+        auto cut = next_cut_++;
+        rounds_.to_all(freeze_marker{cut, rounds_.last_seq(), std::chrono::steady_clock::now()});
+        auto counters = counters_;
+        counters.seq = rounds_.last_seq();
+        counters.log = journal_.stats();
+        caf::anon_send(svc_.merge, stats_wanted{cut, std::move(to), counters});
+      },
+            [&](schemas::rank_req& q) {
+        auto shard = map_.owner(q.board, q.player);
+        rounds_.op(shard, rank_read{std::move(to), std::move(q)});
+      },
+      [&](schemas::around_req& q) {
+        auto shard = map_.owner(q.board, q.player);
+        rounds_.op(shard, around_read{std::move(to), std::move(q)});
+      },
+      [&](schemas::top_req& q) {
+        // Any shard can: each knows every part. Spread boards over them.
+        auto shard = map_.owner(q.board, {});
+        rounds_.op(shard, top_read{std::move(to), std::move(q)});
+      },
+      [&](schemas::boards_req&) {
+        rounds_.op(static_cast<uint32_t>(next_boards_shard_++ % shards),
+                   boards_read{std::move(to)});
+      },
+      [&](schemas::ranks_req& q) { order_friends(std::move(to), std::move(q)); },
+      [&](schemas::ping_req&) { answer(to, schemas::pong_reply{}); },
+    },
+    body);
+}
+
+void gateway::order_batch(reply_to&& to, schemas::batch_req&& b, bool ingest) {
+  std::vector<std::optional<schemas::batch_result>> results(b.items.size());
+  for (size_t i = 0; i < b.items.size(); ++i)
+    if (auto* err = std::get_if<schemas::error>(&b.items[i])) {
+      results[i] = std::move(*err);
+      counters_.ingest_rejected += ingest;
+    }
+  // Nobody reads an ingest batch's results: its submits carry no slot, which
+  // spares the shards the rank counts.
+  gather_id gather = ingest ? 0 : gathers_.open_batch(std::move(to), std::move(results));
+  for (uint32_t i = 0; i < b.items.size(); ++i) {
+    auto* s = std::get_if<schemas::submit_req>(&b.items[i]);
+    if (s == nullptr)
+      continue;
+    counters_.ingest_events += ingest;
+    submit_target target = ingest ? submit_target{reply_to{}} : batch_slot{gather, i};
+    rounds_.event(
+      *s,
+      [&](uint64_t seq) {
+        return submit_event{seq, std::move(*s), std::move(target)};
+      },
+      ingest);
+  }
+  if (!ingest)
+    finish(gathers_.close_if_done(gather)); // every item was an error
+}
+
+void gateway::order_friends(reply_to&& to, schemas::ranks_req&& q) {
+  std::vector<std::vector<std::string>> by_shard(svc_.shards.size());
+  for (auto& player : q.players)
+    by_shard[map_.owner(q.board, player)].push_back(std::move(player));
+  uint32_t parts = 0;
+  for (const auto& players : by_shard)
+    parts += !players.empty();
+  auto gather = gathers_.open_friends(std::move(to), q.board, parts);
+  for (uint32_t s = 0; s < by_shard.size(); ++s)
+    if (!by_shard[s].empty())
+      rounds_.op(s, ranks_read{gather, q.board, std::move(by_shard[s])});
+}
+
+void gateway::decide(checked_configure&& c) {
+  auto& req = c.req;
+  if (c.entries > 0) {
+    answer(c.to, schemas::error{schemas::error_code::conflict,
+                                "board '" + req.board + "' has " + std::to_string(c.entries)
+                                  + " entries; configure needs an empty board"});
+  } else {
+    ranking::board_config config = c.known.value_or(ranking::board_config{});
+    if (req.order)
+      config.order = *req.order;
+    if (req.op)
+      config.op = *req.op;
+    auto seq = rounds_.event(
+      schemas::configure_event_body{req.board, config.order, config.op},
+      [&](uint64_t s) {
+        return configure_event{s, req.board, config};
+      },
+      false);
+    answer_when_durable(seq, c.to,
+                        schemas::configure_reply{req.board, config.order, config.op, seq});
+  }
+  barrier_ = false;
+  unstall();
+}
+
+void gateway::unstall() {
+  while (!barrier_ && !stalled_.empty()) {
+    auto s = std::move(stalled_.front());
+    stalled_.pop_front();
+    order(std::move(s.to), std::move(s.body), s.ingest);
+  }
+}
+
+void gateway::flush(std::chrono::steady_clock::time_point now) {
+  if (now >= next_cut_at_) {
+    // A cut only when events came since the last one, and one at a time:
+    // a slow merge skips cuts instead of queueing them.
+    if (cut_pending_ == 0 && rounds_.last_seq() > cut_seq_)
+      cut(now);
+    next_cut_at_ = now + merge_interval_;
+  }
+  send_round();
+  for (size_t i = 0; i < to_shards_.size(); ++i) {
+    if (to_shards_[i].items.empty())
+      continue;
+    caf::anon_send(svc_.shards[i], std::move(to_shards_[i]));
+    to_shards_[i] = shard_queries{};
+  }
+  if (!to_reader_.items.empty()) {
+    caf::anon_send(svc_.readers[next_reader_++ % svc_.readers.size()], std::move(to_reader_));
+    to_reader_ = reader_queries{};
+  }
+}
+
+void gateway::cut(std::chrono::steady_clock::time_point now) {
+  cut_pending_ = next_cut_++;
+  cut_seq_ = rounds_.last_seq();
+  rounds_.to_all(freeze_marker{cut_pending_, cut_seq_, now});
+}
+
+void gateway::send_round() {
+  if (rounds_.empty())
+    return;
+  auto& current = rounds_.current();
+  if (auto written = journal_.write(current.events); !written.ok())
+    refuse(current, written);
+  for (auto& [shard, round] : rounds_.cut())
+    caf::anon_send(svc_.shards[shard], std::move(round));
+  release_durable(); // without fsync, written is durable
+}
+
+void gateway::refuse(round_builder::round& r, const storage::status& why) {
+  auto err = overloaded("the event log could not be written (" + why.message()
+                        + "); nothing was applied; retry later");
+  auto now = std::chrono::steady_clock::now();
+  // One line a second at most: a full disk fails every round.
+  if (now - last_complaint_ >= std::chrono::seconds(1)) {
+    last_complaint_ = now;
+    logger::problem("writing the event log failed: " + why.message()
+                    + "; events are refused with `overloaded` until writes succeed again ("
+                    + std::to_string(journal_.stats().refused)
+                    + " refused so far; free disk space under " + data_dir_.string() + ")");
+  }
+  for (size_t s = 0; s < r.ops.size(); ++s) {
+    ingest_inflight_ -= std::min<uint64_t>(r.ingest_events[s], ingest_inflight_);
+    r.ingest_events[s] = 0;
+    std::vector<shard_op> keep;
+    for (auto& op : r.ops[s])
+      std::visit(schemas::overload{
+                   [&](submit_event& ev) {
+                     std::visit(schemas::overload{
+                                  [&](reply_to& to) { answer(to, err); },
+                                  [&](batch_slot& slot) {
+                                    finish(gathers_.batch_item(slot.batch, slot.index, err));
+                                  },
+                                },
+                                ev.target);
+                   },
+                   [&](remove_event& ev) { answer(ev.to, err); },
+                   [&](reset_event& ev) { finish(gathers_.fail(ev.gather, err)); },
+                   [&](configure_event& ev) {
+                     // Its reply waits among the held ones: it becomes the error.
+                     auto range = held_.equal_range(ev.seq);
+                     for (auto i = range.first; i != range.second; ++i)
+                       if (i->second.batch.empty()) {
+                         answer(i->second.to, err);
+                         held_.erase(i);
+                         break;
+                       }
+                   },
+                   [&](auto& other) { keep.push_back(std::move(other)); },
+                 },
+                 op);
+    r.ops[s] = std::move(keep);
+  }
+  r.events = storage::event_batch{};
+}
+
+void gateway::answer(const reply_to& to, const schemas::reply_body& body) {
+  if (!to.wanted())
+    return;
+  send_(to.route, schemas::encode_reply(to.id, body));
+  if (inflight_ > 0)
+    --inflight_;
+}
+
+void gateway::answer_when_durable(uint64_t seq, const reply_to& to,
+                                  const schemas::reply_body& body) {
+  if (seq <= journal_.durable())
+    answer(to, body);
+  else
+    held_.emplace(seq, held{{}, to, body});
+}
+
+void gateway::finish(std::optional<finished> f) {
+  if (f)
+    answer(f->to, f->body);
+}
+
+void gateway::on_internal(std::string_view batch) {
+  read_batch(batch);
+}
+
+void gateway::read_batch(std::string_view batch) {
+  outbox_batch::handlers h;
+  h.gate = [this](uint64_t seq, std::string_view rest) {
+    if (seq <= journal_.durable())
+      return true;
+    if (!rest.empty())
+      held_.emplace(seq, held{std::string(rest), {}, {}});
+    return false;
+  };
+  h.reply = [this](std::string_view route, std::string_view body) {
+    send_(route, body);
+    if (inflight_ > 0)
+      --inflight_;
+  };
+  h.batch_item = [this](gather_id id, uint32_t index, schemas::batch_result&& r) {
+    finish(gathers_.batch_item(id, index, std::move(r)));
+  };
+  h.count = [this](gather_id id, uint64_t n, std::optional<ranking::board_config> c) {
+    auto done = gathers_.count_part(id, n, c);
+    std::visit(schemas::overload{
+                 [](std::monostate) {},
+                 [&](finished& f) { answer(f.to, f.body); },
+                 [&](checked_configure& c) { decide(std::move(c)); },
+               },
+               done);
+  };
+  h.friends = [this](gather_id id, bool known, uint64_t total, uint64_t seq,
+                     std::vector<schemas::entry_view>&& entries) {
+    finish(gathers_.friends_part(id, known, total, seq, std::move(entries)));
+  };
+  h.applied = [this](const ingest_applied& m) {
+    ingest_inflight_ -= std::min(m.events, ingest_inflight_);
+  };
+  h.durable = [this](uint64_t seq, uint64_t syncs) {
+    journal_.on_durable(seq, syncs);
+    release_durable();
+  };
+  h.merged = [this](uint64_t cut) {
+    if (cut >= cut_pending_)
+      cut_pending_ = 0;
+  };
+  // Only the service's own actors write batches: a malformed one is a bug,
+  // and the items before the damage were handled.
+  static_cast<void>(outbox_batch::read(batch, h));
+}
+
+void gateway::release_durable() {
+  while (!held_.empty() && held_.begin()->first <= journal_.durable()) {
+    auto h = std::move(held_.begin()->second);
+    held_.erase(held_.begin());
+    if (h.batch.empty())
+      answer(h.to, h.body);
+    else
+      read_batch(h.batch);
+  }
+}
+
+std::chrono::milliseconds gateway::until_next_cut() const {
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+    next_cut_at_ - std::chrono::steady_clock::now());
+  return std::max(left, std::chrono::milliseconds(1));
+}
+
+} // namespace lb::actors

@@ -1,0 +1,137 @@
+// The gateway: the service's side of the I/O thread (transport/server.hpp
+// calls it for every frame; it is not an actor). It decodes each request,
+// answers bad ones at once, and puts the rest in order:
+// - every event gets its seq and its log record, and what one drain of the
+//   sockets brought is cut into one round per shard (round_builder.hpp),
+//   written to the log with one write (journal.hpp) and sent on;
+// - exact reads take their place in the same rounds, so a shard answers
+//   them at the end of their round, from every shard's part as of then;
+// - reads with `exact: false` go straight to a shard or a reader, which
+//   answers from the merged view.
+// What the actors send back (outbox.hpp) comes here: a shard answers a round
+// behind a gate at the round's last seq, and the gateway sends those answers
+// on once the log is durable that far; replies that span shards it
+// assembles (gathers.hpp). It also makes the cuts the merge actor builds its
+// view from, one per merge interval while events arrive.
+//
+// It keeps the work in flight bounded. Every request it forwards is counted
+// until its reply goes out; past `max_inflight` new requests get
+// `overloaded` instead of queueing without limit. Ingest events are counted
+// until the shards report them applied; past `max_ingest_inflight` the
+// gateway stops reading the ingest socket and ZeroMQ's high-water marks push
+// back on the senders.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <filesystem>
+
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "actors/front/gathers.hpp"
+#include "actors/front/journal.hpp"
+#include "actors/front/round_builder.hpp"
+#include "actors/protocol.hpp"
+#include "actors/service.hpp"
+
+namespace lb::actors {
+
+struct gateway_limits {
+  uint64_t max_inflight = 100000;
+  uint64_t max_ingest_inflight = 200000;
+};
+
+class gateway {
+public:
+  // Sends a reply on the requests socket (only ever called on this thread).
+  using send_fn = std::function<void(std::string_view route, std::string_view body)>;
+
+  // Takes the service's log writer; numbering goes on after its last seq.
+  gateway(service& svc, const service_options& opts, send_fn send, gateway_limits limits = {});
+
+  void on_request(std::string_view route, std::string_view body);
+  void on_ingest(std::string_view body);
+  // One message from an actor's outbox.
+  void on_internal(std::string_view batch);
+    // End of one drain of the sockets: the round goes out, with a cut for the
+  // merge actor when one is due at `now` (an argument, so tests set the time).
+  void flush(std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now());
+
+  bool ingest_paused() const { return ingest_inflight_ >= limits_.max_ingest_inflight; }
+  // How long the I/O thread may wait for frames before the next cut is due.
+  std::chrono::milliseconds until_next_cut() const;
+  uint64_t inflight() const { return inflight_; }
+  // Where the service goes on once the I/O thread is gone (service::cut).
+  uint64_t last_seq() const { return rounds_.last_seq(); }
+  uint64_t next_cut() const { return next_cut_; }
+
+private:
+  // A request waiting behind a configure's emptiness check.
+  struct stalled {
+    reply_to to;
+    schemas::request_body body;
+    bool ingest = false;
+  };
+
+  void dispatch(reply_to&& to, schemas::request_body&& body, bool ingest);
+  void order(reply_to&& to, schemas::request_body&& body, bool ingest);
+  void order_batch(reply_to&& to, schemas::batch_req&& b, bool ingest);
+  void order_friends(reply_to&& to, schemas::ranks_req&& q);
+  void decide(checked_configure&& c);
+  void unstall();
+  void send_round();
+  void refuse(round_builder::round& r, const storage::status& why);
+  void cut(std::chrono::steady_clock::time_point now);
+  void answer(const reply_to& to, const schemas::reply_body& body);
+  void answer_when_durable(uint64_t seq, const reply_to& to, const schemas::reply_body& body);
+  void finish(std::optional<finished> f);
+  void read_batch(std::string_view batch);
+  void release_durable();
+
+  service& svc_;
+  send_fn send_;
+  gateway_limits limits_;
+  std::chrono::milliseconds merge_interval_;
+  ranking::shard_map map_;
+  round_builder rounds_;
+  journal journal_;
+  gathers gathers_;
+
+  // Reads of the merged view, per drain.
+  std::vector<shard_queries> to_shards_;
+  reader_queries to_reader_;
+  size_t next_reader_ = 0;
+  size_t next_boards_shard_ = 0;
+
+  // A configure's check is out: later ordered requests wait, in order.
+  bool barrier_ = false;
+  std::deque<stalled> stalled_;
+
+  // What waits for the log to be durable up to its key: the rest of an
+  // actor's batch after its gate, or a reply of the gateway's own.
+  struct held {
+    std::string batch; // an outbox batch, or
+    reply_to to;       // a reply
+    schemas::reply_body body;
+  };
+  std::multimap<uint64_t, held> held_;
+
+  // Cuts for the merge actor.
+  uint64_t next_cut_ = 1;
+  uint64_t cut_pending_ = 0; // the last periodic cut not merged yet (0: none)
+  uint64_t cut_seq_ = 0;     // the seq of the last periodic cut
+  std::chrono::steady_clock::time_point next_cut_at_{};
+
+  stats_counters counters_;
+  std::filesystem::path data_dir_; // for what the operator is told
+  std::chrono::steady_clock::time_point last_complaint_{};
+  uint64_t inflight_ = 0;
+  uint64_t ingest_inflight_ = 0;
+};
+
+} // namespace lb::actors
