@@ -66,7 +66,7 @@ public:
   // Where reply_sockets connect.
   const std::string& reply_endpoint() const { return reply_ep_; }
 
-    // The I/O loop; returns within ~100 ms of `stop` becoming true. Closes the
+  // The I/O loop; returns within ~100 ms of `stop` becoming true. Closes the
   // sockets on the way out, on this thread.
   void run(server_handlers& h, const std::atomic<bool>& stop);
   // Sends a reply on the requests socket: the route's frames, then the body.

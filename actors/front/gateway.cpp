@@ -162,7 +162,7 @@ void gateway::order(reply_to&& to, schemas::request_body&& body, bool ingest) {
         counters.log = journal_.stats();
         caf::anon_send(svc_.merge, stats_wanted{cut, std::move(to), counters});
       },
-            [&](schemas::rank_req& q) {
+      [&](schemas::rank_req& q) {
         auto shard = map_.owner(q.board, q.player);
         rounds_.op(shard, rank_read{std::move(to), std::move(q)});
       },

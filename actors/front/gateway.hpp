@@ -58,7 +58,7 @@ public:
   void on_ingest(std::string_view body);
   // One message from an actor's outbox.
   void on_internal(std::string_view batch);
-    // End of one drain of the sockets: the round goes out, with a cut for the
+  // End of one drain of the sockets: the round goes out, with a cut for the
   // merge actor when one is due at `now` (an argument, so tests set the time).
   void flush(std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now());
 

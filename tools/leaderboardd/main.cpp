@@ -138,8 +138,7 @@ lb::actors::service start_actors(caf::actor_system& sys, zmq::context_t& ctx, co
 void serve(lb::actors::service& svc, sockets& socks, const sigset_t& stop_signals,
            const settings& s) {
   auto& srv = *socks.server;
-  lb::actors::gateway gw{svc, s.service,
-                         [&srv](auto route, auto body) { srv.send(route, body); }};
+  lb::actors::gateway gw{svc, s.service, [&srv](auto route, auto body) { srv.send(route, body); }};
   lb::transport::server_handlers h;
   h.on_request = [&gw](auto route, auto body) { gw.on_request(route, body); };
   h.on_ingest = [&gw](auto body) { gw.on_ingest(body); };
@@ -161,7 +160,7 @@ void serve(lb::actors::service& svc, sockets& socks, const sigset_t& stop_signal
   int sig = 0;
   sigwait(&stop_signals, &sig);
   logger::note(sig == SIGINT ? "SIGINT, stopping" : "SIGTERM, stopping");
-    stop.store(true, std::memory_order_release);
+  stop.store(true, std::memory_order_release);
   io.join(); // closes the service's sockets
   // The service goes on from where the gateway left the stream.
   svc.last_seq = gw.last_seq();
