@@ -23,8 +23,12 @@ void record_submit(const msgpack::object& o, const request& r, const std::string
   ev.subscore = at(o, "subscore").as<int64_t>();
   ev.changed = at(o, "changed").as<bool>();
   ev.was_new = at(o, "prev_rank").type == msgpack::type::NIL;
+  if (!ev.was_new)
+    ev.prev_rank = at(o, "prev_rank").as<uint64_t>();
+  ev.rank = at(o, "rank").as<uint64_t>();
+  ev.total = at(o, "total").as<uint64_t>();
   log.events.push_back(ev);
-  auto rank = at(o, "rank").as<uint64_t>(), total = at(o, "total").as<uint64_t>();
+  auto rank = ev.rank, total = ev.total;
   if (at(o, "board").as<std::string>() != r.board || at(o, "player").as<std::string>() != r.player)
     throw reply_error("board or player not echoed");
   if (rank < 1 || rank > total)

@@ -44,10 +44,12 @@ std::string describe(const request& r);
 struct event {
   uint64_t seq = 0;
   request req; // a submit, remove, reset or configure
-  // What the reply said: submit score/subscore/changed/new, remove and reset
-  // `removed` (0/1 for remove).
+               // What the reply said: submit score/subscore/changed/new, remove and reset
+               // `removed` (0/1 for remove).
   int64_t score = 0, subscore = 0;
   bool changed = false, was_new = false;
+  uint64_t rank = 0, total = 0;      // a submit's, exact as of its seq (PROTOCOL.md v2)
+  std::optional<uint64_t> prev_rank; // a submit's: the rank before it, if it was on the board
   uint64_t removed = 0;
   std::string origin; // who sent it, for messages
 };

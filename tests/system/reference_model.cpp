@@ -50,6 +50,16 @@ std::vector<entry> model_board::ranked() const {
   return out;
 }
 
+uint64_t model_board::rank_of(const std::string& player) const {
+  auto me = entries.find(player);
+  if (me == entries.end())
+    return 0;
+  uint64_t better_ones = 0;
+  for (const auto& [name, e] : entries)
+    better_ones += name != player && before(e, me->second);
+  return better_ones + 1;
+}
+
 void model::configure(const request& r) {
   auto& b = boards[r.board];
   if (r.order)
@@ -118,7 +128,17 @@ std::vector<std::string> replay(std::vector<event> events, model& m) {
     if (i > 0 && events[i - 1].seq == ev.seq)
       bad.push_back(at + "a seq given to two events");
     if (ev.req.op == "submit") {
+      auto prev = m.boards[ev.req.board].rank_of(ev.req.player);
       auto want = m.submit(ev.req, ev.seq);
+      const auto& b = m.boards[ev.req.board];
+      auto rank = b.rank_of(ev.req.player);
+      uint64_t total = b.entries.size();
+      auto prev_rank = prev == 0 ? std::nullopt : std::optional<uint64_t>{prev};
+      if (rank != ev.rank || total != ev.total || prev_rank != ev.prev_rank)
+        bad.push_back(at + "expected rank " + std::to_string(rank) + " of " + std::to_string(total)
+                      + " (before: " + std::to_string(prev) + "), got rank "
+                      + std::to_string(ev.rank) + " of " + std::to_string(ev.total)
+                      + " (before: " + std::to_string(ev.prev_rank.value_or(0)) + ")");
       if (want.score != ev.score || want.subscore != ev.subscore || want.changed != ev.changed
           || want.was_new != ev.was_new)
         bad.push_back(at + "expected score " + std::to_string(want.score) + " sub "

@@ -33,6 +33,8 @@ struct model_board {
   bool before(const model_entry& a, const model_entry& b) const;
   // Every entry, best first, with its rank.
   std::vector<entry> ranked() const;
+  // The player's rank (1 = best), 0 when absent. O(entries).
+  uint64_t rank_of(const std::string& player) const;
 };
 
 struct submit_outcome {
@@ -50,7 +52,8 @@ struct model {
 };
 
 // Replays `events` in seq order through `m` and returns every disagreement
-// between a reply and the model, plus duplicate seqs.
+// between a reply and the model, plus duplicate seqs. A submit's rank,
+// prev_rank and total must be exact as of its seq.
 std::vector<std::string> replay(std::vector<event> events, model& m);
 
 } // namespace lb::e2e

@@ -4,14 +4,15 @@
 //
 // The concurrent tests record every event reply (each carries its `seq`),
 // replay the events in seq order through a small reference model written from
-// PROTOCOL.md alone (reference_model.hpp), and compare: each submit reply
-// against the model at that seq, then the whole final state once the merges
-// have caught up.
+// PROTOCOL.md alone (reference_model.hpp), and compare: each submit reply,
+// its rank and total included, against the model at that seq, then the whole
+// final state.
 //
 // One executable, one file per topic: this one holds the main and the smoke
 // tests; test_e2e_concurrency.cpp the clients checked against the model;
 // test_e2e_input.cpp ingest and hostile frames; test_e2e_process.cpp flags,
-// signals and ports; test_e2e_shards.cpp the digest across shard counts.
+// signals and ports; test_e2e_shards.cpp the digest across shard counts;
+// test_e2e_exact.cpp exact replies with no merge to help.
 //
 // Also run under ThreadSanitizer (LBD_TEST_SCALE=tsan): request counts shrink,
 // client counts do not.
