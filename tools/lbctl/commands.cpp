@@ -61,33 +61,45 @@ const std::vector<command> commands = {
    },
    print_submit},
   {"rank",
-   "BOARD PLAYER [--exact]",
+   "BOARD PLAYER [--merged]",
    2,
    2,
-   {"exact"},
-   [](const auto& a, const auto& o) { return for_player(o.rank, a); },
+   {"merged"},
+   [](const auto& a, const auto& o) {
+     sch::rank_req r;
+     r.exact = !o.merged;
+     return for_player(std::move(r), a);
+   },
    print_rank},
   {"top",
-   "BOARD [--limit=N] [--offset=N]",
+   "BOARD [--limit=N] [--offset=N] [--merged]",
    1,
    1,
-   {"limit", "offset"},
-   [](const auto& a, const auto& o) { return for_board(o.top, a); },
+   {"limit", "offset", "merged"},
+   [](const auto& a, const auto& o) {
+     auto r = o.top;
+     r.exact = !o.merged;
+     return for_board(std::move(r), a);
+   },
    print_entries},
   {"around",
-   "BOARD PLAYER [--radius=N]",
+   "BOARD PLAYER [--radius=N] [--merged]",
    2,
    2,
-   {"radius"},
-   [](const auto& a, const auto& o) { return for_player(o.around, a); },
+   {"radius", "merged"},
+   [](const auto& a, const auto& o) {
+     auto r = o.around;
+     r.exact = !o.merged;
+     return for_player(std::move(r), a);
+   },
    print_entries},
   {"ranks",
-   "BOARD PLAYER...",
+   "BOARD PLAYER... [--merged]",
    2,
    std::numeric_limits<std::size_t>::max(),
-   {},
-   [](const auto& a, const auto&) -> sch::request_body {
-     return sch::ranks_req{a[0], {a.begin() + 1, a.end()}};
+   {"merged"},
+   [](const auto& a, const auto& o) -> sch::request_body {
+     return sch::ranks_req{a[0], {a.begin() + 1, a.end()}, !o.merged};
    },
    print_ranks},
   {"remove",
@@ -114,11 +126,11 @@ const std::vector<command> commands = {
    [](const auto& a, const auto& o) { return for_board(o.configure, a); },
    print_configure},
   {"boards",
-   "no arguments",
+   "[--merged]",
    0,
    0,
-   {},
-   [](const auto&, const auto&) -> sch::request_body { return sch::boards_req{}; },
+   {"merged"},
+   [](const auto&, const auto& o) -> sch::request_body { return sch::boards_req{!o.merged}; },
    print_boards},
   {"stats",
    "no arguments",

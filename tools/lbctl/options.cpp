@@ -17,13 +17,13 @@ commands:
   submit BOARD PLAYER SCORE [--subscore=N] [--meta=TEXT]
                       record a score (SCORE is an int64); prints the entry as
                       stored and its rank
-  rank BOARD PLAYER [--exact]
+  rank BOARD PLAYER [--merged]
                       a player's entry and rank
-  top BOARD [--limit=N] [--offset=N]
+  top BOARD [--limit=N] [--offset=N] [--merged]
                       the best entries
-  around BOARD PLAYER [--radius=N]
+  around BOARD PLAYER [--radius=N] [--merged]
                       a player and N neighbours each side
-  ranks BOARD PLAYER...
+  ranks BOARD PLAYER... [--merged]
                       the given players (a friends list), best first
   remove BOARD PLAYER delete a player's entry
   reset BOARD         empty a board; its configuration stays
@@ -31,7 +31,7 @@ commands:
                       how a board ranks and combines a new score with the
                       stored one; only while the board is empty. A new board
                       starts as desc, best
-  boards              every board with its size, order and operator
+  boards [--merged]   every board with its size, order and operator
   stats               sequence number, state digest, shards, merge age,
                       update stream counters
   ping                check that the service answers
@@ -90,8 +90,10 @@ std::vector<tools::flag> command_flags(options& o) {
                o.submit.subscore, std::numeric_limits<int64_t>::min(),
                std::numeric_limits<int64_t>::max()),
     text_flag("meta", "TEXT", "submit: text kept with the entry", o.meta),
-    switch_flag("exact", "rank: wait until every event acknowledged so far is counted",
-                o.rank.exact),
+    switch_flag("merged",
+                "rank, top, around, ranks, boards: answer from the latest merged view "
+                "(exact: false), up to a merge interval old, for less work",
+                o.merged),
     whole_flag("limit", "N", "top: entries, 1..1000", o.top.limit, 1, schemas::max_top_limit),
     whole_flag("offset", "N", "top: best entries skipped", o.top.offset, 0,
                std::numeric_limits<uint64_t>::max()),

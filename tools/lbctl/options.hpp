@@ -28,7 +28,7 @@ struct options {
   // that their defaults are the requests' own.
   schemas::submit_req submit;        // --subscore
   std::optional<std::string> meta;   // submit --meta
-  schemas::rank_req rank;            // --exact
+  bool merged = false;               // reads: exact: false
   schemas::top_req top;              // --limit, --offset
   schemas::around_req around;        // --radius
   schemas::configure_req configure;  // --order, --operator
