@@ -2,15 +2,19 @@
 # Installs the Debian 12 packages lbd needs. `--test` adds what the test
 # suites and bench/run.sh need (clang for the fuzzer, clang-format for the
 # style check, cmake to build CAF for ThreadSanitizer, redis-server and jq for
-# the benchmark baseline and its script).
+# the benchmark baseline and its script). `--bench` adds linux-perf to those,
+# for bench/profile.sh.
 # Idempotent: installs only what is missing; runs as root or through sudo.
 set -euo pipefail
 
 pkgs=(g++ pkg-config meson ninja-build libcaf-dev cppzmq-dev libzmq3-dev
       libmsgpack-cxx-dev libxxhash-dev libhiredis-dev doctest-dev)
-if [ "${1:-}" = "--test" ]; then
-  pkgs+=(clang clang-format libclang-rt-14-dev cmake dpkg-dev redis-server jq)
-fi
+case "${1:-}" in
+  --test) pkgs+=(clang clang-format libclang-rt-14-dev cmake dpkg-dev redis-server jq) ;;
+  --bench) pkgs+=(clang clang-format libclang-rt-14-dev cmake dpkg-dev redis-server jq linux-perf) ;;
+  "") ;;
+  *) echo "install-deps: unknown argument '$1' (use --test, --bench or nothing)" >&2; exit 2 ;;
+esac
 
 missing=()
 for p in "${pkgs[@]}"; do

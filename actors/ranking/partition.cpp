@@ -16,7 +16,8 @@ uint32_t shard_map::owner(std::string_view board, std::string_view player) const
   if (board.size() + 1 + player.size() <= sizeof buf) {
     std::memcpy(buf, board.data(), board.size());
     buf[board.size()] = '\0';
-    std::memcpy(buf + board.size() + 1, player.data(), player.size());
+    if (!player.empty()) // a board's own key passes an empty view, whose data() may be null
+      std::memcpy(buf + board.size() + 1, player.data(), player.size());
     key = {buf, board.size() + 1 + player.size()};
   } else {
     heap.append(board).push_back('\0');

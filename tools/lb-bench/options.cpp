@@ -13,7 +13,8 @@ const char* intro = R"(usage: lb-bench [options] TARGET...
        lb-bench echo-server [--bind=EP]
 
 Runs the same workload against each TARGET in turn and prints throughput,
-latency (p50/p90/p99/p99.9/max) and the target's CPU and RSS. With several
+latency (p50/p90/p99/p99.9/max) and, given its pid, the target's CPU (cores, and
+cores per 100k ops/s), context switches per op and RSS. With several
 targets it also prints the ratios of the first to each other one: the
 machines are noisy, so quote ratios from one run, not absolute numbers.
 
@@ -84,9 +85,10 @@ std::vector<tools::flag_group> flag_table(options& o, std::string& mix) {
        text_flag("redis", "EP", "the Redis server", o.redis),
        text_flag("echo", "EP", "the echo ceiling", o.echo),
        text_flag("bind", "EP", "echo-server: where it listens", o.bind),
-       whole_flag("requests-pid", "PID",
-                  "leaderboardd's process: CPU and RSS of requests and ingest runs", o.requests_pid,
-                  1, max_pid)
+       whole_flag(
+         "requests-pid", "PID",
+         "leaderboardd's process: CPU, context switches and RSS of requests and ingest runs",
+         o.requests_pid, 1, max_pid)
          .default_is(""),
        whole_flag("redis-pid", "PID", "the same for redis", o.redis_pid, 1, max_pid).default_is(""),
        whole_flag("echo-pid", "PID", "the same for echo", o.echo_pid, 1, max_pid).default_is(""),

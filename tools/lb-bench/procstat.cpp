@@ -1,5 +1,6 @@
 #include "tools/lb-bench/procstat.hpp"
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -9,6 +10,28 @@
 #include "tools/common/numbers.hpp"
 
 namespace lb::bench {
+
+namespace {
+
+// The number after `key` on a "Key:   123 kB"-style line, if the line has it.
+std::optional<uint64_t> status_field(const std::string& line, const std::string& key) {
+  std::string value;
+  if (line.compare(0, key.size(), key) != 0
+      || !(std::istringstream(line.substr(key.size())) >> value))
+    return std::nullopt;
+  return tools::parse_whole<uint64_t>(value);
+}
+
+uint64_t thread_context_switches(const std::filesystem::path& status_file) {
+  std::ifstream status(status_file);
+  uint64_t n = 0;
+  for (std::string line; std::getline(status, line);)
+    for (const char* key : {"voluntary_ctxt_switches:", "nonvoluntary_ctxt_switches:"})
+      n += status_field(line, key).value_or(0);
+  return n;
+}
+
+} // namespace
 
 std::optional<proc_sample> sample_process(pid_t pid) {
   const std::string dir = "/proc/" + std::to_string(pid);
@@ -36,17 +59,14 @@ std::optional<proc_sample> sample_process(pid_t pid) {
   s.cpu_seconds = static_cast<double>(*utime + *stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
   std::ifstream status(dir + "/status");
   while (std::getline(status, line)) {
-    // "VmRSS:     1234 kB"
-    auto kb = [&](const char* key, uint64_t& out) {
-      const std::string k = key;
-      std::string value;
-      if (line.compare(0, k.size(), k) == 0 && std::istringstream(line.substr(k.size())) >> value)
-        if (auto n = tools::parse_whole<uint64_t>(value))
-          out = *n * 1024;
-    };
-    kb("VmRSS:", s.rss_bytes);
-    kb("VmHWM:", s.hwm_bytes);
+    if (auto kb = status_field(line, "VmRSS:"))
+      s.rss_bytes = *kb * 1024;
+    if (auto kb = status_field(line, "VmHWM:"))
+      s.hwm_bytes = *kb * 1024;
   }
+  std::error_code ec;
+  for (const auto& task : std::filesystem::directory_iterator(dir + "/task", ec))
+    s.context_switches += thread_context_switches(task.path() / "status");
   return s;
 }
 

@@ -12,6 +12,9 @@ struct proc_sample {
   double cpu_seconds = 0; // user + system, all threads
   uint64_t rss_bytes = 0; // VmRSS
   uint64_t hwm_bytes = 0; // VmHWM: the peak RSS since the process started
+  // Voluntary + involuntary, summed over the threads alive now: /proc/PID/status
+  // alone counts only the main thread, and the service's work is elsewhere.
+  uint64_t context_switches = 0;
 };
 
 // Nothing if the process is gone or /proc is unreadable.

@@ -45,23 +45,34 @@ std::string workload_text(const report_setup& s) {
   return t;
 }
 
+// The target's CPU cores per 100,000 ops/s: what a core buys, comparable
+// across targets that reached different rates.
+std::optional<double> cores_per_100k(const run_result& r) {
+  if (!r.cpu_cores || r.throughput <= 0)
+    return std::nullopt;
+  return *r.cpu_cores / r.throughput * 100000;
+}
+
 } // namespace
 
 void print_table(std::ostream& out, const report_setup& s, const std::vector<run_result>& runs) {
   out << "workload: " << workload_text(s) << "\n\n";
   char line[256];
-  std::snprintf(line, sizeof line, "%-9s %12s %9s %9s %9s %9s %9s %8s %6s %8s\n", "TARGET", "OPS/S",
-                "P50 us", "P90 us", "P99 us", "P99.9 us", "MAX us", "ERRORS", "CPU", "RSS MB");
+  std::snprintf(line, sizeof line, "%-9s %12s %9s %9s %9s %9s %9s %8s %6s %10s %7s %8s\n", "TARGET",
+                "OPS/S", "P50 us", "P90 us", "P99 us", "P99.9 us", "MAX us", "ERRORS", "CPU",
+                "CPU/100K", "CS/OP", "RSS MB");
   out << line;
   for (const auto& r : runs) {
     const bool lat = r.latency.count() > 0;
     auto col = [&](uint64_t ns) { return lat ? fmt("%.0f", us(ns)) : std::string("-"); };
-    std::snprintf(line, sizeof line, "%-9s %12.0f %9s %9s %9s %9s %9s %8llu %6s %8s\n",
+    std::snprintf(line, sizeof line, "%-9s %12.0f %9s %9s %9s %9s %9s %8llu %6s %10s %7s %8s\n",
                   r.target.c_str(), r.throughput, col(r.latency.percentile(0.5)).c_str(),
                   col(r.latency.percentile(0.9)).c_str(), col(r.latency.percentile(0.99)).c_str(),
                   col(r.latency.percentile(0.999)).c_str(), col(r.latency.max()).c_str(),
                   static_cast<unsigned long long>(r.errors),
                   r.cpu_cores ? fmt("%.2f", *r.cpu_cores).c_str() : "-",
+                  cores_per_100k(r) ? fmt("%.2f", *cores_per_100k(r)).c_str() : "-",
+                  r.switches_per_op ? fmt("%.2f", *r.switches_per_op).c_str() : "-",
                   r.rss_bytes ? fmt("%.0f", *r.rss_bytes / 1048576.0).c_str() : "-");
     out << line;
   }
@@ -116,6 +127,8 @@ void print_json(std::ostream& out, const report_setup& s, const std::vector<run_
       out << ",\"max\":" << fmt("%.1f", us(r.latency.max())) << "}";
     }
     out << ",\"cpu_cores\":" << (r.cpu_cores ? fmt("%.3f", *r.cpu_cores) : "null")
+        << ",\"cores_per_100k\":" << (cores_per_100k(r) ? fmt("%.3f", *cores_per_100k(r)) : "null")
+        << ",\"switches_per_op\":" << (r.switches_per_op ? fmt("%.3f", *r.switches_per_op) : "null")
         << ",\"rss_bytes\":" << (r.rss_bytes ? std::to_string(*r.rss_bytes) : "null")
         << ",\"preloaded\":" << r.preloaded << ",\"preload_rss_growth\":"
         << (r.preload_rss_growth ? std::to_string(*r.preload_rss_growth) : "null") << "}";

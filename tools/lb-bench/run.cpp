@@ -397,9 +397,12 @@ run_result run(const run_options& o, std::shared_ptr<const workload> w) {
   r.preloaded = preloaded;
   r.preload_rss_growth = preload_rss_growth;
   if (before && after) {
-    r.cpu_cores = (after->cpu_seconds - before->cpu_seconds)
-                  / seconds_d(after_t - before_t).count();
+    const double sampled = seconds_d(after_t - before_t).count();
+    r.cpu_cores = (after->cpu_seconds - before->cpu_seconds) / sampled;
     r.rss_bytes = peak->rss_bytes;
+    if (r.throughput > 0)
+      r.switches_per_op = static_cast<double>(after->context_switches - before->context_switches)
+                          / (r.throughput * sampled);
   } else if (o.pid > 0) {
     throw target_error("cannot read /proc/" + std::to_string(o.pid)
                        + "/stat: is --pid the target's process and is it still running?");

@@ -45,6 +45,7 @@ struct run_result {
   uint64_t sent = 0;                         // ingest: events sent
   std::optional<double> cpu_cores;           // the target's CPU seconds per second of the window
   std::optional<uint64_t> rss_bytes;         // the target's peak VmRSS seen during the run
+  std::optional<double> switches_per_op;     // the target's context switches per op in the window
   uint64_t preloaded = 0;                    // entries the preload created (boards x players)
   std::optional<int64_t> preload_rss_growth; // VmRSS after the preload minus before it
 };
