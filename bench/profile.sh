@@ -9,8 +9,8 @@
 # measured seconds: syscalls, context switches and CPU per request, and CPU
 # cores per 100k requests/s. Then what a core buys: the same submits with
 # each target pinned to one core (taskset) and on both. Last, a call-graph
-# profile of the service (`perf record -g`) under submit 8x32: the top
-# functions by their own samples, and the top callers into the kernel.
+# profile of the service (`perf record`) under submit 8x32: the top
+# functions by their own samples, and the threads they ran on.
 # Needs a release build, jq and linux-perf (bash tools/install-deps.sh
 # --bench), and perf access to tracepoints (root, or
 # kernel.perf_event_paranoid=-1).
@@ -68,7 +68,7 @@ measure() { # target, workload name, lb-bench flags...
      --rawfile stat "$tmp/stat.csv" '
     def count(ev): [$stat | split("\n")[] | split(",") | select(.[2] == ev) | .[0] | tonumber][0];
     .runs[0] as $r | ($r.throughput * $win) as $ops |
-    "| \($w) | \($t) | \($r.throughput / 1000 | round)k | \(count("raw_syscalls:sys_enter") / $ops * 100 | round / 100) | \(count("context-switches") / $ops * 100 | round / 100) | \(count("task-clock") / 1000 / $ops * 100 | round / 100) | \($r.cores_per_100k * 100 | round / 100) | \($r.latency_us.p50 | round) / \($r.latency_us.p99 | round) |"' <<<"$json"
+    "| \($w) | \($t) | \($r.throughput / 1000 | round)k | \(count("raw_syscalls:sys_enter") / $ops * 100 | round / 100) | \(count("context-switches") / $ops * 100 | round / 100) | \(count("task-clock") * 1000 / $ops * 100 | round / 100) | \($r.cores_per_100k * 100 | round / 100) | \($r.latency_us.p50 | round) / \($r.latency_us.p99 | round) |"' <<<"$json"
 }
 
 pin() { # pid, cpu list
@@ -110,13 +110,16 @@ echo "$script: profiling the service under submit 8x32" >&2
   >/dev/null 2>&1 &
 bench_pid=$!
 sleep 1.2
-perf record -F 999 -g -p "$lbd_pid" -o "$tmp/perf.data" -- sleep "$((seconds > 3 ? 3 : seconds))" \
+perf record -F 999 -p "$lbd_pid" -o "$tmp/perf.data" -- sleep "$((seconds > 3 ? 3 : seconds))" \
   >/dev/null 2>&1
 wait "$bench_pid" || true
+# Template arguments and parameter lists make C++ symbols a screen wide:
+# drop them, and perf's empty columns and padding.
+short_symbols() { perl -pe '1 while s/<[^<>]*>//g; s/\(anonymous namespace\):://g; s/\s+-\s+-\s*$/\n/; s/[ \t]+$//' | uniq; }
 top_self=$(perf report -i "$tmp/perf.data" --no-children --sort symbol --stdio -g none \
-             --percent-limit 0.8 2>/dev/null | grep -E '^ +[0-9]' | head -30)
+             --percent-limit 0.8 2>/dev/null | grep -E '^ +[0-9]' | short_symbols | head -30)
 top_threads=$(perf report -i "$tmp/perf.data" --no-children --sort comm --stdio -g none \
-                2>/dev/null | grep -E '^ +[0-9]' | head -8)
+                2>/dev/null | grep -E '^ +[0-9]' | short_symbols | head -8)
 
 cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')
 {
@@ -142,7 +145,7 @@ cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')
   echo
   echo "## Profile: leaderboardd under submit 8x32"
   echo
-  echo "\`perf record -F 999 -g\` on the service; \`perf report --no-children --sort symbol\` (own samples; functions over 0.8%):"
+  echo "\`perf record -F 999\` on the service; \`perf report --no-children --sort symbol\` (own samples; functions over 0.8%). Callers: \`perf record --call-graph dwarf\` (the release build has no frame pointers)."
   echo
   echo '```'
   echo "$top_self"

@@ -40,6 +40,7 @@ void print_rank(const msgpack::object& r, const call&) {
             << "subscore: " << get<int64_t>(r, "subscore") << '\n';
   if (const auto* meta = find_key(r, "meta"); meta != nullptr && !meta->is_nil())
     std::cout << "meta: " << text(*meta) << '\n';
+  std::cout << "as of seq: " << get<uint64_t>(r, "seq") << '\n';
 }
 
 void print_entries(const msgpack::object& r, const call&) {
