@@ -1,6 +1,7 @@
 #include "actors/shard_exact.hpp"
 
 #include <map>
+#include <variant>
 
 #include "schemas/overload.hpp"
 
@@ -97,14 +98,31 @@ board_parts parts_of(const shard_state& st, const std::string& board) {
   return out;
 }
 
+// A player on this shard (its owner) and the board's parts around it, or
+// the not_found reply that says which of the two is missing.
+struct located {
+  board_parts parts;
+  const ranking::player_slot* slot = nullptr;
+};
+
+std::variant<located, schemas::reply_body> locate(const shard_state& st, const std::string& board,
+                                                  const std::string& player) {
+  located at{parts_of(st, board)};
+  if (!at.parts.known)
+    return not_found(no_board(board));
+  const auto* own = st.find(board);
+  at.slot = own ? own->find(player) : nullptr;
+  if (at.slot == nullptr)
+    return not_found(no_player(board, player));
+  return at;
+}
+
 schemas::reply_body answer(const shard_state& st, uint64_t seq, const schemas::rank_req& q) {
-  auto parts = parts_of(st, q.board);
-  if (!parts.known)
-    return not_found(no_board(q.board));
-  const auto* own = st.find(q.board);
-  const auto* slot = own ? own->find(q.player) : nullptr;
-  if (slot == nullptr)
-    return not_found(no_player(q.board, q.player));
+  auto found = locate(st, q.board, q.player);
+  if (auto* missing = std::get_if<schemas::reply_body>(&found))
+    return std::move(*missing);
+  const auto& parts = std::get<located>(found).parts;
+  const auto* slot = std::get<located>(found).slot;
   auto ranking = parts.ranking();
   schemas::rank_reply r;
   r.board = q.board;
@@ -116,13 +134,12 @@ schemas::reply_body answer(const shard_state& st, uint64_t seq, const schemas::r
 }
 
 schemas::reply_body answer(const shard_state& st, uint64_t seq, const schemas::around_req& q) {
-  auto parts = parts_of(st, q.board);
-  if (!parts.known)
-    return not_found(no_board(q.board));
-  const auto* own = st.find(q.board);
-  const auto* slot = own ? own->find(q.player) : nullptr;
-  if (slot == nullptr)
-    return not_found(no_player(q.board, q.player));
+  auto found = locate(st, q.board, q.player);
+  if (auto* missing = std::get_if<schemas::reply_body>(&found))
+    return std::move(*missing);
+  // Named, not a structured binding: C++17 lambdas cannot capture those.
+  const auto& parts = std::get<located>(found).parts;
+  const auto* slot = std::get<located>(found).slot;
   auto ranking = parts.ranking();
   auto pos = ranking.count_before(slot->key);
   auto first = pos > q.radius ? pos - q.radius : 0;
