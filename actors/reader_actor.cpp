@@ -90,6 +90,7 @@ void finish_ranks(self_ptr self, const std::shared_ptr<ranks_job>& job) {
     ask_shards(self, job, newest);
     return;
   }
+  self->state.out->gate(newest->seq); // as for reader_queries
   schemas::entries_reply r;
   r.board = job->board;
   r.seq = newest->seq;
@@ -195,6 +196,9 @@ reader_handle::behavior_type reader_actor(reader_handle::stateful_pointer<reader
     [self](reader_queries& qs) {
       auto turn = self->state.out->turn();
       auto& st = self->state;
+      // A view is cut from events as soon as they are written; its replies
+      // wait in the gateway until the log is durable that far.
+      st.out->gate(st.view->seq);
       for (auto& q : qs.items)
         std::visit(schemas::overload{
                      [&](const schemas::top_req& top) { st.out->reply(q.to, answer_top(st, top)); },
@@ -206,6 +210,7 @@ reader_handle::behavior_type reader_actor(reader_handle::stateful_pointer<reader
     },
     [self](stats_job& job) {
       auto turn = self->state.out->turn();
+      self->state.out->gate(job.view->seq); // its digest covers every event up to it
       self->state.out->reply(job.to, answer_stats(self->state, job));
     },
     [self](ranking::view_ptr& v) {

@@ -266,7 +266,7 @@ round_answers apply_round(self_ptr self, shard_round& round) {
                },
                op);
   if (round.round > 0) {
-    st.last_round = round.round;
+    st.applied_seq = round.last_seq;
     const bool had_events = std::any_of(round.ops.begin(), round.ops.end(), [](const auto& op) {
       return std::holds_alternative<submit_event>(op) || std::holds_alternative<remove_event>(op)
              || std::holds_alternative<reset_event>(op)
@@ -485,6 +485,9 @@ shard_handle::behavior_type shard_actor(shard_handle::stateful_pointer<shard_sta
     [self](shard_queries& qs) {
       auto turn = self->state.out->turn();
       auto& st = self->state;
+      // The live part may hold events the log has written but not synced:
+      // no reply shows them before they are durable.
+      st.out->gate(st.applied_seq);
       for (auto& q : qs.items)
         std::visit(
           schemas::overload{

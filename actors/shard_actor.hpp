@@ -85,7 +85,7 @@ struct shard_state {
   uint64_t entries = 0;
 
   // -- rounds --
-  uint64_t last_round = 0;                                  // the last round whose phase 1 ran
+  uint64_t applied_seq = 0;                                 // the last seq phase 1 applied
   std::optional<round_answers> waiting;                     // a round whose phase 2 waits
   std::deque<shard_round> queued;                           // rounds behind it
   std::vector<peer_state> others;                           // by shard (this one's stays empty)

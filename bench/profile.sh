@@ -28,6 +28,9 @@ for arg in "$@"; do
   esac
 done
 
+awk -v s="$seconds" 'BEGIN { exit !(s + 0 >= 2 && s + 0 <= 3600) }' \
+  || { echo "bench/profile.sh: --seconds must be a number from 2 to 3600 (got '$seconds')" >&2; exit 2; }
+
 script=bench/profile.sh
 # shellcheck source=bench/lib.sh
 source bench/lib.sh
@@ -60,8 +63,13 @@ measure() { # target, workload name, lb-bench flags...
   "$bench" "$target" $(flags_of "$target") "${common[@]}" "$@" >"$tmp/run.json" 2>/dev/null &
   local bench_pid=$!
   sleep 1.2
-  perf stat -x, -e raw_syscalls:sys_enter,context-switches,task-clock -p "$pid" \
-    -o "$tmp/stat.csv" -- sleep "$window" 2>/dev/null
+  if ! perf stat -x, -e raw_syscalls:sys_enter,context-switches,task-clock -p "$pid" \
+         -o "$tmp/stat.csv" -- sleep "$window" 2>/dev/null \
+     || grep -q "not counted\|not supported" "$tmp/stat.csv"; then
+    kill "$bench_pid" 2>/dev/null
+    echo "$script: perf stat could not count $target ($name): $(cat "$tmp/stat.csv" 2>/dev/null)" >&2
+    exit 1
+  fi
   wait "$bench_pid" || { echo "$script: lb-bench $target $name failed" >&2; exit 1; }
   json=$(cat "$tmp/run.json")
   jq -r --arg t "$target" --arg w "$name" --argjson win "$window" \
@@ -110,7 +118,8 @@ echo "$script: profiling the service under submit 8x32" >&2
   >/dev/null 2>&1 &
 bench_pid=$!
 sleep 1.2
-perf record -F 999 -p "$lbd_pid" -o "$tmp/perf.data" -- sleep "$((seconds > 3 ? 3 : seconds))" \
+record_s=$(awk -v s="$seconds" 'BEGIN { print (s > 3 ? 3 : s - 1) }')
+perf record -F 999 -p "$lbd_pid" -o "$tmp/perf.data" -- sleep "$record_s" \
   >/dev/null 2>&1
 wait "$bench_pid" || true
 # Template arguments and parameter lists make C++ symbols a screen wide:

@@ -340,7 +340,8 @@ void gateway::refuse(round_builder::round& r, const storage::status& why) {
                  op);
     r.ops[s] = std::move(keep);
   }
-  r.events = storage::event_batch{};
+  rounds_.rewind();
+  cut_seq_ = std::min(cut_seq_, rounds_.last_seq());
 }
 
 void gateway::answer(const reply_to& to, const schemas::reply_body& body) {

@@ -66,7 +66,7 @@ public:
   // How long the I/O thread may wait for frames before the next cut is due.
   std::chrono::milliseconds until_next_cut() const;
   uint64_t inflight() const { return inflight_; }
-  // Where the service goes on once the I/O thread is gone (service::cut).
+  // Where the service goes on once the I/O thread is gone (service::last_seq).
   uint64_t last_seq() const { return rounds_.last_seq(); }
   uint64_t next_cut() const { return next_cut_; }
 

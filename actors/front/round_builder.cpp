@@ -1,5 +1,7 @@
 #include "actors/front/round_builder.hpp"
 
+#include <algorithm>
+
 namespace lb::actors {
 
 namespace {
@@ -12,7 +14,7 @@ bool is_event(const shard_op& op) {
 } // namespace
 
 round_builder::round_builder(uint32_t shards, uint64_t last_seq)
-  : map_(shards), seq_(last_seq), last_event_round_(shards, 0) {
+  : map_(shards), seq_(last_seq), round_start_seq_(last_seq), last_event_round_(shards, 0) {
   current_.ops.resize(shards);
   current_.ingest_events.resize(shards, 0);
 }
@@ -24,6 +26,15 @@ void round_builder::op(uint32_t shard, shard_op op) {
 void round_builder::to_all(const shard_op& op) {
   for (auto& ops : current_.ops)
     ops.push_back(op);
+}
+
+void round_builder::rewind() {
+  seq_ = round_start_seq_;
+  current_.events = storage::event_batch{};
+  for (auto& ops : current_.ops)
+    for (auto& op : ops)
+      if (auto* m = std::get_if<freeze_marker>(&op))
+        m->seq = std::min(m->seq, seq_);
 }
 
 bool round_builder::empty() const {
@@ -55,6 +66,7 @@ std::vector<std::pair<uint32_t, shard_round>> round_builder::cut() {
     r.ingest_events = current_.ingest_events[s];
     out.emplace_back(s, std::move(r));
   }
+  round_start_seq_ = seq_;
   current_ = round{};
   current_.ops.resize(map_.size());
   current_.ingest_events.resize(map_.size(), 0);

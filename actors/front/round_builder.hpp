@@ -42,6 +42,12 @@ public:
 
   bool empty() const;
   round& current() { return current_; }
+  // The log refused the current round's events and the caller took their
+  // ops out: their seqs are given again, and markers in the round move back
+  // to the last seq before them. Seqs stay gapless, so a reply gated at this
+  // round's seq is released once the log is durable that far, instead of
+  // waiting for an event that will never be written.
+  void rewind();
   // Numbers the round and returns one shard_round per shard with ops (by
   // shard index); the next round starts empty.
   std::vector<std::pair<uint32_t, shard_round>> cut();
@@ -52,6 +58,7 @@ public:
 private:
   ranking::shard_map map_;
   uint64_t seq_;
+  uint64_t round_start_seq_; // seq_ when the current round began
   uint64_t round_ = 0;
   std::vector<uint64_t> last_event_round_; // by shard (3)
   round current_;

@@ -1,5 +1,5 @@
 // Which shard owns what: the key-to-shard rule in one place. Every component
-// that routes a player or an event (gateway, ingress, readers, recovery,
+// that routes a player or an event (gateway, readers, recovery,
 // snapshots) asks a shard_map, so they always agree.
 //
 // A player of a board belongs to one shard, chosen by a hash of (board,

@@ -1,7 +1,7 @@
 // Events framed as log records, in seq order: what one append to the event
-// log writes. The ingress fills one per flush as it numbers events, and the
-// log actor hands its bytes to the segment writer unchanged, so the events
-// cross from one to the other once, already in the order of the log. Every
+// log writes. The gateway's round builder fills one per round as it numbers
+// events, and the journal hands its bytes to the segment writer unchanged,
+// so the events are framed once, already in the order of the log. Every
 // event of a batch carries the wall-clock time of its first one.
 #pragma once
 

@@ -7,7 +7,7 @@
 // - data_lock's constructor: an object that exists holds the lock;
 // - append_record, for a body outside 1..max_record_body: a bug of its
 //   caller (no event or snapshot record comes near that size), met deep
-//   inside the ingress, which has no error path (the snapshot writer turns
+//   inside the gateway's round, which has no error path (the snapshot writer turns
 //   it into its status);
 // - throw_if_error, for callers whose own error path is an exception
 //   (lb-replay's commands, the service's start).

@@ -15,6 +15,7 @@
 #include <msgpack.hpp>
 
 #include "actors/front/gateway.hpp"
+#include "actors/front/round_builder.hpp"
 #include "actors/service.hpp"
 #include "schemas/request.hpp"
 
@@ -401,4 +402,45 @@ TEST_CASE("a stalled publisher: updates past the backlog bound are dropped, repl
       last = seq;
     }
   CHECK(last > 0);
+}
+
+TEST_CASE("round_builder: a refused round's seqs are given again") {
+  using namespace lb::actors;
+  round_builder rounds(2, 10);
+  schemas::submit_req s;
+  s.board = "b";
+  s.player = "p";
+  s.score = 5;
+  auto seq = rounds.event(
+    s,
+    [&](uint64_t n) {
+      return submit_event{n, s, reply_to{}};
+    },
+    false);
+  CHECK(seq == 11);
+  rounds.to_all(freeze_marker{1, rounds.last_seq(), {}});
+  CHECK(rounds.current().events.size() == 1);
+
+  // The log refused the round: its event ops go (the gateway answers them),
+  // the marker stays, and both seq and marker move back.
+  for (auto& ops : rounds.current().ops)
+    ops.erase(
+      std::remove_if(ops.begin(), ops.end(),
+                     [](const shard_op& op) { return std::holds_alternative<submit_event>(op); }),
+      ops.end());
+  rounds.rewind();
+  CHECK(rounds.last_seq() == 10);
+  CHECK(rounds.current().events.empty());
+  for (auto& [shard, round] : rounds.cut()) {
+    CHECK(round.last_seq == 10);
+    REQUIRE(round.ops.size() == 1);
+    CHECK(std::get<freeze_marker>(round.ops[0]).seq == 10);
+  }
+  CHECK(rounds.event(
+          s,
+          [&](uint64_t n) {
+            return submit_event{n, s, reply_to{}};
+          },
+          false)
+        == 11);
 }

@@ -401,7 +401,10 @@ run_result run(const run_options& o, std::shared_ptr<const workload> w) {
     r.cpu_cores = (after->cpu_seconds - before->cpu_seconds) / sampled;
     r.rss_bytes = peak->rss_bytes;
     if (r.throughput > 0)
-      r.switches_per_op = static_cast<double>(after->context_switches - before->context_switches)
+      // Counts are summed over the threads alive at each sample: a thread
+      // that ended between them takes its count along, so clamp at 0.
+      r.switches_per_op = std::max(0.0, static_cast<double>(after->context_switches)
+                                          - static_cast<double>(before->context_switches))
                           / (r.throughput * sampled);
   } else if (o.pid > 0) {
     throw target_error("cannot read /proc/" + std::to_string(o.pid)

@@ -1,10 +1,10 @@
 // lb-replay send: re-publishes a log's events to a running leaderboardd.
 //
-// Everything goes over one DEALER connection: the service's gateway hands one
-// connection's requests to the ingress in the order they arrive, so the
-// events get seqs in the log's order and ties break as they did when the log
-// was written. Up to --window requests are in flight; --max groups runs of
-// submits into batches, whose items the service applies in order.
+// Everything goes over one DEALER connection: the service's gateway numbers
+// one connection's events in the order they arrive, so they get seqs in the
+// log's order and ties break as they did when the log was written. Up to
+// --window requests are in flight; --max groups runs of submits into
+// batches, whose items the service applies in order.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
