@@ -35,7 +35,6 @@ gateway::gateway(service& svc, const service_options& opts, send_fn send, gatewa
     send_(std::move(send)),
     limits_(limits),
     merge_interval_(opts.merge_interval),
-    map_(static_cast<uint32_t>(svc.shards.size())),
     rounds_(static_cast<uint32_t>(svc.shards.size()), svc.last_seq),
     journal_(opts.log, std::move(svc.log_writer), svc.last_seq, svc.log),
     to_shards_(svc.shards.size()),
@@ -86,11 +85,11 @@ void gateway::dispatch(reply_to&& to, schemas::request_body&& body, bool ingest)
   if (reads_merged_view(body)) {
     std::visit(schemas::overload{
                  [&](schemas::rank_req& q) {
-                   auto& to_shard = to_shards_[map_.owner(q.board, q.player)];
+                   auto& to_shard = to_shards_[rounds_.map().owner(q.board, q.player)];
                    to_shard.items.push_back(shard_query{std::move(to), std::move(q)});
                  },
                  [&](schemas::around_req& q) {
-                   auto& to_shard = to_shards_[map_.owner(q.board, q.player)];
+                   auto& to_shard = to_shards_[rounds_.map().owner(q.board, q.player)];
                    to_shard.items.push_back(shard_query{std::move(to), std::move(q)});
                  },
                  [&](schemas::top_req& q) {
@@ -163,16 +162,16 @@ void gateway::order(reply_to&& to, schemas::request_body&& body, bool ingest) {
         caf::anon_send(svc_.merge, stats_wanted{cut, std::move(to), counters});
       },
       [&](schemas::rank_req& q) {
-        auto shard = map_.owner(q.board, q.player);
+        auto shard = rounds_.map().owner(q.board, q.player);
         rounds_.op(shard, rank_read{std::move(to), std::move(q)});
       },
       [&](schemas::around_req& q) {
-        auto shard = map_.owner(q.board, q.player);
+        auto shard = rounds_.map().owner(q.board, q.player);
         rounds_.op(shard, around_read{std::move(to), std::move(q)});
       },
       [&](schemas::top_req& q) {
         // Any shard can: each knows every part. Spread boards over them.
-        auto shard = map_.owner(q.board, {});
+        auto shard = rounds_.map().owner(q.board, {});
         rounds_.op(shard, top_read{std::move(to), std::move(q)});
       },
       [&](schemas::boards_req&) {
@@ -215,7 +214,7 @@ void gateway::order_batch(reply_to&& to, schemas::batch_req&& b, bool ingest) {
 void gateway::order_friends(reply_to&& to, schemas::ranks_req&& q) {
   std::vector<std::vector<std::string>> by_shard(svc_.shards.size());
   for (auto& player : q.players)
-    by_shard[map_.owner(q.board, player)].push_back(std::move(player));
+    by_shard[rounds_.map().owner(q.board, player)].push_back(std::move(player));
   uint32_t parts = 0;
   for (const auto& players : by_shard)
     parts += !players.empty();

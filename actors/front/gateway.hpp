@@ -97,7 +97,6 @@ private:
   send_fn send_;
   gateway_limits limits_;
   std::chrono::milliseconds merge_interval_;
-  ranking::shard_map map_;
   round_builder rounds_;
   journal journal_;
   gathers gathers_;

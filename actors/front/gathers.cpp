@@ -21,11 +21,9 @@ gathers::pending* gathers::part_of(gather_id id) {
 
 gather_id gathers::open_batch(reply_to to,
                               std::vector<std::optional<schemas::batch_result>> results) {
-  batch b;
-  b.waiting = static_cast<std::size_t>(std::count(results.begin(), results.end(), std::nullopt));
-  b.results = std::move(results);
-  auto waiting = b.waiting;
-  return add(std::move(to), static_cast<uint32_t>(waiting), std::move(b));
+  // One part per item still to come; items that failed to decode are in.
+  auto waiting = static_cast<uint32_t>(std::count(results.begin(), results.end(), std::nullopt));
+  return add(std::move(to), waiting, batch{std::move(results)});
 }
 
 gather_id gathers::open_reset(reply_to to, uint64_t seq, uint32_t parts) {

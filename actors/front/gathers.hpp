@@ -55,12 +55,9 @@ public:
   // The gather is answered with `why` (its events were refused).
   std::optional<finished> fail(gather_id gather, const schemas::error& why);
 
-  std::size_t open() const { return pending_.size(); }
-
 private:
   struct batch {
     std::vector<std::optional<schemas::batch_result>> results;
-    std::size_t waiting = 0;
   };
   struct reset {
     uint64_t seq = 0;
