@@ -27,8 +27,6 @@ void send_view(self_ptr self) {
 // The previous view with every changed board's parts replaced.
 ranking::view_ptr merge_cut(const merge_state& st, std::vector<shard_snapshot>& snaps) {
   auto next = std::make_shared<ranking::global_view>();
-  if (st.view)
-    next->boards = st.view->boards; // shared pointers: O(boards), not O(entries)
   next->seq = snaps.front().marker.seq;
   next->made = std::chrono::steady_clock::now();
   std::map<std::string, std::shared_ptr<ranking::board_view>> edited;
@@ -36,7 +34,7 @@ ranking::view_ptr merge_cut(const merge_state& st, std::vector<shard_snapshot>& 
     for (auto& b : snap.changed) {
       auto& bv = edited[b.name];
       if (!bv) {
-        auto old = next->find(b.name);
+        auto old = st.view ? st.view->find(b.name) : nullptr;
         bv = old ? std::make_shared<ranking::board_view>(*old)
                  : std::make_shared<ranking::board_view>();
         bv->name = b.name;
@@ -46,12 +44,16 @@ ranking::view_ptr merge_cut(const merge_state& st, std::vector<shard_snapshot>& 
       bv->parts[snap.shard] = std::move(b.tree);
     }
   }
+  std::vector<ranking::board_view_ptr> changed; // in name order, as `edited` is
+  changed.reserve(edited.size());
   for (auto& [name, bv] : edited) {
     bv->total = 0;
     for (auto& p : bv->parts)
       bv->total += p.size();
-    next->boards[name] = std::move(bv);
+    changed.push_back(std::move(bv));
   }
+  // Shares every board and chunk of boards the cut did not change.
+  next->boards = st.view ? st.view->boards.with(changed) : ranking::board_index{}.with(changed);
   return next;
 }
 

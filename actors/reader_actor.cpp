@@ -54,8 +54,8 @@ schemas::reply_body answer_boards(const reader_state& st) {
   schemas::boards_reply r;
   r.seq = st.view->seq;
   r.boards.reserve(st.view->boards.size());
-  for (auto& [name, bv] : st.view->boards)
-    r.boards.push_back(schemas::board_info{name, bv->total, bv->config.order, bv->config.op});
+  for (auto& bv : st.view->boards)
+    r.boards.push_back(schemas::board_info{bv->name, bv->total, bv->config.order, bv->config.op});
   return r;
 }
 
@@ -167,8 +167,7 @@ schemas::reply_body answer_stats(const reader_state& st, stats_job& job) {
   r.merge_age_ms = ms(now - job.view->made);
   r.digest = ranking::state_digest(*job.view);
   r.boards = job.view->boards.size();
-  for (auto& [name, bv] : job.view->boards)
-    r.entries += bv->total;
+  r.entries = job.view->boards.entries();
   r.requests = job.counters.requests;
   r.rejected = job.counters.rejected;
   r.ingest_events = job.counters.ingest_events;

@@ -35,8 +35,8 @@ struct hasher {
 
 std::string state_digest(const global_view& view) {
   hasher h;
-  for (auto& [name, bv] : view.boards) {
-    h.str(name);
+  for (auto& bv : view.boards) {
+    h.str(bv->name);
     h.str(schemas::to_string(bv->config.order));
     h.str(schemas::to_string(bv->config.op));
     h.u64(bv->total);

@@ -6,35 +6,20 @@
 
 #include <chrono>
 #include <cstdint>
-#include <map>
 #include <memory>
-#include <string>
 #include <string_view>
-#include <vector>
 
-#include "actors/ranking/board_config.hpp"
-#include "actors/ranking/order_tree.hpp"
+#include "actors/ranking/board_index.hpp"
+#include "actors/ranking/board_view.hpp"
 
 namespace lb::ranking {
-
-struct board_view {
-  std::string name;
-  board_config config;
-  std::vector<frozen_tree> parts; // index = shard
-  uint64_t total = 0;
-};
-
-using board_view_ptr = std::shared_ptr<const board_view>;
 
 struct global_view {
   uint64_t seq = 0; // the last event every part includes
   std::chrono::steady_clock::time_point made{};
-  std::map<std::string, board_view_ptr, std::less<>> boards;
+  board_index boards; // shares its unchanged chunks with the previous view's
 
-  const board_view* find(std::string_view board) const {
-    auto i = boards.find(board);
-    return i == boards.end() ? nullptr : i->second.get();
-  }
+  const board_view* find(std::string_view board) const { return boards.find(board); }
 };
 
 using view_ptr = std::shared_ptr<const global_view>;

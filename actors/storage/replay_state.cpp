@@ -1,5 +1,6 @@
 #include "actors/storage/replay_state.hpp"
 
+#include <algorithm>
 #include <memory>
 
 #include "actors/ranking/rank_key.hpp"
@@ -57,14 +58,18 @@ ranking::global_view replay_state::freeze(uint64_t seq) {
   ranking::global_view view;
   view.seq = seq;
   view.made = std::chrono::steady_clock::now();
+  std::vector<ranking::board_view_ptr> all;
+  all.reserve(boards_.size());
   for (auto& [name, part] : boards_) {
     auto bv = std::make_shared<ranking::board_view>();
     bv->name = name;
     bv->config = part.config();
     bv->parts.push_back(part.freeze());
     bv->total = part.size();
-    view.boards.emplace(name, std::move(bv));
+    all.push_back(std::move(bv));
   }
+  std::sort(all.begin(), all.end(), [](auto& a, auto& b) { return a->name < b->name; });
+  view.boards = view.boards.with(all);
   return view;
 }
 

@@ -199,13 +199,11 @@ private:
 status write_snapshot(const fs::path& dir, const ranking::global_view& view, int64_t time_ms,
                       fs::path& written) {
   snapshot_out out(dir, view.seq);
-  uint64_t entries = 0;
-  for (const auto& kv : view.boards)
-    entries += kv.second->total;
+  const uint64_t entries = view.boards.entries();
   const uint64_t boards = view.boards.size();
   out.add(schemas::snapshot_head{view.seq, time_ms, boards, entries});
-  for (const auto& kv : view.boards)
-    write_board(out, *kv.second);
+  for (const auto& bv : view.boards)
+    write_board(out, *bv);
   out.add(schemas::snapshot_end{boards, entries});
   written = snapshot_path(dir, view.seq);
   return out.commit();

@@ -256,11 +256,13 @@ global_view merged(std::vector<replay_state>& shards, uint64_t seq) {
   }
   global_view v;
   v.seq = seq;
+  std::vector<board_view_ptr> all;
   for (auto& [name, bv] : boards) {
     for (auto& p : bv->parts)
       bv->total += p.size();
-    v.boards.emplace(name, bv);
+    all.push_back(bv);
   }
+  v.boards = v.boards.with(all);
   return v;
 }
 
@@ -268,8 +270,8 @@ global_view merged(std::vector<replay_state>& shards, uint64_t seq) {
 // (state_digest leaves it out).
 std::string dump(const global_view& v) {
   std::ostringstream os;
-  for (auto& [name, bv] : v.boards) {
-    os << name << ' ' << to_string(bv->config.order) << ' ' << to_string(bv->config.op) << ' '
+  for (auto& bv : v.boards) {
+    os << bv->name << ' ' << to_string(bv->config.order) << ' ' << to_string(bv->config.op) << ' '
        << bv->total << '\n';
     view_ranking(*bv).walk(0, bv->total, [&](uint64_t, const rank_key& k, const entry_rec& rec) {
       os << "  " << rec.name() << ' ' << k.primary << ' ' << k.secondary << ' ' << k.seq;

@@ -98,9 +98,13 @@ rebuilt from_folder(const fs::path& dir, const event_filter& filter) {
   out.view = states[0].freeze(out.last_seq);
   // The snapshot restored every board; boards are independent, so leaving
   // the others out afterwards equals never having applied them.
-  if (!filter.board.empty())
-    for (auto it = out.view.boards.begin(); it != out.view.boards.end();)
-      it = it->first == filter.board ? std::next(it) : out.view.boards.erase(it);
+  if (!filter.board.empty()) {
+    std::vector<ranking::board_view_ptr> kept;
+    if (auto i = out.view.boards.lower_bound(filter.board);
+        i != out.view.boards.end() && (*i)->name == filter.board)
+      kept.push_back(*i);
+    out.view.boards = ranking::board_index{}.with(kept);
+  }
   return out;
 }
 
@@ -114,9 +118,7 @@ std::vector<schemas::entry_view> top_of(const ranking::board_view& bv, uint64_t 
 }
 
 void print_text(const rebuilt& r, const std::string& digest, const options& o) {
-  uint64_t entries = 0;
-  for (const auto& [name, bv] : r.view.boards)
-    entries += bv->total;
+  const uint64_t entries = r.view.boards.entries();
   std::cout << "digest " << digest << '\n'
             << "state after seq " << r.last_seq << ": "
             << count(r.view.boards.size(), "board", "boards") << ", "
@@ -127,7 +129,8 @@ void print_text(const rebuilt& r, const std::string& digest, const options& o) {
   if (!o.board.empty())
     std::cout << " of board " << printable(o.board);
   std::cout << ")\n";
-  for (const auto& [name, bv] : r.view.boards) {
+  for (const auto& bv : r.view.boards) {
+    const auto& name = bv->name;
     std::cout << '\n'
               << printable(name) << " (" << schemas::to_string(bv->config.order) << ", "
               << schemas::to_string(bv->config.op) << "): " << count(bv->total, "entry", "entries")
@@ -154,7 +157,8 @@ void print_json_doc(const rebuilt& r, const std::string& digest, const options& 
   pack_str(p, "snapshot_seq"), p.pack(r.snapshot_seq);
   pack_str(p, "boards");
   p.pack_array(static_cast<uint32_t>(r.view.boards.size()));
-  for (const auto& [name, bv] : r.view.boards) {
+  for (const auto& bv : r.view.boards) {
+    const auto& name = bv->name;
     p.pack_map(5);
     pack_str(p, "board"), pack_str(p, name);
     pack_str(p, "order"), pack_str(p, schemas::to_string(bv->config.order));
