@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <iterator>
 
+#include "actors/ranking/digest.hpp"
+
 namespace lb::ranking {
 
 namespace {
@@ -41,6 +43,7 @@ board_index board_index::with(const std::vector<board_view_ptr>& changed) const 
   board_index out;
   out.size_ = size_;
   out.entries_ = entries_;
+  out.digest_ = digest_;
   out.chunks_.reserve(chunks_.size() + changed.size() / (chunk_max / 2) + 1);
   auto next = changed.begin();
   // Puts the changed boards below `limit` (all that remain when null) into
@@ -54,12 +57,14 @@ board_index board_index::with(const std::vector<board_view_ptr>& changed) const 
       auto at = std::lower_bound(boards.begin(), boards.end(), (*next)->name, name_less);
       if (at != boards.end() && (*at)->name == (*next)->name) {
         out.entries_ -= (*at)->total;
+        out.digest_.sub(board_digest(**at));
         *at = *next;
       } else {
         boards.insert(at, *next);
         ++out.size_;
       }
       out.entries_ += (*next)->total;
+      out.digest_.add(board_digest(**next));
     }
   };
   // Appends `boards` as chunks of at most chunk_max, split evenly.
@@ -101,6 +106,7 @@ board_index board_index::with(const std::vector<board_view_ptr>& changed) const 
 std::string board_index::check_invariants() const {
   size_t n = 0;
   uint64_t entries = 0;
+  content_digest digest;
   const std::string* last = nullptr;
   for (size_t c = 0; c < chunks_.size(); ++c) {
     auto& v = chunks_[c]->boards;
@@ -111,6 +117,7 @@ std::string board_index::check_invariants() const {
         return "board '" + b->name + "' follows '" + *last + "'";
       last = &b->name;
       entries += b->total;
+      digest.add(board_digest(*b));
     }
     n += v.size();
   }
@@ -119,6 +126,8 @@ std::string board_index::check_invariants() const {
   if (entries != entries_)
     return "entries() is " + std::to_string(entries_) + " but the boards hold "
            + std::to_string(entries);
+  if (digest != digest_)
+    return "digest() is " + digest_.hex() + " but the boards' terms sum to " + digest.hex();
   return {};
 }
 

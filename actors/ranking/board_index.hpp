@@ -9,7 +9,7 @@
 //     twice; the chunks in order hold names in strictly increasing order, so
 //     iterating chunk by chunk visits every board once in name order.
 // (2) size() is the number of boards in all chunks, entries() the sum of
-//     their totals.
+//     their totals, digest() the sum of their board_digest() terms.
 // (3) A chunk is never changed once an index holds it: with() builds new
 //     chunks for what changed and shares the rest.
 #pragma once
@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "actors/ranking/board_view.hpp"
+#include "actors/ranking/content_digest.hpp"
 
 namespace lb::ranking {
 
@@ -62,6 +63,8 @@ public:
 
   size_t size() const { return size_; }
   uint64_t entries() const { return entries_; } // the boards' totals, summed
+  // The state digest (digest.hpp): the boards' terms, summed.
+  const content_digest& digest() const { return digest_; }
   bool empty() const { return size_ == 0; }
   iterator begin() const { return {&chunks_, 0, 0}; }
   iterator end() const { return {&chunks_, chunks_.size(), 0}; }
@@ -82,6 +85,7 @@ private:
   std::vector<chunk_ptr> chunks_;
   size_t size_ = 0;
   uint64_t entries_ = 0;
+  content_digest digest_;
 };
 
 } // namespace lb::ranking

@@ -1,15 +1,26 @@
+// The state digest that `stats` and lb-replay print: equal for equal data
+// whatever the shard count or history, and kept up to date by the merges
+// rather than computed by a walk of every entry.
+//
+// It is the sum (content_digest.hpp) over the boards of each board's term:
+// XXH3-128 over its name, order, operator, total and the sum of its entries'
+// digests, which every tree keeps as it changes. So a merge that changes k
+// boards updates it in O(k) (board_index), and `stats` reads it in O(1).
 #pragma once
 
 #include <string>
 
-#include "actors/ranking/global_view.hpp"
+#include "actors/ranking/board_view.hpp"
+#include "actors/ranking/content_digest.hpp"
 
 namespace lb::ranking {
 
-// XXH3-128 over the boards in name order: each board's name, order and
-// operator, then its entries in rank order as player, score, subscore, meta.
-// Only data goes in (no seq, no shard layout), so equal data gives an equal
-// digest whatever the shard count or history. Walks every entry: O(n).
+struct global_view;
+
+// One board's term.
+content_digest board_digest(const board_view& bv);
+
+// The view's digest as 32 hex digits.
 std::string state_digest(const global_view& view);
 
 } // namespace lb::ranking

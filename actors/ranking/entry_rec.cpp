@@ -56,8 +56,15 @@ bool entry_rec::has_meta() const {
 std::optional<schemas::meta_value> entry_rec::meta() const {
   if (!has_meta())
     return std::nullopt;
-  return schemas::meta_value{std::string(data() + name_len_, meta_len_),
-                             (flags_ & meta_bin_flag) != 0};
+  return schemas::meta_value{std::string(meta_bytes()), meta_is_bin()};
+}
+
+std::string_view entry_rec::meta_bytes() const {
+  return {data() + name_len_, meta_len_};
+}
+
+bool entry_rec::meta_is_bin() const {
+  return (flags_ & meta_bin_flag) != 0;
 }
 
 void entry_rec::add_ref() const {

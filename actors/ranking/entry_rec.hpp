@@ -22,6 +22,9 @@ public:
   std::string_view name() const;
   bool has_meta() const;
   std::optional<schemas::meta_value> meta() const;
+  // The meta's bytes (empty without meta) and kind, without a copy.
+  std::string_view meta_bytes() const;
+  bool meta_is_bin() const;
 
   void add_ref() const;
   void release() const; // frees the record when the last reference goes

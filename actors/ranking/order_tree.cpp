@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <cstring>
+#include <utility>
 
 #include "actors/ranking/order_tree_node.hpp"
 
@@ -375,17 +376,20 @@ tree_cursor tree_reader::lower_bound(const rank_key& k) const {
 
 frozen_tree::frozen_tree(const frozen_tree& o) {
   root_ = o.root_;
+  digest_ = o.digest_;
   if (root_)
     add_ref(root_);
 }
 
 frozen_tree::frozen_tree(frozen_tree&& o) noexcept {
   root_ = o.root_;
+  digest_ = std::exchange(o.digest_, {});
   o.root_ = nullptr;
 }
 
 frozen_tree& frozen_tree::operator=(frozen_tree o) noexcept {
   std::swap(root_, o.root_);
+  std::swap(digest_, o.digest_);
   return *this;
 }
 
@@ -400,6 +404,7 @@ order_tree::order_tree() : epoch_(0) {}
 
 order_tree::order_tree(order_tree&& o) noexcept : epoch_(o.epoch_) {
   root_ = o.root_;
+  digest_ = std::exchange(o.digest_, {});
   o.root_ = nullptr;
 }
 
@@ -407,6 +412,7 @@ order_tree& order_tree::operator=(order_tree&& o) noexcept {
   if (this != &o) {
     clear();
     root_ = o.root_;
+    digest_ = std::exchange(o.digest_, {});
     epoch_ = o.epoch_;
     o.root_ = nullptr;
   }
@@ -425,17 +431,18 @@ void order_tree::clear() {
   if (root_)
     unref(root_);
   root_ = nullptr;
+  digest_ = {};
 }
 
 frozen_tree order_tree::freeze() {
   if (!root_)
-    return frozen_tree();
+    return frozen_tree(nullptr, digest_);
   add_ref(root_);
   // Every node now carries an older epoch (10), so the next write to any of
   // them goes through own(). A 32-bit epoch would only wrap onto a node still
   // shared after 2^32 freezes, far beyond any snapshot's life.
   ++epoch_;
-  return frozen_tree(root_);
+  return frozen_tree(root_, digest_);
 }
 
 namespace {
@@ -468,6 +475,7 @@ int own_path(const tree_node*& root, uint32_t epoch, const rank_key& k, int64_t 
 
 void order_tree::insert(const rank_key& k, rec_ptr rec) {
   const entry_rec* r = rec.release_ownership();
+  digest_.add(entry_digest(k, *r));
   if (!root_) {
     leaf_node* l = new_leaf(epoch_);
     put_entry(l, 0, k, r);
@@ -532,6 +540,7 @@ bool order_tree::erase(const rank_key& k) {
 
   leaf_node* leaf = as_leaf(path[h]);
   const uint32_t pos = leaf_lower_bound(leaf, k);
+  digest_.sub(entry_digest(k, *leaf->recs[pos]));
   leaf->recs[pos]->release();
   remove_item(leaf, pos);
 

@@ -45,6 +45,11 @@
 // (10) A frozen tree never changes, and none of its nodes carries the live
 //      epoch of the tree it was frozen from: freezing bumps that epoch, and
 //      (9) keeps later writes off every node the snapshot reaches.
+// Content:
+// (11) digest() is the sum of entry_digest() over the entries
+//      (content_digest.hpp): insert adds an entry's term, erase subtracts
+//      it, clear zeroes it, and a frozen tree keeps the sum it was frozen
+//      with.
 // Tests check all of these with check_invariants() and check_references()
 // below, except two: the records' reference counts, which a record keeps to
 // itself (the leak tests count records instead), and the first half of
@@ -73,6 +78,7 @@
 #include <utility>
 #include <vector>
 
+#include "actors/ranking/content_digest.hpp"
 #include "actors/ranking/entry_rec.hpp"
 #include "actors/ranking/rank_key.hpp"
 
@@ -110,6 +116,8 @@ private:
 class tree_reader {
 public:
   uint64_t size() const;
+  // The digest of the entries (content_digest.hpp), kept as they change.
+  const content_digest& digest() const { return digest_; }
   // Number of entries whose key is smaller (ranks better) than `k`; the rank
   // of an entry with key k is count_before(k) + 1.
   uint64_t count_before(const rank_key& k) const;
@@ -127,11 +135,12 @@ public:
   static std::string check_references(const std::vector<const tree_reader*>& holders);
 
 protected:
-  // The walk behind check_invariants(): (1)-(8), and with `live_epoch` (9)
+  // The walk behind check_invariants(): (1)-(8) and (11), and with `live_epoch` (9)
   // when `is_live`, else (10).
   std::string check_structure(std::optional<uint32_t> live_epoch, bool is_live) const;
 
   const detail::tree_node* root_ = nullptr;
+  content_digest digest_;
 };
 
 // An immutable snapshot; copying it is one reference-count increment.
@@ -144,14 +153,17 @@ public:
   ~frozen_tree();
 
   // For tests: walks every node and entry (O(n)) and checks invariants
-  // (1)-(8), and (10) against `source`, the tree this one was frozen from
+  // (1)-(8), (11), and (10) against `source`, the tree this one was frozen from
   // (skipped when null, e.g. once that tree is gone). Returns a description
   // of the first violation found, empty when all hold.
   std::string check_invariants(const order_tree* source = nullptr) const;
 
 private:
   friend class order_tree;
-  explicit frozen_tree(const detail::tree_node* adopt) { root_ = adopt; }
+  frozen_tree(const detail::tree_node* adopt, const content_digest& d) {
+    root_ = adopt;
+    digest_ = d;
+  }
 };
 
 class order_tree : public tree_reader {
@@ -176,7 +188,7 @@ public:
   static int64_t live_nodes();
 
   // For tests: walks every node and entry (O(n)) and checks invariants
-  // (1)-(9). Returns a description of the first violation found, empty when
+  // (1)-(9) and (11). Returns a description of the first violation found, empty when
   // all hold.
   std::string check_invariants() const;
 

@@ -35,6 +35,8 @@ public:
       node(root, nullptr, 1, nullptr, nullptr);
     return failure_;
   }
+  // The entries' digest, summed as the walk met them (11).
+  const content_digest& digest() const { return digest_; }
 
 private:
   // Records the violation; false, so that the walk stops.
@@ -99,6 +101,7 @@ private:
       const rank_key& k = l->keys[i];
       if (l->recs[i] == nullptr)
         return fail(7, depth, "key " + text(k) + " has no record");
+      digest_.add(entry_digest(k, *l->recs[i]));
       const rank_key* before = i > 0 ? &l->keys[i - 1] : prev_;
       if (before != nullptr && !(*before < k))
         return fail(4, depth, "key " + text(k) + " follows " + text(*before));
@@ -139,6 +142,7 @@ private:
 
   const std::optional<uint32_t> live_epoch_;
   const bool is_live_;
+  content_digest digest_;          // of the entries met, for (11)
   int leaf_depth_ = 0;             // of the first leaf, for (1)
   const rank_key* prev_ = nullptr; // the last key met, for (4)
   std::string failure_;
@@ -153,7 +157,12 @@ using detail::text;
 using detail::tree_node;
 
 std::string tree_reader::check_structure(std::optional<uint32_t> live_epoch, bool is_live) const {
-  return detail::structure_walk(live_epoch, is_live).run(root_);
+  detail::structure_walk walk(live_epoch, is_live);
+  auto failure = walk.run(root_);
+  if (failure.empty() && walk.digest() != digest_)
+    failure = "invariant (11) broken: the tree's digest is " + digest_.hex()
+              + ", its entries sum to " + walk.digest().hex();
+  return failure;
 }
 
 std::string tree_reader::check_references(const std::vector<const tree_reader*>& holders) {
