@@ -32,9 +32,9 @@ bool same_meta(const std::optional<schemas::meta_value>& submitted, const entry_
 
 submit_effect board_part::submit(const schemas::submit_req& req, uint64_t seq) {
   auto order = config_.order;
-  auto i = players_.find(req.player);
+  player_slot* found = players_.find(req.player);
   submit_effect out;
-  if (i == players_.end()) {
+  if (found == nullptr) {
     // A new entry: `incr` and `decr` start from 0.
     int64_t score = req.score;
     if (config_.op == score_operator::incr)
@@ -45,11 +45,10 @@ submit_effect board_part::submit(const schemas::submit_req& req, uint64_t seq) {
     out.changed = true;
     rec_ptr rec{entry_rec::make(req.player, req.meta)};
     tree_.insert(out.key, rec);
-    std::string_view name = rec->name();
-    players_.emplace(name, player_slot{out.key, std::move(rec)});
+    players_.insert(out.key, std::move(rec));
     return out;
   }
-  auto& slot = i->second;
+  auto& slot = *found;
   out.old_key = slot.key;
   int64_t old_score = unfold(slot.key.primary, order);
   int64_t score = req.score;
@@ -86,26 +85,18 @@ submit_effect board_part::submit(const schemas::submit_req& req, uint64_t seq) {
     rec = rec_ptr{entry_rec::make(req.player, req.meta)};
   tree_.erase(slot.key);
   tree_.insert(out.key, rec);
-  if (rec.get() != slot.rec.get()) {
-    // The map's key views the old record's name (2): re-key it before that
-    // goes.
-    auto node = players_.extract(i);
-    node.key() = rec->name();
-    node.mapped().key = out.key;
-    node.mapped().rec = std::move(rec);
-    players_.insert(std::move(node));
-  } else {
-    slot.key = out.key;
-  }
+  slot.key = out.key;
+  if (rec.get() != slot.rec.get())
+    players_.replace_record(slot, std::move(rec));
   return out;
 }
 
 bool board_part::remove(std::string_view player) {
-  auto i = players_.find(player);
-  if (i == players_.end())
+  auto* slot = players_.find(player);
+  if (slot == nullptr)
     return false;
-  tree_.erase(i->second.key);
-  players_.erase(i);
+  tree_.erase(slot->key);
+  players_.erase(player);
   return true;
 }
 
@@ -121,18 +112,16 @@ void board_part::restore(std::string_view player, const rank_key& key,
                          const std::optional<schemas::meta_value>& meta) {
   rec_ptr rec{entry_rec::make(player, meta)};
   tree_.insert(key, rec);
-  std::string_view name = rec->name();
-  players_.emplace(name, player_slot{key, std::move(rec)});
+  players_.insert(key, std::move(rec));
 }
 
 const player_slot* board_part::find(std::string_view player) const {
-  auto i = players_.find(player);
-  return i == players_.end() ? nullptr : &i->second;
+  return players_.find(player);
 }
 
 void board_part::set_published_rank(std::string_view player, uint64_t rank) {
-  if (auto i = players_.find(player); i != players_.end())
-    i->second.published_rank = rank;
+  if (auto* slot = players_.find(player))
+    slot->published_rank = rank;
 }
 
 } // namespace lb::ranking

@@ -1,34 +1,26 @@
-// One board's entries on one shard: the ordered tree for ranks beside a hash
-// map from player name to the entry's current key. Owned by one shard actor;
+// One board's entries on one shard: the ordered tree for ranks beside an
+// index from player name to the entry's current key (player_index.hpp). Owned by one shard actor;
 // no other thread touches it (others read only frozen snapshots of the tree).
 //
 // Invariants:
-// (1) The map and the tree hold the same entries: a player's slot has key k
-//     and record r exactly when the tree holds k with r, so both have the
-//     same size and every change updates both.
-// (2) A map key views the name inside its own slot's record, so it lives as
-//     long as that record; a submit that makes a new record re-keys the map.
-// (3) No two entries share a key: a key's seq is the event that gave the
+// (1) The index and the tree hold the same entries: a player's slot has
+//     key k and record r exactly when the tree holds k with r, so both have
+//     the same size and every change updates both.
+// (2) No two entries share a key: a key's seq is the event that gave the
 //     entry its value, and an event gives one entry of a board its value.
 #pragma once
 
 #include <cstdint>
 #include <optional>
 #include <string_view>
-#include <unordered_map>
 
 #include "actors/ranking/board_config.hpp"
 #include "actors/ranking/entry_rec.hpp"
 #include "actors/ranking/order_tree.hpp"
+#include "actors/ranking/player_index.hpp"
 #include "schemas/request.hpp"
 
 namespace lb::ranking {
-
-struct player_slot {
-  rank_key key;
-  rec_ptr rec;                 // the map's key is a view of rec->name() (2)
-  uint64_t published_rank = 0; // last rank sent on rank/ (0: none); see published_ranks.hpp
-};
 
 // What a submit did, for its reply.
 struct submit_effect {
@@ -50,7 +42,7 @@ public:
   uint64_t reset(uint64_t seq); // returns how many entries went
   // An entry from a snapshot, with the key it had (its seq included, which
   // breaks ties). Precondition: `player` is not on the board and no entry
-  // has `key` (3).
+  // has `key` (2).
   void restore(std::string_view player, const rank_key& key,
                const std::optional<schemas::meta_value>& meta);
 
@@ -59,8 +51,7 @@ public:
   void set_published_rank(std::string_view player, uint64_t rank);
   template <class F>
   void for_each_player(F&& f) const {
-    for (auto& [name, slot] : players_)
-      f(name, slot);
+    players_.for_each([&](const player_slot& slot) { f(slot.rec->name(), slot); });
   }
   const order_tree& tree() const { return tree_; }
   uint64_t size() const { return tree_.size(); }
@@ -74,7 +65,7 @@ public:
 private:
   board_config config_;
   order_tree tree_;
-  std::unordered_map<std::string_view, player_slot> players_;
+  player_index players_;
   uint64_t reset_seq_ = 0;
 };
 

@@ -1,6 +1,7 @@
 #include "actors/ranking/content_digest.hpp"
 
 #include <cstdio>
+#include <cstring>
 #include <string_view>
 
 #include <xxhash.h>
@@ -10,15 +11,11 @@ namespace lb::ranking {
 namespace {
 
 // Every field is length- or width-prefixed, in a fixed byte order, so that
-// no two different entries hash the same byte string.
-void put_u64(std::string& out, uint64_t v) {
+// no two different entries hash the same bytes.
+char* put_u64(char* out, uint64_t v) {
   for (int i = 0; i < 8; ++i)
-    out.push_back(static_cast<char>(v >> (8 * i)));
-}
-
-void put_str(std::string& out, std::string_view s) {
-  put_u64(out, s.size());
-  out.append(s);
+    out[i] = static_cast<char>(v >> (8 * i));
+  return out + 8;
 }
 
 } // namespace
@@ -36,17 +33,24 @@ content_digest bytes_digest(const void* data, size_t n) {
 }
 
 content_digest entry_digest(const rank_key& k, const entry_rec& rec) {
-  // A thread-local buffer: this runs on every tree insert and erase, and a
-  // short player name with no meta then costs no allocation.
-  thread_local std::string buf;
-  buf.clear();
-  put_str(buf, rec.name());
-  put_u64(buf, k.primary);
-  put_u64(buf, k.secondary);
-  put_u64(buf, rec.has_meta() ? (rec.meta_is_bin() ? 2 : 1) : 0);
-  if (rec.has_meta())
-    put_str(buf, rec.meta_bytes());
-  return bytes_digest(buf.data(), buf.size());
+  // One stack buffer, no allocation: this runs on every tree insert and
+  // erase. The meta goes in as its own 128-bit hash, so the buffer's size
+  // is bounded by the name's (at most 255 bytes, entry_rec.hpp).
+  char buf[8 + 255 + 3 * 8 + 16];
+  auto name = rec.name();
+  char* p = put_u64(buf, name.size());
+  std::memcpy(p, name.data(), name.size());
+  p += name.size();
+  p = put_u64(p, k.primary);
+  p = put_u64(p, k.secondary);
+  p = put_u64(p, rec.has_meta() ? (rec.meta_is_bin() ? 2 : 1) : 0);
+  if (rec.has_meta()) {
+    auto meta = rec.meta_bytes();
+    auto h = bytes_digest(meta.data(), meta.size());
+    p = put_u64(p, h.lo);
+    p = put_u64(p, h.hi);
+  }
+  return bytes_digest(buf, static_cast<size_t>(p - buf));
 }
 
 } // namespace lb::ranking
