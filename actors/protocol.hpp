@@ -186,6 +186,7 @@ struct top_read {
 };
 struct boards_read {
   reply_to to;
+  schemas::boards_req req;
 };
 // The players of a friends list that this shard owns.
 struct ranks_read {

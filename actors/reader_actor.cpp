@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "actors/paging.hpp"
 #include "actors/ranking/digest.hpp"
 #include "actors/ranking/merged_ranking.hpp"
 #include "actors/ranking/partition.hpp"
@@ -26,13 +27,12 @@ schemas::reply_body make_top(const reader_state& st, const schemas::top_req& q) 
     return no_board(q.board);
   schemas::entries_reply r;
   r.board = q.board;
-  r.total = bv->total;
   r.seq = st.view->seq;
-  auto order = bv->config.order;
-  ranking::view_ranking(*bv).walk(
-    q.offset, q.limit, [&](uint64_t at, const ranking::rank_key& k, const ranking::entry_rec& rec) {
-      r.entries.push_back(ranking::to_entry_view(at + 1, k, rec, order));
-    });
+  std::vector<const ranking::tree_reader*> parts;
+  parts.reserve(bv->parts.size());
+  for (auto& p : bv->parts)
+    parts.push_back(&p);
+  fill_top_page(parts, q, bv->config.order, r);
   return r;
 }
 
@@ -40,7 +40,7 @@ schemas::reply_body make_top(const reader_state& st, const schemas::top_req& q) 
 // starts over rather than grow: it is only a shortcut.
 constexpr size_t max_top_pages = 256;
 
-const schemas::reply_body& answer_top(reader_state& st, const schemas::top_req& q) {
+const schemas::reply_body& cached_top(reader_state& st, const schemas::top_req& q) {
   reader_state::page key{q.board, q.offset, q.limit};
   auto i = st.top_pages.find(key);
   if (i != st.top_pages.end())
@@ -50,12 +50,30 @@ const schemas::reply_body& answer_top(reader_state& st, const schemas::top_req& 
   return st.top_pages.emplace(std::move(key), make_top(st, q)).first->second;
 }
 
-schemas::reply_body answer_boards(const reader_state& st) {
+// Pages by offset are cached; a page after a cursor is built each time (a
+// walk by cursor rarely asks for the same page twice).
+void answer_top(reader_state& st, const reply_to& to, const schemas::top_req& q) {
+  if (q.after) {
+    st.out->reply(to, make_top(st, q));
+    return;
+  }
+  st.out->reply(to, cached_top(st, q));
+}
+
+// One page of boards in name order (PROTOCOL.md "Paging"): the view's index
+// is sorted, so a page costs O(log B + limit).
+schemas::reply_body answer_boards(const reader_state& st, const schemas::boards_req& q) {
+  const auto& index = st.view->boards;
   schemas::boards_reply r;
   r.seq = st.view->seq;
-  r.boards.reserve(st.view->boards.size());
-  for (auto& bv : st.view->boards)
-    r.boards.push_back(schemas::board_info{bv->name, bv->total, bv->config.order, bv->config.op});
+  r.total = index.size();
+  auto i = q.after ? index.upper_bound(*q.after) : index.begin();
+  for (; i != index.end() && r.boards.size() < q.limit; ++i) {
+    const auto& bv = **i;
+    r.boards.push_back(schemas::board_info{bv.name, bv.total, bv.config.order, bv.config.op});
+  }
+  if (i != index.end() && !r.boards.empty())
+    r.next = r.boards.back().board;
   return r;
 }
 
@@ -199,13 +217,14 @@ reader_handle::behavior_type reader_actor(reader_handle::stateful_pointer<reader
       // wait in the gateway until the log is durable that far.
       st.out->gate(st.view->seq);
       for (auto& q : qs.items)
-        std::visit(schemas::overload{
-                     [&](const schemas::top_req& top) { st.out->reply(q.to, answer_top(st, top)); },
-                     [&](schemas::ranks_req& ranks) { answer_ranks(self, q.to, ranks); },
-                     [&](const schemas::boards_req&) { st.out->reply(q.to, answer_boards(st)); },
+        std::visit(
+          schemas::overload{
+            [&](const schemas::top_req& top) { answer_top(st, q.to, top); },
+            [&](schemas::ranks_req& ranks) { answer_ranks(self, q.to, ranks); },
+            [&](const schemas::boards_req& b) { st.out->reply(q.to, answer_boards(st, b)); },
 
-                   },
-                   q.body);
+          },
+          q.body);
     },
     [self](stats_job& job) {
       auto turn = self->state.out->turn();

@@ -1,8 +1,8 @@
 #include "actors/shard_exact.hpp"
 
-#include <map>
 #include <variant>
 
+#include "actors/paging.hpp"
 #include "schemas/overload.hpp"
 
 namespace lb::actors {
@@ -158,37 +158,37 @@ schemas::reply_body answer(const shard_state& st, uint64_t seq, const schemas::t
   auto parts = parts_of(st, q.board);
   if (!parts.known)
     return not_found(no_board(q.board));
-  auto ranking = parts.ranking();
   schemas::entries_reply r;
   r.board = q.board;
-  r.total = ranking.total();
   r.seq = seq;
-  ranking.walk(q.offset, q.limit,
-               [&](uint64_t at, const ranking::rank_key& k, const ranking::entry_rec& rec) {
-                 r.entries.push_back(ranking::to_entry_view(at + 1, k, rec, parts.config.order));
-               });
+  fill_top_page(parts.trees, q, parts.config.order, r);
   return r;
 }
 
-schemas::reply_body answer_boards(const shard_state& st, uint64_t seq) {
-  // By name, as a listing is easiest to read.
-  std::map<std::string_view, schemas::board_info> all;
-  auto add = [&](const std::string& name, const ranking::board_config& c, uint64_t size) {
-    auto [i, fresh] = all.try_emplace(name);
-    if (fresh)
-      i->second = schemas::board_info{name, 0, c.order, c.op};
-    i->second.total += size;
-  };
+// One page of boards in name order (PROTOCOL.md "Paging"). Every shard's
+// parts are in unordered maps, so each name is offered to a bounded picker
+// (one comparison for most, O(B S) in all) rather than every name sorted;
+// only the page's boards are then looked up on every shard.
+schemas::reply_body answer_boards(const shard_state& st, uint64_t seq,
+                                  const schemas::boards_req& q) {
+  name_picker pick(q.after, q.limit);
   for (const auto& [name, part] : st.boards)
-    add(name, part.config(), part.size());
+    pick.offer(name);
   for (const auto& other : st.others)
     for (const auto& [name, part] : other.parts)
-      add(name, part.config, part.tree.size());
+      pick.offer(name);
+  bool more = false;
+  const auto names = pick.page(more);
   schemas::boards_reply r;
   r.seq = seq;
-  r.boards.reserve(all.size());
-  for (auto& [name, info] : all)
-    r.boards.push_back(std::move(info));
+  r.boards.reserve(names.size());
+  for (auto name : names) {
+    auto parts = parts_of(st, std::string(name));
+    r.boards.push_back(schemas::board_info{std::string(name), parts.ranking().total(),
+                                           parts.config.order, parts.config.op});
+  }
+  if (more)
+    r.next = r.boards.back().board;
   return r;
 }
 
@@ -211,7 +211,7 @@ void answer_reads(shard_state& st, round_answers& r) {
                  [&](const rank_read& q) { st.out->reply(q.to, answer(st, seq, q.req)); },
                  [&](const around_read& q) { st.out->reply(q.to, answer(st, seq, q.req)); },
                  [&](const top_read& q) { st.out->reply(q.to, answer(st, seq, q.req)); },
-                 [&](const boards_read& q) { st.out->reply(q.to, answer_boards(st, seq)); },
+                 [&](const boards_read& q) { st.out->reply(q.to, answer_boards(st, seq, q.req)); },
                  [&](const ranks_read& q) { answer_friends(st, seq, q); },
                },
                read);

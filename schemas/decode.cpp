@@ -34,6 +34,9 @@
 //    item error's message names the key without the item index (the result
 //    slot gives the index), e.g. "score: missing", "item: expected map, got int".
 //  - Name errors give 0-based byte offsets.
+//  - Paging (PROTOCOL.md "Paging"): `top` takes `after` (a cursor: a str of
+//    48 lowercase hex digits, as the service writes them) or `offset`, not
+//    both; `boards` takes `limit` (1..1000) and `after` (a valid board name).
 #include "schemas/request.hpp"
 
 #include <array>
@@ -264,13 +267,15 @@ enum key_id : uint8_t {
   k_players,
   k_order,
   k_operator,
+  k_after,
   k_count,
   k_unknown
 };
 
-constexpr const char* key_names[k_count] = {"op",       "id",     "board",   "player", "score",
-                                            "subscore", "meta",   "items",   "exact",  "limit",
-                                            "offset",   "radius", "players", "order",  "operator"};
+constexpr const char* key_names[k_count]
+  = {"op",    "id",    "board",  "player", "score",   "subscore", "meta",     "items",
+     "exact", "limit", "offset", "radius", "players", "order",    "operator", "after"};
+static_assert(k_count <= 32, "key_table::dup is a 32-bit mask");
 
 key_id lookup_key(std::string_view k) {
   switch (k.size()) {
@@ -297,6 +302,8 @@ key_id lookup_key(std::string_view k) {
         return k_limit;
       if (k == "order")
         return k_order;
+      if (k == "after")
+        return k_after;
       break;
     case 6:
       if (k == "player")
@@ -564,6 +571,49 @@ struct reader {
     return true;
   }
 
+  // Whether the key is given (present and not nil).
+  bool given(key_id k) const { return t.val[k] != nullptr && t.val[k]->type != msgpack::type::NIL; }
+
+  // top `after`: a cursor from an earlier top reply's `next`.
+  bool top_after(std::optional<top_cursor>& out) {
+    const msgpack::object* v = nullptr;
+    if (!value(k_after, v))
+      return false;
+    if (!v)
+      return true;
+    if (v->type != msgpack::type::STR)
+      return fail(k_after, std::string("expected str (a cursor from a top reply's next), got ")
+                             + type_name_of(*v));
+    out = parse_top_cursor(str_of(*v));
+    if (!out)
+      return fail(k_after, quote(str_of(*v)) + " is not a top cursor (a top reply's next: "
+                             + std::to_string(top_cursor_len) + " lowercase hex digits)");
+    if (given(k_offset))
+      return fail(k_after, "cannot be combined with offset (a page starts at one or the other)");
+    return true;
+  }
+
+  // boards `after`: a board name, which need not exist.
+  bool boards_after(std::optional<std::string>& out) {
+    const msgpack::object* v = nullptr;
+    if (!value(k_after, v))
+      return false;
+    if (!v)
+      return true;
+    if (v->type != msgpack::type::STR)
+      return fail(k_after, std::string("expected str (a board name), got ") + type_name_of(*v));
+    const std::string_view s = str_of(*v);
+    std::string why = check_board_name(s);
+    if (!why.empty()) {
+      constexpr std::string_view prefix = "board: ";
+      if (why.compare(0, prefix.size(), prefix) == 0)
+        why.erase(0, prefix.size());
+      return fail(k_after, std::move(why));
+    }
+    out.emplace(s);
+    return true;
+  }
+
   bool submit(submit_req& r) {
     return board(r.board) && player(r.player) && int64_value(k_score, true, r.score)
            && int64_value(k_subscore, false, r.subscore) && meta(r.meta);
@@ -729,7 +779,7 @@ void decode_into(decoded_request& out, const char* data, std::size_t size, bool 
       auto& r = body.emplace<top_req>();
       ok = rd.board(r.board) && rd.uint_value(k_limit, 1, max_top_limit, r.limit)
            && rd.uint_value(k_offset, 0, std::numeric_limits<uint64_t>::max(), r.offset)
-           && rd.bool_value(k_exact, r.exact);
+           && rd.top_after(r.after) && rd.bool_value(k_exact, r.exact);
       break;
     }
     case op_id::around: {
@@ -757,9 +807,12 @@ void decode_into(decoded_request& out, const char* data, std::size_t size, bool 
            && rd.enum_value(k_operator, parse_score_operator, "best, set, incr, decr", r.op);
       break;
     }
-    case op_id::boards:
-      ok = rd.bool_value(k_exact, body.emplace<boards_req>().exact);
+    case op_id::boards: {
+      auto& r = body.emplace<boards_req>();
+      ok = rd.uint_value(k_limit, 1, max_boards_limit, r.limit) && rd.boards_after(r.after)
+           && rd.bool_value(k_exact, r.exact);
       break;
+    }
     case op_id::stats:
       body.emplace<stats_req>();
       break;

@@ -29,7 +29,7 @@ struct size_estimate {
     return 64 + r.board.size() + entry_size(r.entry);
   }
   std::size_t operator()(const entries_reply& r) const {
-    std::size_t n = 64 + r.board.size();
+    std::size_t n = 64 + r.board.size() + (r.paged ? 8 + top_cursor_len : 0);
     for (const auto& e : r.entries)
       n += entry_size(e);
     return n;
@@ -38,7 +38,7 @@ struct size_estimate {
   std::size_t operator()(const reset_reply&) const { return 48; }
   std::size_t operator()(const configure_reply& r) const { return 80 + r.board.size(); }
   std::size_t operator()(const boards_reply& r) const {
-    std::size_t n = 32;
+    std::size_t n = 48 + (r.next ? r.next->size() : 0);
     for (const auto& b : r.boards)
       n += 64 + b.board.size();
     return n;
@@ -113,7 +113,7 @@ struct reply_encoder {
     w.u64(r.seq);
   }
   void operator()(const entries_reply& r) const {
-    begin(4);
+    begin(r.paged ? 5 : 4);
     w.key("board");
     w.str(r.board);
     w.key("total");
@@ -124,6 +124,13 @@ struct reply_encoder {
     w.array(r.entries.size());
     for (const auto& e : r.entries)
       w.entry(e);
+    if (r.paged) {
+      w.key("next");
+      if (r.next)
+        w.str(to_string(*r.next));
+      else
+        w.nil();
+    }
   }
   void operator()(const remove_reply& r) const {
     begin(2);
@@ -151,7 +158,7 @@ struct reply_encoder {
     w.u64(r.seq);
   }
   void operator()(const boards_reply& r) const {
-    begin(2);
+    begin(r.total ? 4 : 3);
     w.key("seq");
     w.u64(r.seq);
     w.key("boards");
@@ -166,6 +173,15 @@ struct reply_encoder {
       w.str(to_string(b.order));
       w.key("operator");
       w.str(to_string(b.op));
+    }
+    w.key("next");
+    if (r.next)
+      w.str(*r.next);
+    else
+      w.nil();
+    if (r.total) {
+      w.key("total");
+      w.u64(*r.total);
     }
   }
   void operator()(const stats_reply& r) const {
@@ -306,14 +322,20 @@ struct request_encoder {
     w.str(r.player);
     exact(r.exact);
   }
+  // `after` replaces `offset` when set (the decoder takes one or the other).
   void operator()(const top_req& r) const {
     op("top", 3 + !r.exact);
     w.key("board");
     w.str(r.board);
     w.key("limit");
     w.u64(r.limit);
-    w.key("offset");
-    w.u64(r.offset);
+    if (r.after) {
+      w.key("after");
+      w.str(to_string(*r.after));
+    } else {
+      w.key("offset");
+      w.u64(r.offset);
+    }
     exact(r.exact);
   }
   void operator()(const around_req& r) const {
@@ -361,8 +383,19 @@ struct request_encoder {
       w.str(to_string(*r.op));
     }
   }
+  // `limit` only when not the default, so that a plain boards request stays
+  // as short as it was before paging.
   void operator()(const boards_req& r) const {
-    op("boards", !r.exact);
+    const bool limit = r.limit != default_boards_limit;
+    op("boards", !r.exact + limit + (r.after ? 1 : 0));
+    if (limit) {
+      w.key("limit");
+      w.u64(r.limit);
+    }
+    if (r.after) {
+      w.key("after");
+      w.str(*r.after);
+    }
     exact(r.exact);
   }
   void operator()(const stats_req&) const { op("stats", 0); }

@@ -45,12 +45,16 @@ struct rank_reply {
   uint64_t seq = 0;
 };
 
-// `top`, `around` and `ranks` share one shape.
+// `top`, `around` and `ranks` share one shape. `top` alone also says where
+// its next page starts (`paged`): `next`, the cursor of the page's last entry
+// when entries follow it, nil when the page reaches the end of the board.
 struct entries_reply {
   std::string board;
   uint64_t total = 0;
   uint64_t seq = 0;
   std::vector<entry_view> entries;
+  bool paged = false;
+  std::optional<top_cursor> next{};
 };
 
 struct remove_reply {
@@ -77,9 +81,15 @@ struct board_info {
   score_operator op = score_operator::best;
 };
 
+// One page of boards in name order. `next` is the last listed board's name
+// when more boards follow it (nil on the last page); `total`, the number of
+// boards on all pages, when it is cheap to know (the merged view counts
+// them; an exact reply leaves it out).
 struct boards_reply {
   uint64_t seq = 0;
   std::vector<board_info> boards;
+  std::optional<std::string> next{};
+  std::optional<uint64_t> total{};
 };
 
 struct shard_stats {

@@ -34,11 +34,15 @@ struct rank_req {
   bool exact = true;
 };
 
+// A page starts at `offset` or, when `after` is set (then `offset` is 0),
+// at the first entry ranking strictly after that cursor (PROTOCOL.md
+// "Paging").
 struct top_req {
   std::string board;
   uint32_t limit = default_top_limit;
   uint64_t offset = 0;
   bool exact = true;
+  std::optional<top_cursor> after{};
 };
 
 struct around_req {
@@ -69,8 +73,12 @@ struct configure_req {
   std::optional<score_operator> op;
 };
 
+// A page of at most `limit` boards in name order, starting after the board
+// named `after` (a valid board name, which need not exist) or at the first.
 struct boards_req {
   bool exact = true;
+  uint32_t limit = default_boards_limit;
+  std::optional<std::string> after{};
 };
 struct stats_req {};
 struct ping_req {};

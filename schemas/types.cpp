@@ -69,6 +69,34 @@ std::optional<score_operator> parse_score_operator(std::string_view s) {
   return std::nullopt;
 }
 
+std::string to_string(const top_cursor& c) {
+  static const char digits[] = "0123456789abcdef";
+  std::string s(top_cursor_len, '0');
+  std::size_t at = 0;
+  for (uint64_t v : {c.primary, c.secondary, c.seq})
+    for (int shift = 60; shift >= 0; shift -= 4)
+      s[at++] = digits[(v >> shift) & 15];
+  return s;
+}
+
+std::optional<top_cursor> parse_top_cursor(std::string_view s) {
+  if (s.size() != top_cursor_len)
+    return std::nullopt;
+  uint64_t v[3] = {0, 0, 0};
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    unsigned d;
+    if (c >= '0' && c <= '9')
+      d = static_cast<unsigned>(c - '0');
+    else if (c >= 'a' && c <= 'f')
+      d = static_cast<unsigned>(c - 'a' + 10);
+    else
+      return std::nullopt;
+    v[i / 16] = (v[i / 16] << 4) | d;
+  }
+  return top_cursor{v[0], v[1], v[2]};
+}
+
 namespace {
 
 constexpr std::array<bool, 256> make_board_chars() {

@@ -54,6 +54,31 @@ inline constexpr uint32_t max_radius = 100;
 inline constexpr uint32_t default_radius = 5;
 inline constexpr std::size_t max_ranks_players = 100;
 inline constexpr std::size_t default_max_frame = 1 << 20;
+// `boards` pages (PROTOCOL.md "Paging"): a board_info is at most ~115 bytes
+// on the wire, so a full page stays near 115 KB, a ninth of the default
+// max_frame, however many boards there are.
+inline constexpr uint32_t max_boards_limit = 1000;
+inline constexpr uint32_t default_boards_limit = 1000;
+
+// A `top` cursor (PROTOCOL.md "Paging"): one entry's place in its board's
+// order, i.e. its rank key (actors/ranking/rank_key.hpp: the order-folded
+// score and subscore, then the seq that gave the entry its value). Every
+// value is a valid place, so a cursor needs no check beyond its format.
+// On the wire it is a str of top_cursor_len lowercase hex digits, which
+// clients treat as opaque.
+struct top_cursor {
+  uint64_t primary = 0;
+  uint64_t secondary = 0;
+  uint64_t seq = 0;
+  friend bool operator==(const top_cursor& a, const top_cursor& b) {
+    return a.primary == b.primary && a.secondary == b.secondary && a.seq == b.seq;
+  }
+  friend bool operator!=(const top_cursor& a, const top_cursor& b) { return !(a == b); }
+};
+inline constexpr std::size_t top_cursor_len = 48;
+std::string to_string(const top_cursor& c);
+// The cursor a str holds, or nothing when it is not one (length, digits).
+std::optional<top_cursor> parse_top_cursor(std::string_view s);
 
 // Name rules; each returns an empty string when the name is valid, else why not.
 std::string check_board_name(std::string_view s);

@@ -174,9 +174,9 @@ void gateway::order(reply_to&& to, schemas::request_body&& body, bool ingest) {
         auto shard = rounds_.map().owner(q.board, {});
         rounds_.op(shard, top_read{std::move(to), std::move(q)});
       },
-      [&](schemas::boards_req&) {
+      [&](schemas::boards_req& q) {
         rounds_.op(static_cast<uint32_t>(next_boards_shard_++ % shards),
-                   boards_read{std::move(to)});
+                   boards_read{std::move(to), std::move(q)});
       },
       [&](schemas::ranks_req& q) { order_friends(std::move(to), std::move(q)); },
       [&](schemas::ping_req&) { answer(to, schemas::pong_reply{}); },

@@ -12,7 +12,8 @@
 // tests; test_e2e_concurrency.cpp the clients checked against the model;
 // test_e2e_input.cpp ingest and hostile frames; test_e2e_process.cpp flags,
 // signals and ports; test_e2e_shards.cpp the digest across shard counts;
-// test_e2e_exact.cpp exact replies with no merge to help.
+// test_e2e_exact.cpp exact replies with no merge to help;
+// test_e2e_paging.cpp `boards` pages and `top` cursors.
 //
 // Also run under ThreadSanitizer (LBD_TEST_SCALE=tsan): request counts shrink,
 // client counts do not.
@@ -111,7 +112,8 @@ TEST_CASE("smoke: every op once, with the reply keys of PROTOCOL.md") {
   CHECK(meta_of(r.at("meta")) == meta_v{"m1", false}); // kept: the submit had no meta
 
   r = c.call(top("smoke", 2, 1));
-  CHECK(r.keys() == keys({"board", "total", "seq", "entries"}));
+  CHECK(r.keys() == keys({"board", "total", "seq", "entries", "next"}));
+  CHECK(r.is_nil("next")); // ranks 2 and 3 of 3: the last page
   CHECK(r.u64("total") == 3);
   auto es = r.entries();
   REQUIRE(es.size() == 2);
@@ -168,7 +170,8 @@ TEST_CASE("smoke: every op once, with the reply keys of PROTOCOL.md") {
   s.settle();
 
   r = c.call(boards());
-  CHECK(r.keys() == keys({"seq", "boards"}));
+  CHECK(r.keys() == keys({"seq", "boards", "next"})); // exact: no `total`
+  CHECK(r.is_nil("next"));
   std::map<std::string, std::string> listed;
   auto& bl = r.at("boards");
   for (uint32_t i = 0; i < bl.via.array.size; ++i) {

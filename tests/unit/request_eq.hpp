@@ -31,7 +31,8 @@ inline bool eq(const rank_req& a, const rank_req& b) {
   return a.board == b.board && a.player == b.player && a.exact == b.exact;
 }
 inline bool eq(const top_req& a, const top_req& b) {
-  return a.board == b.board && a.limit == b.limit && a.offset == b.offset && a.exact == b.exact;
+  return a.board == b.board && a.limit == b.limit && a.offset == b.offset && a.exact == b.exact
+         && a.after == b.after;
 }
 inline bool eq(const around_req& a, const around_req& b) {
   return a.board == b.board && a.player == b.player && a.radius == b.radius && a.exact == b.exact;
@@ -49,7 +50,7 @@ inline bool eq(const configure_req& a, const configure_req& b) {
   return a.board == b.board && a.order == b.order && a.op == b.op;
 }
 inline bool eq(const boards_req& a, const boards_req& b) {
-  return a.exact == b.exact;
+  return a.exact == b.exact && a.limit == b.limit && a.after == b.after;
 }
 inline bool eq(const stats_req&, const stats_req&) {
   return true;

@@ -9,13 +9,16 @@
 #include <cstdlib>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <random>
+#include <set>
 
 #include <caf/scheduler/test_coordinator.hpp>
 #include <msgpack.hpp>
 
 #include "actors/front/gateway.hpp"
 #include "actors/front/round_builder.hpp"
+#include "actors/paging.hpp"
 #include "actors/service.hpp"
 #include "schemas/request.hpp"
 
@@ -443,4 +446,100 @@ TEST_CASE("round_builder: a refused round's seqs are given again") {
           },
           false)
         == 11);
+}
+
+// ---------------------------------------------------------------------------
+// Paging (actors/paging.hpp), against brute force.
+
+TEST_CASE("paging: name_picker gives the smallest distinct names above `after`") {
+  std::mt19937 rng(7);
+  for (int round = 0; round < 300; ++round) {
+    std::vector<std::string> names; // with repeats (one per shard), in any order
+    const auto n = rng() % 300;
+    for (uint32_t i = 0; i < n; ++i)
+      names.push_back("b" + std::to_string(rng() % 150));
+    const std::set<std::string> distinct(names.begin(), names.end());
+    std::optional<std::string> after;
+    if (rng() % 3 != 0)
+      after = "b" + std::to_string(rng() % 160);
+    const uint32_t limit = 1 + rng() % 40;
+    actors::name_picker pick(after, limit);
+    for (const auto& x : names)
+      pick.offer(x);
+    bool more = false;
+    const auto page = pick.page(more);
+    std::vector<std::string> want;
+    auto it = after ? distinct.upper_bound(*after) : distinct.begin();
+    for (; it != distinct.end() && want.size() < limit; ++it)
+      want.push_back(*it);
+    CHECK(std::vector<std::string>(page.begin(), page.end()) == want);
+    CHECK(more == (it != distinct.end()));
+  }
+}
+
+TEST_CASE("paging: top pages after a cursor over several parts") {
+  std::mt19937_64 rng(11);
+  std::vector<ranking::order_tree> trees(3);
+  std::vector<ranking::rank_key> all;
+  for (uint64_t seq = 1; seq <= 500; ++seq) {
+    const ranking::rank_key k{rng() % 20, rng() % 3, seq}; // many equal scores
+    trees[rng() % 3].insert(
+      k, ranking::rec_ptr(ranking::entry_rec::make("p" + std::to_string(seq), std::nullopt)));
+    all.push_back(k);
+  }
+  std::sort(all.begin(), all.end());
+  std::vector<const ranking::tree_reader*> parts;
+  for (auto& t : trees)
+    parts.push_back(&t);
+  auto page = [&](const schemas::top_req& q) {
+    schemas::entries_reply r;
+    actors::fill_top_page(parts, q, schemas::board_order::asc, r);
+    CHECK(r.paged);
+    CHECK(r.total == all.size());
+    return r;
+  };
+  // From places on the board and between them, before it and past it.
+  for (int i = 0; i < 300; ++i) {
+    const ranking::rank_key after = i % 3 == 0
+                                      ? all[rng() % all.size()]
+                                      : ranking::rank_key{rng() % 22, rng() % 4, rng() % 520};
+    const auto first
+      = static_cast<size_t>(std::upper_bound(all.begin(), all.end(), after) - all.begin());
+    schemas::top_req q;
+    q.limit = static_cast<uint32_t>(1 + rng() % 30);
+    q.after = actors::cursor_of(after);
+    const auto r = page(q);
+    const size_t n = std::min<size_t>(q.limit, all.size() - first);
+    REQUIRE(r.entries.size() == n);
+    for (size_t j = 0; j < n; ++j) {
+      CHECK(r.entries[j].rank == first + j + 1);
+      CHECK(r.entries[j].player == "p" + std::to_string(all[first + j].seq));
+    }
+    REQUIRE(r.next.has_value() == (first + n < all.size()));
+    if (r.next)
+      CHECK(actors::key_of(*r.next) == all[first + n - 1]);
+  }
+  // A walk by cursor lists every entry once, in order, like offsets do.
+  schemas::top_req q;
+  q.limit = 7;
+  std::vector<uint64_t> ranks;
+  for (;;) {
+    const auto r = page(q);
+    schemas::top_req by_offset;
+    by_offset.limit = q.limit;
+    by_offset.offset = ranks.size();
+    const auto o = page(by_offset);
+    REQUIRE(o.entries.size() == r.entries.size());
+    for (size_t j = 0; j < r.entries.size(); ++j) {
+      CHECK(o.entries[j].player == r.entries[j].player);
+      ranks.push_back(r.entries[j].rank);
+    }
+    CHECK(o.next == r.next);
+    if (!r.next)
+      break;
+    q.after = r.next;
+  }
+  REQUIRE(ranks.size() == all.size());
+  for (size_t j = 0; j < ranks.size(); ++j)
+    CHECK(ranks[j] == j + 1);
 }

@@ -361,7 +361,13 @@ TEST_CASE("each op decodes with defaults") {
     CHECK_FALSE(r.order);
     CHECK_FALSE(r.op);
   }
-  req<boards_req>(dec(Map{{"op", "boards"}}));
+  {
+    const auto& r = req<boards_req>(dec(Map{{"op", "boards"}}));
+    CHECK(r.exact);
+    CHECK(r.limit == 1000);
+    CHECK_FALSE(r.after);
+  }
+  CHECK_FALSE(req<top_req>(dec(Map{{"op", "top"}, {"board", "b"}})).after);
   req<stats_req>(dec(Map{{"op", "stats"}}));
   req<ping_req>(dec(Map{{"op", "ping"}}));
   CHECK_FALSE(dec(Map{{"op", "ping"}}).id);
@@ -699,6 +705,88 @@ TEST_CASE("ranges of limit, offset, radius") {
             "radius: expected int, got float32");
 }
 
+TEST_CASE("paging: boards limit and after") {
+  auto boards = [](Map extra) { return dec(with(Map{{"op", "boards"}}, std::move(extra))); };
+  {
+    const auto& r = req<boards_req>(boards({{"limit", 1}, {"after", "arena"}, {"exact", false}}));
+    CHECK(r.limit == 1);
+    REQUIRE(r.after);
+    CHECK(*r.after == "arena");
+    CHECK_FALSE(r.exact);
+  }
+  CHECK(req<boards_req>(boards({{"limit", 1000}})).limit == 1000);
+  CHECK(req<boards_req>(boards({{"limit", nullptr}, {"after", nullptr}})).limit == 1000);
+  CHECK_FALSE(req<boards_req>(boards({{"after", nullptr}})).after);
+  // The longest board name is a valid `after`; it need not exist.
+  CHECK(req<boards_req>(boards({{"after", rep('z', 64)}})).after == rep('z', 64));
+  CHECK_BAD(boards({{"limit", 0}}), "limit: 0 out of range 1..1000");
+  CHECK_BAD(boards({{"limit", 1001}}), "limit: 1001 out of range 1..1000");
+  CHECK_BAD(boards({{"limit", -5}}), "limit: -5 out of range 1..1000");
+  CHECK_BAD(boards({{"limit", 2.0}}), "limit: expected int, got float64");
+  CHECK_BAD(boards({{"limit", "10"}}), "limit: expected int, got str");
+  CHECK_BAD(boards({{"after", 7}}), "after: expected str (a board name), got int");
+  CHECK_BAD(boards({{"after", Bin{"arena"}}}), "after: expected str (a board name), got bin");
+  CHECK_BAD(boards({{"after", ""}}), "after: empty, 1..64 bytes allowed");
+  CHECK_BAD(boards({{"after", rep('a', 65)}}), "after: 65 bytes, at most 64 allowed");
+  CHECK_BAD(boards({{"after", "a b"}}), "after: invalid character 0x20 at byte 1");
+  CHECK_BAD(boards({{"after", "a"}, {"after", "b"}}), "after: duplicate key");
+  CHECK_BAD(boards({{"limit", 5}, {"limit", 5}}), "limit: duplicate key");
+}
+
+TEST_CASE("paging: top cursors") {
+  const std::string cur = "00000000000000ff" + rep('0', 15) + "1" + "8000000000000000";
+  auto top = [](Map extra) {
+    return dec(with(Map{{"op", "top"}, {"board", "b"}}, std::move(extra)));
+  };
+  {
+    const auto& r = req<top_req>(top({{"after", cur}, {"limit", 7}}));
+    REQUIRE(r.after);
+    CHECK(*r.after == top_cursor{0xff, 1, uint64_t{1} << 63});
+    CHECK(r.limit == 7);
+    CHECK(r.offset == 0);
+  }
+  CHECK(req<top_req>(top({{"after", rep('0', 48)}})).after == top_cursor{0, 0, 0});
+  CHECK(req<top_req>(top({{"after", rep('f', 48)}})).after
+        == top_cursor{~uint64_t{0}, ~uint64_t{0}, ~uint64_t{0}});
+  CHECK_FALSE(req<top_req>(top({{"after", nullptr}})).after);
+  // to_string and parse_top_cursor are inverses; only the service's own
+  // form (48 lowercase hex digits) parses.
+  const top_cursor c{0x0123456789abcdefULL, 0xfedcba9876543210ULL, 42};
+  CHECK(to_string(c).size() == top_cursor_len);
+  CHECK(parse_top_cursor(to_string(c)) == c);
+  CHECK_FALSE(parse_top_cursor(""));
+  CHECK_FALSE(parse_top_cursor(rep('0', 47)));
+  CHECK_FALSE(parse_top_cursor(rep('0', 49)));
+  CHECK_FALSE(parse_top_cursor(rep('A', 48)));
+  // Hostile cursors: wrong type, length, digits, bytes; each a clear
+  // bad_request whose message is printable.
+  CHECK_BAD(top({{"after", 12}}),
+            "after: expected str (a cursor from a top reply's next), got int");
+  CHECK_BAD(top({{"after", Bin{std::string(24, '\0')}}}), "after: expected str");
+  CHECK_BAD(top({{"after", Arr{1, 2, 3}}}), "after: expected str");
+  CHECK_BAD(top({{"after", ""}}), "after: '' is not a top cursor");
+  CHECK_BAD(top({{"after", rep('0', 47)}}),
+            "is not a top cursor (a top reply's next: 48 lowercase hex digits)");
+  CHECK_BAD(top({{"after", rep('0', 49)}}), "is not a top cursor");
+  CHECK_BAD(top({{"after", rep('0', 47) + "g"}}), "is not a top cursor");
+  CHECK_BAD(top({{"after", rep('0', 47) + "F"}}), "is not a top cursor");
+  CHECK_BAD(top({{"after", rep('0', 47) + "-"}}), "is not a top cursor");
+  const auto hostile = top({{"after", std::string("\x00\xff\n\x7f", 4) + rep('0', 44)}});
+  CHECK_BAD(hostile, "is not a top cursor");
+  for (char ch : std::get<error>(hostile.body).message)
+    CHECK((ch >= 0x20 && ch <= 0x7e));
+  CHECK_BAD(top({{"after", rep('0', 100000)}}), "is not a top cursor");
+  // `after` or `offset`, not both (a nil offset is absent)
+  CHECK_BAD(top({{"after", cur}, {"offset", 0}}), "after: cannot be combined with offset");
+  CHECK_BAD(top({{"offset", 5}, {"after", cur}}), "after: cannot be combined with offset");
+  CHECK(req<top_req>(top({{"after", cur}, {"offset", nullptr}})).after);
+  CHECK_BAD(top({{"after", cur}, {"after", cur}}), "after: duplicate key");
+  // A bad limit is reported before the cursor (the keys' order).
+  CHECK_BAD(top({{"after", "x"}, {"limit", 0}}), "limit: 0 out of range");
+  // `after` of another op is an unknown key there, and ignored.
+  CHECK(dec(Map{{"op", "rank"}, {"board", "b"}, {"player", "p"}, {"after", 5}}).ok());
+}
+
 TEST_CASE("exact, order and operator") {
   auto rank = [](V exact) {
     return dec(Map{{"op", "rank"}, {"board", "b"}, {"player", "p"}, {"exact", std::move(exact)}});
@@ -1013,6 +1101,9 @@ TEST_CASE("encode_request -> decode_request round trip for every op") {
   b.items = {s, s_meta, error{error_code::bad_request, "x"}, s_str};
   rank_req rk{"b", "p", true};
   top_req tp{"b", 1000, std::numeric_limits<uint64_t>::max()};
+  top_req tc{"b", 3, 0, false, top_cursor{1, ~uint64_t{0}, 7}};
+  boards_req bp{false, 1, std::string("a.b:c-d_e")};
+  boards_req bl{true, 250, std::nullopt};
   around_req ar{"b", "p", 0};
   ranks_req rs{"b", {"a", "b", "c"}};
   remove_req rm{"b", "p"};
@@ -1028,7 +1119,9 @@ TEST_CASE("encode_request -> decode_request round trip for every op") {
                                             rm,          rt,
                                             c1,          c2,
                                             c3,          boards_req{},
-                                            stats_req{}, ping_req{}};
+                                            stats_req{}, ping_req{},
+                                            tc,          bp,
+                                            bl};
   for (const auto& body : bodies) {
     for (const std::optional<uint64_t>& id :
          {std::optional<uint64_t>{}, std::optional<uint64_t>{0},
@@ -1058,6 +1151,10 @@ TEST_CASE("encode_request -> decode_request round trip for every op") {
   CHECK(first_keys(encode_request(std::nullopt, c2)) == strs{"op", "board", "order"});
   CHECK(first_keys(encode_request(std::nullopt, c3)) == strs{"op", "board", "order", "operator"});
   CHECK(first_keys(encode_request(std::nullopt, ping_req{})) == strs{"op"});
+  CHECK(first_keys(encode_request(std::nullopt, boards_req{})) == strs{"op"});
+  CHECK(first_keys(encode_request(std::nullopt, bp)) == strs{"op", "limit", "after", "exact"});
+  CHECK(first_keys(encode_request(std::nullopt, tc))
+        == strs{"op", "board", "limit", "after", "exact"});
   // a batch's error item is written as nil and decodes back to an error item
   const std::string bf = encode_request(std::nullopt, b);
   const auto& back = req<batch_req>(dec(bf));
@@ -1209,6 +1306,19 @@ TEST_CASE("encode_reply: entries (top, around, ranks)") {
                                      meta_value{rep('m', 256), false}});
   auto rb = parse_reply(encode_reply(std::nullopt, big));
   CHECK(at(rb.root(), "entries").via.array.size == 1000);
+  // top (paged): `next` is the last entry's cursor, or nil on the last page
+  e.paged = true;
+  auto rt = parse_reply(encode_reply(std::nullopt, e));
+  CHECK(keys_of(rt.root()) == strs{"ok", "board", "total", "seq", "entries", "next"});
+  CHECK(at(rt.root(), "next").type == msgpack::type::NIL);
+  e.next = top_cursor{0x0123456789abcdefULL, 0, std::numeric_limits<uint64_t>::max()};
+  auto rn = parse_reply(encode_reply(std::nullopt, e));
+  CHECK(s_of(at(rn.root(), "next")) == "0123456789abcdef" + rep('0', 16) + rep('f', 16));
+  // and it is what a top request takes back as `after`
+  const auto& t
+    = req<top_req>(dec(Map{{"op", "top"}, {"board", "b"}, {"after", s_of(at(rn.root(), "next"))}}));
+  REQUIRE(t.after);
+  CHECK(*t.after == *e.next);
 }
 
 TEST_CASE("encode_reply: remove, reset, configure, boards, pong") {
@@ -1237,7 +1347,8 @@ TEST_CASE("encode_reply: remove, reset, configure, boards, pong") {
   bs.boards.push_back(board_info{"a", 3, board_order::desc, score_operator::best});
   bs.boards.push_back(board_info{"z", 0, board_order::asc, score_operator::decr});
   auto r4 = parse_reply(encode_reply(std::nullopt, bs));
-  CHECK(keys_of(r4.root()) == strs{"ok", "seq", "boards"});
+  CHECK(keys_of(r4.root()) == strs{"ok", "seq", "boards", "next"});
+  CHECK(at(r4.root(), "next").type == msgpack::type::NIL); // the last page
   CHECK(u_of(at(r4.root(), "seq")) == 31);
   const auto& arr = at(r4.root(), "boards");
   REQUIRE(arr.via.array.size == 2);
@@ -1250,6 +1361,25 @@ TEST_CASE("encode_reply: remove, reset, configure, boards, pong") {
   CHECK(s_of(at(arr.via.array.ptr[1], "operator")) == "decr");
   auto r4b = parse_reply(encode_reply(std::nullopt, boards_reply{}));
   CHECK(at(r4b.root(), "boards").via.array.size == 0);
+  // A page with more after it, from the merged view (which counts boards).
+  bs.next = "z";
+  bs.total = 5000;
+  auto r4c = parse_reply(encode_reply(uint64_t{2}, bs));
+  CHECK(keys_of(r4c.root()) == strs{"ok", "id", "seq", "boards", "next", "total"});
+  CHECK(s_of(at(r4c.root(), "next")) == "z");
+  CHECK(u_of(at(r4c.root(), "total")) == 5000);
+  // A full page of the longest names stays far below the default max frame.
+  boards_reply full;
+  full.seq = std::numeric_limits<uint64_t>::max();
+  for (uint32_t i = 0; i < max_boards_limit; ++i)
+    full.boards.push_back(board_info{rep('b', max_board_len - 8) + std::to_string(10000000 + i),
+                                     std::numeric_limits<uint64_t>::max(), board_order::desc,
+                                     score_operator::best});
+  full.next = full.boards.back().board;
+  full.total = std::numeric_limits<uint64_t>::max();
+  const std::string full_frame = encode_reply(std::numeric_limits<uint64_t>::max(), full);
+  CHECK(full_frame.size() < default_max_frame / 8);
+  CHECK(at(parse_reply(full_frame).root(), "boards").via.array.size == max_boards_limit);
 
   auto r5 = parse_reply(encode_reply(uint64_t{5}, pong_reply{}));
   CHECK(keys_of(r5.root()) == strs{"ok", "id", "pong"});

@@ -72,13 +72,22 @@ const std::vector<command> commands = {
    },
    print_rank},
   {"top",
-   "BOARD [--limit=N] [--offset=N] [--merged]",
+   "BOARD [--limit=N] [--offset=N | --after=CURSOR] [--merged]",
    1,
    1,
-   {"limit", "offset", "merged"},
+   {"limit", "offset", "after", "merged"},
    [](const auto& a, const auto& o) {
      auto r = o.top;
      r.exact = !o.merged;
+     if (o.after) {
+       if (r.offset != 0)
+         throw usage_error("top takes --offset or --after, not both");
+       r.after = sch::parse_top_cursor(*o.after);
+       if (!r.after)
+         throw usage_error("--after " + tools::printable(*o.after)
+                           + " is not a top cursor: pass the next page's cursor as a top page "
+                             "prints it");
+     }
      return for_board(std::move(r), a);
    },
    print_entries},
@@ -126,11 +135,16 @@ const std::vector<command> commands = {
    [](const auto& a, const auto& o) { return for_board(o.configure, a); },
    print_configure},
   {"boards",
-   "[--merged]",
+   "[--limit=N] [--after=NAME] [--all] [--merged]",
    0,
    0,
-   {"merged"},
-   [](const auto&, const auto& o) -> sch::request_body { return sch::boards_req{!o.merged}; },
+   {"limit", "after", "all", "merged"},
+   [](const auto&, const auto& o) -> sch::request_body {
+     auto r = o.boards;
+     r.exact = !o.merged;
+     r.after = o.after;
+     return r;
+   },
    print_boards},
   {"stats",
    "no arguments",
@@ -176,13 +190,15 @@ const command& checked_command(const command_line& cl) {
   return *cmd;
 }
 
-// Sends the request and prints the reply; returns the exit code.
+// Sends the request and prints the reply; returns the exit code. With
+// `boards --all`, sends one request per page, each after the last page's
+// `next`, until a page says it is the last: --json prints each page's reply
+// as it comes (one line each), else one table is printed at the end.
 int run_request(const command& cmd, const command_line& cl) {
   const auto& o = cl.opts;
   const std::vector<std::string> args(cl.positional.begin() + 1, cl.positional.end());
-  const auto body = cmd.build(args, o);
-  // Random, so that a reply meant for another request cannot pass the check.
-  const uint64_t id = std::random_device{}();
+  auto body = cmd.build(args, o);
+  const bool follow = cmd.name == "boards" && o.all;
   const std::chrono::milliseconds timeout(o.timeout_ms);
 
   zmq::context_t ctx;
@@ -193,35 +209,56 @@ int run_request(const command& cmd, const command_line& cl) {
     throw usage_error("--endpoint '" + o.endpoint + "': " + e.what() + " (expected e.g. "
                       + options{}.endpoint + ")");
   }
-  const auto start = std::chrono::steady_clock::now();
-  const auto frame = client->call(sch::encode_request(id, body), timeout);
-  const std::chrono::duration<double, std::milli> round_trip = std::chrono::steady_clock::now()
-                                                               - start;
-  if (!frame) {
-    std::cerr << "no reply from " << o.endpoint << " within " << o.timeout_ms
-              << " ms: is leaderboardd running? (start it with: leaderboardd --requests="
-              << o.endpoint << ")\n";
-    return 3;
-  }
+  boards_listing listing;
+  for (;;) {
+    // Random, so that a reply meant for another request cannot pass the check.
+    const uint64_t id = std::random_device{}();
+    const auto start = std::chrono::steady_clock::now();
+    const auto frame = client->call(sch::encode_request(id, body), timeout);
+    const std::chrono::duration<double, std::milli> round_trip = std::chrono::steady_clock::now()
+                                                                 - start;
+    if (!frame) {
+      std::cerr << "no reply from " << o.endpoint << " within " << o.timeout_ms
+                << " ms: is leaderboardd running? (start it with: leaderboardd --requests="
+                << o.endpoint << ")\n";
+      return 3;
+    }
 
-  try {
-    const auto handle = unpack_reply(*frame);
-    const auto& reply = handle.get();
-    if (const auto got = get<uint64_t>(reply, "id"); got != id)
-      throw bad_reply("its id is " + std::to_string(got) + ", the request's " + std::to_string(id));
-    if (o.json)
-      std::cout << sch::msgpack_to_json(frame->data(), frame->size()) << '\n';
-    if (!get<bool>(reply, "ok")) {
-      const auto& err = get_map(reply, "error");
-      std::cerr << "error: " << text_at(err, "code") << ": " << text_at(err, "message") << '\n';
+    try {
+      const auto handle = unpack_reply(*frame);
+      const auto& reply = handle.get();
+      if (const auto got = get<uint64_t>(reply, "id"); got != id)
+        throw bad_reply("its id is " + std::to_string(got) + ", the request's "
+                        + std::to_string(id));
+      if (o.json)
+        std::cout << sch::msgpack_to_json(frame->data(), frame->size()) << std::endl;
+      if (!get<bool>(reply, "ok")) {
+        const auto& err = get_map(reply, "error");
+        std::cerr << "error: " << text_at(err, "code") << ": " << text_at(err, "message") << '\n';
+        return 1;
+      }
+      if (!follow) {
+        if (!o.json)
+          cmd.print(reply, {args, o, round_trip.count()});
+        return 0;
+      }
+      if (!o.json)
+        listing.add_page(reply);
+      const auto next = next_board(reply);
+      if (!next) {
+        if (!o.json)
+          listing.print();
+        return 0;
+      }
+      auto& after = std::get<sch::boards_req>(body).after;
+      if (after && !(*after < *next)) // a page that does not move on would never end
+        throw bad_reply("its next, " + tools::printable(*next) + ", is not after "
+                        + tools::printable(*after));
+      after = *next;
+    } catch (const std::exception& e) { // bad_reply, or msgpack's own errors
+      std::cerr << "lbctl: unreadable reply from " << o.endpoint << ": " << e.what() << '\n';
       return 1;
     }
-    if (!o.json)
-      cmd.print(reply, {args, o, round_trip.count()});
-    return 0;
-  } catch (const std::exception& e) { // bad_reply, or msgpack's own errors
-    std::cerr << "lbctl: unreadable reply from " << o.endpoint << ": " << e.what() << '\n';
-    return 1;
   }
 }
 

@@ -1,5 +1,6 @@
 #include "tools/lbctl/options.hpp"
 
+#include <algorithm>
 #include <limits>
 
 #include "schemas/types.hpp"
@@ -19,8 +20,9 @@ commands:
                       stored and its rank
   rank BOARD PLAYER [--merged]
                       a player's entry and rank
-  top BOARD [--limit=N] [--offset=N] [--merged]
-                      the best entries
+  top BOARD [--limit=N] [--offset=N | --after=CURSOR] [--merged]
+                      the best entries; prints the cursor of the next page,
+                      which --after takes
   around BOARD PLAYER [--radius=N] [--merged]
                       a player and N neighbours each side
   ranks BOARD PLAYER... [--merged]
@@ -31,7 +33,11 @@ commands:
                       how a board ranks and combines a new score with the
                       stored one; only while the board is empty. A new board
                       starts as desc, best
-  boards [--merged]   every board with its size, order and operator
+  boards [--limit=N] [--after=NAME] [--all] [--merged]
+                      the boards in name order with their size, order and
+                      operator, a page at a time (up to 1000 by default):
+                      the page after the board NAME, or with --all every
+                      page to the last
   stats               sequence number, state digest, shards, merge age,
                       update stream counters
   ping                check that the service answers
@@ -94,9 +100,27 @@ std::vector<tools::flag> command_flags(options& o) {
                 "rank, top, around, ranks, boards: answer from the latest merged view "
                 "(exact: false), up to a merge interval old, for less work",
                 o.merged),
-    whole_flag("limit", "N", "top: entries, 1..1000", o.top.limit, 1, schemas::max_top_limit),
+    // One flag for two requests: top's limit (default 10) and boards' (the
+    // service's default, 1000, unless given).
+    flag{"limit", "N",
+         "top: entries, 1.." + std::to_string(schemas::max_top_limit)
+           + "; boards: boards per page, 1.." + std::to_string(schemas::max_boards_limit),
+         std::to_string(o.top.limit) + " for top, " + std::to_string(o.boards.limit)
+           + " for boards",
+         "",
+         tools::detail::whole_setter<uint32_t>(
+           1, std::min(schemas::max_top_limit, schemas::max_boards_limit),
+           [&o](uint32_t x) {
+             o.top.limit = x;
+             o.boards.limit = x;
+           })},
     whole_flag("offset", "N", "top: best entries skipped", o.top.offset, 0,
                std::numeric_limits<uint64_t>::max()),
+    text_flag("after", "CURSOR|NAME",
+              "top: start after the entry of this cursor (the next page's, as a top page "
+              "prints it) instead of --offset; boards: start after this board name",
+              o.after),
+    switch_flag("all", "boards: every page, following each page's next to the last", o.all),
     whole_flag("radius", "N", "around: neighbours each side, 0..100", o.around.radius, 0,
                schemas::max_radius),
     choice_flag("order", "ORDER", "configure: desc (higher is better) or asc", o.configure.order,

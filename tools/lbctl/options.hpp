@@ -30,6 +30,9 @@ struct options {
   std::optional<std::string> meta;   // submit --meta
   bool merged = false;               // reads: exact: false
   schemas::top_req top;              // --limit, --offset
+  schemas::boards_req boards;        // --limit
+  std::optional<std::string> after;  // top: a cursor; boards: a board name
+  bool all = false;                  // boards: follow `next` to the last page
   schemas::around_req around;        // --radius
   schemas::configure_req configure;  // --order, --operator
   std::optional<std::string> player; // watch --player

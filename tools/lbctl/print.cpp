@@ -61,6 +61,9 @@ void print_entries(const msgpack::object& r, const call&) {
            text_at(e, "meta")});
   }
   std::cout << t.render();
+  // top: where the next page starts (nil: this page reached the end).
+  if (const auto* next = find_key(r, "next"); next != nullptr && !next->is_nil())
+    std::cout << "next page: --after=" << text(*next) << '\n';
 }
 
 // The service leaves out players not on the board; say which, so that a
@@ -100,13 +103,15 @@ void print_configure(const msgpack::object& r, const call&) {
             << text_at(r, "operator") << ", seq " << get<uint64_t>(r, "seq") << '\n';
 }
 
-void print_boards(const msgpack::object& r, const call&) {
+namespace {
+
+table boards_table() {
+  return table({"BOARD", "ENTRIES", "ORDER", "OPERATOR"}, {false, true, false, false});
+}
+
+// Adds the page's boards to `t`; returns how many.
+uint32_t add_boards(const msgpack::object& r, table& t) {
   const auto& boards = get_array(r, "boards");
-  if (boards.via.array.size == 0) {
-    std::cout << "no boards yet\n";
-    return;
-  }
-  table t({"BOARD", "ENTRIES", "ORDER", "OPERATOR"}, {false, true, false, false});
   for (uint32_t i = 0; i < boards.via.array.size; ++i) {
     const auto& b = boards.via.array.ptr[i];
     if (b.type != msgpack::type::MAP)
@@ -114,7 +119,48 @@ void print_boards(const msgpack::object& r, const call&) {
     t.add({text_at(b, "board"), std::to_string(get<uint64_t>(b, "total")), text_at(b, "order"),
            text_at(b, "operator")});
   }
-  std::cout << t.render();
+  return boards.via.array.size;
+}
+
+} // namespace
+
+std::optional<std::string> next_board(const msgpack::object& r) {
+  const auto* next = find_key(r, "next");
+  if (next == nullptr || next->is_nil())
+    return std::nullopt;
+  if (next->type != msgpack::type::STR)
+    throw bad_reply("'next' has the wrong type");
+  return std::string(next->via.str.ptr, next->via.str.size);
+}
+
+void print_boards(const msgpack::object& r, const call& c) {
+  table t = boards_table();
+  if (add_boards(r, t) == 0)
+    std::cout << (c.opts.after ? "no boards after " + printable(*c.opts.after) : "no boards yet")
+              << '\n';
+  else
+    std::cout << t.render();
+  // `total` comes with merged-view pages only.
+  const auto* total = find_key(r, "total");
+  const bool counted = total != nullptr && total->type == msgpack::type::POSITIVE_INTEGER;
+  if (auto next = next_board(r))
+    std::cout << "more boards follow"
+              << (counted ? " (" + count(total->via.u64, "board", "boards") + " in all)" : "")
+              << ": next page: --after=" << printable(*next) << " (or --all for every page)\n";
+}
+
+boards_listing::boards_listing() : table_(boards_table()) {}
+
+void boards_listing::add_page(const msgpack::object& r) {
+  count_ += add_boards(r, table_);
+}
+
+void boards_listing::print() const {
+  if (count_ == 0) {
+    std::cout << "no boards\n";
+    return;
+  }
+  std::cout << table_.render() << count(count_, "board", "boards") << '\n';
 }
 
 // The protocol lets stats grow ("whatever else helps an operator"), so keys

@@ -1,11 +1,14 @@
 // How lbctl shows each command's reply to a person (without --json).
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <msgpack.hpp>
 
+#include "tools/common/table.hpp"
 #include "tools/lbctl/options.hpp"
 
 namespace lb::lbctl {
@@ -26,6 +29,22 @@ void print_remove(const msgpack::object& r, const call& c);
 void print_reset(const msgpack::object& r, const call& c);
 void print_configure(const msgpack::object& r, const call& c);
 void print_boards(const msgpack::object& r, const call& c);
+
+// A boards page's `next`: the name to pass as `after` for the next page, or
+// nothing on the last page.
+std::optional<std::string> next_board(const msgpack::object& r);
+
+// `boards --all`: every page's boards, printed as one table at the end.
+class boards_listing {
+public:
+  boards_listing();
+  void add_page(const msgpack::object& r);
+  void print() const;
+
+private:
+  tools::table table_;
+  uint64_t count_ = 0;
+};
 void print_stats(const msgpack::object& r, const call& c);
 void print_pong(const msgpack::object& r, const call& c);
 
