@@ -1,21 +1,30 @@
 # Shared by the bench scripts: tool checks, throwaway processes on free
 # loopback ports, and their cleanup. Source it after setting `script` (the
-# script's name, for messages).
+# script's name, for messages), and optionally `build` (the build folder the
+# programs come from, default build) and `needs_redis=no` (a script that
+# never starts redis-server).
 #
 # After sourcing: $tmp (removed on exit), $daemon, $bench, $lbctl, and
-#   start_lbd NAME FLAGS...   starts leaderboardd; sets lbd_pid, lbd_ep (its
-#                             requests endpoint), lbd_ingest and lbd_eps (the
-#                             lb-bench flags that reach it)
+#   start_lbd NAME FLAGS...   starts leaderboardd on $tmp/data-NAME (kept
+#                             between two starts of the same NAME) and waits
+#                             until it answers; sets lbd_pid, lbd_ep (its
+#                             requests endpoint), lbd_ingest, lbd_data,
+#                             lbd_log and lbd_eps (the lb-bench flags that
+#                             reach it)
+#   spawn_lbd NAME FLAGS...   the same without waiting
 #   start_redis NAME FLAGS... starts redis-server; sets redis_pid, redis_ep
 #   stop PID                  stops one of them
 
-daemon=build/tools/leaderboardd
-bench=build/tools/lb-bench
-lbctl=build/tools/lbctl
+build=${build:-build}
+daemon=$build/tools/leaderboardd
+bench=$build/tools/lb-bench
+lbctl=$build/tools/lbctl
 for f in "$daemon" "$bench" "$lbctl"; do
-  [ -x "$f" ] || { echo "$script: $f is missing: build first (meson setup build --buildtype=release && ninja -C build)" >&2; exit 1; }
+  [ -x "$f" ] || { echo "$script: $f is missing: build first (meson setup $build --buildtype=release && ninja -C $build)" >&2; exit 1; }
 done
-for cmd in redis-server redis-cli jq; do
+needed=(jq)
+[ "${needs_redis:-yes}" = no ] || needed+=(redis-server redis-cli)
+for cmd in "${needed[@]}"; do
   command -v "$cmd" >/dev/null || { echo "$script: $cmd is not installed: run bash tools/install-deps.sh --test" >&2; exit 1; }
 done
 
@@ -53,17 +62,23 @@ wait_for() { # description, command...
   exit 1
 }
 
-start_lbd() { # name, leaderboardd flags...
+spawn_lbd() { # name, leaderboardd flags...
   local name=$1; shift
   local lport iport uport
   lport=$(free_port); iport=$(free_port); uport=$(free_port)
-  mkdir -p "$tmp/data-$name"
+  lbd_data="$tmp/data-$name"
+  lbd_log="$tmp/lbd-$name.log"
+  mkdir -p "$lbd_data"
   "$daemon" --requests="tcp://127.0.0.1:$lport" --ingest="tcp://127.0.0.1:$iport" \
-    --updates="tcp://127.0.0.1:$uport" --data="$tmp/data-$name" "$@" >"$tmp/lbd-$name.log" 2>&1 &
+    --updates="tcp://127.0.0.1:$uport" --data="$lbd_data" "$@" >"$lbd_log" 2>&1 &
   lbd_pid=$!; pids+=("$lbd_pid")
   lbd_ep="tcp://127.0.0.1:$lport"
   lbd_ingest="tcp://127.0.0.1:$iport"
   lbd_eps=(--requests="$lbd_ep" --ingest="$lbd_ingest" --requests-pid="$lbd_pid")
+}
+
+start_lbd() { # name, leaderboardd flags...
+  spawn_lbd "$@"
   wait_for "leaderboardd" "$lbctl" --endpoint="$lbd_ep" --timeout-ms=200 ping
 }
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up and runs every test suite, as CI does:
 #   0. style: clang-format --dry-run reports nothing on any tracked source
-#   1. the release build: all suites (codec, structure, concurrency, durability, bench)
+#   1. the release build: all suites (codec, structure, concurrency, durability, bench),
+#      then bench/scale.sh and bench/boards.sh at small sizes (a smoke run each)
 #   2. ASan+UBSan: the decoders, the ranking structures, storage and the actors
 #   3. ThreadSanitizer (with a TSan build of CAF): the real binary
 #   4. libFuzzer on the request decoder for $LBD_FUZZ_SECONDS (default 60)
@@ -59,10 +60,25 @@ setup build --buildtype=release
 ninja -C build || die "build failed"
 run_suites build
 
+step "bench smoke: bench/scale.sh and bench/boards.sh at small sizes"
+# Each runs end to end on the release build in under a minute; a non-zero
+# exit (a tool failed, a count came out wrong) counts as one failure.
+smoke_out=$(mktemp)
+for smoke in "bench/scale.sh --players=100000 --small=10000" "bench/boards.sh --boards=10000"; do
+  # shellcheck disable=SC2086 # the script and its flags, split on purpose
+  if bash $smoke --out="$smoke_out" >/dev/null; then
+    passed=$((passed + 1)); echo "$smoke: ok"
+  else
+    failed=$((failed + 1)); echo "run-all: $smoke failed" >&2
+  fi
+done
+rm -f "$smoke_out"
+
 step "ASan+UBSan: codec, structure and actors suites"
 setup build-asan --buildtype=debugoptimized -Db_sanitize=address,undefined -Db_lundef=false
 ninja -C build-asan tests/unit/test_codec tests/unit/test_order_tree tests/unit/test_storage \
-  tests/unit/test_actors || die "ASan build failed"
+  tests/unit/test_actors tests/unit/test_board_index tests/unit/test_player_index \
+  || die "ASan build failed"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
   run_suites build-asan --no-rebuild --suite codec --suite structure --suite actors
 
