@@ -211,11 +211,14 @@ if req_ms boards --limit=10 >/dev/null && [ "$(jq '.boards | length' "$tmp/req.j
   page_ms=$(req_ms boards --limit=1000) || fail "boards --limit=1000: $(cat "$tmp/req.err")"
   page_bytes=$(jq "$mp_size size" "$tmp/req.json")
   page_len=$(jq '.boards | length' "$tmp/req.json")
-  say "boards: paged; a page of $page_len boards is $page_bytes bytes, $page_ms ms"
+  merged_page_ms=$(req_ms boards --limit=1000 --merged) || fail "boards --merged: $(cat "$tmp/req.err")"
+  say "boards: paged; a page of $page_len boards is $page_bytes bytes, $page_ms ms exact, $merged_page_ms ms merged"
+  # The walk reads the merged view: an exact page passes over every board
+  # name on every shard (docs/PROTOCOL-CHOICES.md, "Paging").
   # The walk: lbctl --all if it has it (one process, each page as it comes),
   # else one lbctl per page after the last page's `next`.
   t0=$(now)
-  if "$lbctl" --endpoint="$lbd_ep" --timeout-ms=600000 --json boards --all --limit=1000 \
+  if "$lbctl" --endpoint="$lbd_ep" --timeout-ms=600000 --json boards --all --limit=1000 --merged \
       >"$tmp/walk.json" 2>"$tmp/walk.err"; then
     walk_how="lbctl boards --all"
   else
@@ -223,7 +226,7 @@ if req_ms boards --limit=10 >/dev/null && [ "$(jq '.boards | length' "$tmp/req.j
     : >"$tmp/walk.json"
     after=()
     while :; do
-      "$lbctl" --endpoint="$lbd_ep" --timeout-ms=600000 --json boards --limit=1000 "${after[@]}" \
+      "$lbctl" --endpoint="$lbd_ep" --timeout-ms=600000 --json boards --limit=1000 --merged "${after[@]}" \
         >"$tmp/page.json" || fail "boards ${after[*]}: the walk failed"
       cat "$tmp/page.json" >>"$tmp/walk.json"
       next=$(jq -r '.next // empty' "$tmp/page.json")
@@ -324,7 +327,7 @@ cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')
   echo "| \`stats\` ms (median / slowest of 5) | $stats_ms / $stats_max |"
   if [ "$paged" = yes ]; then
     echo "| \`boards\` paged: one page of $page_len boards, bytes | $page_bytes |"
-    echo "| \`boards\` paged: one page ms | $page_ms |"
+    echo "| \`boards\` paged: one page ms, exact / merged view | $page_ms / $merged_page_ms |"
     echo "| \`boards\` walk through every page ($walk_how): pages / boards / bytes | $walk_pages / $walk_boards / $walk_bytes |"
     echo "| \`boards\` walk s | $walk_s |"
   else
