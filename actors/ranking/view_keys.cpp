@@ -28,11 +28,15 @@ void view_keys::frozen(uint64_t seq) {
   intervals_.push_back(std::move(next));
 }
 
-void view_keys::view_at(uint64_t seq, size_t spare) {
+void view_keys::view_at(uint64_t seq, size_t spare, size_t spare_keys) {
   size_t older = 0; // intervals wholly before the cut: their changes are in the view
   while (older + 1 < intervals_.size() && intervals_[older + 1].since <= seq)
     ++older;
-  while (older > spare) {
+  size_t kept_keys = 0;
+  for (size_t i = 0; i < older; ++i)
+    kept_keys += intervals_[i].before.size();
+  while (older > spare || (older > 0 && kept_keys > spare_keys)) {
+    kept_keys -= intervals_.front().before.size();
     intervals_.pop_front();
     --older;
   }

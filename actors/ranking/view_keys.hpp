@@ -17,7 +17,12 @@
 //     the key the player had when the interval began: only its first change
 //     there records.
 // (3) view_at drops only intervals that end at or before the view's cut, and
-//     keeps `spare` of those, for readers whose view lags.
+//     keeps up to `spare` of those, for readers whose view lags, as long as
+//     they hold at most `spare_keys` keys together: after a burst (a bulk
+//     load changes every player in a few intervals, and no cut comes while
+//     the service is idle) they would otherwise hold a key per player for
+//     as long as the service stays idle. A reader whose view is no longer
+//     covered reads the shard's own view instead (covers()).
 #pragma once
 
 #include <cstdint>
@@ -46,7 +51,7 @@ public:
   void frozen(uint64_t seq);
   // The shard's view is now cut at `seq`. Intervals before it are kept a
   // little longer (`spare` of them), for readers whose view lags the shard's.
-  void view_at(uint64_t seq, size_t spare = 8);
+  void view_at(uint64_t seq, size_t spare = 8, size_t spare_keys = size_t{1} << 16);
   // Whether key_in_view can answer for a view cut at `view_seq`.
   bool covers(uint64_t view_seq) const { return intervals_.front().since <= view_seq; }
 
