@@ -1,7 +1,9 @@
 #include "actors/ranking/order_tree.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <cstring>
+#include <new>
 #include <utility>
 
 #include "actors/ranking/order_tree_node.hpp"
@@ -22,9 +24,9 @@ using detail::tree_node;
 // Relaxed: only leak tests read it, after joining the threads involved.
 std::atomic<int64_t> live_node_count{0};
 
-leaf_node* new_leaf(uint32_t epoch) {
+leaf_node* new_leaf(uint32_t epoch, uint32_t cap = fanout) {
   live_node_count.fetch_add(1, std::memory_order_relaxed);
-  return new leaf_node(epoch);
+  return new (::operator new(leaf_node::bytes(cap))) leaf_node(epoch, cap);
 }
 
 inner_node* new_inner(uint32_t epoch) {
@@ -34,9 +36,10 @@ inner_node* new_inner(uint32_t epoch) {
 
 // Frees the node itself; its children or records now belong to someone else.
 void free_shell(const tree_node* n) {
-  if (n->leaf)
-    delete as_leaf(n);
-  else
+  if (n->leaf) {
+    as_leaf(n)->~leaf_node();
+    ::operator delete(const_cast<tree_node*>(n));
+  } else
     delete as_inner(n);
   live_node_count.fetch_sub(1, std::memory_order_relaxed);
 }
@@ -53,7 +56,7 @@ void unref(const tree_node* n) {
   if (n->leaf) {
     auto* l = as_leaf(n);
     for (uint32_t i = 0; i < l->n; ++i)
-      l->recs[i]->release();
+      l->recs()[i]->release();
   } else {
     auto* in = as_inner(n);
     for (uint32_t i = 0; i < in->n; ++i)
@@ -66,9 +69,9 @@ void unref(const tree_node* n) {
 // node, possibly the same node, ranges may overlap). References move with
 // the items; n and count are the caller's business.
 void move_items(tree_node* dst, uint32_t d, const tree_node* src, uint32_t s, uint32_t cnt) {
-  std::memmove(static_cast<void*>(dst->keys + d), src->keys + s, cnt * sizeof(rank_key));
+  std::memmove(static_cast<void*>(keys_of(dst) + d), keys_of(src) + s, cnt * sizeof(rank_key));
   if (dst->leaf) {
-    std::memmove(as_leaf(dst)->recs + d, as_leaf(src)->recs + s, cnt * sizeof(entry_rec*));
+    std::memmove(as_leaf(dst)->recs() + d, as_leaf(src)->recs() + s, cnt * sizeof(entry_rec*));
   } else {
     std::memmove(as_inner(dst)->counts + d, as_inner(src)->counts + s, cnt * sizeof(uint64_t));
     std::memmove(as_inner(dst)->kids + d, as_inner(src)->kids + s, cnt * sizeof(tree_node*));
@@ -88,8 +91,8 @@ void recount(tree_node* n) {
 
 void put_entry(leaf_node* l, uint32_t pos, const rank_key& k, const entry_rec* r) {
   move_items(l, pos + 1, l, pos, l->n - pos);
-  l->keys[pos] = k;
-  l->recs[pos] = r;
+  l->keys()[pos] = k;
+  l->recs()[pos] = r;
   ++l->n;
 }
 
@@ -121,9 +124,9 @@ tree_node* split(tree_node* n, uint32_t epoch) {
 tree_node* copy_node(const tree_node* src, uint32_t epoch) {
   tree_node* c;
   if (src->leaf) {
-    auto* l = new_leaf(epoch);
+    auto* l = new_leaf(epoch, as_leaf(src)->cap);
     for (uint32_t i = 0; i < src->n; ++i)
-      as_leaf(src)->recs[i]->add_ref();
+      as_leaf(src)->recs()[i]->add_ref();
     c = l;
   } else {
     auto* in = new_inner(epoch);
@@ -189,7 +192,7 @@ uint32_t leaf_lower_bound(const leaf_node* l, const rank_key& k) {
   uint32_t lo = 0, hi = l->n;
   while (lo < hi) {
     const uint32_t mid = (lo + hi) / 2;
-    if (l->keys[mid] < k)
+    if (l->keys()[mid] < k)
       lo = mid + 1;
     else
       hi = mid;
@@ -214,7 +217,7 @@ void rebalance(inner_node* p, uint32_t i, uint32_t epoch) {
   // b's first bound lives in p; b's own keys[0] may be stale (5). Moving
   // b's first child into a needs the real one.
   if (!b->leaf)
-    b->keys[0] = p->keys[li + 1];
+    as_inner(b)->keys[0] = p->keys[li + 1];
 
   if (a->n + b->n <= fanout) {
     move_items(a, a->n, b, 0, b->n);
@@ -244,7 +247,7 @@ void rebalance(inner_node* p, uint32_t i, uint32_t epoch) {
   recount(b);
   p->counts[li] = a->count;
   p->counts[li + 1] = b->count;
-  p->keys[li + 1] = b->keys[0];
+  p->keys[li + 1] = keys_of(b)[0];
 }
 
 } // namespace
@@ -253,12 +256,12 @@ void rebalance(inner_node* p, uint32_t i, uint32_t epoch) {
 
 const rank_key& tree_cursor::key() const {
   const step& s = path_[depth_ - 1];
-  return as_leaf(s.node)->keys[s.index];
+  return as_leaf(s.node)->keys()[s.index];
 }
 
 const entry_rec& tree_cursor::rec() const {
   const step& s = path_[depth_ - 1];
-  return *as_leaf(s.node)->recs[s.index];
+  return *as_leaf(s.node)->recs()[s.index];
 }
 
 void tree_cursor::next() {
@@ -324,7 +327,7 @@ bool tree_reader::contains(const rank_key& k) const {
     return false;
   const leaf_node* l = find_leaf(root_, k);
   const uint32_t i = leaf_lower_bound(l, k);
-  return i < l->n && l->keys[i] == k;
+  return i < l->n && l->keys()[i] == k;
 }
 
 tree_cursor tree_reader::begin() const {
@@ -477,7 +480,7 @@ void order_tree::insert(const rank_key& k, rec_ptr rec) {
   const entry_rec* r = rec.release_ownership();
   digest_.add(entry_digest(k, *r));
   if (!root_) {
-    leaf_node* l = new_leaf(epoch_);
+    leaf_node* l = new_leaf(epoch_, 1); // grows as the root leaf fills (12)
     put_entry(l, 0, k, r);
     l->count = 1;
     root_ = l;
@@ -489,8 +492,18 @@ void order_tree::insert(const rank_key& k, rec_ptr rec) {
   const int h = own_path(root_, epoch_, k, +1, path, idx);
 
   leaf_node* leaf = as_leaf(path[h]);
+  if (h == 0 && leaf->n == leaf->cap && leaf->cap < fanout) {
+    // Only the root leaf has room for fewer than F (12): double it. The
+    // live tree owns it (own_path), so nobody else sees the move.
+    leaf_node* bigger = new_leaf(epoch_, std::min(fanout, 2 * leaf->cap));
+    move_items(bigger, 0, leaf, 0, leaf->n);
+    bigger->n = leaf->n;
+    bigger->count = leaf->count;
+    free_shell(leaf); // its records' references now live in `bigger`
+    root_ = leaf = bigger;
+  }
   const uint32_t pos = leaf_lower_bound(leaf, k);
-  if (leaf->n < fanout) {
+  if (leaf->n < leaf->cap) {
     put_entry(leaf, pos, k, r);
     return;
   }
@@ -509,22 +522,22 @@ void order_tree::insert(const rank_key& k, rec_ptr rec) {
     const uint32_t i = idx[l];
     p->counts[i] = p->kids[i]->count;
     if (p->n < fanout) {
-      put_kid(p, i + 1, carry->keys[0], carry);
+      put_kid(p, i + 1, keys_of(carry)[0], carry);
       return;
     }
     tree_node* right = split(p, epoch_);
     if (i + 1 <= p->n)
-      put_kid(p, i + 1, carry->keys[0], carry);
+      put_kid(p, i + 1, keys_of(carry)[0], carry);
     else
-      put_kid(as_inner(right), i + 1 - p->n, carry->keys[0], carry);
+      put_kid(as_inner(right), i + 1 - p->n, keys_of(carry)[0], carry);
     recount(p);
     recount(right);
     carry = right;
   }
 
   inner_node* top = new_inner(epoch_);
-  put_kid(top, 0, root_->keys[0], root_);
-  put_kid(top, 1, carry->keys[0], carry);
+  put_kid(top, 0, keys_of(root_)[0], root_);
+  put_kid(top, 1, keys_of(carry)[0], carry);
   recount(top);
   root_ = top;
 }
@@ -540,8 +553,8 @@ bool order_tree::erase(const rank_key& k) {
 
   leaf_node* leaf = as_leaf(path[h]);
   const uint32_t pos = leaf_lower_bound(leaf, k);
-  digest_.sub(entry_digest(k, *leaf->recs[pos]));
-  leaf->recs[pos]->release();
+  digest_.sub(entry_digest(k, *leaf->recs()[pos]));
+  leaf->recs()[pos]->release();
   remove_item(leaf, pos);
 
   for (int l = h - 1; l >= 0 && path[l + 1]->n < min_fill; --l)

@@ -6,7 +6,7 @@
 // ----------
 // F is the fanout (32, in order_tree_node.hpp with the node layout) and H
 // the maximum height (16, detail::max_height below). A leaf holds up to F
-// entries (key, record); an inner node up to F children, each with a bound
+// entries (key, record), within its room (12); an inner node up to F children, each with a bound
 // key and the child's entry count. "Live epoch" is the epoch of the live
 // tree.
 //
@@ -45,6 +45,11 @@
 // (10) A frozen tree never changes, and none of its nodes carries the live
 //      epoch of the tree it was frozen from: freezing bumps that epoch, and
 //      (9) keeps later writes off every node the snapshot reaches.
+// Room:
+// (12) A leaf has room for `cap` entries, a power of two: F for every leaf
+//      but the root, which may have less (at least its entries). A tree
+//      starts as a root leaf of one and doubles it as it fills, so a board
+//      of a few entries costs a few dozen bytes, not a leaf of F.
 // Content:
 // (11) digest() is the sum of entry_digest() over the entries
 //      (content_digest.hpp): insert adds an entry's term, erase subtracts
@@ -135,7 +140,7 @@ public:
   static std::string check_references(const std::vector<const tree_reader*>& holders);
 
 protected:
-  // The walk behind check_invariants(): (1)-(8) and (11), and with `live_epoch` (9)
+  // The walk behind check_invariants(): (1)-(8), (11) and (12), and with `live_epoch` (9)
   // when `is_live`, else (10).
   std::string check_structure(std::optional<uint32_t> live_epoch, bool is_live) const;
 
@@ -153,7 +158,7 @@ public:
   ~frozen_tree();
 
   // For tests: walks every node and entry (O(n)) and checks invariants
-  // (1)-(8), (11), and (10) against `source`, the tree this one was frozen from
+  // (1)-(8), (11), (12), and (10) against `source`, the tree this one was frozen from
   // (skipped when null, e.g. once that tree is gone). Returns a description
   // of the first violation found, empty when all hold.
   std::string check_invariants(const order_tree* source = nullptr) const;
@@ -188,7 +193,7 @@ public:
   static int64_t live_nodes();
 
   // For tests: walks every node and entry (O(n)) and checks invariants
-  // (1)-(9) and (11). Returns a description of the first violation found, empty when
+  // (1)-(9), (11) and (12). Returns a description of the first violation found, empty when
   // all hold.
   std::string check_invariants() const;
 

@@ -97,18 +97,21 @@ private:
       return fail(1, depth, "a leaf here and one at depth " + text(leaf_depth_));
     if (l->count != l->n)
       return fail(6, depth, "a leaf of " + text(l->n) + " entries counts " + text(l->count));
+    if (l->n > l->cap || l->cap > fanout || (l->cap & (l->cap - 1)) != 0
+        || (depth > 1 && l->cap != fanout))
+      return fail(12, depth, "a leaf of " + text(l->n) + " entries has room for " + text(l->cap));
     for (uint32_t i = 0; i < l->n; ++i) {
-      const rank_key& k = l->keys[i];
-      if (l->recs[i] == nullptr)
+      const rank_key& k = l->keys()[i];
+      if (l->recs()[i] == nullptr)
         return fail(7, depth, "key " + text(k) + " has no record");
-      digest_.add(entry_digest(k, *l->recs[i]));
-      const rank_key* before = i > 0 ? &l->keys[i - 1] : prev_;
+      digest_.add(entry_digest(k, *l->recs()[i]));
+      const rank_key* before = i > 0 ? &l->keys()[i - 1] : prev_;
       if (before != nullptr && !(*before < k))
         return fail(4, depth, "key " + text(k) + " follows " + text(*before));
     }
     // (3) leaves no leaf empty, and (4) the first and last key decide (5).
-    const rank_key& first = l->keys[0];
-    const rank_key& last = l->keys[l->n - 1];
+    const rank_key& first = l->keys()[0];
+    const rank_key& last = l->keys()[l->n - 1];
     if (lo != nullptr && first < *lo)
       return fail(5, depth, "key " + text(first) + " is below its subtree's bound " + text(*lo));
     if (hi != nullptr && !(last < *hi))

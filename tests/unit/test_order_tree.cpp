@@ -640,9 +640,9 @@ TEST_CASE("check_invariants names the invariant a damaged tree breaks") {
       root->n = kids;
     }
     SUBCASE("(4) two keys out of order") {
-      std::swap(shared_leaf->keys[2], shared_leaf->keys[3]);
+      std::swap(shared_leaf->keys()[2], shared_leaf->keys()[3]);
       CHECK(names(t.check_invariants(), 4));
-      std::swap(shared_leaf->keys[2], shared_leaf->keys[3]);
+      std::swap(shared_leaf->keys()[2], shared_leaf->keys()[3]);
     }
     SUBCASE("(5) a bound above its child's first key") {
       const rank_key bound = shared->keys[1];
@@ -659,10 +659,10 @@ TEST_CASE("check_invariants names the invariant a damaged tree breaks") {
       root->counts[1] -= 1;
     }
     SUBCASE("(7) a missing record, a reference too many") {
-      const entry_rec* rec = shared_leaf->recs[0];
-      shared_leaf->recs[0] = nullptr;
+      const entry_rec* rec = shared_leaf->recs()[0];
+      shared_leaf->recs()[0] = nullptr;
       CHECK(names(t.check_invariants(), 7));
-      shared_leaf->recs[0] = rec;
+      shared_leaf->recs()[0] = rec;
       shared_leaf->refs.fetch_add(1);
       CHECK(names(tree_reader::check_references({&t, &snap}), 7));
       shared_leaf->refs.fetch_sub(1);
@@ -691,8 +691,49 @@ TEST_CASE("check_invariants names the invariant a damaged tree breaks") {
       CHECK(snap.check_invariants() == ""); // without its source, (10) is not checked
       snap_root->epoch = epoch;
     }
+    SUBCASE("(12) a leaf below the root with less room than F") {
+      shared_leaf->cap = detail::fanout / 2;
+      CHECK(names(t.check_invariants(), 12));
+      shared_leaf->cap = detail::fanout;
+    }
     CHECK(t.check_invariants() == "");
     CHECK(snap.check_invariants(&t) == "");
+  }
+  guard.check();
+}
+
+TEST_CASE("a small tree's root leaf has room for what it holds (12)") {
+  leak_guard guard;
+  {
+    order_tree t;
+    std::deque<frozen_tree> snaps;
+    model m;
+    for (uint64_t i = 0; i < 70; ++i) {
+      const rank_key k{70 - i, 0, i};
+      t.insert(k, make_rec("p" + std::to_string(i)));
+      m.insert(m.begin() + static_cast<std::ptrdiff_t>(model_lower(m, k)),
+               {k, "p" + std::to_string(i)});
+      REQUIRE(t.check_invariants() == "");
+      if (i < detail::fanout) {
+        auto* root = static_cast<const detail::leaf_node*>(tree_internals::root(t));
+        uint32_t room = 1;
+        while (room < i + 1)
+          room *= 2;
+        CHECK(root->cap == room);
+      }
+      if (i % 5 == 0)
+        snaps.push_back(t.freeze()); // growing copies nothing a snapshot holds
+      check_all(t, m);
+    }
+    for (auto& s : snaps)
+      REQUIRE(s.check_invariants(&t) == "");
+    REQUIRE(tree_reader::check_references([&] {
+              std::vector<const tree_reader*> all{&t};
+              for (auto& s : snaps)
+                all.push_back(&s);
+              return all;
+            }())
+            == "");
   }
   guard.check();
 }
