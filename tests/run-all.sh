@@ -75,22 +75,23 @@ done
 rm -f "$smoke_out"
 
 step "ASan+UBSan: codec, structure and actors suites"
-setup build-asan --buildtype=debugoptimized -Db_sanitize=address,undefined -Db_lundef=false
+setup build-asan --buildtype=debugoptimized -Db_sanitize=address,undefined -Db_lundef=false -Dallocator=system
 ninja -C build-asan tests/unit/test_codec tests/unit/test_order_tree tests/unit/test_storage \
   tests/unit/test_actors tests/unit/test_board_index tests/unit/test_player_index \
+  tests/unit/test_view_keys \
   || die "ASan build failed"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
   run_suites build-asan --no-rebuild --suite codec --suite structure --suite actors
 
 step "ThreadSanitizer: concurrency suite"
 caf_tsan=$(bash tests/build-caf-tsan.sh) || die "could not build CAF with ThreadSanitizer"
-setup build-tsan --buildtype=debugoptimized -Db_sanitize=thread -Dcaf_prefix="$caf_tsan"
+setup build-tsan --buildtype=debugoptimized -Db_sanitize=thread -Dcaf_prefix="$caf_tsan" -Dallocator=system
 ninja -C build-tsan tests/system/test_e2e tests/system/test_updates tools/leaderboardd tools/lbctl || die "TSan build failed"
 TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" LBD_TEST_SCALE=tsan \
   run_suites build-tsan --no-rebuild --suite concurrency --timeout-multiplier 3
 
 step "libFuzzer: request decoder for ${fuzz_seconds}s"
-CXX=clang++ setup build-fuzz --buildtype=debugoptimized -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false
+CXX=clang++ setup build-fuzz --buildtype=debugoptimized -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false -Dallocator=system
 ninja -C build-fuzz tests/fuzz/fuzz_decode || die "fuzz build failed"
 corpus=$(mktemp -d)
 cp tests/fuzz/corpus/* "$corpus"/ 2>/dev/null

@@ -8,7 +8,7 @@
 set -euo pipefail
 
 pkgs=(g++ pkg-config meson ninja-build libcaf-dev cppzmq-dev libzmq3-dev
-      libmsgpack-cxx-dev libxxhash-dev libabsl-dev libhiredis-dev doctest-dev)
+      libmsgpack-cxx-dev libxxhash-dev libabsl-dev libmimalloc-dev libhiredis-dev doctest-dev)
 case "${1:-}" in
   --test) pkgs+=(clang clang-format libclang-rt-14-dev cmake dpkg-dev redis-server jq) ;;
   --bench) pkgs+=(clang clang-format libclang-rt-14-dev cmake dpkg-dev redis-server jq linux-perf) ;;
