@@ -41,14 +41,6 @@ entry_rec* entry_rec::make(std::string_view name, const std::optional<schemas::m
   return r;
 }
 
-const char* entry_rec::data() const {
-  return reinterpret_cast<const char*>(this + 1);
-}
-
-std::string_view entry_rec::name() const {
-  return {data(), name_len_};
-}
-
 bool entry_rec::has_meta() const {
   return flags_ & has_meta_flag;
 }

@@ -19,7 +19,8 @@ public:
   // Returns a record with one reference held by the caller.
   static entry_rec* make(std::string_view name, const std::optional<schemas::meta_value>& meta);
 
-  std::string_view name() const;
+  // Inline: every lookup in a board's player index compares names.
+  std::string_view name() const { return {data(), name_len_}; }
   bool has_meta() const;
   std::optional<schemas::meta_value> meta() const;
   // The meta's bytes (empty without meta) and kind, without a copy.
@@ -34,7 +35,7 @@ public:
 
 private:
   entry_rec() = default;
-  const char* data() const;
+  const char* data() const { return reinterpret_cast<const char*>(this + 1); }
 
   mutable std::atomic<uint32_t> refs_{1};
   uint16_t meta_len_ = 0;

@@ -9,16 +9,6 @@ namespace lb::ranking {
 player_index::player_index()
   : slab_(std::make_unique<slab>()), set_(0, hash{slab_.get()}, equal{slab_.get()}) {}
 
-player_slot& player_index::slab::at(uint32_t i) const {
-  if (i < small_slots) {
-    // Chunk c starts at slot 2^c - 1 (3).
-    const auto c = static_cast<uint32_t>(31 - __builtin_clz(i + 1));
-    return chunks[c][i + 1 - (uint32_t{1} << c)];
-  }
-  const uint32_t j = i - small_slots;
-  return chunks[__builtin_ctz(big_chunk) + j / big_chunk][j % big_chunk];
-}
-
 uint32_t player_index::slab::capacity() const {
   const auto n = static_cast<uint32_t>(chunks.size());
   const uint32_t small_chunks = __builtin_ctz(big_chunk); // sizes 1 .. big_chunk / 2

@@ -72,7 +72,16 @@ private:
   struct slab {
     std::vector<chunk> chunks;
     std::vector<uint32_t> free; // (3)
-    player_slot& at(uint32_t i) const;
+    // Inline: every probe of the set reads a slot.
+    player_slot& at(uint32_t i) const {
+      if (i < small_slots) {
+        // Chunk c starts at slot 2^c - 1 (3).
+        const auto c = static_cast<uint32_t>(31 - __builtin_clz(i + 1));
+        return chunks[c][i + 1 - (uint32_t{1} << c)];
+      }
+      const uint32_t j = i - small_slots;
+      return chunks[__builtin_ctz(big_chunk) + j / big_chunk][j % big_chunk];
+    }
     uint32_t capacity() const; // slots in all chunks
     void grow();               // adds the next chunk, its slots free
   };

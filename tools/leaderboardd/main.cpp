@@ -19,6 +19,7 @@
 
 #include "actors/service.hpp"
 #include "actors/storage/data_dir.hpp"
+#include "tools/leaderboardd/allocator.hpp"
 #include "tools/leaderboardd/settings.hpp"
 #include "tools/leaderboardd/socket_adapters.hpp"
 #include "transport/publisher.hpp"
@@ -178,6 +179,7 @@ int main(int argc, char** argv) {
   settings s;
   if (auto rc = parse_settings(argc, argv, s))
     return *rc;
+  tune_allocator();
   try {
     create_data_folder(s);
     // Past a file-size limit (ulimit -f) write() must fail with EFBIG, which
