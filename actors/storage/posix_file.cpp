@@ -42,6 +42,8 @@ int retry(Call&& call) {
 
 // Bytes gathered by a temp_file before a write(2).
 constexpr std::size_t temp_flush_bytes = 1 << 20;
+// ... and fdatasynced about every 4 MiB (flush() says why).
+constexpr uint64_t temp_sync_bytes = 4 << 20;
 
 } // namespace
 
@@ -196,6 +198,17 @@ status temp_file::flush() {
     return st;
   written_ += buf_.size();
   buf_.clear();
+  // Synced as it goes (as Redis syncs its RDB and AOF rewrites), so the
+  // device never has much of it queued: the event log's fdatasync waits
+  // behind whatever is. Snapshots of 3M entries back to back under
+  // --fsync=group: submit p99 80 ms written in one go, 31 ms synced every
+  // 4 MiB (every 1 MiB: no better, and slower snapshots), 5-6 ms without
+  // a snapshot.
+  if (written_ - synced_ >= temp_sync_bytes) {
+    if (auto st = file_.sync(); !st.ok())
+      return st;
+    synced_ = written_;
+  }
   return {};
 }
 

@@ -102,6 +102,7 @@ private:
   fs::path final_;
   std::string buf_;
   uint64_t written_ = 0;
+  uint64_t synced_ = 0; // bytes fdatasynced so far
   uint64_t size_ = 0;
   bool in_place_ = false;
 };
