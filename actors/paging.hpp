@@ -46,16 +46,7 @@ void walk_after(const std::vector<const ranking::tree_reader*>& parts,
     }
     cursors.push_back(c);
   }
-  for (uint64_t i = 0; i < n; ++i, ++pos) {
-    ranking::tree_cursor* best = nullptr;
-    for (auto& c : cursors)
-      if (c.valid() && (best == nullptr || c.key() < best->key()))
-        best = &c;
-    if (best == nullptr)
-      return;
-    f(pos, best->key(), best->rec());
-    best->next();
-  }
+  ranking::merge_cursors(cursors, pos, n, f);
 }
 
 // One `top` page over a board's parts: from q.offset, or after q.after when

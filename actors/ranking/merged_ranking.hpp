@@ -37,6 +37,23 @@ private:
 // The board as the merged view holds it: every shard's frozen part.
 merged_ranking view_ranking(const board_view& bv);
 
+// The k-way merge behind every walk: calls f(position, key, rec) for up to
+// n entries, best first, taking each from whichever part's cursor holds the
+// best key; `pos` is the first one's global position. O(S) an entry.
+template <class F>
+void merge_cursors(std::vector<tree_cursor>& cursors, uint64_t pos, uint64_t n, F&& f) {
+  for (const uint64_t end = pos + n; pos < end; ++pos) {
+    tree_cursor* best = nullptr;
+    for (auto& c : cursors)
+      if (c.valid() && (best == nullptr || c.key() < best->key()))
+        best = &c;
+    if (best == nullptr)
+      return;
+    f(pos, best->key(), best->rec());
+    best->next();
+  }
+}
+
 // The reply form of one entry.
 schemas::entry_view to_entry_view(uint64_t rank, const rank_key& key, const entry_rec& rec,
                                   schemas::board_order order);
@@ -50,16 +67,7 @@ void merged_ranking::walk(uint64_t first, uint64_t n, F&& f) const {
   cursors.reserve(parts_.size());
   for (auto* p : parts_)
     cursors.push_back(p->lower_bound(start));
-  for (uint64_t pos = first; pos < first + n; ++pos) {
-    tree_cursor* best = nullptr;
-    for (auto& c : cursors)
-      if (c.valid() && (best == nullptr || c.key() < best->key()))
-        best = &c;
-    if (best == nullptr)
-      return;
-    f(pos, best->key(), best->rec());
-    best->next();
-  }
+  merge_cursors(cursors, first, n, f);
 }
 
 } // namespace lb::ranking
