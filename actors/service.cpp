@@ -42,7 +42,8 @@ service start_service(caf::actor_system& sys, const service_options& opts,
   for (uint32_t i = 0; i < opts.shards; ++i)
     s.shards.push_back(sys.spawn(shard_actor, i, s.merge, make_outbox));
   s.log = spawn_disk_actor(sys, opts, log_actor, opts.log, recovered.last_seq, make_outbox);
-  s.snapshots = spawn_disk_actor(sys, opts, snapshot_actor, opts.log.dir, opts.log.retain);
+  s.snapshots = spawn_disk_actor(sys, opts, snapshot_actor, opts.log.dir, opts.log.retain,
+                                 caf::actor_cast<caf::actor_addr>(s.merge));
   for (uint32_t i = 0; i < opts.readers; ++i)
     s.readers.push_back(sys.spawn(reader_actor, s.shards, make_outbox));
   // Wiring first: a shard tells the others of its recovered state as soon

@@ -78,7 +78,7 @@ step "ASan+UBSan: codec, structure and actors suites"
 setup build-asan --buildtype=debugoptimized -Db_sanitize=address,undefined -Db_lundef=false -Dallocator=system
 ninja -C build-asan tests/unit/test_codec tests/unit/test_order_tree tests/unit/test_storage \
   tests/unit/test_actors tests/unit/test_board_index tests/unit/test_player_index \
-  tests/unit/test_view_keys \
+  tests/unit/test_view_keys tests/unit/test_log_trouble \
   || die "ASan build failed"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
   run_suites build-asan --no-rebuild --suite codec --suite structure --suite actors

@@ -302,10 +302,7 @@ void gateway::refuse(round_builder::round& r, const storage::status& why) {
   // One line a second at most: a full disk fails every round.
   if (now - last_complaint_ >= std::chrono::seconds(1)) {
     last_complaint_ = now;
-    logger::problem("writing the event log failed: " + why.message()
-                    + "; events are refused with `overloaded` until writes succeed again ("
-                    + std::to_string(journal_.stats().refused)
-                    + " refused so far; free disk space under " + data_dir_.string() + ")");
+    logger::problem(refused_write_line(why, journal_.stats().refused, data_dir_));
   }
   for (size_t s = 0; s < r.ops.size(); ++s) {
     ingest_inflight_ -= std::min<uint64_t>(r.ingest_events[s], ingest_inflight_);

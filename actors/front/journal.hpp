@@ -7,8 +7,9 @@
 
 #include <chrono>
 #include <cstdint>
-
+#include <filesystem>
 #include <memory>
+#include <string>
 
 #include "actors/options.hpp"
 #include "actors/protocol.hpp"
@@ -17,6 +18,17 @@
 #include "schemas/reply.hpp"
 
 namespace lb::actors {
+
+// What the operator is told (one line) when the disk refuses the write of a
+// round's events (they are refused with `overloaded`; `refused_so_far`
+// counts them), or when a new segment cannot be started (the events are
+// still written, into the current segment): what failed with the system's
+// text, what became of the events, and advice that fits the errno.
+std::string refused_write_line(const storage::status& why, uint64_t refused_so_far,
+                               const std::filesystem::path& dir);
+std::string failed_roll_line(const storage::status& why, const std::filesystem::path& dir);
+// The advice alone, for an errno met writing in `dir` (0: none known).
+std::string log_trouble_advice(int err, const std::filesystem::path& dir);
 
 class journal {
 public:

@@ -38,8 +38,12 @@ status log_writer::open(const fs::path& last, uint64_t good_end, uint64_t last_s
     if (!st.ok())
       return st;
   }
+  std::shared_ptr<posix_file> second;
+  if (status st = open_second(last, second); !st.ok())
+    return st;
   file_ = std::move(f);
-  sync_file_.reset();
+  sync_file_ = std::move(second);
+  tail_dirty_ = false;
   offset_ = synced_ = good_end;
   // A full segment with no record cannot be rolled (its successor would get
   // the same name); it simply takes a few records more.
@@ -53,16 +57,31 @@ status log_writer::write(std::string_view records, uint64_t last_seq) {
     return not_open();
   if (records.empty())
     return {};
+  if (status st = cut_dirty_tail(); !st.ok())
+    return st;
   status st = file_.write_at(offset_, records);
   if (st.ok()) {
     offset_ += records.size();
     last_seq_ = last_seq;
     return {};
   }
-  if (status cut = file_.truncate(offset_); !cut.ok())
-    return status::error(
-      st.message() + "; cutting the partial write off failed too: " + errno_text(cut.sys_errno()));
+  if (status cut = file_.truncate(offset_); !cut.ok()) {
+    // Part of the refused records may stay past offset(): the next write
+    // (or roll) cuts them off first, or fails, so none of them is ever read
+    // back as an event, nor its seq taken twice.
+    tail_dirty_ = true;
+    return st.noted("; cutting the partial write off failed too: " + errno_text(cut.sys_errno()));
+  }
   return st;
+}
+
+status log_writer::cut_dirty_tail() {
+  if (!tail_dirty_)
+    return {};
+  if (status st = file_.truncate(offset_); !st.ok())
+    return st.noted(" (bytes of a refused write are still past the last record)");
+  tail_dirty_ = false;
+  return {};
 }
 
 status log_writer::sync() {
@@ -80,6 +99,7 @@ status log_writer::truncate_to(uint64_t offset) {
     return not_open();
   if (status st = file_.truncate(offset); !st.ok())
     return st;
+  tail_dirty_ = false;
   offset_ = offset;
   if (offset_ <= synced_) {
     synced_ = offset_;
@@ -93,6 +113,10 @@ status log_writer::roll() {
     return not_open();
   if (offset_ <= file_header_size)
     return {}; // nothing in it yet: keep using it
+  // A finished segment ends with its last record: what follows it is the
+  // next segment's.
+  if (status st = cut_dirty_tail(); !st.ok())
+    return st;
   if (status st = sync(); !st.ok())
     return st;
   return start_segment();
@@ -103,24 +127,30 @@ status log_writer::not_open() const {
 }
 
 // Creates events-<last_seq_ + 1>.log with its header, durable (file and
-// folder synced) before any record goes into it; on failure nothing changes.
+// folder synced) before any record goes into it, and its second descriptor
+// (sync_handle), so that running out of descriptors fails the roll, not a
+// later sync; on failure nothing changes.
 status log_writer::start_segment() {
   const fs::path path = segment_path(dir_, last_seq_ + 1);
   posix_file f;
   if (status st = posix_file::open(path, posix_file::mode::create_new, f); !st.ok())
     return st;
+  std::shared_ptr<posix_file> second;
   status st = f.write_at(0, file_header(file_kind::segment, last_seq_));
   if (st.ok())
     st = f.sync();
   if (st.ok())
     st = sync_dir(dir_);
+  if (st.ok())
+    st = open_second(path, second);
   if (!st.ok()) {
     f = posix_file();
     static_cast<void>(remove_file(path)); // the failure above is the one to report
     return st;
   }
   file_ = std::move(f);
-  sync_file_.reset();
+  sync_file_ = std::move(second);
+  tail_dirty_ = false;
   offset_ = synced_ = file_header_size;
   synced_seq_ = last_seq_;
   return {};
@@ -129,13 +159,18 @@ status log_writer::start_segment() {
 status log_writer::sync_handle(std::shared_ptr<posix_file>& out) {
   if (!file_.is_open())
     return not_open();
-  if (!sync_file_) {
-    auto f = std::make_shared<posix_file>();
-    if (status st = posix_file::open(file_.path(), posix_file::mode::write, *f); !st.ok())
+  if (!sync_file_)
+    if (status st = open_second(file_.path(), sync_file_); !st.ok())
       return st;
-    sync_file_ = std::move(f);
-  }
   out = sync_file_;
+  return {};
+}
+
+status log_writer::open_second(const fs::path& path, std::shared_ptr<posix_file>& out) {
+  auto f = std::make_shared<posix_file>();
+  if (status st = posix_file::open(path, posix_file::mode::write, *f); !st.ok())
+    return st;
+  out = std::move(f);
   return {};
 }
 

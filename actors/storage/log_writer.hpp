@@ -33,7 +33,9 @@ public:
   status open(const fs::path& last, uint64_t good_end, uint64_t last_seq);
 
   // Writes framed records whose last seq is `last_seq`. On failure cuts the
-  // file back to where it was.
+  // file back to where it was; if even that fails, the next write or roll
+  // cuts first and fails while it cannot, so no byte of a refused write is
+  // ever followed by a record. The status keeps the write's errno.
   status write(std::string_view records, uint64_t last_seq);
   // fdatasync. On failure the caller drops what was written since the last
   // good sync with truncate_to(synced_offset()): the kernel may have dropped
@@ -46,7 +48,8 @@ public:
 
   // A second descriptor of the current segment, for another thread to
   // fdatasync what this writer wrote (the log actor); it stays valid after
-  // a roll. One per segment, opened on first use.
+  // a roll. One per segment, opened with it (a segment that cannot have one,
+  // for want of descriptors, is not started).
   status sync_handle(std::shared_ptr<posix_file>& out);
 
   bool full() const { return offset_ >= segment_bytes_; }
@@ -58,6 +61,8 @@ public:
 private:
   status not_open() const;
   status start_segment();
+  status cut_dirty_tail();
+  static status open_second(const fs::path& path, std::shared_ptr<posix_file>& out);
 
   fs::path dir_;
   uint64_t segment_bytes_;
@@ -67,6 +72,7 @@ private:
   uint64_t synced_ = 0;
   uint64_t last_seq_ = 0;
   uint64_t synced_seq_ = 0;
+  bool tail_dirty_ = false; // bytes of a refused write may be past offset_
 };
 
 } // namespace lb::storage

@@ -18,6 +18,12 @@ status status::from_errno(const std::string& what, int err) {
   return s;
 }
 
+status status::noted(const std::string& more) const {
+  status s = *this;
+  s.message_ += more;
+  return s;
+}
+
 std::string errno_text(int err) {
   return std::strerror(err);
 }

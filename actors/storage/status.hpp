@@ -28,6 +28,9 @@ public:
   // A failed system call: "`what`: <the system's text for err>".
   static status from_errno(const std::string& what, int err);
 
+  // The same failure with `more` appended to its message; the errno stays.
+  status noted(const std::string& more) const;
+
   bool ok() const { return !failed_; }
   // Empty when ok.
   const std::string& message() const { return message_; }
