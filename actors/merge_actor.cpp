@@ -161,7 +161,7 @@ void publish_cut(self_ptr self, const ranking::global_view& prev,
 void complete_cut(self_ptr self, uint64_t cut, std::vector<shard_snapshot>& snaps) {
   auto& st = self->state;
   for (auto& s : snaps)
-    st.shard_stats[s.shard] = schemas::shard_stats{s.shard, s.entries, s.mailbox};
+    st.shard_stats[s.shard] = schemas::shard_stats{s.shard, s.entries, s.mailbox, s.refused_new};
   auto prev = st.view;
   st.view = merge_cut(st, snaps);
   st.last_cut = cut;

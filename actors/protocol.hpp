@@ -280,6 +280,7 @@ struct shard_snapshot {
   std::vector<update_msg> scores;      // score/ for the events since then, in seq order
   uint64_t entries = 0;
   uint64_t mailbox = 0;
+  uint64_t refused_new = 0; // submits refused past --max-memory, since start
 };
 
 // -- gateway -> merge -> reader: `stats` --------------------------------------
@@ -291,6 +292,7 @@ struct stats_counters {
   uint64_t ingest_events = 0;
   uint64_t ingest_rejected = 0;
   schemas::log_stats log;
+  schemas::client_stats clients;
 };
 
 // Waits in the merge actor for the view of cut `cut`.

@@ -195,6 +195,9 @@ schemas::reply_body answer_stats(const reader_state& st, stats_job& job) {
   r.updates_published = job.updates_published;
   r.updates_dropped = job.updates_dropped;
   r.merges = job.merges;
+  r.clients = job.counters.clients;
+  for (const auto& s : r.shards)
+    r.clients.overloaded_memory += s.refused_new;
   return r;
 }
 

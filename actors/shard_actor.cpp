@@ -103,7 +103,31 @@ void note_move(shard_state& st, const std::string& board, uint64_t seq,
     ranking::key_move{outgoing_part(st, board), seq, std::move(before), std::move(after), false});
 }
 
+// A submit that came past --max-memory may update an entry but not add one.
+bool refused_for_memory(shard_state& st, submit_event& ev) {
+  if (!ev.req.existing_only)
+    return false;
+  const auto* part = st.find(ev.req.board);
+  if (part != nullptr && part->find(ev.req.player) != nullptr)
+    return false;
+  schemas::error err{schemas::error_code::overloaded,
+                     "the service is past its memory limit (--max-memory): new entries and "
+                     "boards are refused, existing entries can still be updated; retry later"};
+  std::visit(schemas::overload{
+               [&](const reply_to& to) {
+                 if (to.wanted())
+                   st.out->reply(to, err);
+               },
+               [&](const batch_slot& slot) { st.out->batch_item(slot.batch, slot.index, err); },
+             },
+             ev.target);
+  ++st.refused_new;
+  return true;
+}
+
 void apply_submit(shard_state& st, submit_event& ev, round_answers& answers) {
+  if (refused_for_memory(st, ev))
+    return;
   auto [it, created] = st.boards.try_emplace(ev.req.board);
   auto& part = it->second;
   // Nobody reads an ingest submit's reply: no rank work for it.
@@ -208,6 +232,7 @@ void freeze(self_ptr self, const freeze_marker& m) {
   snap.marker = m;
   snap.entries = st.entries;
   snap.mailbox = self->mailbox().size();
+  snap.refused_new = st.refused_new;
   snap.changed.reserve(st.dirty.size());
   for (auto& name : st.dirty) {
     auto& part = st.boards.at(name);

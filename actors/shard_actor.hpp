@@ -83,6 +83,7 @@ struct shard_state {
   std::unique_ptr<outbox> out;
   std::unordered_map<std::string, ranking::board_part> boards;
   uint64_t entries = 0;
+  uint64_t refused_new = 0; // submits refused past --max-memory
 
   // -- rounds --
   uint64_t applied_seq = 0;                                 // the last seq phase 1 applied

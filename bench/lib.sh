@@ -10,7 +10,8 @@
 #                             until it answers; sets lbd_pid, lbd_ep (its
 #                             requests endpoint), lbd_ingest, lbd_data,
 #                             lbd_log and lbd_eps (the lb-bench flags that
-#                             reach it)
+#                             reach it); with lbd_keys set (an array of
+#                             lbctl's CURVE flags) it pings with them
 #   spawn_lbd NAME FLAGS...   the same without waiting
 #   start_redis NAME FLAGS... starts redis-server; sets redis_pid, redis_ep
 #   stop PID                  stops one of them
@@ -79,7 +80,8 @@ spawn_lbd() { # name, leaderboardd flags...
 
 start_lbd() { # name, leaderboardd flags...
   spawn_lbd "$@"
-  wait_for "leaderboardd" "$lbctl" --endpoint="$lbd_ep" --timeout-ms=200 ping
+  # lbd_keys: lbctl's --curve-server-key/--curve-key for a service with keys.
+  wait_for "leaderboardd" "$lbctl" --endpoint="$lbd_ep" --timeout-ms=200 ${lbd_keys[@]+"${lbd_keys[@]}"} ping
 }
 
 start_redis() { # name, redis-server flags...

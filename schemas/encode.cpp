@@ -44,7 +44,7 @@ struct size_estimate {
     return n;
   }
   std::size_t operator()(const stats_reply& r) const {
-    return 416 + 48 * r.shards.size() + r.digest.size();
+    return 720 + 48 * r.shards.size() + r.digest.size();
   }
   std::size_t operator()(const pong_reply&) const { return 24; }
 };
@@ -185,7 +185,7 @@ struct reply_encoder {
     }
   }
   void operator()(const stats_reply& r) const {
-    begin(14);
+    begin(15);
     w.key("seq");
     w.u64(r.seq);
     w.key("shards");
@@ -249,6 +249,31 @@ struct reply_encoder {
     w.u64(r.merges.last_us);
     w.key("max_us");
     w.u64(r.merges.max_us);
+    const auto& c = r.clients;
+    w.key("clients");
+    w.map(11);
+    w.key("connections");
+    w.u64(c.connections);
+    w.key("refused_connections");
+    w.u64(c.refused_connections);
+    w.key("refused_keys");
+    w.u64(c.refused_keys);
+    w.key("unauthorized");
+    w.u64(c.unauthorized);
+    w.key("overloaded_busy");
+    w.u64(c.overloaded_busy);
+    w.key("overloaded_unread");
+    w.u64(c.overloaded_unread);
+    w.key("overloaded_memory");
+    w.u64(c.overloaded_memory);
+    w.key("reply_backlog_bytes");
+    w.u64(c.reply_backlog_bytes);
+    w.key("replies_dropped");
+    w.u64(c.replies_dropped);
+    w.key("replies_orphaned");
+    w.u64(c.replies_orphaned);
+    w.key("bad_envelopes");
+    w.u64(c.bad_envelopes);
   }
   void operator()(const pong_reply&) const {
     begin(1);

@@ -56,10 +56,12 @@ enum key_id : uint8_t {
   k_meta,
   k_order,
   k_operator,
+  k_existing_only,
   k_count
 };
-constexpr const char* key_names[k_count] = {"seq",   "t",        "type", "board", "player",
-                                            "score", "subscore", "meta", "order", "operator"};
+constexpr const char* key_names[k_count] = {"seq",    "t",        "type",         "board",
+                                            "player", "score",    "subscore",     "meta",
+                                            "order",  "operator", "existing_only"};
 
 // The known keys of one body map, read by the rules of detail::record_reader.
 class event_reader : public detail::record_reader<k_count> {
@@ -94,6 +96,16 @@ public:
   bool board(std::string& out) { return name(k_board, out, check_board_name); }
   bool player(std::string& out) { return name(k_player, out, check_player_name); }
 
+  bool flag(key_id k, bool& out) {
+    const msgpack::object* v = value(k);
+    if (!v)
+      return true;
+    if (v->type != msgpack::type::BOOLEAN)
+      return wrong_type(k, "bool", *v);
+    out = v->via.boolean;
+    return true;
+  }
+
   bool meta(std::optional<meta_value>& out) {
     const msgpack::object* v = value(k_meta);
     if (!v)
@@ -114,7 +126,8 @@ bool read_body(event_reader& rd, std::string_view type, event_body& body) {
   if (type == "submit") {
     auto& e = body.emplace<submit_req>();
     return rd.board(e.board) && rd.player(e.player) && rd.i64(k_score, e.score)
-           && rd.i64(k_subscore, e.subscore) && rd.meta(e.meta);
+           && rd.i64(k_subscore, e.subscore) && rd.meta(e.meta)
+           && rd.flag(k_existing_only, e.existing_only);
   }
   if (type == "remove") {
     auto& e = body.emplace<remove_req>();
@@ -164,7 +177,7 @@ const char* type_name(const event_body& body) {
 
 void append_event(std::string& out, uint64_t seq, int64_t time_ms, const submit_req& e) {
   body_writer w(out);
-  w.common(e.meta ? 4 : 3, seq, time_ms, "submit", e.board);
+  w.common(3 + (e.meta ? 1 : 0) + (e.existing_only ? 1 : 0), seq, time_ms, "submit", e.board);
   w.str("player");
   w.str(e.player);
   w.str("score");
@@ -174,6 +187,10 @@ void append_event(std::string& out, uint64_t seq, int64_t time_ms, const submit_
   if (e.meta) {
     w.str("meta");
     w.meta(*e.meta);
+  }
+  if (e.existing_only) {
+    w.str("existing_only");
+    w.boolean(true);
   }
 }
 

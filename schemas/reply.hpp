@@ -96,6 +96,7 @@ struct shard_stats {
   uint32_t shard = 0;
   uint64_t entries = 0;
   uint64_t mailbox = 0;
+  uint64_t refused_new = 0; // not in the reply: summed into clients.overloaded_memory
 };
 
 // The event log as `stats` shows it.
@@ -116,6 +117,21 @@ struct merge_timing {
   uint64_t max_us = 0;  // the slowest of the last 256 (about 13 s at 50 ms)
 };
 
+// How the service kept its clients within bounds (docs/PROTOCOL.md, stats).
+struct client_stats {
+  uint64_t connections = 0;         // open now, on all three sockets
+  uint64_t refused_connections = 0; // closed past --max-clients
+  uint64_t refused_keys = 0;        // CURVE handshakes refused: unknown key or role
+  uint64_t unauthorized = 0;        // requests past their key's role
+  uint64_t overloaded_busy = 0;     // refused: the connection's share of requests in flight
+  uint64_t overloaded_unread = 0;   // refused: the connection left too many replies unread
+  uint64_t overloaded_memory = 0;   // new entries and boards refused past --max-memory
+  uint64_t reply_backlog_bytes = 0; // replies waiting for slow readers now
+  uint64_t replies_dropped = 0;     // replies that could not be queued
+  uint64_t replies_orphaned = 0;    // replies to connections already closed
+  uint64_t bad_envelopes = 0;       // requests dropped: envelope too large to echo
+};
+
 struct stats_reply {
   uint64_t seq = 0;
   std::vector<shard_stats> shards;
@@ -134,6 +150,7 @@ struct stats_reply {
   uint64_t updates_published = 0; // update messages handed to the PUB socket
   uint64_t updates_dropped = 0;   // dropped before it: the publisher was behind
   merge_timing merges;
+  client_stats clients;
 };
 
 struct pong_reply {};

@@ -17,6 +17,10 @@ struct submit_req {
   int64_t score = 0;
   int64_t subscore = 0;
   std::optional<meta_value> meta;
+  // Set by the service, never by a client: the event came while the service
+  // was past --max-memory, so it may update an entry but not add one. The
+  // event log keeps it, and replays follow it.
+  bool existing_only = false;
 };
 
 // One bad item fails only itself, so each item is a submit or its error.

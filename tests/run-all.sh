@@ -3,7 +3,7 @@
 #   0. style: clang-format --dry-run reports nothing on any tracked source
 #   1. the release build: all suites (codec, structure, concurrency, durability, bench),
 #      then bench/scale.sh and bench/boards.sh at small sizes (a smoke run each)
-#   2. ASan+UBSan: the decoders, the ranking structures, storage and the actors
+#   2. ASan+UBSan: the decoders, the ranking structures, storage, key files and the actors
 #   3. ThreadSanitizer (with a TSan build of CAF): the real binary
 #   4. libFuzzer on the request decoder for $LBD_FUZZ_SECONDS (default 60)
 # Every build treats warnings as errors (-Dwerror=true).
@@ -74,19 +74,20 @@ for smoke in "bench/scale.sh --players=100000 --small=10000" "bench/boards.sh --
 done
 rm -f "$smoke_out"
 
-step "ASan+UBSan: codec, structure and actors suites"
+step "ASan+UBSan: codec, structure, transport and actors suites"
 setup build-asan --buildtype=debugoptimized -Db_sanitize=address,undefined -Db_lundef=false -Dallocator=system
 ninja -C build-asan tests/unit/test_codec tests/unit/test_order_tree tests/unit/test_storage \
   tests/unit/test_actors tests/unit/test_board_index tests/unit/test_player_index \
-  tests/unit/test_view_keys tests/unit/test_log_trouble \
+  tests/unit/test_view_keys tests/unit/test_curve_keys tests/unit/test_client_curve \
+  tests/unit/test_log_trouble \
   || die "ASan build failed"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-  run_suites build-asan --no-rebuild --suite codec --suite structure --suite actors
+  run_suites build-asan --no-rebuild --suite codec --suite structure --suite transport --suite actors
 
 step "ThreadSanitizer: concurrency suite"
 caf_tsan=$(bash tests/build-caf-tsan.sh) || die "could not build CAF with ThreadSanitizer"
 setup build-tsan --buildtype=debugoptimized -Db_sanitize=thread -Dcaf_prefix="$caf_tsan" -Dallocator=system
-ninja -C build-tsan tests/system/test_e2e tests/system/test_updates tools/leaderboardd tools/lbctl || die "TSan build failed"
+ninja -C build-tsan tests/system/test_e2e tests/system/test_updates tests/system/test_access tools/leaderboardd tools/lbctl || die "TSan build failed"
 TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" LBD_TEST_SCALE=tsan \
   run_suites build-tsan --no-rebuild --suite concurrency --timeout-multiplier 3
 

@@ -4,10 +4,13 @@
 
 namespace lb::transport {
 
-update_publisher::update_publisher(zmq::context_t& ctx, const std::string& endpoint, int hwm)
+update_publisher::update_publisher(zmq::context_t& ctx, const std::string& endpoint, int hwm,
+                                   gatekeeper& guard)
   : pub_(ctx, zmq::socket_type::xpub) {
   pub_.set(zmq::sockopt::linger, 0);
   pub_.set(zmq::sockopt::sndhwm, hwm); // before bind: pipes take it when created
+  pub_.set(zmq::sockopt::maxmsgsize, max_subscription_bytes);
+  guard.guard(pub_, "updates");
   bind_or_throw(pub_, endpoint, "updates");
 }
 

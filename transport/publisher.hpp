@@ -12,15 +12,23 @@
 
 #include <zmq.hpp>
 
+#include "transport/access.hpp"
+
 namespace lb::transport {
+
+// A subscription is a topic prefix: a board and a player at most, and the
+// few bytes around them. Anything larger drops the subscriber (ZeroMQ's
+// ZMQ_MAXMSGSIZE), so one message cannot take the service's memory.
+inline constexpr int64_t max_subscription_bytes = 512;
 
 class update_publisher {
 public:
   // `hwm`: messages queued per subscriber (ZMQ_SNDHWM) before ZeroMQ drops
   // that subscriber's new ones, so a subscriber that never reads costs at
   // most that much memory and never slows the others. Throws
-  // std::runtime_error naming the endpoint if it cannot bind.
-  update_publisher(zmq::context_t& ctx, const std::string& endpoint, int hwm);
+  // std::runtime_error naming the endpoint if it cannot bind. `guard`
+  // admits the subscribers (any role) and counts them.
+  update_publisher(zmq::context_t& ctx, const std::string& endpoint, int hwm, gatekeeper& guard);
 
   // The actual endpoint (a port of `*` or 0 is resolved).
   std::string endpoint() const;

@@ -41,13 +41,40 @@ bool for_each_frame(std::string_view route, F&& f) {
 
 } // namespace
 
-bool send_route(zmq::socket_t& s, std::string_view route) {
-  if (route.empty() || !for_each_frame(route, [](std::string_view) {}))
-    return false;
-  for_each_frame(route, [&](std::string_view frame) {
-    (void) s.send(zmq::buffer(frame.data(), frame.size()), zmq::send_flags::sndmore);
+std::string_view route_identity(std::string_view route) {
+  std::string_view first;
+  bool ok = for_each_frame(route, [&first, n = 0](std::string_view frame) mutable {
+    if (n++ == 0)
+      first = frame;
   });
-  return true;
+  return ok ? first : std::string_view{};
+}
+
+send_result send_routed(zmq::socket_t& s, std::string_view route, std::string_view body) {
+  if (route.empty() || !for_each_frame(route, [](std::string_view) {}))
+    return send_result::malformed;
+  // Only the first frame can fail: the ROUTER picks the connection there,
+  // and takes the rest of the message whatever its queue holds.
+  bool first = true;
+  auto result = send_result::sent;
+  for_each_frame(route, [&](std::string_view frame) {
+    if (result != send_result::sent)
+      return;
+    try {
+      auto sent = s.send(zmq::buffer(frame.data(), frame.size()),
+                         zmq::send_flags::sndmore | zmq::send_flags::dontwait);
+      if (!sent && first)
+        result = send_result::full;
+    } catch (const zmq::error_t& e) {
+      if (e.num() != EHOSTUNREACH)
+        throw;
+      result = send_result::gone;
+    }
+    first = false;
+  });
+  if (result == send_result::sent)
+    (void) s.send(zmq::buffer(body.data(), body.size()), zmq::send_flags::dontwait);
+  return result;
 }
 
 } // namespace lb::transport

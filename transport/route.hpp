@@ -15,8 +15,13 @@ namespace lb::transport {
 // Packs frames[0 .. n-1) (all but the body).
 std::string pack_route(const std::vector<zmq::message_t>& frames, size_t n);
 
-// Sends the envelope's frames, each with SNDMORE, ready for the body frame.
-// Returns false (nothing sent) if the route is malformed.
-bool send_route(zmq::socket_t& s, std::string_view route);
+// The first frame: the ROUTER's identity of the connection ("" if malformed).
+std::string_view route_identity(std::string_view route);
+
+enum class send_result { sent, full, gone, malformed };
+// Sends the envelope's frames and then `body` without blocking, on a ROUTER
+// with ZMQ_ROUTER_MANDATORY: `full` if the connection's queue is at its
+// high-water mark, `gone` if the connection is closed; nothing is sent then.
+send_result send_routed(zmq::socket_t& s, std::string_view route, std::string_view body);
 
 } // namespace lb::transport

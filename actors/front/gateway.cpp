@@ -1,6 +1,7 @@
 #include "actors/front/gateway.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 #include "actors/logger.hpp"
 #include "actors/outbox.hpp"
@@ -12,6 +13,19 @@ namespace {
 
 schemas::error overloaded(const std::string& why) {
   return {schemas::error_code::overloaded, why};
+}
+
+// However many connections wait, each may have this many requests in flight.
+constexpr uint64_t min_client_share = 8;
+
+// The gateway's counts with the transport's.
+schemas::client_stats merged_client_stats(const schemas::client_stats& mine,
+                                          schemas::client_stats transport) {
+  transport.unauthorized = mine.unauthorized;
+  transport.overloaded_busy = mine.overloaded_busy;
+  transport.overloaded_unread = mine.overloaded_unread;
+  transport.overloaded_memory = mine.overloaded_memory;
+  return transport;
 }
 
 // Reads with `exact: false` take the merged view; every other request takes
@@ -28,9 +42,83 @@ bool reads_merged_view(const schemas::request_body& body) {
                     body);
 }
 
+// What each op needs (PROTOCOL.md, "Access"); a board the admin op acts on.
+client_role needed_role(const schemas::request_body& body) {
+  return std::visit(schemas::overload{
+                      [](const schemas::submit_req&) { return client_role::writer; },
+                      [](const schemas::batch_req&) { return client_role::writer; },
+                      [](const schemas::remove_req&) { return client_role::admin; },
+                      [](const schemas::reset_req&) { return client_role::admin; },
+                      [](const schemas::configure_req&) { return client_role::admin; },
+                      [](const auto&) { return client_role::reader; },
+                    },
+                    body);
+}
+
+// The entries a reply may carry: what a request in flight may cost its
+// connection in queued bytes once answered.
+uint64_t reply_weight(const schemas::request_body& body) {
+  return std::visit(schemas::overload{
+                      [](const schemas::top_req& q) -> uint64_t { return q.limit; },
+                      [](const schemas::around_req& q) -> uint64_t { return 2 * q.radius + 1; },
+                      [](const schemas::ranks_req& q) -> uint64_t { return q.players.size(); },
+                      [](const schemas::boards_req& q) -> uint64_t { return q.limit; },
+                      [](const schemas::batch_req& q) -> uint64_t { return q.items.size(); },
+                      [](const auto&) -> uint64_t { return 1; },
+                    },
+                    body);
+}
+
+// A reply_to's route is the transport's route and then the request's weight
+// (4 bytes): the actors carry it back untouched, and the gateway strips it
+// as the reply goes out, knowing what the reply frees.
+std::string weighed(std::string_view route, uint64_t weight) {
+  std::string out(route);
+  auto w = static_cast<uint32_t>(std::min<uint64_t>(weight, UINT32_MAX));
+  out.append(reinterpret_cast<const char*>(&w), sizeof w);
+  return out;
+}
+
+std::pair<std::string_view, uint64_t> unweighed(std::string_view route) {
+  uint32_t w = 0;
+  if (route.size() < sizeof w)
+    return {route, 0};
+  std::memcpy(&w, route.data() + route.size() - sizeof w, sizeof w);
+  return {route.substr(0, route.size() - sizeof w), w};
+}
+
+const char* to_string(client_role r) {
+  switch (r) {
+    case client_role::admin:
+      return "admin";
+    case client_role::writer:
+      return "writer";
+    case client_role::reader:
+      return "reader";
+    case client_role::none:
+      break;
+  }
+  return "no";
+}
+
+// The admin op for the log: "reset of board 'b'".
+std::string admin_op(const schemas::request_body& body) {
+  return std::visit(
+    schemas::overload{
+      [](const schemas::remove_req& r) {
+        return "remove of player '" + r.player + "' from board '" + r.board + "'";
+      },
+      [](const schemas::reset_req& r) { return "reset of board '" + r.board + "'"; },
+      [](const schemas::configure_req& r) { return "configure of board '" + r.board + "'"; },
+      [](const auto&) { return std::string("?"); },
+    },
+    body);
+}
+
 } // namespace
 
-gateway::gateway(service& svc, const service_options& opts, send_fn send, gateway_limits limits)
+gateway::gateway(service& svc, const service_options& opts, send_fn send, gateway_limits limits,
+                 client_stats_fn client_stats)
   : svc_(svc),
     send_(std::move(send)),
     limits_(limits),
@@ -41,9 +129,11 @@ gateway::gateway(service& svc, const service_options& opts, send_fn send, gatewa
     next_cut_(svc.next_cut),
     cut_seq_(svc.last_seq),
     next_cut_at_(std::chrono::steady_clock::now() + opts.merge_interval),
-    data_dir_(opts.log.dir) {}
+    data_dir_(opts.log.dir),
+    client_stats_(std::move(client_stats)) {}
 
-void gateway::on_request(std::string_view route, std::string_view body) {
+void gateway::on_request(std::string_view route, std::string_view body,
+                         const request_origin& from) {
   ++counters_.requests;
   auto decoded = schemas::decode_request(body.data(), body.size());
   if (!decoded.ok()) {
@@ -51,14 +141,77 @@ void gateway::on_request(std::string_view route, std::string_view body) {
     send_(route, schemas::encode_reply(decoded.id, std::get<schemas::error>(decoded.body)));
     return;
   }
-  if (inflight_ >= limits_.max_inflight) {
-    send_(route, schemas::encode_reply(decoded.id,
-                                       overloaded("too many requests in flight; retry later")));
+  auto& req = std::get<schemas::request_body>(decoded.body);
+  auto weight = reply_weight(req);
+  if (!admitted(route, req, weight, from, decoded.id))
     return;
-  }
   ++inflight_;
-  dispatch(reply_to{std::string(route), decoded.id},
-           std::move(std::get<schemas::request_body>(decoded.body)), false);
+  auto& load = inflight_by_client_[std::string(route)];
+  ++load.requests;
+  load.weight += weight;
+  dispatch(reply_to{weighed(route, weight), decoded.id}, std::move(req), false);
+}
+
+bool gateway::admitted(std::string_view route, const schemas::request_body& body, uint64_t weight,
+                       const request_origin& from, std::optional<uint64_t> id) {
+  auto refuse = [&](uint64_t& counter, schemas::error err) {
+    ++counter;
+    send_(route, schemas::encode_reply(id, err));
+    return false;
+  };
+  auto& counted = counters_.clients;
+  auto need = needed_role(body);
+  if (from.role < need)
+    return refuse(counted.unauthorized,
+                  {schemas::error_code::unauthorized,
+                   std::string("this client's key is a ") + to_string(from.role)
+                     + " key; the op needs "
+                     + (need == client_role::admin ? "an admin key (--admins)"
+                                                   : "a writer key (--writers) or an admin key")});
+  if (from.unread >= limits_.max_unread)
+    return refuse(counted.overloaded_unread,
+                  overloaded(std::to_string(from.unread)
+                             + " bytes of replies to this connection are unread; read them "
+                               "before sending more"));
+  auto it = inflight_by_client_.find(std::string(route));
+  client_load mine = it == inflight_by_client_.end() ? client_load{} : it->second;
+  if (mine.requests > 0 && mine.weight + weight > limits_.max_inflight_entries_per_client)
+    return refuse(counted.overloaded_busy,
+                  overloaded("this connection's requests in flight may answer with "
+                             + std::to_string(mine.weight)
+                             + " entries, its limit; wait for replies before sending more"));
+  // The budget split over the connections waiting for replies, this one
+  // too, and one more: however greedy the others, a newcomer finds room.
+  uint64_t waiting = inflight_by_client_.size() + (mine.requests == 0 ? 1 : 0);
+  uint64_t share = std::min(limits_.max_inflight_per_client,
+                            std::max(min_client_share, limits_.max_inflight / (waiting + 1)));
+  if (mine.requests >= share)
+    return refuse(counted.overloaded_busy,
+                  overloaded("this connection has " + std::to_string(mine.requests)
+                             + " requests in flight, its share; wait for replies before sending "
+                               "more"));
+  if (inflight_ >= limits_.max_inflight)
+    return refuse(counted.overloaded_busy, overloaded("too many requests in flight; retry later"));
+  if (need == client_role::admin)
+    logger::note("admin: " + admin_op(body) + " by "
+                 + (from.key.empty() ? std::string("a client without a key (no --curve-secret)")
+                                     : "key " + std::string(from.key))
+                 + (from.address.empty() ? "" : " from " + std::string(from.address)));
+  return true;
+}
+
+void gateway::send_reply(std::string_view weighed_route, std::string_view body) {
+  auto [route, weight] = unweighed(weighed_route);
+  send_(route, body);
+  if (inflight_ > 0)
+    --inflight_;
+  auto it = inflight_by_client_.find(std::string(route));
+  if (it == inflight_by_client_.end())
+    return;
+  auto& load = it->second;
+  load.weight -= std::min(load.weight, weight);
+  if (--load.requests == 0)
+    inflight_by_client_.erase(it);
 }
 
 void gateway::on_ingest(std::string_view body) {
@@ -121,6 +274,7 @@ void gateway::order(reply_to&& to, schemas::request_body&& body, bool ingest) {
     schemas::overload{
       [&](schemas::submit_req& s) {
         counters_.ingest_events += ingest;
+        s.existing_only = memory_full_;
         rounds_.event(
           s,
           [&](uint64_t seq) {
@@ -157,9 +311,11 @@ void gateway::order(reply_to&& to, schemas::request_body&& body, bool ingest) {
         auto cut = next_cut_++;
         rounds_.to_all(freeze_marker{cut, rounds_.last_seq(), std::chrono::steady_clock::now()});
         auto counters = counters_;
-        counters.seq = rounds_.last_seq();
+        counters.seq = rounds_.last_seq(); // lowered if the round is refused (refuse)
+        if (client_stats_)
+          counters.clients = merged_client_stats(counters_.clients, client_stats_());
         counters.log = journal_.stats();
-        caf::anon_send(svc_.merge, stats_wanted{cut, std::move(to), counters});
+        stats_waiting_.push_back(stats_wanted{cut, std::move(to), counters});
       },
       [&](schemas::rank_req& q) {
         auto shard = rounds_.map().owner(q.board, q.player);
@@ -199,6 +355,7 @@ void gateway::order_batch(reply_to&& to, schemas::batch_req&& b, bool ingest) {
     if (s == nullptr)
       continue;
     counters_.ingest_events += ingest;
+    s->existing_only = memory_full_;
     submit_target target = ingest ? submit_target{reply_to{}} : batch_slot{gather, i};
     rounds_.event(
       *s,
@@ -257,7 +414,28 @@ void gateway::unstall() {
   }
 }
 
+void gateway::check_memory(std::chrono::steady_clock::time_point now) {
+  if (limits_.max_memory == 0 || !limits_.resident_bytes || now < next_memory_check_)
+    return;
+  next_memory_check_ = now + std::chrono::milliseconds(50);
+  auto used = limits_.resident_bytes();
+  auto mib = [](uint64_t bytes) { return std::to_string(bytes >> 20) + " MiB"; };
+  // Back under at 95%, so that one entry more or less does not flap it.
+  if (!memory_full_ && used > limits_.max_memory) {
+    memory_full_ = true;
+    logger::problem("memory: " + mib(used) + " resident, past --max-memory ("
+                    + mib(limits_.max_memory)
+                    + "): new entries and boards are refused with `overloaded`; existing "
+                      "entries can still be updated (remove entries, or raise the limit)");
+  } else if (memory_full_ && used < limits_.max_memory / 20 * 19) {
+    memory_full_ = false;
+    logger::note("memory: " + mib(used) + " resident, under --max-memory again ("
+                 + mib(limits_.max_memory) + "): new entries are accepted");
+  }
+}
+
 void gateway::flush(std::chrono::steady_clock::time_point now) {
+  check_memory(now);
   if (now >= next_cut_at_) {
     // A cut only when events came since the last one, and one at a time:
     // a slow merge skips cuts instead of queueing them.
@@ -266,6 +444,9 @@ void gateway::flush(std::chrono::steady_clock::time_point now) {
     next_cut_at_ = now + merge_interval_;
   }
   send_round();
+  for (auto& st : stats_waiting_)
+    caf::anon_send(svc_.merge, std::move(st));
+  stats_waiting_.clear();
   for (size_t i = 0; i < to_shards_.size(); ++i) {
     if (to_shards_[i].items.empty())
       continue;
@@ -338,14 +519,19 @@ void gateway::refuse(round_builder::round& r, const storage::status& why) {
   }
   rounds_.rewind();
   cut_seq_ = std::min(cut_seq_, rounds_.last_seq());
+  // The refused seqs go to the next events: no cut and no `stats` may claim them.
+  for (auto& ops : r.ops)
+    for (auto& op : ops)
+      if (auto* m = std::get_if<freeze_marker>(&op))
+        m->seq = std::min(m->seq, rounds_.last_seq());
+  for (auto& st : stats_waiting_)
+    st.counters.seq = std::min(st.counters.seq, rounds_.last_seq());
 }
 
 void gateway::answer(const reply_to& to, const schemas::reply_body& body) {
   if (!to.wanted())
     return;
-  send_(to.route, schemas::encode_reply(to.id, body));
-  if (inflight_ > 0)
-    --inflight_;
+  send_reply(to.route, schemas::encode_reply(to.id, body));
 }
 
 void gateway::answer_when_durable(uint64_t seq, const reply_to& to,
@@ -374,11 +560,7 @@ void gateway::read_batch(std::string_view batch) {
       held_.emplace(seq, held{std::string(rest), {}, {}});
     return false;
   };
-  h.reply = [this](std::string_view route, std::string_view body) {
-    send_(route, body);
-    if (inflight_ > 0)
-      --inflight_;
-  };
+  h.reply = [this](std::string_view route, std::string_view body) { send_reply(route, body); };
   h.batch_item = [this](gather_id id, uint32_t index, schemas::batch_result&& r) {
     finish(gathers_.batch_item(id, index, std::move(r)));
   };

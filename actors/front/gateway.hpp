@@ -14,12 +14,24 @@
 // assembles (gathers.hpp). It also makes the cuts the merge actor builds its
 // view from, one per merge interval while events arrive.
 //
-// It keeps the work in flight bounded. Every request it forwards is counted
-// until its reply goes out; past `max_inflight` new requests get
-// `overloaded` instead of queueing without limit. Ingest events are counted
-// until the shards report them applied; past `max_ingest_inflight` the
-// gateway stops reading the ingest socket and ZeroMQ's high-water marks push
-// back on the senders.
+// It keeps the work in flight bounded. Every request it forwards is counted,
+// for its connection and in all, until its reply goes out. A connection may
+// hold its share of `max_inflight` (the budget split over the connections
+// with requests in flight, at most `max_inflight_per_client`), so a greedy
+// client gets `overloaded` while a polite one goes on; one whose replies
+// pile up unread (`max_unread` bytes) gets `overloaded` too, and so does one
+// whose requests in flight could answer with more than
+// `max_inflight_entries_per_client` entries (a `top` of 1000 weighs 1000). Ingest events
+// are counted until the shards report them applied; past
+// `max_ingest_inflight` the gateway stops reading the ingest socket and
+// ZeroMQ's high-water marks push back on the senders.
+//
+// Past `max_memory` of resident memory it marks every submit it orders
+// `existing_only`: the shards then update entries but add none, and the log
+// keeps the mark, so replays agree.
+//
+// It also checks each request against its sender's role (the transport's
+// CURVE keys) and logs every admin op with the key that sent it.
 #pragma once
 
 #include <chrono>
@@ -31,6 +43,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "actors/front/gathers.hpp"
@@ -43,7 +56,25 @@ namespace lb::actors {
 
 struct gateway_limits {
   uint64_t max_inflight = 100000;
+  uint64_t max_inflight_per_client = 1000;
+  uint64_t max_inflight_entries_per_client = 16384; // entries their replies may carry
+  uint64_t max_unread = 4 << 20;                    // reply bytes queued unread, per connection
   uint64_t max_ingest_inflight = 200000;
+  // Resident memory past which submits may update entries but not add
+  // them (0: no limit), and how the gateway reads it.
+  uint64_t max_memory = 0;
+  std::function<uint64_t()> resident_bytes;
+};
+
+// What a client may do, from its key (PROTOCOL.md, "Access").
+enum class client_role : uint8_t { none, reader, writer, admin };
+
+// Who sent a request, as the transport saw it.
+struct request_origin {
+  client_role role = client_role::admin;
+  std::string_view key;     // the CURVE public key; empty without CURVE
+  std::string_view address; // the peer's address, for the log
+  size_t unread = 0;        // reply bytes queued for it and not read yet
 };
 
 class gateway {
@@ -51,10 +82,14 @@ public:
   // Sends a reply on the requests socket (only ever called on this thread).
   using send_fn = std::function<void(std::string_view route, std::string_view body)>;
 
-  // Takes the service's log writer; numbering goes on after its last seq.
-  gateway(service& svc, const service_options& opts, send_fn send, gateway_limits limits = {});
+  // The transport's counters, for `stats`.
+  using client_stats_fn = std::function<schemas::client_stats()>;
 
-  void on_request(std::string_view route, std::string_view body);
+  // Takes the service's log writer; numbering goes on after its last seq.
+  gateway(service& svc, const service_options& opts, send_fn send, gateway_limits limits = {},
+          client_stats_fn client_stats = {});
+
+  void on_request(std::string_view route, std::string_view body, const request_origin& from = {});
   void on_ingest(std::string_view body);
   // One message from an actor's outbox.
   void on_internal(std::string_view batch);
@@ -78,6 +113,10 @@ private:
     bool ingest = false;
   };
 
+  bool admitted(std::string_view route, const schemas::request_body& body, uint64_t weight,
+                const request_origin& from, std::optional<uint64_t> id);
+  // A reply to a request that was counted in flight (its route weighed).
+  void send_reply(std::string_view weighed_route, std::string_view body);
   void dispatch(reply_to&& to, schemas::request_body&& body, bool ingest);
   void order(reply_to&& to, schemas::request_body&& body, bool ingest);
   void order_batch(reply_to&& to, schemas::batch_req&& b, bool ingest);
@@ -92,6 +131,7 @@ private:
   void finish(std::optional<finished> f);
   void read_batch(std::string_view batch);
   void release_durable();
+  void check_memory(std::chrono::steady_clock::time_point now);
 
   service& svc_;
   send_fn send_;
@@ -100,6 +140,10 @@ private:
   round_builder rounds_;
   journal journal_;
   gathers gathers_;
+
+  // `stats` requests of this drain: they go to the merge actor once the
+  // round is written, with the seq the log took.
+  std::vector<stats_wanted> stats_waiting_;
 
   // Reads of the merged view, per drain.
   std::vector<shard_queries> to_shards_;
@@ -130,7 +174,15 @@ private:
   std::filesystem::path data_dir_; // for what the operator is told
   std::chrono::steady_clock::time_point last_complaint_{};
   uint64_t inflight_ = 0;
+  struct client_load {
+    uint64_t requests = 0;
+    uint64_t weight = 0; // entries the replies may carry
+  };
+  std::unordered_map<std::string, client_load> inflight_by_client_; // by route; none empty
   uint64_t ingest_inflight_ = 0;
+  client_stats_fn client_stats_;
+  bool memory_full_ = false;
+  std::chrono::steady_clock::time_point next_memory_check_{};
 };
 
 } // namespace lb::actors

@@ -17,6 +17,11 @@ struct event_applier {
   uint64_t seq;
 
   void operator()(const schemas::submit_req& e) const {
+    if (e.existing_only) { // logged past --max-memory: it added nothing
+      auto i = boards.find(e.board);
+      if (i == boards.end() || i->second.find(e.player) == nullptr)
+        return;
+    }
     auto& part = boards.try_emplace(e.board).first->second;
     const uint64_t before = part.size();
     part.submit(e, seq);

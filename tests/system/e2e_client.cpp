@@ -327,7 +327,8 @@ std::string reply::text() const {
 // ---------------------------------------------------------------------------
 // Client.
 
-client::client(zmq::context_t& ctx, const std::string& endpoint) : sock_(ctx, endpoint) {}
+client::client(zmq::context_t& ctx, const std::string& endpoint, const transport::client_keys& keys)
+  : sock_(ctx, endpoint, keys) {}
 
 uint64_t client::send(body b) {
   auto id = next_id();
@@ -414,8 +415,9 @@ std::vector<std::string> with_sync_prefixes(std::vector<std::string> prefixes) {
 } // namespace
 
 subscriber::subscriber(zmq::context_t& ctx, const std::string& endpoint,
-                       const std::vector<std::string>& prefixes, int rcvhwm)
-  : sock_(ctx, endpoint, with_sync_prefixes(prefixes), rcvhwm) {}
+                       const std::vector<std::string>& prefixes, int rcvhwm,
+                       const transport::client_keys& keys)
+  : sock_(ctx, endpoint, with_sync_prefixes(prefixes), rcvhwm, keys) {}
 
 bool subscriber::is_sync(const std::string& topic) {
   for (const char* p : {"top/zz-sync-", "rank/zz-sync-", "score/zz-sync-"})
@@ -665,6 +667,15 @@ std::string read_file(const std::string& path) {
   return s.str();
 }
 
+uint64_t vm_rss_kib(pid_t pid) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(f, line))
+    if (line.rfind("VmRSS:", 0) == 0)
+      return std::stoull(line.substr(6));
+  throw std::runtime_error("no VmRSS for pid " + std::to_string(pid));
+}
+
 run_result run_to_exit(const std::vector<std::string>& args, std::chrono::milliseconds timeout) {
   temp_dir dir;
   auto out = dir.path() + "/stdout", err = dir.path() + "/stderr";
@@ -726,7 +737,7 @@ bool server::try_start() {
   }
   // Ready means answering: ping until a pong comes (a DEALER queues the
   // request until the connection is up).
-  client c(ctx_, requests_);
+  client c(ctx_, requests_, opts_.ready_keys);
   auto deadline = std::chrono::steady_clock::now() + patience(20s);
   while (std::chrono::steady_clock::now() < deadline) {
     c.send(ping());

@@ -175,7 +175,7 @@ private:
 // A DEALER on `requests`: may pipeline; replies are matched by `id`.
 class client {
 public:
-  client(zmq::context_t& ctx, const std::string& endpoint);
+  client(zmq::context_t& ctx, const std::string& endpoint, const transport::client_keys& keys = {});
 
   uint64_t next_id() { return next_id_++; }
   // Sends b with a fresh id; returns that id.
@@ -220,7 +220,8 @@ public:
   // `rcvhwm` 0: this side queues without limit, so a test that reads later
   // loses nothing.
   subscriber(zmq::context_t& ctx, const std::string& endpoint,
-             const std::vector<std::string>& prefixes, int rcvhwm = 0);
+             const std::vector<std::string>& prefixes, int rcvhwm = 0,
+             const transport::client_keys& keys = {});
 
   // The next message, or nothing within `timeout`. Throws reply_error if a
   // body is not a msgpack map.
@@ -294,6 +295,8 @@ std::optional<int> wait_exit(pid_t pid, std::chrono::milliseconds timeout);
 // "exit 0", "exit 2", "killed by signal 9": for messages.
 std::string describe_status(int status);
 std::string read_file(const std::string& path);
+// A process's resident memory (VmRSS); throws if there is no such process.
+uint64_t vm_rss_kib(pid_t pid);
 
 // Runs a program to completion (killed after `timeout`).
 struct run_result {
@@ -313,6 +316,9 @@ struct server_options {
   // RLIMIT_FSIZE of the daemon in bytes (0: unchanged): writes past it fail
   // as on a full disk.
   uint64_t file_size_limit = 0;
+  // The keys of the ping that says the server is up (a server started with
+  // --curve-secret admits only listed keys).
+  transport::client_keys ready_keys;
 };
 
 // The common options by name (C++17 has no designated initializers; a

@@ -18,6 +18,7 @@
 #include <set>
 #include <thread>
 
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "tests/system/e2e_client.hpp"
@@ -113,15 +114,6 @@ std::optional<uint64_t> opt_u64(const reply& r, const std::string& key) {
 
 std::string show(const std::optional<uint64_t>& v) {
   return v ? std::to_string(*v) : "nil";
-}
-
-uint64_t vm_rss_kib(pid_t pid) {
-  std::ifstream f("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(f, line))
-    if (line.rfind("VmRSS:", 0) == 0)
-      return std::stoull(line.substr(6));
-  throw std::runtime_error("no VmRSS for pid " + std::to_string(pid));
 }
 
 const msgpack::object& updates_stats(const reply& st) {
@@ -601,4 +593,37 @@ TEST_CASE("lbctl watch: lines, one player, JSON, a live table; Ctrl-C stops it")
     CHECK(w.out().find("probe") != std::string::npos);
     CHECK(exited_ok(w.interrupt()));
   }
+}
+
+TEST_CASE("lbctl keygen: writes NAME.key and NAME.pub, and never over existing files") {
+  temp_dir dir;
+  const auto base = dir.path() + "/alice";
+  auto r = run_to_exit({lbctl_path(), "keygen", base}, patience(10s));
+  REQUIRE(r.status);
+  CHECK_MESSAGE(exited_ok(r.status), r.out << r.err);
+  const auto secret = read_file(base + ".key"), pub = read_file(base + ".pub");
+  CHECK(secret.find("# CURVE secret key") != std::string::npos);
+  CHECK(pub.find("# CURVE public key") != std::string::npos);
+  // It prints the public key, which is the one in NAME.pub.
+  const auto key_at = r.out.find("public key: ");
+  REQUIRE(key_at != std::string::npos);
+  CHECK(pub.find(r.out.substr(key_at + 12, 40)) != std::string::npos);
+  CHECK(r.out.find("--curve-key=" + base + ".key") != std::string::npos);
+  struct stat st {};
+  REQUIRE(::stat((base + ".key").c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0600);
+
+  // Again: refused (exit 1), and both files are as they were.
+  r = run_to_exit({lbctl_path(), "keygen", base}, patience(10s));
+  REQUIRE(r.status);
+  CHECK(WIFEXITED(*r.status));
+  CHECK(WEXITSTATUS(*r.status) == 1);
+  CHECK(r.err.find(base + ".key") != std::string::npos);
+  CHECK(read_file(base + ".key") == secret);
+  CHECK(read_file(base + ".pub") == pub);
+
+  // NAME is required.
+  r = run_to_exit({lbctl_path(), "keygen"}, patience(10s));
+  REQUIRE(r.status);
+  CHECK(WEXITSTATUS(*r.status) == 2);
 }

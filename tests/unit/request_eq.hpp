@@ -10,7 +10,7 @@ namespace lb::schemas::testing {
 
 inline bool eq(const submit_req& a, const submit_req& b) {
   return a.board == b.board && a.player == b.player && a.score == b.score
-         && a.subscore == b.subscore && a.meta == b.meta;
+         && a.subscore == b.subscore && a.meta == b.meta && a.existing_only == b.existing_only;
 }
 inline bool eq(const batch_req& a, const batch_req& b) {
   if (a.items.size() != b.items.size())

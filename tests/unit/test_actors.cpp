@@ -107,10 +107,16 @@ struct fixture {
     REQUIRE(storage::recover(ro, recovered).ok());
     auto make_outbox = [this] { return std::make_unique<collecting_outbox>(outbox); };
     svc = actors::start_service(*sys, so, make_outbox, std::move(recovered), updates);
+    // One client sends everything here: its bounds are test_access's.
+    actors::gateway_limits unbounded;
+    unbounded.max_inflight_per_client = unbounded.max_inflight;
+    unbounded.max_inflight_entries_per_client = UINT64_MAX;
     gw = std::make_unique<actors::gateway>(
-      svc, so, [this](std::string_view route, std::string_view body) {
+      svc, so,
+      [this](std::string_view route, std::string_view body) {
         replies.push_back(reply_msg{std::string(route), std::string(body)});
-      });
+      },
+      unbounded);
     run(); // wiring, the restored state
   }
 

@@ -1406,11 +1406,23 @@ TEST_CASE("encode_reply: stats") {
   s.updates_published = 77;
   s.updates_dropped = 3;
   s.merges = merge_timing{40, 1200, 9000};
+  s.clients.connections = 5;
+  s.clients.unauthorized = 2;
+  s.clients.replies_dropped = 1;
   auto r = parse_reply(encode_reply(uint64_t{1}, s));
   CHECK(keys_of(r.root())
         == strs{"ok", "id", "seq", "shards", "merge", "digest", "boards", "entries", "requests",
                 "rejected", "ingest_events", "ingest_rejected", "uptime_ms", "log", "updates",
-                "merges"});
+                "merges", "clients"});
+  const auto& cl = at(r.root(), "clients");
+  CHECK(keys_of(cl)
+        == strs{"connections", "refused_connections", "refused_keys", "unauthorized",
+                "overloaded_busy", "overloaded_unread", "overloaded_memory", "reply_backlog_bytes",
+                "replies_dropped", "replies_orphaned", "bad_envelopes"});
+  CHECK(u_of(at(cl, "connections")) == 5);
+  CHECK(u_of(at(cl, "unauthorized")) == 2);
+  CHECK(u_of(at(cl, "replies_dropped")) == 1);
+  CHECK(u_of(at(cl, "refused_keys")) == 0);
   const auto& mt = at(r.root(), "merges");
   CHECK(keys_of(mt) == strs{"count", "last_us", "max_us"});
   CHECK(u_of(at(mt, "count")) == 40);

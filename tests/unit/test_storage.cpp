@@ -190,6 +190,10 @@ std::vector<event_record> make_events(std::size_t n, uint64_t seed) {
         s.meta = meta_value{"m" + std::to_string(pick(5)), false};
       if (m == 2)
         s.meta = meta_value{std::string("\0\xff", 2) + std::to_string(pick(5)), true};
+      s.existing_only = pick(20) == 0; // logged past --max-memory
+      push(std::move(s));
+    } else if (r < 890) {
+      submit_req s{board, player, 1, 0, std::nullopt, true};
       push(std::move(s));
     } else if (r < 960) {
       push(remove_req{board, player});
@@ -328,6 +332,8 @@ TEST_CASE("event bodies round trip for every type") {
   cases.push_back({5, 0, submit_req{"b", "y", 0, 0, meta_value{"", false}}});
   cases.push_back(
     {6, 0, submit_req{"b", "z", 0, 0, meta_value{std::string(max_meta_len, 'm'), true}}});
+  cases.push_back({6, 0, submit_req{"b", "z", 3, 1, std::nullopt, true}});
+  cases.push_back({6, 0, submit_req{"b", "z", 3, 1, meta_value{"m", false}, true}});
   cases.push_back({7, 5, remove_req{"arena", "alice"}});
   cases.push_back({8, 5, reset_req{std::string(max_board_len, 'B')}});
   for (auto o : {board_order::desc, board_order::asc})
@@ -348,6 +354,7 @@ TEST_CASE("event bodies round trip for every type") {
       CHECK(d.player == s->player);
       CHECK(d.score == s->score);
       CHECK(d.subscore == s->subscore);
+      CHECK(d.existing_only == s->existing_only);
       CHECK(d.meta.has_value() == s->meta.has_value());
       if (s->meta)
         CHECK(*d.meta == *s->meta);
@@ -363,6 +370,24 @@ TEST_CASE("event bodies round trip for every type") {
     CHECK(again == body);
   }
   CHECK(std::string(type_name(event_body{reset_req{"x"}})) == "reset");
+}
+
+TEST_CASE("a submit logged past --max-memory updates an entry but adds none on replay") {
+  std::vector<event_record> events;
+  events.push_back({1, 0, submit_req{"arena", "alice", 10, 0, std::nullopt}});
+  events.push_back({2, 0, submit_req{"arena", "alice", 20, 0, std::nullopt, true}});
+  events.push_back({3, 0, submit_req{"arena", "bob", 30, 0, std::nullopt, true}});
+  events.push_back({4, 0, submit_req{"other", "carol", 30, 0, std::nullopt, true}});
+  std::vector<event_record> decoded;
+  for (const auto& e : events)
+    decoded.push_back(decode_ok(body_of(e)));
+  auto st = apply_all(decoded);
+  CHECK(st.entries() == 1);
+  REQUIRE(st.boards().count("arena") == 1);
+  const auto* alice = st.boards().at("arena").find("alice");
+  REQUIRE(alice != nullptr);
+  CHECK(st.boards().at("arena").find("bob") == nullptr);
+  CHECK(st.boards().count("other") == 0);
 }
 
 TEST_CASE("event bodies: unknown keys are ignored, nil counts as absent") {

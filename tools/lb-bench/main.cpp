@@ -35,10 +35,10 @@ std::vector<run_options> plan_runs(const options& o) {
         r.endpoint = o.ingest, r.stats_endpoint = o.requests, r.pid = o.requests_pid;
         break;
       case target_kind::redis:
-        r.endpoint = o.redis, r.pid = o.redis_pid;
+        r.endpoint = o.redis, r.pid = o.redis_pid, r.keys = {};
         break;
       case target_kind::echo:
-        r.endpoint = o.echo, r.pid = o.echo_pid;
+        r.endpoint = o.echo, r.pid = o.echo_pid, r.keys = {}; // echo-server has no CURVE
         break;
     }
     const auto& w = o.workload;

@@ -85,6 +85,15 @@ std::vector<tools::flag_group> flag_table(options& o, std::string& mix) {
        text_flag("redis", "EP", "the Redis server", o.redis),
        text_flag("echo", "EP", "the echo ceiling", o.echo),
        text_flag("bind", "EP", "echo-server: where it listens", o.bind),
+       text_flag("curve-server-key", "KEY|FILE",
+                 "requests, ingest: leaderboardd's CURVE public key (40 Z85 characters) or a "
+                 "file holding it, for a service started with --curve-secret; alone, lb-bench "
+                 "makes a throwaway key pair (admitted only with --readers=any)",
+                 o.curve_server_key),
+       text_flag("curve-key", "FILE",
+                 "requests, ingest: this client's CURVE secret key file (`lbctl keygen NAME` "
+                 "writes NAME.key), listed as a writer by the service; redis and echo stay plain",
+                 o.curve_key),
        whole_flag(
          "requests-pid", "PID",
          "leaderboardd's process: CPU, context switches and RSS of requests and ingest runs",
@@ -126,6 +135,11 @@ std::optional<int> parse_options(int argc, char** argv, options& o) {
   }
   if (auto err = parse_mix(mix, o.workload); !err.empty())
     return bad(err);
+  try {
+    o.load.keys = transport::load_client_keys(o.curve_server_key, o.curve_key);
+  } catch (const transport::key_error& e) {
+    return bad(e.what());
+  }
   for (const auto& name : pos) {
     auto t = parse_target(name);
     if (!t)

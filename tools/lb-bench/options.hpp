@@ -23,6 +23,8 @@ struct options {
   std::string echo = "tcp://127.0.0.1:7499";
   std::string bind = "tcp://127.0.0.1:7499";         // where echo-server listens
   int requests_pid = 0, redis_pid = 0, echo_pid = 0; // 0: not measured
+  std::string curve_server_key; // leaderboardd's CURVE public key, or a file holding it
+  std::string curve_key;        // this client's CURVE secret key file
   bool json = false;
   bool quiet = false;
 

@@ -57,7 +57,7 @@ struct window {
 
 std::unique_ptr<connection> open_connection(const run_options& o, zmq::context_t& ctx) {
   return o.target == target_kind::redis ? connect_redis(o.endpoint)
-                                        : connect_requests(ctx, o.endpoint);
+                                        : connect_requests(ctx, o.endpoint, o.keys);
 }
 
 // Every player of every board once (player p by client p % clients), each
@@ -95,7 +95,7 @@ void preload(const run_options& o, const workload& w, connection& c, uint64_t cl
 // batches: the fastest way to fill a board with millions of players. The
 // caller waits until the service has applied them.
 void preload_ingest(const run_options& o, const workload& w, zmq::context_t& ctx, uint64_t client) {
-  ingest_sender push(ctx, o.endpoint);
+  ingest_sender push(ctx, o.endpoint, o.keys);
   std::vector<op> batch;
   for_each_preload_op(o, w, client, [&](const op& x) {
     batch.push_back(x);
@@ -182,7 +182,7 @@ void request_client(const run_options& o, std::shared_ptr<const workload> w, zmq
 // open-loop rate); what counts is when the service has applied them.
 void ingest_client(const run_options& o, std::shared_ptr<const workload> w, zmq::context_t& ctx,
                    const window& win, uint64_t client, client_state& st) {
-  ingest_sender push(ctx, o.endpoint);
+  ingest_sender push(ctx, o.endpoint, o.keys);
   op_stream ops(w, client);
   std::vector<op> batch;
   auto next_due = win.start;
@@ -237,14 +237,14 @@ run_result run(const run_options& o, std::shared_ptr<const workload> w) {
   const bool ingest = o.target == target_kind::ingest;
   uint64_t seq_before = 0;
   if (ingest)
-    seq_before = service_seq(ctx, o.stats_endpoint);
+    seq_before = service_seq(ctx, o.stats_endpoint, o.keys);
   progress_line bar(o.progress);
   // Waits until the service's seq shows `events` more than `seq_before`.
   auto wait_applied = [&](uint64_t events, const char* what) {
     const auto deadline = steady::now() + std::chrono::seconds(60);
     for (;;) {
       const auto asked = steady::now();
-      const uint64_t seq = service_seq(ctx, o.stats_endpoint);
+      const uint64_t seq = service_seq(ctx, o.stats_endpoint, o.keys);
       if (seq - seq_before >= events) {
         bar.clear();
         return seq;

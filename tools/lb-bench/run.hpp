@@ -10,6 +10,7 @@
 
 #include "tools/lb-bench/histogram.hpp"
 #include "tools/lb-bench/workload.hpp"
+#include "transport/client.hpp"
 
 namespace lb::bench {
 
@@ -19,8 +20,9 @@ std::optional<target_kind> parse_target(const std::string& name);
 
 struct run_options {
   target_kind target = target_kind::requests;
-  std::string endpoint;       // the target's socket
-  std::string stats_endpoint; // ingest: the service's requests socket, for stats
+  std::string endpoint;        // the target's socket
+  std::string stats_endpoint;  // ingest: the service's requests socket, for stats
+  transport::client_keys keys; // CURVE on leaderboardd's sockets (none: plain)
   uint64_t clients = 8;
   uint64_t depth = 32;                    // closed loop: requests in flight per client
   uint64_t rate = 0;                      // > 0: open loop at this many requests/s in total

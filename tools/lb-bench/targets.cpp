@@ -52,12 +52,14 @@ const msgpack::object* find_key(const msgpack::object& map, const char* key) {
 
 class zmq_connection : public connection {
 public:
-  zmq_connection(zmq::context_t& ctx, const std::string& endpoint)
+  zmq_connection(zmq::context_t& ctx, const std::string& endpoint,
+                 const transport::client_keys& keys)
     : sock_(ctx, zmq::socket_type::dealer), endpoint_(endpoint) {
     sock_.set(zmq::sockopt::linger, 0);
     // Pipelining depth, not ZeroMQ, bounds what is in flight.
     sock_.set(zmq::sockopt::sndhwm, 0);
     sock_.set(zmq::sockopt::rcvhwm, 0);
+    transport::use_client_keys(sock_, keys);
     sock_.connect(endpoint);
   }
 
@@ -226,18 +228,21 @@ extern "C" void on_echo_signal(int) {
 
 } // namespace
 
-std::unique_ptr<connection> connect_requests(zmq::context_t& ctx, const std::string& endpoint) {
-  return std::make_unique<zmq_connection>(ctx, endpoint);
+std::unique_ptr<connection> connect_requests(zmq::context_t& ctx, const std::string& endpoint,
+                                             const transport::client_keys& keys) {
+  return std::make_unique<zmq_connection>(ctx, endpoint, keys);
 }
 
 std::unique_ptr<connection> connect_redis(const std::string& endpoint) {
   return std::make_unique<redis_connection>(endpoint);
 }
 
-ingest_sender::ingest_sender(zmq::context_t& ctx, const std::string& endpoint)
+ingest_sender::ingest_sender(zmq::context_t& ctx, const std::string& endpoint,
+                             const transport::client_keys& keys)
   : sock_(ctx, zmq::socket_type::push) {
   // Fire-and-forget still has to arrive: let queued batches leave on close.
   sock_.set(zmq::sockopt::linger, 30000);
+  transport::use_client_keys(sock_, keys);
   sock_.connect(endpoint);
 }
 
@@ -251,9 +256,11 @@ void ingest_sender::send_batch(const std::vector<op>& ops) {
   sock_.send(zmq::buffer(frame), zmq::send_flags::none);
 }
 
-uint64_t service_seq(zmq::context_t& ctx, const std::string& requests_endpoint) {
+uint64_t service_seq(zmq::context_t& ctx, const std::string& requests_endpoint,
+                     const transport::client_keys& keys) {
   zmq::socket_t s(ctx, zmq::socket_type::dealer);
   s.set(zmq::sockopt::linger, 0);
+  transport::use_client_keys(s, keys);
   s.connect(requests_endpoint);
   const auto frame = schemas::encode_request(1, schemas::stats_req{});
   s.send(zmq::buffer(frame), zmq::send_flags::none);
@@ -261,7 +268,10 @@ uint64_t service_seq(zmq::context_t& ctx, const std::string& requests_endpoint) 
   // Generous: stats hashes every entry, seconds for a board of millions.
   if (zmq::poll(&item, 1, std::chrono::seconds(60)) <= 0)
     throw target_error("no reply to stats from " + requests_endpoint
-                       + " within 60 s; is leaderboardd running there?");
+                       + " within 60 s; is leaderboardd running there?"
+                       + (keys.curve() ? " (with CURVE, a service that refuses the keys does not "
+                                         "answer either: check --curve-server-key and --curve-key)"
+                                       : ""));
   zmq::message_t msg;
   (void) s.recv(msg);
   auto oh = msgpack::unpack(static_cast<const char*>(msg.data()), msg.size());

@@ -12,6 +12,7 @@
 #include <zmq.hpp>
 
 #include "tools/lb-bench/workload.hpp"
+#include "transport/client.hpp"
 
 namespace lb::bench {
 
@@ -38,8 +39,9 @@ public:
 };
 
 // lbd's `requests` ROUTER, or `lb-bench echo-server`, which answers the same
-// frames: a DEALER, each request's tag as its `id`.
-std::unique_ptr<connection> connect_requests(zmq::context_t& ctx, const std::string& endpoint);
+// frames: a DEALER, each request's tag as its `id`; CURVE when keys.curve().
+std::unique_ptr<connection> connect_requests(zmq::context_t& ctx, const std::string& endpoint,
+                                             const transport::client_keys& keys = {});
 
 // Redis over hiredis at tcp://HOST:PORT (or HOST:PORT): a submit is one
 // EVALSHA of `ZADD key GT score member` + `ZREVRANK` (one round trip, as lbd
@@ -50,14 +52,16 @@ std::unique_ptr<connection> connect_redis(const std::string& endpoint);
 // lbd's `ingest` PULL: a PUSH that sends batches of `batch` submits.
 class ingest_sender {
 public:
-  ingest_sender(zmq::context_t& ctx, const std::string& endpoint);
+  ingest_sender(zmq::context_t& ctx, const std::string& endpoint,
+                const transport::client_keys& keys = {});
   void send_batch(const std::vector<op>& ops); // blocks while ZeroMQ's queue is full
 private:
   zmq::socket_t sock_;
 };
 
 // lbd's last event seq, from `stats` on its requests socket.
-uint64_t service_seq(zmq::context_t& ctx, const std::string& requests_endpoint);
+uint64_t service_seq(zmq::context_t& ctx, const std::string& requests_endpoint,
+                     const transport::client_keys& keys = {});
 
 // The echo ceiling: a ROUTER on one thread that decodes every frame as the
 // service does and answers with a submit-sized reply; runs until SIGINT or

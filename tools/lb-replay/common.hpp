@@ -37,12 +37,14 @@ struct options {
   std::string board;     // empty: every board
   uint64_t from_seq = 0; // send only
   uint64_t until_seq = no_limit;
-  uint64_t top = 10;          // rebuild only
-  std::string to;             // send only
-  double speed = 1;           // send: log time / wall time
-  bool max = false;           // send: no pacing
-  uint64_t window = 256;      // send: requests in flight
-  uint64_t timeout_ms = 5000; // send
+  uint64_t top = 10;            // rebuild only
+  std::string to;               // send only
+  double speed = 1;             // send: log time / wall time
+  bool max = false;             // send: no pacing
+  uint64_t window = 256;        // send: requests in flight
+  uint64_t timeout_ms = 5000;   // send
+  std::string curve_server_key; // send: the service's CURVE public key, or a file holding it
+  std::string curve_key;        // send: this client's CURVE secret key file
 };
 
 int run_inspect(const options& o);

@@ -40,6 +40,7 @@ commands:
                       event
   send LOG... --to=EP [--speed=X | --max] [--board=B] [--from-seq=N]
        [--until-seq=N] [--window=N] [--timeout-ms=N]
+       [--curve-server-key=KEY|FILE --curve-key=FILE]
                       re-publishes the events in seq order over one
                       connection, so the service applies them in the log's
                       order. Send into a service with an empty --data folder
@@ -56,6 +57,8 @@ examples:
   lb-replay rebuild ./data --board=arena --top=3
   lb-replay rebuild data/events-00000000000000000001.log --until-seq=5000 --json
   lb-replay send ./data --to=tcp://127.0.0.1:7500 --max
+  lb-replay send ./data --to=tcp://10.0.0.5:7400 --curve-server-key=server.pub \
+      --curve-key=replay.key
 )";
 
 std::vector<lb::tools::flag> flag_table(rp::options& o) {
@@ -84,6 +87,14 @@ std::vector<lb::tools::flag> flag_table(rp::options& o) {
     whole_flag("timeout-ms", "N",
                "send: give up (exit 3) when the service has not answered for this long",
                o.timeout_ms, 1, 3'600'000),
+    text_flag("curve-server-key", "KEY|FILE",
+              "send: the service's CURVE public key (40 Z85 characters) or a file holding it, "
+              "for a service started with --curve-secret",
+              o.curve_server_key),
+    text_flag("curve-key", "FILE",
+              "send: this client's CURVE secret key file (`lbctl keygen NAME` writes NAME.key); "
+              "its public key must be in the service's --writers or --admins file",
+              o.curve_key),
     help_flag(),
   };
 }
@@ -99,7 +110,8 @@ const std::vector<command> commands = {
   {"rebuild", rp::run_rebuild, {"board", "until-seq", "top"}},
   {"send",
    rp::run_send,
-   {"to", "speed", "max", "board", "from-seq", "until-seq", "window", "timeout-ms"}},
+   {"to", "speed", "max", "board", "from-seq", "until-seq", "window", "timeout-ms",
+    "curve-server-key", "curve-key"}},
 };
 
 // The command that the command line names, checked against the flags given

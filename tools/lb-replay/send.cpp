@@ -121,8 +121,8 @@ bool ok_of(const msgpack::object& map) {
 
 class sender {
 public:
-  sender(const options& o, const send_plan& plan)
-    : o_(o), plan_(plan), client_(ctx_, o.to), bar_(plan.events, !o.max) {}
+  sender(const options& o, const send_plan& plan, const transport::client_keys& keys)
+    : o_(o), plan_(plan), client_(ctx_, o.to, keys), bar_(plan.events, !o.max) {}
 
   void push(const schemas::event_record& ev) {
     if (!o_.max)
@@ -246,7 +246,14 @@ private:
                        + std::to_string(flying_.size()) + " requests waiting, "
                        + std::to_string(sent_) + " of " + std::to_string(plan_.events)
                        + " events sent): is leaderboardd running there and is --to its "
-                         "requests endpoint? A busy service may need a larger --timeout-ms");
+                         "requests endpoint? A busy service may need a larger --timeout-ms"
+                       + (o_.curve_server_key.empty()
+                            ? std::string("; one started with --curve-secret answers only "
+                                          "CURVE clients (--curve-server-key, --curve-key)")
+                            : std::string("; with CURVE, a service also stays silent when "
+                                          "--curve-server-key is not its public key or when "
+                                          "it does not list --curve-key's public key as a "
+                                          "writer")));
       auto wait_until = give_up;
       if (until)
         wait_until = std::min(wait_until, *until);
@@ -390,6 +397,12 @@ int run_send(const options& o) {
   if (o.to.empty())
     throw usage_error("send needs --to=ENDPOINT, the service's requests socket (e.g. "
                       "--to=tcp://127.0.0.1:7400)");
+  transport::client_keys keys;
+  try {
+    keys = transport::load_client_keys(o.curve_server_key, o.curve_key);
+  } catch (const transport::key_error& e) {
+    throw usage_error(e.what());
+  }
   const auto src = source_of(resolve_inputs(o.logs));
   check_history(src, o);
   const event_filter filter{o.board, o.from_seq, o.until_seq};
@@ -416,7 +429,7 @@ int run_send(const options& o) {
 
   std::optional<sender> s;
   try {
-    s.emplace(o, plan);
+    s.emplace(o, plan, keys);
   } catch (const zmq::error_t& e) {
     throw usage_error("--to '" + o.to + "': " + e.what() + " (expected e.g. tcp://127.0.0.1:7400)");
   }

@@ -162,9 +162,53 @@ const std::vector<command> commands = {
    print_pong},
   // Not one request: run_watch follows the update streams instead.
   {"watch", "BOARD [--player=P] [--raw]", 1, 1, {"player", "raw"}, nullptr, nullptr},
+  // No request at all: run_keygen writes files.
+  {"keygen", "NAME", 1, 1, {}, nullptr, nullptr},
 };
 
+// Why a CURVE setup may get no reply: a refused handshake is silent.
+std::string curve_hint(const options& o) {
+  if (o.curve_server_key.empty())
+    return "(a service started with --curve-secret answers only CURVE clients: pass "
+           "--curve-server-key and --curve-key)\n";
+  return "(with CURVE, a service also stays silent when --curve-server-key is not its public "
+         "key, or when it does not list "
+         + (o.curve_key.empty() ? std::string("throwaway keys (it needs --readers=any)")
+                                : "the public key of " + o.curve_key)
+         + " in its key files)\n";
+}
+
 } // namespace
+
+int run_keygen(const command_line& cl) {
+  const auto& name = cl.positional.at(1);
+  transport::curve_pair keys;
+  try {
+    keys = transport::make_curve_pair();
+    transport::write_curve_pair(name, keys);
+  } catch (const transport::key_error& e) {
+    std::cerr << "lbctl: keygen: " << e.what() << '\n';
+    return 1;
+  }
+  const auto secret_file = name + ".key", public_file = name + ".pub";
+  if (cl.opts.json) {
+    msgpack::sbuffer b;
+    msgpack::packer<msgpack::sbuffer> p(b);
+    p.pack_map(3);
+    p.pack("public_key"), p.pack(keys.public_key);
+    p.pack("secret_key_file"), p.pack(secret_file);
+    p.pack("public_key_file"), p.pack(public_file);
+    std::cout << sch::msgpack_to_json(b.data(), b.size()) << std::endl;
+    return 0;
+  }
+  std::cout << "public key: " << keys.public_key << '\n'
+            << "wrote " << secret_file << " (the secret key, mode 0600: keep it private) and "
+            << public_file << '\n'
+            << "next: list the key in " << public_file
+            << " in leaderboardd's --writers, --admins or --readers file, and pass --curve-key="
+            << secret_file << " to the client\n";
+  return 0;
+}
 
 bool command::takes(const std::string& flag) const {
   return std::find(flags.begin(), flags.end(), flag) != flags.end();
@@ -201,10 +245,11 @@ int run_request(const command& cmd, const command_line& cl) {
   const bool follow = cmd.name == "boards" && o.all;
   const std::chrono::milliseconds timeout(o.timeout_ms);
 
+  const auto keys = client_keys_of(o);
   zmq::context_t ctx;
   std::optional<lb::transport::request_client> client;
   try {
-    client.emplace(ctx, o.endpoint);
+    client.emplace(ctx, o.endpoint, keys);
   } catch (const zmq::error_t& e) {
     throw usage_error("--endpoint '" + o.endpoint + "': " + e.what() + " (expected e.g. "
                       + options{}.endpoint + ")");
@@ -221,6 +266,7 @@ int run_request(const command& cmd, const command_line& cl) {
       std::cerr << "no reply from " << o.endpoint << " within " << o.timeout_ms
                 << " ms: is leaderboardd running? (start it with: leaderboardd --requests="
                 << o.endpoint << ")\n";
+      std::cerr << curve_hint(o);
       return 3;
     }
 

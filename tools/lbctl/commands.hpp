@@ -33,4 +33,8 @@ const command& checked_command(const command_line& cl);
 // Sends the command's request and prints the reply; returns the exit code.
 int run_request(const command& cmd, const command_line& cl);
 
+// keygen NAME: writes NAME.key and NAME.pub, sending nothing; returns the
+// exit code.
+int run_keygen(const command_line& cl);
+
 } // namespace lb::lbctl

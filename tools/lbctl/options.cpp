@@ -44,12 +44,19 @@ commands:
   watch BOARD [--player=P] [--raw]
                       follow the board live until Ctrl-C: a top table that
                       redraws on every top/ update
+  keygen NAME         make a CURVE key pair for a client (or the service):
+                      writes NAME.key (secret, mode 0600) and NAME.pub,
+                      never over existing files; sends nothing
 
 )";
 
 const char* outro = R"(
-exit codes: 0 ok, 1 the service replied with an error, 2 bad command line,
-3 no reply within the timeout.
+exit codes: 0 ok, 1 the service replied with an error (keygen: the files
+could not be written), 2 bad command line, 3 no reply within the timeout.
+
+CURVE: against a service started with --curve-secret, pass its public key
+(--curve-server-key) and this client's secret key (--curve-key). A service
+that refuses the key does not answer: lbctl then exits 3.
 
 example session:
   $ lbctl submit arena alice 120 --meta="level 7"
@@ -71,6 +78,8 @@ example session:
   ladder: order asc, operator set, seq 4
   $ lbctl watch arena --player=alice
   alice on arena: rank 2 (was 1), score 120, seq 5
+  $ lbctl keygen alice
+  $ lbctl --curve-server-key=server.pub --curve-key=alice.key top arena
 )";
 
 std::vector<tools::flag> global_flags(options& o) {
@@ -83,6 +92,15 @@ std::vector<tools::flag> global_flags(options& o) {
       R"(print the reply as one line of JSON (watch: each message as {"topic": ..., "body": ...}))",
       o.json),
     whole_flag("timeout-ms", "N", "how long to wait for the reply", o.timeout_ms, 1, 3'600'000),
+    text_flag("curve-server-key", "KEY|FILE",
+              "the service's CURVE public key (40 Z85 characters) or a file holding it, for a "
+              "service started with --curve-secret; alone, lbctl makes a throwaway key pair, "
+              "which only a service whose --readers=any admits",
+              o.curve_server_key),
+    text_flag("curve-key", "FILE",
+              "this client's CURVE secret key file, as `lbctl keygen NAME` writes it (NAME.key); "
+              "its public key must be in the service's --readers, --writers or --admins file",
+              o.curve_key),
     help_flag(),
   };
 }
@@ -159,6 +177,14 @@ std::optional<int> parse_command_line(int argc, char** argv, command_line& cl) {
     if (flags.given(name))
       cl.command_flags.push_back(name);
   return std::nullopt;
+}
+
+transport::client_keys client_keys_of(const options& o) {
+  try {
+    return transport::load_client_keys(o.curve_server_key, o.curve_key);
+  } catch (const transport::key_error& e) {
+    throw usage_error(e.what());
+  }
 }
 
 } // namespace lb::lbctl

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "schemas/request.hpp"
+#include "transport/client.hpp"
 
 namespace lb::lbctl {
 
@@ -23,6 +24,8 @@ struct options {
   std::string updates = "tcp://127.0.0.1:7402";  // its updates socket, for watch
   bool json = false;
   uint64_t timeout_ms = 5000;
+  std::string curve_server_key; // the service's public key, or a file holding it
+  std::string curve_key;        // this client's secret key file
 
   // The flags of one command each, held as the request fields they set, so
   // that their defaults are the requests' own.
@@ -49,5 +52,9 @@ struct command_line {
 // after --help, 2 for a bad flag, with the message printed), nothing
 // otherwise.
 std::optional<int> parse_command_line(int argc, char** argv, command_line& cl);
+
+// The keys --curve-server-key and --curve-key name, for every socket lbctl
+// opens; throws usage_error when they cannot be used.
+transport::client_keys client_keys_of(const options& o);
 
 } // namespace lb::lbctl

@@ -128,10 +128,11 @@ int run_watch(const command_line& cl) {
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
 
+  const auto keys = client_keys_of(o);
   zmq::context_t ctx;
   std::optional<lb::transport::update_subscriber> sub;
   try {
-    sub.emplace(ctx, o.updates, topics);
+    sub.emplace(ctx, o.updates, topics, 1000, keys);
   } catch (const zmq::error_t& e) {
     throw usage_error("--updates '" + o.updates + "': " + e.what() + " (expected e.g. "
                       + options{}.updates + ")");
@@ -139,7 +140,7 @@ int run_watch(const command_line& cl) {
 
   if (!lines) {
     // Until the board's top K next changes, show it as it is now.
-    lb::transport::request_client client(ctx, o.endpoint);
+    lb::transport::request_client client(ctx, o.endpoint, keys);
     const uint64_t id = std::random_device{}();
     std::optional<std::string> frame;
     try {

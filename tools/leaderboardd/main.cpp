@@ -10,6 +10,7 @@
 #include <thread>
 
 #include <pthread.h>
+#include <sys/resource.h>
 
 #include <caf/all.hpp>
 
@@ -22,6 +23,8 @@
 #include "tools/leaderboardd/allocator.hpp"
 #include "tools/leaderboardd/settings.hpp"
 #include "tools/leaderboardd/socket_adapters.hpp"
+#include "transport/access.hpp"
+#include "transport/curve_keys.hpp"
 #include "transport/publisher.hpp"
 #include "transport/server.hpp"
 
@@ -74,13 +77,38 @@ recovered_data recover(const settings& s) {
   return out;
 }
 
+// File descriptors the service needs besides its clients' connections: the
+// event log's segments, snapshots, ZeroMQ's and CAF's own.
+constexpr rlim_t reserved_fds = 128;
+
+// Takes every file descriptor the system allows, and keeps `reserved_fds`
+// of them out of the clients' reach.
+void fit_clients_to_fd_limit(settings& s) {
+  rlimit lim{};
+  if (getrlimit(RLIMIT_NOFILE, &lim) != 0)
+    return;
+  if (lim.rlim_cur < lim.rlim_max) {
+    lim.rlim_cur = lim.rlim_max;
+    (void) setrlimit(RLIMIT_NOFILE, &lim);
+    (void) getrlimit(RLIMIT_NOFILE, &lim);
+  }
+  auto room = lim.rlim_cur > 2 * reserved_fds ? lim.rlim_cur - reserved_fds : lim.rlim_cur / 2;
+  if (s.access.max_clients > room) {
+    logger::note("--max-clients lowered from " + std::to_string(s.access.max_clients) + " to "
+                 + std::to_string(room) + ": the open-file limit is " + std::to_string(lim.rlim_cur)
+                 + " (raise it with ulimit -n)");
+    s.access.max_clients = static_cast<uint32_t>(room);
+  }
+}
+
 // Signals go to a thread of ours via sigwait; they are blocked before any
 // other thread (CAF's, ZeroMQ's) exists so that every thread inherits the mask.
-sigset_t block_stop_signals() {
+sigset_t block_signals() {
   sigset_t sigs;
   sigemptyset(&sigs);
   sigaddset(&sigs, SIGINT);
   sigaddset(&sigs, SIGTERM);
+  sigaddset(&sigs, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
   return sigs;
 }
@@ -91,12 +119,27 @@ struct sockets {
   std::string updates_endpoint;
 };
 
-sockets open_sockets(zmq::context_t& ctx, const settings& s) {
+std::unique_ptr<lb::transport::gatekeeper> open_gate(zmq::context_t& ctx, const settings& s,
+                                                     lb::transport::client_counters& counters) {
+  auto opts = s.access;
+  opts.note = [](const std::string& line) { logger::note(line); };
+  try {
+    auto gate = std::make_unique<lb::transport::gatekeeper>(ctx, std::move(opts), counters);
+    if (gate->curve())
+      logger::note("CURVE on: clients need --curve-server-key=" + gate->server_public());
+    return gate;
+  } catch (const lb::transport::key_error& e) {
+    throw cannot_start(std::string(e.what()) + "\n(make keys with `lbctl keygen NAME`)");
+  }
+}
+
+sockets open_sockets(zmq::context_t& ctx, const settings& s, lb::transport::gatekeeper& gate,
+                     lb::transport::client_counters& counters) {
   sockets out;
   try {
-    out.server = std::make_unique<lb::transport::server>(ctx, s.server);
+    out.server = std::make_unique<lb::transport::server>(ctx, s.server, gate, counters);
     out.updates = std::make_unique<lb::transport::update_publisher>(ctx, s.daemon.updates,
-                                                                    s.daemon.updates_hwm);
+                                                                    s.daemon.updates_hwm, gate);
   } catch (const std::exception& e) {
     throw cannot_start(std::string(e.what())
                        + "\n(is another leaderboardd running? pick free endpoints with "
@@ -136,12 +179,44 @@ lb::actors::service start_actors(caf::actor_system& sys, zmq::context_t& ctx, co
 // Runs the I/O thread, which hands the sockets' frames to the gateway, until
 // SIGINT or SIGTERM; returns once that thread is gone and with it the
 // service's sockets.
-void serve(lb::actors::service& svc, sockets& socks, const sigset_t& stop_signals,
+lb::actors::client_role to_actors(lb::transport::role r) {
+  switch (r) {
+    case lb::transport::role::admin:
+      return lb::actors::client_role::admin;
+    case lb::transport::role::writer:
+      return lb::actors::client_role::writer;
+    case lb::transport::role::reader:
+      return lb::actors::client_role::reader;
+    case lb::transport::role::none:
+      break;
+  }
+  return lb::actors::client_role::none;
+}
+
+lb::schemas::client_stats read_counters(const lb::transport::client_counters& c) {
+  auto get = [](const std::atomic<uint64_t>& a) { return a.load(std::memory_order_relaxed); };
+  lb::schemas::client_stats out;
+  out.connections = get(c.open);
+  out.refused_connections = get(c.refused_clients);
+  out.refused_keys = get(c.refused_keys);
+  out.reply_backlog_bytes = get(c.reply_backlog);
+  out.replies_dropped = get(c.replies_dropped);
+  out.replies_orphaned = get(c.replies_orphaned);
+  out.bad_envelopes = get(c.bad_envelopes);
+  return out;
+}
+
+void serve(lb::actors::service& svc, sockets& socks, lb::transport::gatekeeper& gate,
+           const lb::transport::client_counters& counters, const sigset_t& signals,
            const settings& s) {
   auto& srv = *socks.server;
-  lb::actors::gateway gw{svc, s.service, [&srv](auto route, auto body) { srv.send(route, body); }};
+  lb::actors::gateway gw{svc, s.service, [&srv](auto route, auto body) { srv.send(route, body); },
+                         s.limits, [&counters] { return read_counters(counters); }};
   lb::transport::server_handlers h;
-  h.on_request = [&gw](auto route, auto body) { gw.on_request(route, body); };
+  h.on_request = [&gw](auto route, auto body, const lb::transport::request_meta& meta) {
+    gw.on_request(route, body,
+                  {to_actors(meta.from.r), meta.from.key, meta.from.address, meta.backlog});
+  };
   h.on_ingest = [&gw](auto body) { gw.on_ingest(body); };
   h.on_internal = [&gw](auto body) { gw.on_internal(body); };
   h.on_drained = [&gw] { gw.flush(); };
@@ -159,7 +234,10 @@ void serve(lb::actors::service& svc, sockets& socks, const sigset_t& stop_signal
                + " ms, data " + s.daemon.data + ", fsync " + to_string(s.service.log.policy));
 
   int sig = 0;
-  sigwait(&stop_signals, &sig);
+  while (sigwait(&signals, &sig) == 0 && sig == SIGHUP) {
+    logger::note("SIGHUP: re-reading the key files");
+    gate.reload();
+  }
   logger::note(sig == SIGINT ? "SIGINT, stopping" : "SIGTERM, stopping");
   stop.store(true, std::memory_order_release);
   io.join(); // closes the service's sockets
@@ -186,14 +264,18 @@ int main(int argc, char** argv) {
     // refuses the events, rather than kill the service.
     std::signal(SIGXFSZ, SIG_IGN);
     auto data = recover(s);
-    const auto stop_signals = block_stop_signals();
+    fit_clients_to_fd_limit(s);
+    const auto signals = block_signals();
     zmq::context_t ctx; // declared before the sockets: it closes last, once they are gone
-    auto socks = open_sockets(ctx, s);
+    lb::transport::client_counters counters;
+    auto gate = open_gate(ctx, s, counters);
+    auto socks = open_sockets(ctx, s, *gate, counters);
+    gate->start(); // every socket is guarded now
     caf::actor_system_config cfg;
     configure_scheduler(cfg, s);
     caf::actor_system sys{cfg};
     auto svc = start_actors(sys, ctx, s, std::move(data.state), socks);
-    serve(svc, socks, stop_signals, s);
+    serve(svc, socks, *gate, counters, signals, s);
     stop(sys, svc);
     return 0;
   } catch (const cannot_start& e) {

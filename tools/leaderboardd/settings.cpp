@@ -1,6 +1,9 @@
 #include "tools/leaderboardd/settings.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <fstream>
 #include <iostream>
 #include <thread>
 
@@ -67,12 +70,76 @@ none    events are written but never synced:
                s.service.merge_interval, 1, 60000),
     whole_flag("max-frame", "BYTES", "larger request frames drop the connection",
                s.server.max_frame, 1024, 64 << 20),
+    whole_flag("max-clients", "N", "open connections on all sockets; past it new ones are closed",
+               s.access.max_clients, 1, 1'000'000),
+    whole_flag("max-inflight", "N", "requests in flight in all; past it: overloaded",
+               s.limits.max_inflight, 1, 10'000'000),
+    whole_flag("max-inflight-per-client", "N",
+               "requests in flight per connection (less when many connections share "
+               "--max-inflight)",
+               s.limits.max_inflight_per_client, 1, 10'000'000),
+    whole_flag("max-unread-bytes", "BYTES",
+               "reply bytes a connection leaves unread before its requests get overloaded",
+               s.limits.max_unread, 4096, uint64_t{1} << 34),
+    whole_flag("max-memory", "BYTES",
+               "resident memory past which new entries and boards get overloaded (existing ones "
+               "can still be updated); 0: no limit",
+               s.limits.max_memory, 0, uint64_t{1} << 50)
+      .default_is("80% of RAM"),
     whole_flag("threads", "N", "CAF scheduler threads", d.threads, 1, 256)
       .default_is("one per core"),
     choice_flag("scheduler", "POLICY", "CAF scheduler: sharing or stealing", d.scheduler,
                 std::vector{scheduler_policy::sharing, scheduler_policy::stealing}),
     help_flag(),
   };
+}
+
+std::vector<tools::flag> access_table(settings& s) {
+  using namespace tools;
+  auto& a = s.access;
+  return {
+    text_flag("curve-secret", "FILE",
+              "the server's CURVE secret key (lbctl keygen): clients must have a listed key",
+              a.curve_secret),
+    text_flag("readers", "FILE|any", "public keys that may read and subscribe; any: every key",
+              a.readers),
+    text_flag("writers", "FILE", "public keys that may also submit, batch and ingest", a.writers),
+    text_flag("admins", "FILE", "public keys that may also remove, reset and configure", a.admins),
+    switch_flag("insecure", "serve a non-loopback address without --curve-secret",
+                s.daemon.insecure),
+  };
+}
+
+// tcp://127.0.0.1:7400, tcp://localhost:*, tcp://[::1]:7400, tcp://lo:7400,
+// and every ipc:// or inproc:// endpoint reach this machine only.
+bool loopback_only(const std::string& ep) {
+  auto scheme = ep.find("://");
+  if (scheme == std::string::npos || ep.compare(0, scheme, "tcp") != 0)
+    return true;
+  auto host = ep.substr(scheme + 3);
+  host = host.substr(0, host.rfind(':'));
+  if (auto semi = host.rfind(';'); semi != std::string::npos)
+    host = host.substr(semi + 1); // "source;destination": bind takes the last
+  return host.rfind("127.", 0) == 0 || host == "localhost" || host == "[::1]" || host == "::1"
+         || host == "lo";
+}
+
+// Redis's protected mode: reachable from other machines only with keys.
+std::optional<int> check_protected_mode(const settings& s) {
+  if (!s.access.curve_secret.empty() || s.daemon.insecure)
+    return std::nullopt;
+  for (const auto* ep : {&s.server.requests, &s.server.ingest, &s.daemon.updates})
+    if (!loopback_only(*ep)) {
+      std::cerr << "leaderboardd: " << *ep
+                << " is reachable from other machines, and without keys anyone there could "
+                   "reset every board.\n"
+                   "Give the service a key: `lbctl keygen server` then "
+                   "--curve-secret=server.key with --readers/--writers/--admins key lists "
+                   "(README, \"Keys and roles\"),\n"
+                   "or bind to 127.0.0.1, or pass --insecure if the network is trusted.\n";
+      return 2;
+    }
+  return std::nullopt;
 }
 
 } // namespace
@@ -85,9 +152,28 @@ uint32_t cores() {
   return std::max(1u, std::thread::hardware_concurrency());
 }
 
+uint64_t default_max_memory() {
+  auto pages = sysconf(_SC_PHYS_PAGES);
+  auto page = sysconf(_SC_PAGESIZE);
+  if (pages <= 0 || page <= 0)
+    return 0;
+  return static_cast<uint64_t>(pages) * static_cast<uint64_t>(page) / 5 * 4;
+}
+
+uint64_t resident_bytes() {
+  // statm: size, resident, ... in pages.
+  std::ifstream statm("/proc/self/statm");
+  uint64_t size = 0, resident = 0;
+  statm >> size >> resident;
+  return resident * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+}
+
 std::optional<int> parse_settings(int argc, char** argv, settings& s) {
-  tools::flag_parser flags{
-    "leaderboardd", intro, {{"options (--name=value or --name value):", flag_table(s)}}, outro};
+  tools::flag_parser flags{"leaderboardd",
+                           intro,
+                           {{"options (--name=value or --name value):", flag_table(s)},
+                            {"access (README, \"Keys and roles\"):", access_table(s)}},
+                           outro};
   if (auto rc = flags.parse(argc, argv))
     return rc;
   if (!flags.positional().empty()) {
@@ -95,6 +181,20 @@ std::optional<int> parse_settings(int argc, char** argv, settings& s) {
               << "': options are --name=value\n(see leaderboardd --help)\n";
     return 2;
   }
+  if (!s.access.curve_secret.empty() && s.access.readers.empty() && s.access.writers.empty()
+      && s.access.admins.empty()) {
+    std::cerr << "leaderboardd: --curve-secret without --readers, --writers or --admins admits "
+                 "no client\n(list client public keys in a file, one a line; see "
+                 "leaderboardd --help)\n";
+    return 2;
+  }
+  if (s.access.curve_secret.empty()
+      && !(s.access.readers.empty() && s.access.writers.empty() && s.access.admins.empty())) {
+    std::cerr << "leaderboardd: key lists need --curve-secret=FILE, the server's own key\n";
+    return 2;
+  }
+  if (auto rc = check_protected_mode(s))
+    return rc;
   s.service.readers = s.service.shards;
   s.service.log.dir = s.daemon.data;
   return std::nullopt;
