@@ -519,11 +519,8 @@ void gateway::refuse(round_builder::round& r, const storage::status& why) {
   }
   rounds_.rewind();
   cut_seq_ = std::min(cut_seq_, rounds_.last_seq());
-  // The refused seqs go to the next events: no cut and no `stats` may claim them.
-  for (auto& ops : r.ops)
-    for (auto& op : ops)
-      if (auto* m = std::get_if<freeze_marker>(&op))
-        m->seq = std::min(m->seq, rounds_.last_seq());
+  // The refused seqs go to the next events: no `stats` may claim them (the
+  // round's cut markers moved back with rewind()).
   for (auto& st : stats_waiting_)
     st.counters.seq = std::min(st.counters.seq, rounds_.last_seq());
 }

@@ -963,6 +963,26 @@ TEST_CASE("a full disk: events are refused, acknowledged ones stay") {
   CHECK(!f.acked.empty());
   auto p = c->call(ping());
   CHECK(p.ok());
+  // A `stats` ordered behind refused events does not claim their seqs,
+  // which the next events get: its seq is one an acknowledged event had.
+  {
+    const auto last = c->call(submit("full", f.acked.back().first, 0)); // may be refused too
+    std::vector<body> burst;
+    for (int i = 0; i < 20; ++i)
+      burst.push_back(submit("full", padded("burst", static_cast<size_t>(i), 3), i));
+    burst.push_back(stats());
+    auto replies = c->call_all(burst, burst.size());
+    uint64_t acked_seq = last.ok() ? last.u64("seq") : 0;
+    for (size_t i = 0; i + 1 < replies.size(); ++i)
+      if (replies[i].ok())
+        acked_seq = std::max(acked_seq, replies[i].u64("seq"));
+    auto next = c->call(submit("full", "after-burst", 1));
+    if (next.ok()) // the seq after the stats' belongs to it
+      CHECK(replies.back().u64("seq") < next.u64("seq"));
+    CHECK(replies.back().u64("seq") >= acked_seq);
+    auto again = c->call(stats());
+    CHECK(again.u64("seq") >= replies.back().u64("seq"));
+  }
   // Replies that wait for the log (exact reads, a configure's check) are
   // not held behind the refused events' seqs: those are given again.
   auto r = c->call(rank("full", f.acked.front().first));

@@ -204,9 +204,11 @@ int run_keygen(const command_line& cl) {
   std::cout << "public key: " << keys.public_key << '\n'
             << "wrote " << secret_file << " (the secret key, mode 0600: keep it private) and "
             << public_file << '\n'
-            << "next: list the key in " << public_file
+            << "for a client: list the key in " << public_file
             << " in leaderboardd's --writers, --admins or --readers file, and pass --curve-key="
-            << secret_file << " to the client\n";
+            << secret_file << " to the client\n"
+            << "for the service: leaderboardd --curve-secret=" << secret_file
+            << ", and clients pass --curve-server-key=" << public_file << '\n';
   return 0;
 }
 
