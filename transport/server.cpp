@@ -92,7 +92,7 @@ void server::send(std::string_view route, std::string_view body) {
   auto identity = route_identity(route);
   if (identity.empty())
     return; // never made by pack_route
-  if (backlogs_.count(std::string(identity)) > 0) {
+  if (backlog_of(identity) > 0) {
     queue(identity, route, body); // behind the replies already waiting
     return;
   }

@@ -24,8 +24,7 @@ schemas::client_stats merged_client_stats(const schemas::client_stats& mine,
   transport.unauthorized = mine.unauthorized;
   transport.overloaded_busy = mine.overloaded_busy;
   transport.overloaded_unread = mine.overloaded_unread;
-  transport.overloaded_memory = mine.overloaded_memory;
-  return transport;
+  return transport; // overloaded_memory: the shards count it (reader_actor sums it)
 }
 
 // Reads with `exact: false` take the merged view; every other request takes
@@ -143,17 +142,21 @@ void gateway::on_request(std::string_view route, std::string_view body,
   }
   auto& req = std::get<schemas::request_body>(decoded.body);
   auto weight = reply_weight(req);
-  if (!admitted(route, req, weight, from, decoded.id))
+  std::string connection(route);
+  auto it = inflight_by_client_.find(connection);
+  const client_load* mine = it == inflight_by_client_.end() ? nullptr : &it->second;
+  if (!admitted(route, req, weight, mine, from, decoded.id))
     return;
   ++inflight_;
-  auto& load = inflight_by_client_[std::string(route)];
+  auto& load = mine != nullptr ? it->second : inflight_by_client_[std::move(connection)];
   ++load.requests;
   load.weight += weight;
   dispatch(reply_to{weighed(route, weight), decoded.id}, std::move(req), false);
 }
 
 bool gateway::admitted(std::string_view route, const schemas::request_body& body, uint64_t weight,
-                       const request_origin& from, std::optional<uint64_t> id) {
+                       const client_load* in_flight, const request_origin& from,
+                       std::optional<uint64_t> id) {
   auto refuse = [&](uint64_t& counter, schemas::error err) {
     ++counter;
     send_(route, schemas::encode_reply(id, err));
@@ -173,8 +176,7 @@ bool gateway::admitted(std::string_view route, const schemas::request_body& body
                   overloaded(std::to_string(from.unread)
                              + " bytes of replies to this connection are unread; read them "
                                "before sending more"));
-  auto it = inflight_by_client_.find(std::string(route));
-  client_load mine = it == inflight_by_client_.end() ? client_load{} : it->second;
+  const client_load mine = in_flight != nullptr ? *in_flight : client_load{};
   if (mine.requests > 0 && mine.weight + weight > limits_.max_inflight_entries_per_client)
     return refuse(counted.overloaded_busy,
                   overloaded("this connection's requests in flight may answer with "

@@ -113,8 +113,14 @@ private:
     bool ingest = false;
   };
 
+  struct client_load {
+    uint64_t requests = 0;
+    uint64_t weight = 0; // entries the replies may carry
+  };
+  // `in_flight`: what the sender's connection has in flight (nullptr: nothing).
   bool admitted(std::string_view route, const schemas::request_body& body, uint64_t weight,
-                const request_origin& from, std::optional<uint64_t> id);
+                const client_load* in_flight, const request_origin& from,
+                std::optional<uint64_t> id);
   // A reply to a request that was counted in flight (its route weighed).
   void send_reply(std::string_view weighed_route, std::string_view body);
   void dispatch(reply_to&& to, schemas::request_body&& body, bool ingest);
@@ -174,10 +180,6 @@ private:
   std::filesystem::path data_dir_; // for what the operator is told
   std::chrono::steady_clock::time_point last_complaint_{};
   uint64_t inflight_ = 0;
-  struct client_load {
-    uint64_t requests = 0;
-    uint64_t weight = 0; // entries the replies may carry
-  };
   std::unordered_map<std::string, client_load> inflight_by_client_; // by route; none empty
   uint64_t ingest_inflight_ = 0;
   client_stats_fn client_stats_;
