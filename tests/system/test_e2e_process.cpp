@@ -198,16 +198,26 @@ TEST_CASE("flags, signals and a busy port") {
     auto busy = "tcp://127.0.0.1:" + std::to_string(ntohs(a.sin_port));
     auto ep = [] { return "tcp://127.0.0.1:" + std::to_string(free_port()); };
     temp_dir data;
+    // A folder the service would create, and one that is there already:
+    // a failed start leaves neither a new folder nor a LOCK behind.
+    const auto fresh = data.path() + "/fresh";
+    const auto existing = data.path() + "/existing";
+    std::filesystem::create_directory(existing);
     for (std::string which : {"requests", "ingest", "updates"}) {
-      CAPTURE(which);
-      std::vector<std::string> args = {exe, "--data=" + data.path(), "--requests=" + ep(),
-                                       "--ingest=" + ep(), "--updates=" + ep()};
-      args.push_back(std::string("--") + which + "=" + busy);
-      auto r = run_to_exit(args, patience(10s));
-      REQUIRE(r.status);
-      CHECK(WIFEXITED(*r.status));
-      CHECK(WEXITSTATUS(*r.status) != 0);
-      CHECK_MESSAGE(r.err.find(busy.substr(6)) != std::string::npos, "stderr: " << r.err);
+      for (const auto& folder : {fresh, existing}) {
+        CAPTURE(which);
+        CAPTURE(folder);
+        std::vector<std::string> args = {exe, "--data=" + folder, "--requests=" + ep(),
+                                         "--ingest=" + ep(), "--updates=" + ep()};
+        args.push_back(std::string("--") + which + "=" + busy);
+        auto r = run_to_exit(args, patience(10s));
+        REQUIRE(r.status);
+        CHECK(describe_status(*r.status) == "exit 1");
+        CHECK_MESSAGE(r.err.find(busy.substr(6)) != std::string::npos, "stderr: " << r.err);
+        CHECK_MESSAGE(r.err.find("another leaderboardd") != std::string::npos, "stderr: " << r.err);
+        CHECK(!std::filesystem::exists(fresh));
+        CHECK(!std::filesystem::exists(existing + "/LOCK"));
+      }
     }
     ::close(fd);
   }

@@ -115,6 +115,23 @@ sigset_t block_signals() {
   return sigs;
 }
 
+// While it lives, the signals end the process at once, as if no service ran:
+// a recovery can take minutes, and nothing is served yet that a clean stop
+// would have to finish. Only this thread takes them; ZeroMQ's keep them
+// blocked. A signal that came before is pending and ends the process here.
+class signals_end_process {
+public:
+  explicit signals_end_process(const sigset_t& sigs) : sigs_(sigs) {
+    pthread_sigmask(SIG_UNBLOCK, &sigs_, nullptr);
+  }
+  ~signals_end_process() { pthread_sigmask(SIG_BLOCK, &sigs_, nullptr); }
+  signals_end_process(const signals_end_process&) = delete;
+  signals_end_process& operator=(const signals_end_process&) = delete;
+
+private:
+  sigset_t sigs_;
+};
+
 struct sockets {
   std::unique_ptr<lb::transport::server> server;
   std::unique_ptr<lb::transport::update_publisher> updates; // until the publisher actor has it
@@ -293,18 +310,25 @@ int main(int argc, char** argv) {
     return *rc;
   tune_allocator();
   try {
-    create_data_folder(s);
     // Past a file-size limit (ulimit -f) write() must fail with EFBIG, which
     // refuses the events, rather than kill the service.
     std::signal(SIGXFSZ, SIG_IGN);
-    auto data = recover(s);
     fit_clients_to_fd_limit(s);
     const auto signals = block_signals();
     zmq::context_t ctx; // declared before the sockets: it closes last, once they are gone
     lb::transport::client_counters counters;
     auto gate = open_gate(ctx, s, counters);
+    // Bound before the data folder is touched: a taken port (the commonest
+    // failure: another leaderboardd) leaves no folder and no LOCK behind.
+    // Clients that connect meanwhile wait in ZeroMQ's queues for recovery.
     auto socks = open_sockets(ctx, s, *gate, counters);
     gate->start(); // every socket is guarded now
+    recovered_data data;
+    {
+      signals_end_process interruptible{signals};
+      create_data_folder(s);
+      data = recover(s);
+    }
     caf::actor_system_config cfg;
     configure_scheduler(cfg, s);
     caf::actor_system sys{cfg};
