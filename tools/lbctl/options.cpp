@@ -27,8 +27,10 @@ commands:
                       a player and N neighbours each side
   ranks BOARD PLAYER... [--merged]
                       the given players (a friends list), best first
-  remove BOARD PLAYER delete a player's entry
-  reset BOARD         empty a board; its configuration stays
+  remove BOARD PLAYER delete a player's entry; exit 1 if the board does not
+                      exist or the player is not on it
+  reset BOARD         empty a board; its configuration stays; exit 1 if the
+                      board does not exist
   configure BOARD [--order=desc|asc] [--operator=best|set|incr|decr]
                       how a board ranks and combines a new score with the
                       stored one; only while the board is empty. A new board
@@ -51,8 +53,10 @@ commands:
 )";
 
 const char* outro = R"(
-exit codes: 0 ok, 1 the service replied with an error (keygen: the files
-could not be written), 2 bad command line, 3 no reply within the timeout.
+exit codes: 0 ok, 1 the service replied with an error, or reset or remove
+found nothing to remove (no such board, no such player on it; the message
+says which), or keygen could not write the files, 2 bad command line, 3 no
+reply within the timeout.
 
 CURVE: against a service started with --curve-secret, pass its public key
 (--curve-server-key) and this client's secret key (--curve-key). A service
