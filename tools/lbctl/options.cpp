@@ -90,7 +90,8 @@ std::vector<tools::flag> global_flags(options& o) {
   using namespace tools;
   return {
     text_flag("endpoint", "EP", "the service's requests socket", o.endpoint),
-    text_flag("updates", "EP", "the service's updates socket, for watch", o.updates),
+    text_flag("updates", "EP", "the service's updates socket, for watch", o.updates)
+      .default_is("port 7402 on --endpoint's host"),
     switch_flag(
       "json",
       R"(print the reply as one line of JSON (watch: each message as {"topic": ..., "body": ...}))",
@@ -177,10 +178,21 @@ std::optional<int> parse_command_line(int argc, char** argv, command_line& cl) {
   if (auto rc = flags.parse(argc, argv))
     return rc;
   cl.positional = flags.positional();
+  if (!flags.given("updates"))
+    cl.opts.updates = updates_near(cl.opts.endpoint);
   for (const auto& name : names)
     if (flags.given(name))
       cl.command_flags.push_back(name);
   return std::nullopt;
+}
+
+std::string updates_near(const std::string& endpoint) {
+  const std::string defaults = options{}.updates, tcp = "tcp://";
+  const auto colon = endpoint.rfind(':'); // tcp://[::1]:7400 too
+  if (endpoint.compare(0, tcp.size(), tcp) != 0 || colon == std::string::npos
+      || colon <= tcp.size())
+    return defaults;
+  return endpoint.substr(0, colon) + defaults.substr(defaults.rfind(':'));
 }
 
 transport::client_keys client_keys_of(const options& o) {
