@@ -535,6 +535,15 @@ struct sample {
   int64_t score = 0, subscore = 0;
 };
 
+// Returns once every shard's merged view holds every event acknowledged
+// before the call (subscriber::sync: the rank/ of a fresh board come from
+// every shard after it took the view), so that a follower's first message
+// is the state the replies know.
+void settle_views(server& s, client& c) {
+  subscriber barrier(s.ctx(), s.updates(), {});
+  barrier.sync(c);
+}
+
 body merged_around(const std::string& board, const std::string& player) {
   auto b = around(board, player, 0);
   b.set("exact", false);
@@ -582,7 +591,7 @@ TEST_CASE("follow/: a late follower agrees with the merged view after every merg
       REQUIRE(c.call(batch(items)).ok());
   }
   REQUIRE(c.call(submit("f", "me", mine, 1)).ok());
-  s.settle();
+  settle_views(s, c);
 
   const std::string topic = "follow/f/me";
   subscriber sub(s.ctx(), s.updates(), {topic});
@@ -653,7 +662,6 @@ TEST_CASE("follow/: a late follower agrees with the merged view after every merg
     REQUIRE_MESSAGE(f.empty(), f);
 
   // Writers done: after a merge, the last message is the exact state.
-  s.settle();
   auto more = sub.sync(c);
   got.insert(got.end(), more.begin(), more.end());
   auto feed = follows_on(got, topic);
@@ -707,7 +715,7 @@ TEST_CASE("follow/: 1 -> 2 -> 1 by another player's moves, removal and return") 
   REQUIRE(c.call(configure("o", std::nullopt, std::string("set"))).ok());
   REQUIRE(c.call(submit("o", "me", 100)).ok());
   REQUIRE(c.call(submit("o", "other", 50)).ok());
-  s.settle();
+  settle_views(s, c);
   const std::string topic = "follow/o/me";
   subscriber sub(s.ctx(), s.updates(), {topic});
   auto feed = follows_on(receive_on(sub, topic, 1, 10s), topic);
@@ -765,7 +773,7 @@ TEST_CASE("stream_seq: contiguous per topic on two boards under load; a second f
   subscriber sub(s.ctx(), s.updates(), {"score/b1/", "score/b2/", "top/b1/", "top/b2/"});
   sub.sync(c);
   REQUIRE(c.call(submit("b1", "p7", 1)).ok());
-  s.settle();
+  settle_views(s, c);
   const std::string topic = "follow/b1/p7";
   subscriber first(s.ctx(), s.updates(), {topic});
   auto f1 = follows_on(receive_on(first, topic, 1, 10s), topic);
@@ -787,7 +795,6 @@ TEST_CASE("stream_seq: contiguous per topic on two boards under load; a second f
   CHECK(at(updates_stats(c.call(stats())), "dropped").as<uint64_t>() == 0);
 
   // A second follower of the same topic: the current state comes to both.
-  s.settle();
   auto before = first.sync(c);
   subscriber second(s.ctx(), s.updates(), {topic});
   auto f2 = follows_on(receive_on(second, topic, 1, 10s), topic);
