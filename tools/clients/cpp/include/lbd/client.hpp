@@ -44,9 +44,10 @@
 // - Replies may come in any order; reply::ticket() says whose it is. A
 //   blocking call and wait() keep the other replies they read for poll().
 // - At most options::max_in_flight requests are out at once: a send_* past
-//   it first reads replies (keeping them for poll()) until one is back, so
-//   a burst never goes past the service's per-connection share (which would
-//   give `overloaded`).
+//   it first reads replies (keeping them for poll()) until one is back or
+//   the oldest times out, so a burst stays within the service's default
+//   per-connection share (1000; a busy service gives each connection less,
+//   and answers `overloaded` past it: nothing applied, retry later).
 //
 // Errors: lbd::error, whose code() is the protocol's (`bad_request`,
 // `unknown_op`, `not_found`, `conflict`, `overloaded`, `unauthorized`,
