@@ -6,6 +6,7 @@
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
+#include <fstream>
 #include <map>
 #include <set>
 #include <thread>
@@ -13,6 +14,7 @@
 #include <lbd/client.hpp>
 
 #include "tests/system/e2e_client.hpp"
+#include "transport/curve_keys.hpp"
 
 using namespace std::chrono_literals;
 namespace e2e = lb::e2e;
@@ -210,6 +212,43 @@ TEST_CASE("a dead endpoint gives no_reply, blocking and async") {
           lbd::client k(bad);
         })
         == "bad_option");
+}
+
+TEST_CASE("CURVE keys from the files lbctl keygen writes") {
+  e2e::temp_dir dir;
+  const std::string d = dir.path();
+  // As `lbctl keygen` leaves them: NAME.key (secret) and NAME.pub.
+  lb::transport::write_curve_pair(d + "/server", lb::transport::make_curve_pair());
+  lb::transport::write_curve_pair(d + "/game", lb::transport::make_curve_pair());
+  {
+    std::ofstream writers(d + "/writers");
+    writers << lb::transport::read_key_list(d + "/game.pub").at(0) << "\n";
+  }
+  auto sopts = e2e::make_server_options(
+    2, 20, {"--curve-secret=" + d + "/server.key", "--writers=" + d + "/writers"});
+  sopts.ready_keys = {lb::transport::key_or_file(d + "/server.pub"),
+                      lb::transport::read_secret_key(d + "/game.key")};
+  e2e::server srv(sopts);
+
+  auto opts = options_of(srv);
+  opts.curve_server_key = d + "/server.pub";
+  opts.curve_key = d + "/game.key";
+  lbd::client c(opts);
+  CHECK(c.submit("keyed", "alice", 5).rank == 1);
+  CHECK(code_of([&] { c.reset("keyed"); }) == "unauthorized"); // a writer, not an admin
+  lbd::writer w(opts);
+  w.submit("keyed", "bob", 9);
+  CHECK(e2e::wait_until(e2e::patience(10s), [&] { return c.top("keyed").total == 2; }));
+
+  // No key: the handshake never completes, so nothing answers.
+  auto plain = options_of(srv);
+  plain.timeout = 300ms;
+  lbd::client stranger(plain);
+  CHECK(code_of([&] { stranger.ping(); }) == "no_reply");
+  // A secret key file given as the server's public key is named as such.
+  auto swapped = opts;
+  swapped.curve_server_key = d + "/server.key";
+  CHECK(code_of([&] { lbd::client x(swapped); }) == "bad_option");
 }
 
 TEST_CASE("a writer's submits and batches are read back") {
