@@ -6,7 +6,8 @@
 #
 #   tools/clients/cpp/check.sh BUILD_DIR
 #
-# Prints one line; exits non-zero on failure (with the output that shows why).
+# Prints one line; exits non-zero on failure (the output that shows why goes
+# to stderr).
 set -u
 
 if [ $# -ne 1 ] || [ ! -d "$1" ]; then
@@ -28,11 +29,12 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
+# One line on stdout; the output that shows why on stderr.
 fail() {
   echo "lbd-client check: FAIL: $1"
   shift
   for f in "$@"; do
-    [ -s "$f" ] && sed 's/^/  | /' "$f"
+    [ -s "$f" ] && sed 's/^/  | /' "$f" >&2
   done
   exit 1
 }
