@@ -309,6 +309,67 @@ TEST_CASE("a subscriber follows a board's top") {
   CHECK_FALSE(u->gap);
 }
 
+TEST_CASE("a follower joining late sees the player's rank change from any cause") {
+  e2e::server srv;
+  auto opts = options_of(srv);
+  lbd::client c(opts);
+  c.submit("arena", "alice", 100);
+  c.submit("arena", "bob", 200);
+
+  lbd::subscriber sub(opts);
+  sub.follow("arena", "alice");
+  // The feed comes from the merged view, which may lag the acknowledged
+  // submits by a merge: read it until the player stands at `rank`, each
+  // message numbered one past the one before.
+  std::optional<uint64_t> stream_seq;
+  auto until_rank = [&](std::optional<uint64_t> rank) {
+    for (;;) {
+      auto u = sub.next(e2e::patience(5s));
+      REQUIRE(u);
+      REQUIRE(u->player());
+      CHECK(u->topic == "follow/arena/alice");
+      CHECK_FALSE(u->gap);
+      if (stream_seq)
+        CHECK(u->stream_seq == *stream_seq + 1);
+      stream_seq = u->stream_seq;
+      if (u->player()->rank == rank)
+        return *u->player();
+    }
+  };
+  auto joined = until_rank(2);
+  CHECK(joined.score == std::optional<int64_t>(100));
+  CHECK(joined.total == 2);
+
+  // A prefix of alice's topic, followed on its own: one message, not on the
+  // board, and alice's messages are not handed out as its.
+  sub.follow("arena", "al");
+  auto al = sub.next(e2e::patience(5s));
+  REQUIRE(al);
+  REQUIRE(al->player());
+  CHECK(al->topic == "follow/arena/al");
+  CHECK(al->player()->player == "al");
+  CHECK_FALSE(al->player()->rank);
+  CHECK_FALSE(al->player()->score);
+  CHECK(al->player()->total == 2);
+  sub.unfollow("arena", "al");
+
+  // Others pass her, then go: each merge that moves her sends her state,
+  // which agrees with `rank`.
+  c.submit("arena", "carol", 300);
+  auto passed = until_rank(3);
+  CHECK(passed.prev_rank == std::optional<uint64_t>(2));
+  CHECK(c.rank("arena", "alice").rank == 3);
+  c.remove("arena", "carol");
+  c.remove("arena", "bob");
+  auto alone = until_rank(1);
+  CHECK(alone.total == 1);
+  CHECK(c.rank("arena", "alice").rank == 1);
+  c.reset("arena");
+  auto gone = until_rank(std::nullopt);
+  CHECK(gone.prev_rank == std::optional<uint64_t>(1));
+  CHECK(gone.total == 0);
+}
+
 TEST_CASE("the subscriber keeps exact topics and sees every kind of gap") {
   // A stand-in for the service's updates socket, whose messages the test
   // writes with the stream_seq it wants.
