@@ -103,7 +103,7 @@ grep -q '^top 10 of 13 (seq [0-9]*): 1=alice:1200 2=' "$out" \
   || fail "game_server's top 10 is not the board" "$out"
 rank=$(sed -n 's/^rank player-3: \([0-9]*\) of 13, score \([0-9]*\)$/\1 \2/p' "$out")
 [ -n "$rank" ] || fail "game_server printed no rank for player-3" "$out"
-followed=$(sed -n 's/^follow player-3: rank \([0-9]*\) of 13, score \([0-9]*\)$/\1 \2/p' "$out")
+followed=$(sed -n 's/^follow player-3: rank \([0-9]*\) of 13, score \([0-9]*\) (.*)$/\1 \2/p' "$out")
 [ "$followed" = "$rank" ] \
   || fail "game_server's follow/ message disagrees with rank ($rank)" "$out"
 

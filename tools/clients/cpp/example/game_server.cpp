@@ -1,12 +1,13 @@
 // An example game server on the lbd client library: a match loop that hands
 // each finished match's results to the service without waiting (the async
-// API), picks the replies up once a tick, then reads the top 10 and one
-// player's rank, and follows that player's rank feed.
+// API) and picks the replies up once a tick, while it follows one player's
+// rank feed; then it reads the top 10 and that player's rank.
 //
 //   game_server [REQUESTS [UPDATES]]   (default tcp://127.0.0.1:7400, :7402)
 #include <chrono>
 #include <cstdlib>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -47,9 +48,20 @@ int main(int argc, char** argv) {
   try {
     lbd::client lb(opts);
     lbd::subscriber feed(opts);
+    // The feed sends the player's state when following starts and after
+    // every merge that moves the player, whoever caused it.
+    feed.follow(board, followed);
+    std::optional<lbd::player_state> state;
+    int changes = 0;
+    auto on_update = [&](lbd::update& u) {
+      if (u.gap) // lost messages: this one is the whole state anyway
+        std::cerr << "follow: " << u.missed << " messages lost\n";
+      state = *u.player();
+      ++changes;
+    };
 
-    // The loop: a match ends every third tick; replies are picked up each
-    // tick without blocking it.
+    // The loop: a match ends every third tick; replies and the feed are
+    // picked up each tick without blocking it.
     int sent = 0, accepted = 0, refused = 0;
     auto on_reply = [&](lbd::reply& r) {
       if (!r.ok()) {
@@ -66,6 +78,7 @@ int main(int argc, char** argv) {
         lb.send_batch(results);
       }
       lb.poll(0ms, on_reply);
+      feed.poll(0ms, on_update);
       std::this_thread::sleep_for(5ms); // the rest of the tick's work
     }
     std::cout << "submitted " << sent << " results: " << accepted << " accepted, " << refused
@@ -81,13 +94,15 @@ int main(int argc, char** argv) {
     std::cout << "rank " << followed << ": " << me.rank << " of " << me.total << ", score "
               << me.score << '\n';
 
-    // Following joins late: the first message is the player's current state.
-    feed.follow(board, followed);
-    if (auto u = feed.next(3s); u && u->player()) {
-      const auto& s = *u->player();
-      std::cout << "follow " << s.player << ": rank " << (s.rank ? std::to_string(*s.rank) : "-")
-                << " of " << s.total << ", score " << (s.score ? std::to_string(*s.score) : "-")
-                << '\n';
+    // The feed follows the merged view, at most a merge interval behind:
+    // once it is quiet, its last state is the player's rank.
+    while (feed.poll(300ms, on_update) > 0) {
+    }
+    if (state) {
+      std::cout << "follow " << state->player << ": rank "
+                << (state->rank ? std::to_string(*state->rank) : "-") << " of " << state->total
+                << ", score " << (state->score ? std::to_string(*state->score) : "-") << " ("
+                << changes << " messages)\n";
     } else {
       std::cout << "follow " << followed << ": no message\n";
     }
