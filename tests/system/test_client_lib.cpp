@@ -13,6 +13,7 @@
 
 #include <lbd/client.hpp>
 
+#include "schemas/request.hpp"
 #include "tests/system/e2e_client.hpp"
 #include "transport/curve_keys.hpp"
 
@@ -286,6 +287,45 @@ TEST_CASE("a writer's submits and batches are read back") {
         == "bad_request");
   srv.settle();
   CHECK(code_of([&] { c.rank("ingest", "late"); }) == "not_found");
+}
+
+TEST_CASE("a writer's frames carry its source") {
+  // A stand-in ingest socket: the frames as the service would read them.
+  zmq::context_t ctx;
+  zmq::socket_t pull(ctx, zmq::socket_type::pull);
+  const auto port = e2e::free_port();
+  pull.bind("tcp://127.0.0.1:" + std::to_string(port));
+  lbd::options o;
+  o.ingest = "tcp://127.0.0.1:" + std::to_string(port);
+  o.source = "game-7:eu.1";
+  lbd::writer w(o);
+  w.submit("arena", "alice", 10, 2, std::string("m"));
+  std::vector<lbd::submission> many(1500, lbd::submission{"arena", "bob", 1, 0, {}});
+  w.batch(many);
+
+  auto frame = [&] {
+    zmq::pollitem_t item{pull.handle(), 0, ZMQ_POLLIN, 0};
+    REQUIRE(zmq::poll(&item, 1, e2e::patience(5s)) == 1);
+    zmq::message_t m;
+    REQUIRE(pull.recv(m));
+    // The service's own ingest decoder takes it.
+    CHECK(lb::schemas::decode_ingest(m.data<char>(), m.size()).ok());
+    auto r = e2e::reply::decode(m.to_string());
+    REQUIRE(r);
+    CHECK(r->str("source") == "game-7:eu.1");
+    CHECK_FALSE(r->has("id"));
+    return *r;
+  };
+  auto one = frame();
+  CHECK(one.str("op") == "submit");
+  CHECK(one.str("player") == "alice");
+  CHECK(one.i64("score") == 10);
+  CHECK(one.i64("subscore") == 2);
+  CHECK(one.str("meta") == "m");
+  auto first = frame();
+  CHECK(first.str("op") == "batch");
+  CHECK(first.at("items").via.array.size == 1000);
+  CHECK(frame().at("items").via.array.size == 500);
 }
 
 TEST_CASE("a subscriber follows a board's top") {
