@@ -207,6 +207,19 @@ TEST_CASE("a dead endpoint gives no_reply, blocking and async") {
   CHECK(got[0].failure().code() == "no_reply");
   CHECK(c.in_flight() == 0);
 
+  // Past ZeroMQ's queue to a service that never came, a send gives up.
+  lbd::options many = o;
+  many.max_in_flight = 5000;
+  lbd::client q(many);
+  std::size_t sent = 0;
+  const auto code = code_of([&] {
+    for (; sent < 5000; ++sent)
+      q.send_ping();
+  });
+  CHECK(code == "no_reply");
+  CHECK(sent >= 1000);
+  CHECK(sent < 5000);
+
   CHECK(code_of([&] {
           lbd::options bad = o;
           bad.curve_server_key = "/nonexistent/server.pub";

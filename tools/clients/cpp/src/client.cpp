@@ -148,13 +148,21 @@ struct client::impl {
   std::deque<std::pair<clock::time_point, ticket>> due; // deadlines, in send order
   std::deque<reply> ready;                              // read, not handed over
 
-  explicit impl(const options& o) : opts(o), sock(*ctx, o.endpoint, lbd_impl::keys_of(o)) {}
+  explicit impl(const options& o) : opts(o), sock(*ctx, o.endpoint, lbd_impl::keys_of(o)) {
+    // ZeroMQ queues requests until the service connects, up to its
+    // high-water mark; past it a send would block for good.
+    sock.socket().set(zmq::sockopt::sndtimeo, lbd_impl::milliseconds_of(o.timeout));
+  }
 
   ticket send(kind k, const sch::request_body& body) {
     while (waiting.size() >= std::max<std::size_t>(opts.max_in_flight, 1))
       receive_until(clock::now() + opts.timeout);
     const ticket t = next_id++;
-    sock.send(sch::encode_request(t, body));
+    const std::string frame = sch::encode_request(t, body);
+    if (!sock.socket().send(zmq::buffer(frame), zmq::send_flags::none))
+      throw error("no_reply", "not sent: the queue to " + opts.endpoint + " stayed full for "
+                                + std::to_string(opts.timeout.count())
+                                + " ms (the service has not been reachable for a while)");
     const auto now = clock::now();
     waiting.emplace(t, sent{k, now});
     due.emplace_back(now + opts.timeout, t);

@@ -1,5 +1,6 @@
 #include "common.hpp"
 
+#include <algorithm>
 #include <mutex>
 
 #include "schemas/request.hpp"
@@ -42,6 +43,10 @@ std::string endpoint_or_default(const std::string& given, const std::string& end
     throw error("bad_option", std::string("options::") + what + " is empty and endpoint '"
                                 + endpoint + "' is not tcp://HOST:PORT to take the host from");
   return endpoint.substr(0, colon + 1) + port;
+}
+
+int milliseconds_of(std::chrono::milliseconds t) {
+  return static_cast<int>(std::clamp<std::chrono::milliseconds::rep>(t.count(), 0, 1 << 30));
 }
 
 lb::transport::client_keys keys_of(const lbd::options& o) {

@@ -29,6 +29,9 @@ std::shared_ptr<zmq::context_t> shared_context();
 std::string endpoint_or_default(const std::string& given, const std::string& endpoint,
                                 const char* port, const char* what);
 
+// A timeout as ZeroMQ's int milliseconds (at most about 12 days).
+int milliseconds_of(std::chrono::milliseconds t);
+
 // The CURVE keys options name; `bad_option` when they cannot be used.
 lb::transport::client_keys keys_of(const lbd::options& o);
 

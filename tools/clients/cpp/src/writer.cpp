@@ -55,8 +55,7 @@ struct writer::impl {
     if (!o.source.empty())
       lbd_impl::check_source(o.source);
     const auto keys = lbd_impl::keys_of(o);
-    const int ms
-      = static_cast<int>(std::min<std::chrono::milliseconds::rep>(o.timeout.count(), 1 << 30));
+    const int ms = lbd_impl::milliseconds_of(o.timeout);
     // Frames queued when the writer goes still leave within the timeout;
     // a send finds room in the queue within it, or fails.
     sock.set(zmq::sockopt::linger, ms);

@@ -40,7 +40,12 @@
 // - Every ticket gets exactly one reply, either from the service or, once
 //   options::timeout has passed since it was sent, an error `no_reply`
 //   made here (a reply that comes later is dropped). So nothing piles up
-//   when the service is gone.
+//   when the service is gone. `no_reply` does not mean "not applied":
+//   ZeroMQ keeps a request queued until the service connects, so one that
+//   timed out may still be carried out later (a submit with the same score
+//   twice is harmless under `best` and `set`, not under `incr`). Past
+//   ZeroMQ's queue (1000 requests to a service that never answered), a
+//   send_* waits up to options::timeout and then throws `no_reply`.
 // - Replies may come in any order; reply::ticket() says whose it is. A
 //   blocking call and wait() keep the other replies they read for poll().
 // - At most options::max_in_flight requests are out at once: a send_* past
