@@ -220,6 +220,13 @@ TEST_CASE("a dead endpoint gives no_reply, blocking and async") {
   CHECK(sent >= 1000);
   CHECK(sent < 5000);
 
+  // updates and ingest default to the endpoint's host, which ipc:// has not.
+  CHECK(code_of([&] {
+          lbd::options ipc;
+          ipc.endpoint = "ipc:///tmp/lbd-requests";
+          lbd::subscriber s(ipc);
+        })
+        == "bad_option");
   CHECK(code_of([&] {
           lbd::options bad = o;
           bad.curve_server_key = "/nonexistent/server.pub";
