@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Sets up and runs every test suite, as CI does:
 #   0. style: clang-format --dry-run reports nothing on any tracked source
-#   1. the release build: all suites (codec, structure, concurrency, durability, bench,
-#      install),
-#      then bench/scale.sh and bench/boards.sh at small sizes (a smoke run each)
+#   1. the release build: all suites (codec, structure, transport, concurrency, durability,
+#      bench, install), the clients' checks (tools/clients/*/check.sh: Python, the C++
+#      library's examples against its installed copy, Node), then bench/scale.sh and
+#      bench/boards.sh at small sizes (a smoke run each)
 #   2. ASan+UBSan: the decoders, the ranking structures, storage, key files and the actors
 #   3. ThreadSanitizer (with a TSan build of CAF): the real binary
 #   4. libFuzzer on the request decoder for $LBD_FUZZ_SECONDS (default 60)
@@ -60,6 +61,13 @@ step "release build: every suite"
 setup build --buildtype=release
 ninja -C build || die "build failed"
 run_suites build
+
+step "C++ client: the examples built against the installed library, run against the service"
+if bash tools/clients/cpp/check.sh build; then
+  passed=$((passed + 1))
+else
+  failed=$((failed + 1))
+fi
 
 step "bench smoke: bench/scale.sh and bench/boards.sh at small sizes"
 # Each runs end to end on the release build in under a minute; a non-zero
