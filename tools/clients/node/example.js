@@ -124,9 +124,9 @@ async function main() {
   const best = top.entries.length ? top.entries[0].score : 0
   let message
   for (let attempt = 1; !message; attempt++) {
-    if (attempt > 10) throw new Error(`no top/${board}/ message at ${updatesEp} after ${attempt - 1} submits`)
+    if (attempt > 40) throw new Error(`no top/${board}/ message at ${updatesEp} after ${attempt - 1} submits`)
     const submitted = await lb.call("submit", { board, player: "node-newcomer", score: best + attempt })
-    const deadline = Date.now() + 1000
+    const deadline = Date.now() + 250 // five merge intervals
     while (!message && Date.now() < deadline) {
       sub.receiveTimeout = Math.max(1, deadline - Date.now())
       let frames
