@@ -24,8 +24,8 @@ since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f s", b - a }'; }
 [ -x "$daemon" ] || fail "no leaderboardd at $daemon (build it, or pass its path)"
 
 # Debian 12's nodejs has no npm, and its npm package brings ~390 small packages:
-# on a fresh root 13 min with recommends, 6 min without, 1.5 min without and
-# with dpkg's fsyncs skipped (eatmydata). So: only when npm is missing.
+# on a fresh root 13 min with recommends, 6 min without, 1.5 to 4 min without
+# them and with dpkg's fsyncs skipped (eatmydata). So: only when npm is missing.
 if ! command -v npm >/dev/null; then
   [ "$(id -u)" = 0 ] || fail "needs node >= 18 and npm (apt-get install nodejs npm)"
   export DEBIAN_FRONTEND=noninteractive
