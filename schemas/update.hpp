@@ -42,12 +42,38 @@ struct score_update {
   int64_t subscore = 0;
 };
 
+// `ack/<source>/`: what became of one ingest frame that named its source
+// (PROTOCOL.md section 4), once its accepted events are durable.
+struct ack_error {
+  std::optional<uint32_t> item; // the index in the batch; nothing: the whole frame
+  error err;
+};
+
+inline constexpr std::size_t max_ack_errors = 100;
+
+struct ingest_ack {
+  std::string source;
+  uint64_t accepted = 0; // events written to the log
+  uint64_t rejected = 0; // items or frames refused
+  std::optional<uint64_t> first_seq;
+  std::optional<uint64_t> last_seq;
+  std::vector<ack_error> errors; // the first max_ack_errors
+  bool errors_truncated = false; // more were refused than `errors` lists
+  bool memory_full = false;      // past --max-memory: accepted events add no entry
+
+  // Counts `n` refused items (or the frame: no item) and keeps their error
+  // if there is room.
+  void refuse(std::optional<uint32_t> item, error e, uint64_t n = 1);
+};
+
 std::string top_topic(std::string_view board);
 std::string rank_topic(std::string_view board, std::string_view player);
 std::string score_topic(std::string_view board);
+std::string ack_topic(std::string_view source);
 
 std::string encode_update(const top_update& u);
 std::string encode_update(const rank_update& u);
 std::string encode_update(const score_update& u);
+std::string encode_update(const ingest_ack& a);
 
 } // namespace lb::schemas
