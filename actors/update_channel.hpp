@@ -49,28 +49,32 @@ public:
   // dropped if its backlog is over the bound.
   template <class Self, class Message>
   void offer(Self* self, Message&& msg, uint64_t n);
+  // The same from outside any actor (the gateway, on the I/O thread).
+  template <class Message>
+  void offer(Message&& msg, uint64_t n);
   void count_dropped(uint64_t n);
 
   uint64_t published() const;
   uint64_t dropped() const;
 
 private:
+  // Takes room for n updates in the publisher's backlog, or counts them as
+  // dropped and returns false.
+  bool reserve(uint64_t n);
+
   update_link link_;
 };
 
 template <class Self, class Message>
 void update_channel::offer(Self* self, Message&& msg, uint64_t n) {
-  if (n == 0 || !enabled())
-    return;
-  // Reserve first, so that producers racing for the last room cannot all
-  // get it; give the reservation back if it does not fit.
-  auto before = link_.counters->backlog.fetch_add(n, std::memory_order_relaxed);
-  if (before + n > link_.max_backlog) {
-    link_.counters->backlog.fetch_sub(n, std::memory_order_relaxed);
-    count_dropped(n);
-    return;
-  }
-  self->send(link_.publisher, std::forward<Message>(msg));
+  if (reserve(n))
+    self->send(link_.publisher, std::forward<Message>(msg));
+}
+
+template <class Message>
+void update_channel::offer(Message&& msg, uint64_t n) {
+  if (reserve(n))
+    caf::anon_send(link_.publisher, std::forward<Message>(msg));
 }
 
 } // namespace lb::actors
