@@ -59,7 +59,8 @@ public:
 
 private:
   // Takes room for n updates in the publisher's backlog, or counts them as
-  // dropped and returns false.
+  // dropped and returns false (false too, counting nothing, when n is 0 or
+  // there is no publisher).
   bool reserve(uint64_t n);
 
   update_link link_;
