@@ -14,20 +14,6 @@ bool update_channel::wants(uint32_t kind) const {
   return enabled() && (link_.counters->wanted.load(std::memory_order_relaxed) & kind) != 0;
 }
 
-bool update_channel::reserve(uint64_t n) {
-  if (n == 0 || !enabled())
-    return false;
-  // Reserve first, so that producers racing for the last room cannot all
-  // get it; give the reservation back if it does not fit.
-  auto before = link_.counters->backlog.fetch_add(n, std::memory_order_relaxed);
-  if (before + n > link_.max_backlog) {
-    link_.counters->backlog.fetch_sub(n, std::memory_order_relaxed);
-    count_dropped(n);
-    return false;
-  }
-  return true;
-}
-
 void update_channel::count_dropped(uint64_t n) {
   if (enabled())
     link_.counters->dropped.fetch_add(n, std::memory_order_relaxed);
@@ -39,6 +25,20 @@ uint64_t update_channel::published() const {
 
 uint64_t update_channel::dropped() const {
   return enabled() ? link_.counters->dropped.load(std::memory_order_relaxed) : 0;
+}
+
+void update_channel::offer_from_outside(update_batch&& b) {
+  const uint64_t n = b.items.size();
+  if (n == 0 || !enabled())
+    return;
+  // Reserved first, as in offer().
+  auto before = link_.counters->backlog.fetch_add(n, std::memory_order_relaxed);
+  if (before + n > link_.max_backlog) {
+    link_.counters->backlog.fetch_sub(n, std::memory_order_relaxed);
+    count_dropped(n);
+    return;
+  }
+  caf::anon_send(link_.publisher, std::move(b));
 }
 
 } // namespace lb::actors

@@ -45,37 +45,35 @@ public:
   bool wants(uint32_t kind) const;
   // Whether the publisher can take n more updates now.
   bool has_room(uint64_t n) const;
+  // Hands `b` to the publisher from outside any actor (the gateway, on the
+  // I/O thread), or counts its updates as dropped, as offer() does.
+  void offer_from_outside(update_batch&& b);
   // Sends `msg` (holding n updates) to the publisher, or counts the n as
   // dropped if its backlog is over the bound.
   template <class Self, class Message>
   void offer(Self* self, Message&& msg, uint64_t n);
-  // The same from outside any actor (the gateway, on the I/O thread).
-  template <class Message>
-  void offer(Message&& msg, uint64_t n);
   void count_dropped(uint64_t n);
 
   uint64_t published() const;
   uint64_t dropped() const;
 
 private:
-  // Takes room for n updates in the publisher's backlog, or counts them as
-  // dropped and returns false (false too, counting nothing, when n is 0 or
-  // there is no publisher).
-  bool reserve(uint64_t n);
-
   update_link link_;
 };
 
 template <class Self, class Message>
 void update_channel::offer(Self* self, Message&& msg, uint64_t n) {
-  if (reserve(n))
-    self->send(link_.publisher, std::forward<Message>(msg));
-}
-
-template <class Message>
-void update_channel::offer(Message&& msg, uint64_t n) {
-  if (reserve(n))
-    caf::anon_send(link_.publisher, std::forward<Message>(msg));
+  if (n == 0 || !enabled())
+    return;
+  // Reserve first, so that producers racing for the last room cannot all
+  // get it; give the reservation back if it does not fit.
+  auto before = link_.counters->backlog.fetch_add(n, std::memory_order_relaxed);
+  if (before + n > link_.max_backlog) {
+    link_.counters->backlog.fetch_sub(n, std::memory_order_relaxed);
+    count_dropped(n);
+    return;
+  }
+  self->send(link_.publisher, std::forward<Message>(msg));
 }
 
 } // namespace lb::actors

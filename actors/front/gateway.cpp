@@ -705,8 +705,7 @@ void gateway::emit_ack(schemas::ingest_ack&& ack) {
 void gateway::send_acks() {
   if (acks_out_.empty())
     return;
-  const uint64_t n = acks_out_.size();
-  updates_.offer(update_batch{std::move(acks_out_)}, n);
+  updates_.offer_from_outside(update_batch{std::move(acks_out_)});
   acks_out_.clear();
 }
 
