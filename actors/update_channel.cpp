@@ -29,4 +29,18 @@ uint64_t update_channel::dropped() const {
   return enabled() ? link_.counters->dropped.load(std::memory_order_relaxed) : 0;
 }
 
+void update_channel::offer_from_outside(update_batch&& b) {
+  const uint64_t n = b.items.size();
+  if (n == 0 || !enabled())
+    return;
+  // Reserved first, as in offer().
+  auto before = link_.counters->backlog.fetch_add(n, std::memory_order_relaxed);
+  if (before + n > link_.max_backlog) {
+    link_.counters->backlog.fetch_sub(n, std::memory_order_relaxed);
+    count_dropped(n);
+    return;
+  }
+  caf::anon_send(link_.publisher, std::move(b));
+}
+
 } // namespace lb::actors

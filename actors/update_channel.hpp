@@ -53,6 +53,9 @@ public:
   bool wants(uint32_t kind) const;
   // Whether the publisher can take n more updates now.
   bool has_room(uint64_t n) const;
+  // Hands `b` to the publisher from outside any actor (the gateway, on the
+  // I/O thread), or counts its updates as dropped, as offer() does.
+  void offer_from_outside(update_batch&& b);
   // Sends `msg` (holding n updates) to the publisher, or counts the n as
   // dropped if its backlog is over the bound. True if sent.
   template <class Self, class Message>

@@ -1040,3 +1040,61 @@ TEST_CASE("a full disk: events are refused, acknowledged ones stay") {
     }
   }
 }
+
+TEST_CASE("a full disk: an ingest ack says its frame's events were refused") {
+  temp_dir dir;
+  auto o = opts_on(dir.path() + "/data", 2, {"--segment-bytes=1073741824"});
+  o.file_size_limit = 256 << 10;
+  server s{o};
+  client c(s.ctx(), s.requests());
+  subscriber sub(s.ctx(), s.updates(), {"ack/gs-full/"});
+  sub.sync(c);
+  lb::transport::ingest_client push(s.ctx(), s.ingest());
+  // One frame at a time, each waiting for its ack, until one is refused.
+  const size_t per_frame = 50;
+  uint64_t frames = 0, accepted = 0, rejected = 0;
+  std::string last_accepted, first_refused;
+  while (first_refused.empty() && frames < 2000) {
+    std::vector<body> items;
+    for (size_t i = 0; i < per_frame; ++i)
+      items.push_back(submit_item("full", padded("p", frames * per_frame + i, 7), 1));
+    push.send(batch(items).set("source", "gs-full").pack());
+    ++frames;
+    std::optional<update> u;
+    do
+      u = sub.receive(patience(10s));
+    while (u && subscriber::is_sync(u->topic));
+    REQUIRE_MESSAGE(u, "no ack within 10 s for frame " << frames);
+    const auto& a = u->body;
+    accepted += a.u64("accepted");
+    rejected += a.u64("rejected");
+    if (a.u64("accepted") == per_frame) {
+      last_accepted = padded("p", frames * per_frame - 1, 7);
+      continue;
+    }
+    INFO(a.text());
+    CHECK(a.u64("accepted") == 0);
+    CHECK(a.u64("rejected") == per_frame);
+    CHECK(a.is_nil("first_seq"));
+    CHECK(a.is_nil("last_seq"));
+    const auto& errs = a.at("errors");
+    REQUIRE(errs.type == msgpack::type::ARRAY);
+    REQUIRE(errs.via.array.size == 1);
+    CHECK(at(errs.via.array.ptr[0], "item").is_nil());
+    CHECK(at(errs.via.array.ptr[0], "code").as<std::string>() == "overloaded");
+    CHECK(at(errs.via.array.ptr[0], "message").as<std::string>().find("event log")
+          != std::string::npos);
+    first_refused = padded("p", (frames - 1) * per_frame, 7);
+  }
+  REQUIRE_MESSAGE(!first_refused.empty(), frames << " frames of " << per_frame
+                                                 << " events, none refused under a 256 KiB limit");
+  REQUIRE(!last_accepted.empty());
+  CHECK(c.call(rank("full", last_accepted)).ok());
+  CHECK(c.call(rank("full", first_refused)).error_code() == "not_found");
+  auto st = c.call(stats());
+  const auto* n = find(st.at("ingest_sources"), "gs-full");
+  REQUIRE(n != nullptr);
+  CHECK(at(*n, "frames").as<uint64_t>() == frames);
+  CHECK(at(*n, "accepted").as<uint64_t>() == accepted);
+  CHECK(at(*n, "rejected").as<uint64_t>() == rejected);
+}

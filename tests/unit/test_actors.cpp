@@ -604,6 +604,113 @@ TEST_CASE("follow/: the state at once for each new subscriber, then every change
   CHECK(got[4].u64("stream_seq") == 1);
 }
 
+// ===========================================================================
+// Ingest acks (PROTOCOL.md section 4): the gateway holds each until the log
+// is durable up to its frame's last event, and a source's acks go out in
+// frame order.
+
+namespace {
+
+// The acks the publisher wrote on ack/<source>/, in order.
+std::vector<reply> acks_of(const recorded& rec, const std::string& source) {
+  std::vector<reply> out;
+  for (auto& [topic, body] : rec.got)
+    if (topic == "ack/" + source + "/")
+      out.push_back(reply{msgpack::unpack(body.data(), body.size())});
+  return out;
+}
+
+void ingest(fixture& f, const schemas::request_body& b, std::string_view source) {
+  const auto frame = schemas::encode_request(std::nullopt, b, source);
+  f.gw->on_ingest(frame);
+}
+
+std::map<std::string, std::vector<uint64_t>> sources_of(const reply& stats) {
+  std::map<std::string, std::vector<uint64_t>> out;
+  const auto& m = stats.get("ingest_sources");
+  for (uint32_t i = 0; i < m.via.map.size; ++i) {
+    auto n = m.via.map.ptr[i].val.as<std::map<std::string, uint64_t>>();
+    out[m.via.map.ptr[i].key.as<std::string>()] = {n["frames"], n["accepted"], n["rejected"]};
+  }
+  return out;
+}
+
+} // namespace
+
+TEST_CASE("ingest acks wait for the log and keep each source's order") {
+  auto rec = std::make_shared<recorded>();
+  fixture f{2, [rec] { return std::make_unique<recording_sink>(rec); }};
+  f.hold(f.svc.log); // nothing becomes durable
+  ingest(f, submit("g", "a", 1), "gs-1");
+  ingest(f, submit("g", "", 1), "gs-1"); // refused at decode: nothing to wait for but gs-1's first
+  ingest(f, submit("g", "", 1), "gs-2"); // another source: nothing to wait for at all
+  ingest(f, submit("g", "b", 2), "");    // no source: no ack
+  f.run();
+  CHECK(acks_of(*rec, "gs-1").empty());
+  REQUIRE(acks_of(*rec, "gs-2").size() == 1);
+  CHECK(acks_of(*rec, "gs-2")[0].u64("rejected") == 1);
+
+  f.release();
+  auto gs1 = acks_of(*rec, "gs-1");
+  REQUIRE(gs1.size() == 2);
+  CHECK(gs1[0].u64("accepted") == 1);
+  CHECK(gs1[0].u64("first_seq") == 1);
+  CHECK(gs1[0].u64("last_seq") == 1);
+  CHECK(gs1[1].u64("accepted") == 0);
+  CHECK(gs1[1].u64("rejected") == 1);
+  CHECK(gs1[1].get("last_seq").is_nil());
+  CHECK(sources_of(f.call(schemas::stats_req{}))
+        == std::map<std::string, std::vector<uint64_t>>{{"gs-1", {2, 1, 1}}, {"gs-2", {1, 0, 1}}});
+}
+
+TEST_CASE("ingest acks behind a configure's check keep their order") {
+  auto rec = std::make_shared<recorded>();
+  fixture f{2, [rec] { return std::make_unique<recording_sink>(rec); }};
+  // One drain: the configure's check is out while the frames come, so they
+  // wait, the refused one among them.
+  schemas::configure_req c;
+  c.board = "golf";
+  c.order = schemas::board_order::asc;
+  f.gw->on_request("route", schemas::encode_request(1, c));
+  schemas::batch_req b;
+  b.items.emplace_back(submit("golf", "a", 70));
+  b.items.emplace_back(submit("golf", "b", 68));
+  ingest(f, b, "gs-1");
+  ingest(f, submit("golf", "", 1), "gs-1");
+  f.run();
+  REQUIRE(f.replies.size() == 1); // the configure's
+  f.replies.clear();
+  auto acks = acks_of(*rec, "gs-1");
+  REQUIRE(acks.size() == 2);
+  CHECK(acks[0].u64("accepted") == 2);
+  CHECK(acks[0].u64("last_seq") == acks[0].u64("first_seq") + 1);
+  CHECK(acks[0].u64("first_seq") == 2); // after the configure's event
+  CHECK(acks[1].u64("rejected") == 1);
+  // The events came after the configure: asc.
+  auto top = f.call(schemas::top_req{"golf", 1, 0});
+  auto entries = top.get("entries").as<std::vector<std::map<std::string, msgpack::object>>>();
+  REQUIRE(entries.size() == 1);
+  CHECK(entries[0]["player"].as<std::string>() == "b");
+}
+
+TEST_CASE("ingest acks past the publisher's backlog bound are dropped and counted") {
+  auto rec = std::make_shared<recorded>();
+  const uint64_t bound = 4;
+  fixture f{2, [rec] { return std::make_unique<recording_sink>(rec); }, bound};
+  f.hold(f.svc.publisher);
+  for (int i = 0; i < 10; ++i) {
+    ingest(f, submit("g", "", 1), "gs-1"); // an ack each, at once
+    f.run();
+  }
+  auto stalled = counts_of(f.call(schemas::stats_req{}));
+  CHECK(stalled.dropped >= 10 - bound);
+  f.release();
+  auto acks = acks_of(*rec, "gs-1");
+  CHECK(acks.size() <= bound);
+  CHECK(!acks.empty());
+  CHECK(sources_of(f.call(schemas::stats_req{}))["gs-1"] == std::vector<uint64_t>{10, 0, 10});
+}
+
 TEST_CASE("round_builder: a refused round's seqs are given again") {
   using namespace lb::actors;
   round_builder rounds(2, 10);
