@@ -10,6 +10,16 @@ DEFAULT_REQUESTS = "tcp://127.0.0.1:7400"
 DEFAULT_INGEST = "tcp://127.0.0.1:7401"
 DEFAULT_UPDATES = "tcp://127.0.0.1:7402"
 
+_ENV = {DEFAULT_REQUESTS: "LBD_REQUESTS", DEFAULT_INGEST: "LBD_INGEST",
+        DEFAULT_UPDATES: "LBD_UPDATES"}
+
+
+def endpoint(given, default):
+    """`given`, else $LBD_REQUESTS / $LBD_INGEST / $LBD_UPDATES, else the
+    service's default endpoint: one program runs against a local service
+    and, unchanged, against the one CI or a deployment names."""
+    return given or os.environ.get(_ENV[default]) or default
+
 
 class Error(Exception):
     """An error reply (PROTOCOL.md section 6): `code` is the protocol's

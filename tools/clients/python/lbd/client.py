@@ -6,6 +6,7 @@ import itertools
 
 import zmq
 
+from ._common import endpoint as _endpoint
 from ._common import DEFAULT_REQUESTS, Error, Timeout, drop_none, make_socket, ms, pack, unpack
 
 
@@ -64,7 +65,8 @@ def _check(reply):
 
 
 class Client(_Ops):
-    """A connection to the service's `requests` socket.
+    """A connection to the service's `requests` socket: `endpoint`, else
+    $LBD_REQUESTS, else tcp://127.0.0.1:7400.
 
     Every op is a method that blocks for its reply and returns it as a dict
     (the reply's keys as PROTOCOL.md lists them, `ok` and `id` included), or
@@ -83,8 +85,9 @@ class Client(_Ops):
     Not thread-safe, as a ZeroMQ socket is not: one Client per thread.
     """
 
-    def __init__(self, endpoint=DEFAULT_REQUESTS, timeout=5.0, server_key=None, client_key=None,
+    def __init__(self, endpoint=None, timeout=5.0, server_key=None, client_key=None,
                  context=None):
+        endpoint = _endpoint(endpoint, DEFAULT_REQUESTS)
         self.endpoint = endpoint
         self.timeout = timeout
         self._ctx = context or zmq.Context.instance()

@@ -7,14 +7,16 @@ import time
 import zmq
 
 from ._common import DEFAULT_REQUESTS, DEFAULT_UPDATES, Error, Timeout
+from ._common import endpoint as _endpoint
 from ._streams import Stream
 from .client import Client
 
 
 class Subscriber:
-    """Follows the service's `updates` socket; `requests` is where it
-    re-reads the state when messages were lost (and where `top` feeds read
-    their starting point).
+    """Follows the service's `updates` socket (`updates`, else $LBD_UPDATES,
+    else tcp://127.0.0.1:7402); `requests` (else $LBD_REQUESTS, else
+    tcp://127.0.0.1:7400) is where it re-reads the state when messages were
+    lost, and where `top` feeds read their starting point.
 
     `follow(board, player)` and `top(board)` return feeds: iterate one
     (`for state in feed:`), or call `feed.next(timeout)`. Each feed has its
@@ -24,10 +26,10 @@ class Subscriber:
     `resyncs` the re-reads that repaired them.
     """
 
-    def __init__(self, updates=DEFAULT_UPDATES, requests=DEFAULT_REQUESTS, timeout=5.0,
-                 rcvhwm=None, server_key=None, client_key=None, context=None):
-        self.updates = updates
-        self.requests = requests
+    def __init__(self, updates=None, requests=None, timeout=5.0, rcvhwm=None, server_key=None,
+                 client_key=None, context=None):
+        self.updates = _endpoint(updates, DEFAULT_UPDATES)
+        self.requests = _endpoint(requests, DEFAULT_REQUESTS)
         self.timeout = timeout
         self.rcvhwm = rcvhwm
         self._keys = (server_key, client_key)
@@ -38,8 +40,6 @@ class Subscriber:
     @property
     def client(self):
         if self._client is None:
-            if self.requests is None:
-                raise RuntimeError("this Subscriber has no requests endpoint to read the state from")
             self._client = Client(self.requests, self.timeout, *self._keys, context=self._ctx)
         return self._client
 
@@ -61,6 +61,26 @@ class Subscriber:
         feed = Top(self, board, limit, idle)
         self._feeds.append(feed)
         return feed
+
+    def updates(self, idle=None):
+        """Every feed's states as they come, as (feed, state) pairs: one
+        loop follows several feeds. Stops after `idle` seconds without any
+        (None: never)."""
+        poller = zmq.Poller()
+        for f in self._feeds:
+            poller.register(f._stream._sock, zmq.POLLIN)
+        while True:
+            ready = [f for f in self._feeds if f._queue or f._stream._held]
+            if not ready:
+                events = dict(poller.poll(None if idle is None else int(idle * 1000)))
+                if not events:
+                    return
+                ready = [f for f in self._feeds if f._stream._sock in events]
+            for f in ready:
+                try:
+                    yield f, f.next(0)
+                except Timeout:
+                    pass  # only messages for other players or stale ones
 
     @property
     def gaps(self):
@@ -161,7 +181,7 @@ class Follow(_Feed):
         state = {k: body.get(k) for k in ("board", "player", "rank", "prev_rank", "score",
                                           "subscore", "total", "seq")}
         self._offer(state)
-        if lost and self._owner.requests is not None:
+        if lost:
             self._resync(state)
 
     def _resync(self, latest):

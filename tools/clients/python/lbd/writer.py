@@ -7,6 +7,8 @@ import time
 
 import zmq
 
+from ._common import DEFAULT_UPDATES
+from ._common import endpoint as _endpoint
 from ._common import DEFAULT_INGEST, Error, Timeout, drop_none, make_socket, ms, pack
 from ._streams import Stream
 
@@ -14,11 +16,13 @@ _SOURCE = re.compile(r"[A-Za-z0-9_.:-]{1,64}\Z")
 
 
 class Writer:
-    """Sends submits and batches to the `ingest` socket without waiting.
+    """Sends submits and batches to the `ingest` socket (`endpoint`, else
+    $LBD_INGEST, else tcp://127.0.0.1:7401) without waiting.
 
     Without a `source` nothing comes back: what the service refused only
     shows in its `stats`. With one (1..64 of `[A-Za-z0-9_.:-]`, a name
-    for this writer) and the `updates` endpoint, every frame is
+    for this writer), on the `updates` socket (`updates`, else $LBD_UPDATES,
+    else tcp://127.0.0.1:7402), every frame is
     acknowledged once its events are durable: `acks()` yields the
     acknowledgements as they come, `wait_acked()` waits for those of the
     frames sent so far. The subscription is live before the constructor
@@ -29,8 +33,9 @@ class Writer:
     acknowledgement is frame n's.
     """
 
-    def __init__(self, endpoint=DEFAULT_INGEST, source=None, updates=None, timeout=5.0,
+    def __init__(self, endpoint=None, source=None, updates=None, timeout=5.0,
                  server_key=None, client_key=None, context=None):
+        endpoint = _endpoint(endpoint, DEFAULT_INGEST)
         if source is not None and not _SOURCE.match(source):
             raise ValueError(f"source {source!r}: 1..64 bytes of [A-Za-z0-9_.:-]")
         self.endpoint = endpoint
@@ -47,7 +52,8 @@ class Writer:
         self.memory_full = False
         ctx = context or zmq.Context.instance()
         self._stream = None
-        if source is not None and updates is not None:
+        if source is not None:
+            updates = _endpoint(updates, DEFAULT_UPDATES)
             self._stream = Stream(ctx, updates, server_key, client_key, timeout=timeout)
             self._stream.subscribe(f"ack/{source}/")
         self._sock = make_socket(ctx, zmq.PUSH, endpoint, server_key, client_key)
@@ -89,7 +95,7 @@ class Writer:
         `timeout` seconds without one (None: never). Its counts go into the
         writer's totals."""
         if self._stream is None:
-            raise RuntimeError("acks need a Writer made with source= and updates=")
+            raise RuntimeError("acks need a Writer made with a source")
         while True:
             got = self._stream.recv(timeout)
             if got is None:
