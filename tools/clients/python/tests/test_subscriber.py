@@ -71,6 +71,8 @@ def test_follow_reports_every_rank_change_from_any_cause(leaderboardd):
 
 def test_a_late_follower_agrees_with_rank_under_concurrent_writers(leaderboardd):
     c = leaderboardd.client
+    # `set`: the writers' players go up and down past p150 all the time.
+    c.configure("arena", operator="set")
     with c.pipeline() as p:
         for i in range(200):
             p.submit("arena", f"p{i}", i * 10)
@@ -88,26 +90,32 @@ def test_a_late_follower_agrees_with_rank_under_concurrent_writers(leaderboardd)
     writers = [threading.Thread(target=write, args=(n,)) for n in range(2)]
     for t in writers:
         t.start()
-    time.sleep(0.2)
-    with lbd.Subscriber(leaderboardd.updates, leaderboardd.requests) as sub:
-        feed = sub.follow("arena", "p150")
-        states = [feed.next(5)]
-        deadline = time.monotonic() + 1.0
-        while time.monotonic() < deadline:
-            states.append(feed.next(5))
+    try:
+        time.sleep(0.2)
+        with lbd.Subscriber(leaderboardd.updates, leaderboardd.requests) as sub:
+            feed = sub.follow("arena", "p150")
+            states = [feed.next(5)]
+            deadline = time.monotonic() + 1.0
+            while time.monotonic() < deadline:
+                states.append(feed.next(5))
+            stop.set()
+            for t in writers:
+                t.join()
+            final = leaderboardd.merged()
+            last = drain(feed)
+            assert last["seq"] <= final["merge"]["last_merge_seq"]
+            r = c.rank("arena", "p150")
+            assert (last["rank"], last["total"], last["score"]) == \
+                (r["rank"], r["total"], r["score"])
+            # Others passing p150 moved it: its score never changed.
+            assert len(states) > 3 and {s["score"] for s in states} == {1500}
+            if sub.gaps == 0:  # prev_rank chains the messages of one topic
+                chain = states + ([last] if last is not states[-1] else [])
+                assert all(b["prev_rank"] == a["rank"] for a, b in zip(chain[1:], chain[2:]))
+    finally:
         stop.set()
         for t in writers:
             t.join()
-        final = leaderboardd.merged()
-        last = drain(feed)
-        assert last["seq"] <= final["merge"]["last_merge_seq"]
-        r = c.rank("arena", "p150")
-        assert (last["rank"], last["total"], last["score"]) == (r["rank"], r["total"], r["score"])
-        # Others passing p150 moved it: its score never changed.
-        assert len(states) > 3 and {s["score"] for s in states} == {1500}
-        if sub.gaps == 0:  # prev_rank chains the messages of one topic
-            chain = states + ([last] if last is not states[-1] else [])
-            assert all(b["prev_rank"] == a["rank"] for a, b in zip(chain[1:], chain[2:]))
 
 
 def test_top_late_join_converges_under_concurrent_writes(leaderboardd):

@@ -23,7 +23,7 @@ def test_fire_and_forget_submits_arrive(leaderboardd):
         except lbd.Error:
             pass
         time.sleep(0.01)
-    assert c.rank("arena", "alice")["rank"] == 91
+    assert c.rank("arena", "alice")["rank"] == 90  # p11..p99 above, p10 tied but later
     assert c.top("arena", limit=1)["entries"][0]["player"] == "p99"
 
 
