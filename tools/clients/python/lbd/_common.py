@@ -79,6 +79,7 @@ def make_socket(context, kind, endpoint, server_key=None, client_key=None, optio
     secret key (its public key follows from it); without one a throwaway
     pair is made, which a service that lists keys will refuse."""
     sock = context.socket(kind)
+    # A closed client's unsent requests are of no use to anyone.
     sock.setsockopt(zmq.LINGER, 0)
     for opt, value in options:
         sock.setsockopt(opt, value)

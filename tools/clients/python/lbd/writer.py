@@ -56,7 +56,11 @@ class Writer:
             updates = _endpoint(updates, DEFAULT_UPDATES)
             self._stream = Stream(ctx, updates, server_key, client_key, timeout=timeout)
             self._stream.subscribe(f"ack/{source}/")
-        self._sock = make_socket(ctx, zmq.PUSH, endpoint, server_key, client_key)
+        # Frames still queued at close() go out for up to `timeout` rather
+        # than being dropped: a writer that sends and closes at once must not
+        # lose what it sent.
+        self._sock = make_socket(ctx, zmq.PUSH, endpoint, server_key, client_key,
+                                 [(zmq.LINGER, ms(timeout))])
 
     def close(self):
         self._sock.close()
