@@ -24,7 +24,7 @@ void set_program(std::string_view name) {
 }
 
 void note(std::string_view line) {
-  write(stdout, line);
+  write(stderr, line);
 }
 
 void problem(std::string_view line) {

@@ -159,7 +159,7 @@ TEST_CASE("keys and roles: each key may do what its role allows, no more") {
     CHECK(error_of(a.call(rank("arena", "alice", true))) == "not_found");
     // Every admin op is logged with the key that sent it.
     CHECK(wait_until(patience(2s), [&] {
-      return s.stdout_text().find("admin: reset of board 'arena' by key " + ks.admin.public_key)
+      return s.stderr_text().find("admin: reset of board 'arena' by key " + ks.admin.public_key)
              != std::string::npos;
     }));
   }
@@ -193,7 +193,7 @@ TEST_CASE("keys and roles: each key may do what its role allows, no more") {
     write_keys(ks.writers_file, {newcomer.public_key}); // and the old writer is gone
     ::kill(s.pid(), SIGHUP);
     REQUIRE(wait_until(patience(3s), [&] {
-      return s.stdout_text().find("key files re-read") != std::string::npos;
+      return s.stderr_text().find("key files re-read") != std::string::npos;
     }));
     client n(s.ctx(), s.requests(), ks.keys(newcomer));
     CHECK(n.call(submit("arena", "newcomer", 7)).ok());
@@ -202,7 +202,7 @@ TEST_CASE("keys and roles: each key may do what its role allows, no more") {
     write_keys(ks.writers_file, {"not a key"});
     ::kill(s.pid(), SIGHUP);
     REQUIRE(wait_until(patience(3s), [&] {
-      return s.stdout_text().find("the old keys stay") != std::string::npos;
+      return s.stderr_text().find("the old keys stay") != std::string::npos;
     }));
     client again(s.ctx(), s.requests(), ks.keys(newcomer));
     CHECK(again.call(submit("arena", "newcomer", 8)).ok());

@@ -115,7 +115,7 @@ std::vector<record_pos> records_of(const std::string& b) {
   return out;
 }
 
-// "recovered up to seq N (snapshot at S + E events ..." from the daemon's stdout.
+// "recovered up to seq N (snapshot at S + E events ..." from the daemon's log (stderr).
 struct recovery_line {
   uint64_t seq = 0, snapshot = 0, events = 0;
 };
@@ -380,8 +380,8 @@ void kill9_rounds(const std::vector<std::string>& flags) {
     if (!all_acked.empty())
       check_present(c, "k", all_acked,
                     "after " + std::to_string(restarts - 1) + " kill -9 and restart");
-    auto r = parse_recovery(s.stdout_text());
-    CHECK_MESSAGE(r, "no recovery line on stdout:\n" << s.stdout_text());
+    auto r = parse_recovery(s.stderr_text());
+    CHECK_MESSAGE(r, "no recovery line in the log:\n" << s.stderr_text());
     if (round == rounds) {
       stop_clean(s);
       break;
@@ -504,10 +504,10 @@ TEST_CASE("a clean restart keeps the digest whatever the shard count") {
     CAPTURE(shards);
     server s{opts_on(data, shards)};
     client c(s.ctx(), s.requests());
-    auto r = parse_recovery(s.stdout_text());
-    REQUIRE_MESSAGE(r, "no recovery line on stdout:\n" << s.stdout_text());
-    CHECK_MESSAGE(r->snapshot > 0, s.stdout_text());
-    CHECK_MESSAGE(r->events == 0, "a clean stop left events to replay: " << s.stdout_text());
+    auto r = parse_recovery(s.stderr_text());
+    REQUIRE_MESSAGE(r, "no recovery line in the log:\n" << s.stderr_text());
+    CHECK_MESSAGE(r->snapshot > 0, s.stderr_text());
+    CHECK_MESSAGE(r->events == 0, "a clean stop left events to replay: " << s.stderr_text());
     s.settle();
     CHECK(digest(c) == d);
     auto now = board_list(c);
@@ -566,9 +566,9 @@ TEST_CASE("snapshot plus log tail equals a replay of the full log") {
   {
     server s{opts_on(data, 5, flags)};
     client c(s.ctx(), s.requests());
-    auto r = parse_recovery(s.stdout_text());
-    REQUIRE_MESSAGE(r, "no recovery line on stdout:\n" << s.stdout_text());
-    CHECK_MESSAGE(r->snapshot > 0, "did not start from a snapshot: " << s.stdout_text());
+    auto r = parse_recovery(s.stderr_text());
+    REQUIRE_MESSAGE(r, "no recovery line in the log:\n" << s.stderr_text());
+    CHECK_MESSAGE(r->snapshot > 0, "did not start from a snapshot: " << s.stderr_text());
     CHECK(r->seq == r->snapshot + r->events);
     s.settle();
     CHECK(digest(c) == d);
@@ -586,10 +586,10 @@ TEST_CASE("snapshot plus log tail equals a replay of the full log") {
     write_bytes(snaps.back(), bytes);
     server s{opts_on(data, 4, flags)};
     client c(s.ctx(), s.requests());
-    auto r = parse_recovery(s.stdout_text());
-    REQUIRE_MESSAGE(r, "no recovery line on stdout:\n" << s.stdout_text());
+    auto r = parse_recovery(s.stderr_text());
+    REQUIRE_MESSAGE(r, "no recovery line in the log:\n" << s.stderr_text());
     CHECK_MESSAGE(r->snapshot < snapshot_seq_of(snaps.back()),
-                  "started from the damaged snapshot: " << s.stdout_text());
+                  "started from the damaged snapshot: " << s.stderr_text());
     s.settle();
     CHECK(digest(c) == d);
     kill9(s);
@@ -600,10 +600,10 @@ TEST_CASE("snapshot plus log tail equals a replay of the full log") {
   {
     server s{opts_on(data, 2, flags)};
     client c(s.ctx(), s.requests());
-    auto r = parse_recovery(s.stdout_text());
-    REQUIRE_MESSAGE(r, "no recovery line on stdout:\n" << s.stdout_text());
-    CHECK_MESSAGE(r->snapshot == 0, s.stdout_text());
-    CHECK_MESSAGE(r->events >= 3002, s.stdout_text());
+    auto r = parse_recovery(s.stderr_text());
+    REQUIRE_MESSAGE(r, "no recovery line in the log:\n" << s.stderr_text());
+    CHECK_MESSAGE(r->snapshot == 0, s.stderr_text());
+    CHECK_MESSAGE(r->events >= 3002, s.stderr_text());
     s.settle();
     CHECK(digest(c) == d);
   }
@@ -676,11 +676,11 @@ TEST_CASE("a torn tail of the newest segment is cut at the last whole record") {
       server s{opts_on(data, 2)};
       client c(s.ctx(), s.requests());
       s.settle();
-      auto out = s.stdout_text();
-      CHECK_MESSAGE(contains(lower(out), "torn"), "stdout does not mention the torn tail:\n"
+      auto out = s.stderr_text();
+      CHECK_MESSAGE(contains(lower(out), "torn"), "the log does not mention the torn tail:\n"
                                                     << out);
       auto r = parse_recovery(out);
-      REQUIRE_MESSAGE(r, "no recovery line on stdout:\n" << out);
+      REQUIRE_MESSAGE(r, "no recovery line in the log:\n" << out);
       CHECK(r->seq == j);
       check_present(c, "t", kept, "the whole records before the cut");
       check_absent(c, "t", lost, "the records at and after the cut");
@@ -697,7 +697,7 @@ TEST_CASE("a torn tail of the newest segment is cut at the last whole record") {
       server s{opts_on(data, 1)};
       client c(s.ctx(), s.requests());
       s.settle();
-      auto out = s.stdout_text();
+      auto out = s.stderr_text();
       CHECK_MESSAGE(!contains(lower(out), "torn"), "a second torn tail:\n" << out);
       check_present(c, "t", kept, "the prefix, after one more restart");
       check_present(c, "t", more, "the submits after the cut");
@@ -757,7 +757,7 @@ TEST_CASE("a corrupt record in the middle: start fails, --repair keeps every goo
   write_bytes(seg, bytes);
 
   auto r = run_to_exit(daemon_args(data), patience(20s));
-  REQUIRE_MESSAGE(r.status, "the daemon started on a corrupt log; stdout:\n" << r.out);
+  REQUIRE_MESSAGE(r.status, "the daemon started on a corrupt log; its log:\n" << r.err);
   CHECK_MESSAGE(describe_status(*r.status) == "exit 1", describe_status(*r.status) << "\n"
                                                                                    << r.err);
   CHECK_MESSAGE(contains(r.err, seg.filename().string()), "stderr does not name the file:\n"
@@ -815,7 +815,7 @@ TEST_CASE("a segment of a newer format version stops the start") {
   write_bytes(segs.front(), bytes);
 
   auto r = run_to_exit(daemon_args(data), patience(20s));
-  REQUIRE_MESSAGE(r.status, "the daemon started on a newer format; stdout:\n" << r.out);
+  REQUIRE_MESSAGE(r.status, "the daemon started on a newer format; its log:\n" << r.err);
   CHECK_MESSAGE(describe_status(*r.status) == "exit 1", describe_status(*r.status) << "\n"
                                                                                    << r.err);
   CHECK_MESSAGE(contains(lower(r.err), "newer"), "stderr:\n" << r.err);

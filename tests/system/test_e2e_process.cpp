@@ -1,9 +1,13 @@
-// The e2e tests of leaderboardd as a process: its flags, its signals and a
-// port that is already taken.
+// The e2e tests of leaderboardd as a process: its flags, its signals, its
+// ready file, its log and a port that is already taken.
 #include <doctest/doctest.h>
 
 #include <atomic>
 #include <csignal>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
 #include <thread>
 
 #include <arpa/inet.h>
@@ -16,6 +20,30 @@
 
 using namespace lb::e2e;
 using namespace std::chrono_literals;
+
+namespace {
+
+// The string value of `key` in a flat JSON object (the ready file's), or
+// nothing; endpoints hold no escapes.
+std::optional<std::string> json_text(const std::string& json, const std::string& key) {
+  auto at = json.find("\"" + key + "\":\"");
+  if (at == std::string::npos)
+    return std::nullopt;
+  at += key.size() + 4;
+  auto end = json.find('"', at);
+  if (end == std::string::npos)
+    return std::nullopt;
+  return json.substr(at, end - at);
+}
+
+std::optional<long> json_whole(const std::string& json, const std::string& key) {
+  auto at = json.find("\"" + key + "\":");
+  if (at == std::string::npos)
+    return std::nullopt;
+  return std::stol(json.substr(at + key.size() + 3));
+}
+
+} // namespace
 
 TEST_CASE("flags, signals and a busy port") {
   auto exe = daemon_path();
@@ -52,7 +80,7 @@ TEST_CASE("flags, signals and a busy port") {
                                                 .count()
                                            << " ms after the signal");
       CHECK(describe_status(*st) == "exit 0");
-      CHECK(s.stdout_text().find("leaderboardd: requests") != std::string::npos);
+      CHECK(s.stderr_text().find("leaderboardd: requests") != std::string::npos);
     }
   }
   SUBCASE("SIGTERM while actors still work off a backlog: exit 0, no hang") {
@@ -91,6 +119,71 @@ TEST_CASE("flags, signals and a busy port") {
       CHECK(describe_status(*st) == "exit 0");
     }
   }
+  SUBCASE("--ready-file: written once it answers, with the bound endpoints; gone after a stop") {
+    temp_dir dir;
+    const auto ready = dir.path() + "/run/ready.json";
+    std::filesystem::create_directory(dir.path() + "/run");
+    const auto out = dir.path() + "/stdout", err = dir.path() + "/stderr";
+    // Ports 0 and * alike: the file says which ones the system picked.
+    pid_t pid = spawn({exe, "--data=" + dir.path() + "/data", "--requests=tcp://127.0.0.1:0",
+                       "--ingest=tcp://127.0.0.1:*", "--updates=tcp://127.0.0.1:*",
+                       "--ready-file=" + ready, "--shards=2"},
+                      out, err);
+    const bool written = wait_until(
+      patience(20s), [&] { return std::filesystem::exists(ready); }, 5ms);
+    if (!written) {
+      ::kill(pid, SIGKILL);
+      wait_exit(pid, 5s);
+    }
+    REQUIRE_MESSAGE(written, "no ready file; stderr:\n" << read_file(err));
+    const auto json = read_file(ready);
+    INFO("ready file: " << json);
+    CHECK(json.front() == '{');
+    CHECK(json_whole(json, "pid") == static_cast<long>(pid));
+    std::map<std::string, std::string> eps;
+    for (const char* key : {"requests", "ingest", "updates"}) {
+      CAPTURE(key);
+      auto ep = json_text(json, key);
+      REQUIRE(ep);
+      CHECK(ep->rfind("tcp://127.0.0.1:", 0) == 0);
+      auto port = std::stoul(ep->substr(ep->rfind(':') + 1));
+      CHECK(port > 0);
+      CHECK(port < 65536);
+      eps[key] = *ep;
+    }
+    CHECK(eps["requests"] != eps["ingest"]);
+    // No temporary beside it: the file came by rename.
+    CHECK(std::distance(std::filesystem::directory_iterator(dir.path() + "/run"),
+                        std::filesystem::directory_iterator{})
+          == 1);
+    {
+      // Answers at once, without a retry: that is what the file promises.
+      zmq::context_t ctx;
+      client c(ctx, eps["requests"]);
+      auto r = c.call(ping(), patience(5s));
+      CHECK(r.ok());
+      CHECK(r.has("pong"));
+    }
+    ::kill(pid, SIGTERM);
+    auto st = wait_exit(pid, patience(5s));
+    REQUIRE(st);
+    CHECK(describe_status(*st) == "exit 0");
+    CHECK_MESSAGE(!std::filesystem::exists(ready), "the ready file outlived a clean stop");
+    // Every log line on stderr, none on stdout.
+    CHECK(read_file(out).empty());
+    CHECK(read_file(err).find("leaderboardd: requests tcp://127.0.0.1:") != std::string::npos);
+  }
+  SUBCASE("--ready-file that cannot be written: exit 1 with the path, no hang") {
+    temp_dir dir;
+    const auto ready = dir.path() + "/no/such/folder/ready.json";
+    auto ep = [] { return "tcp://127.0.0.1:" + std::to_string(free_port()); };
+    auto r = run_to_exit({exe, "--data=" + dir.path() + "/data", "--requests=" + ep(),
+                          "--ingest=" + ep(), "--updates=" + ep(), "--ready-file=" + ready},
+                         patience(20s));
+    REQUIRE(r.status);
+    CHECK(describe_status(*r.status) == "exit 1");
+    CHECK_MESSAGE(r.err.find(ready) != std::string::npos, "stderr: " << r.err);
+  }
   SUBCASE("a busy port: a clear error and a non-zero exit") {
     // Hold a listening socket on a port, then ask the service for it.
     int fd = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -105,16 +198,26 @@ TEST_CASE("flags, signals and a busy port") {
     auto busy = "tcp://127.0.0.1:" + std::to_string(ntohs(a.sin_port));
     auto ep = [] { return "tcp://127.0.0.1:" + std::to_string(free_port()); };
     temp_dir data;
+    // A folder the service would create, and one that is there already:
+    // a failed start leaves neither a new folder nor a LOCK behind.
+    const auto fresh = data.path() + "/fresh";
+    const auto existing = data.path() + "/existing";
+    std::filesystem::create_directory(existing);
     for (std::string which : {"requests", "ingest", "updates"}) {
-      CAPTURE(which);
-      std::vector<std::string> args = {exe, "--data=" + data.path(), "--requests=" + ep(),
-                                       "--ingest=" + ep(), "--updates=" + ep()};
-      args.push_back(std::string("--") + which + "=" + busy);
-      auto r = run_to_exit(args, patience(10s));
-      REQUIRE(r.status);
-      CHECK(WIFEXITED(*r.status));
-      CHECK(WEXITSTATUS(*r.status) != 0);
-      CHECK_MESSAGE(r.err.find(busy.substr(6)) != std::string::npos, "stderr: " << r.err);
+      for (const auto& folder : {fresh, existing}) {
+        CAPTURE(which);
+        CAPTURE(folder);
+        std::vector<std::string> args = {exe, "--data=" + folder, "--requests=" + ep(),
+                                         "--ingest=" + ep(), "--updates=" + ep()};
+        args.push_back(std::string("--") + which + "=" + busy);
+        auto r = run_to_exit(args, patience(10s));
+        REQUIRE(r.status);
+        CHECK(describe_status(*r.status) == "exit 1");
+        CHECK_MESSAGE(r.err.find(busy.substr(6)) != std::string::npos, "stderr: " << r.err);
+        CHECK_MESSAGE(r.err.find("another leaderboardd") != std::string::npos, "stderr: " << r.err);
+        CHECK(!std::filesystem::exists(fresh));
+        CHECK(!std::filesystem::exists(existing + "/LOCK"));
+      }
     }
     ::close(fd);
   }

@@ -364,6 +364,7 @@ TEST_CASE("a folder with a snapshot and its covered segments deleted") {
   r = replay({"send", f.data.string(), "--to=tcp://127.0.0.1:1"});
   CHECK(r.code == 2);
   CHECK_MESSAGE(has(r.err, "--from-seq=" + std::to_string(snap + 1)), r.err);
+  CHECK(has(r.err, "--retain"));
 
   r = replay({"inspect", f.data.string()});
   CHECK_MESSAGE(r.code == 0, r.out);
@@ -427,11 +428,20 @@ TEST_CASE("send --max into leaderboardd gives the service rebuild's digest, with
     CHECK(st.u64("seq") == f.last_seq());
 
     if (shards == 1) {
-      // Into a service that has the data already: configures conflict.
+      // Into a service that has the data already: refused, nothing sent.
       auto again = replay(args);
       CHECK(again.code == 1);
-      CHECK_MESSAGE(has(again.err, "conflict"), again.err);
-      CHECK(has(again.err, "expected"));
+      CHECK_MESSAGE(has(again.err, "already holds events (its stats seq is "
+                                     + std::to_string(f.last_seq()) + ")"),
+                    again.err);
+      CHECK(has(again.err, "--force"));
+      CHECK(c.call(stats()).u64("seq") == f.last_seq());
+      // --force sends anyway: configures then conflict.
+      args.push_back("--force");
+      auto forced = replay(args);
+      CHECK(forced.code == 1);
+      CHECK_MESSAGE(has(forced.err, "conflict"), forced.err);
+      CHECK(has(forced.err, "expected"));
     }
   }
 }
@@ -451,6 +461,36 @@ TEST_CASE("send with filters sends only what they select") {
   client c(s.ctx(), s.requests());
   s.settle();
   CHECK(c.call(stats()).str("digest") == f.digest(200, "ladder"));
+}
+
+TEST_CASE("send refuses a service that holds events unless --force, which adds on top of them") {
+  fixture f;
+  server_options so;
+  so.shards = 2;
+  server s{so};
+  client c(s.ctx(), s.requests());
+  // One event of the service's own, on a board the log does not touch.
+  REQUIRE(c.call(submit("own", "zed", 5)).ok());
+  const std::vector<std::string> args = {"send", f.data.string(), "--to=" + s.requests(), "--max",
+                                         "--timeout-ms=10000"};
+  auto refused = replay(args);
+  CHECK_MESSAGE(refused.code == 1, refused.err);
+  CHECK_MESSAGE(has(refused.err, s.requests() + " already holds events (its stats seq is 1)"),
+                refused.err);
+  CHECK(has(refused.err, "empty --data folder"));
+  CHECK(has(refused.err, "--force"));
+  CHECK(refused.out.empty());
+  CHECK(c.call(stats()).u64("seq") == 1);
+
+  auto forced_args = args;
+  forced_args.push_back("--force");
+  auto forced = replay(forced_args);
+  CHECK_MESSAGE(forced.code == 0, forced.err);
+  CHECK_MESSAGE(has(forced.out, "sent " + std::to_string(f.events.size()) + " events in "),
+                forced.out);
+  s.settle();
+  CHECK(c.call(stats()).u64("seq") == f.last_seq() + 1);
+  CHECK(c.call(rank("own", "zed", true)).ok());
 }
 
 TEST_CASE("send to an endpoint where nothing answers exits 3 quickly") {

@@ -45,6 +45,7 @@ struct options {
   uint64_t timeout_ms = 5000;   // send
   std::string curve_server_key; // send: the service's CURVE public key, or a file holding it
   std::string curve_key;        // send: this client's CURVE secret key file
+  bool force = false;           // send: into a service that already holds events
 };
 
 int run_inspect(const options& o);

@@ -2,8 +2,9 @@
 // checks it, `rebuild` computes the state it describes and that state's
 // digest, `send` re-publishes its events to a running leaderboardd.
 //
-// Exit codes: 0 ok; 1 damage found, error replies, or a log that cannot be
-// read; 2 a bad command line; 3 the service stopped answering.
+// Exit codes: 0 ok; 1 damage found, error replies, a send target that
+// already holds events, or a log that cannot be read; 2 a bad command line;
+// 3 the service stopped answering.
 #include <algorithm>
 #include <iostream>
 #include <string>
@@ -39,18 +40,22 @@ commands:
                       snapshot, as leaderboardd does; files from their first
                       event
   send LOG... --to=EP [--speed=X | --max] [--board=B] [--from-seq=N]
-       [--until-seq=N] [--window=N] [--timeout-ms=N]
+       [--until-seq=N] [--window=N] [--timeout-ms=N] [--force]
        [--curve-server-key=KEY|FILE --curve-key=FILE]
                       re-publishes the events in seq order over one
                       connection, so the service applies them in the log's
                       order. Send into a service with an empty --data folder
-                      to reproduce the log's state
+                      to reproduce the log's state: send refuses a service
+                      that already holds events (stats seq > 0) unless
+                      --force. A folder must hold its whole log: record
+                      sessions to replay with leaderboardd --retain
 
 )";
 
 const char* outro = R"(
-exit codes: 0 ok; 1 damage found (inspect), error replies (send), or a log
-that cannot be read; 2 bad command line; 3 the service stopped answering.
+exit codes: 0 ok; 1 damage found (inspect), error replies or a target that
+already holds events (send), or a log that cannot be read; 2 bad command
+line; 3 the service stopped answering.
 
 examples:
   lb-replay inspect ./data
@@ -95,6 +100,10 @@ std::vector<lb::tools::flag> flag_table(rp::options& o) {
               "send: this client's CURVE secret key file (`lbctl keygen NAME` writes NAME.key); "
               "its public key must be in the service's --writers or --admins file",
               o.curve_key),
+    switch_flag("force",
+                "send: even into a service that already holds events (without it, send "
+                "refuses one whose stats seq is above 0)",
+                o.force),
     help_flag(),
   };
 }
@@ -111,7 +120,7 @@ const std::vector<command> commands = {
   {"send",
    rp::run_send,
    {"to", "speed", "max", "board", "from-seq", "until-seq", "window", "timeout-ms",
-    "curve-server-key", "curve-key"}},
+    "curve-server-key", "curve-key", "force"}},
 };
 
 // The command that the command line names, checked against the flags given

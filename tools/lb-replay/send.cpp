@@ -388,7 +388,38 @@ void check_history(const log_source& src, const options& o) {
                         "replay. Pass --from-seq="
                       + std::to_string(first)
                       + " to send the rest anyway, or start leaderboardd on a copy of the "
-                        "folder to get the whole state");
+                        "folder to get the whole state. To record a session for replay, run "
+                        "leaderboardd with --retain: it then keeps every segment");
+}
+
+// The target's last seq, from `stats`: more than 0 once it has taken any
+// event. Throws no_reply, or std::runtime_error for a reply it cannot use.
+uint64_t target_seq(const options& o, const transport::client_keys& keys) {
+  zmq::context_t ctx;
+  transport::request_client client(ctx, o.to, keys);
+  const uint64_t id = 1;
+  const auto frame = client.call(schemas::encode_request(id, schemas::stats_req{}),
+                                 std::chrono::milliseconds(o.timeout_ms));
+  if (!frame)
+    throw no_reply("no reply from " + o.to + " within " + std::to_string(o.timeout_ms)
+                   + " ms to stats, asked before sending: is leaderboardd running there and is "
+                     "--to its requests endpoint?");
+  const std::size_t n = frame->size();
+  std::size_t offset = 0;
+  msgpack::unpack_limit limit(n, n, n, n, n, schemas::max_nesting_depth);
+  const auto oh = msgpack::unpack(frame->data(), n, offset, nullptr, nullptr, limit);
+  const auto& reply = oh.get();
+  if (!ok_of(reply)) {
+    const auto* err = find_key(reply, "error");
+    throw std::runtime_error(
+      "stats failed: "
+      + (err ? printable(str_at(*err, "code")) + ": " + printable(str_at(*err, "message"))
+             : std::string("no error in the reply")));
+  }
+  const auto* seq = find_key(reply, "seq");
+  if (seq == nullptr || seq->type != msgpack::type::POSITIVE_INTEGER)
+    throw std::runtime_error("its stats reply has no seq");
+  return seq->via.u64;
 }
 
 } // namespace
@@ -426,6 +457,30 @@ int run_send(const options& o) {
     std::cerr << "lb-replay: note: " << note << '\n';
   if (plan.events == 0)
     std::cerr << "lb-replay: note: no event matches the given filters\n";
+
+  // Events sent on top of other events build another state than the log's
+  // (an incr board counts twice), and nothing afterwards would say so.
+  if (!o.force) {
+    try {
+      if (const auto seq = target_seq(o, keys); seq > 0) {
+        std::cerr << "lb-replay: " << o.to << " already holds events (its stats seq is " << seq
+                  << "): the log's events would land on top of them and build another state "
+                     "(an incr board would count twice). Send into a leaderboardd started on "
+                     "an empty --data folder, or pass --force to send anyway\n";
+        return exit_failed;
+      }
+    } catch (const no_reply& e) {
+      std::cerr << "lb-replay: " << e.what() << '\n';
+      return exit_no_reply;
+    } catch (const zmq::error_t& e) {
+      throw usage_error("--to '" + o.to + "': " + e.what()
+                        + " (expected e.g. tcp://127.0.0.1:7400)");
+    } catch (const std::exception& e) {
+      std::cerr << "lb-replay: cannot tell whether " << o.to << " is empty: " << e.what()
+                << " (--force sends without asking)\n";
+      return exit_failed;
+    }
+  }
 
   std::optional<sender> s;
   try {

@@ -178,6 +178,29 @@ std::string curve_hint(const options& o) {
          + " in its key files)\n";
 }
 
+// A reply read and checked against its request's id; throws bad_reply (or
+// msgpack's own errors) when it cannot be read.
+msgpack::object_handle checked_reply(const std::string& frame, uint64_t id) {
+  auto handle = unpack_reply(frame);
+  if (const auto got = get<uint64_t>(handle.get(), "id"); got != id)
+    throw bad_reply("its id is " + std::to_string(got) + ", the request's " + std::to_string(id));
+  return handle;
+}
+
+std::string error_code(const msgpack::object& reply) {
+  return get<bool>(reply, "ok") ? std::string() : text_at(get_map(reply, "error"), "code");
+}
+
+// Why a destructive command that the service accepted did nothing, for a
+// typo to fail loudly rather than look like success; nothing when it did
+// what it was asked.
+std::optional<std::string> did_nothing(const command& cmd, const msgpack::object& reply,
+                                       const std::vector<std::string>& args) {
+  if (cmd.name == "remove" && !get<bool>(reply, "removed"))
+    return tools::printable(args[1]) + " is not on board " + tools::printable(args[0]);
+  return std::nullopt;
+}
+
 } // namespace
 
 int run_keygen(const command_line& cl) {
@@ -256,33 +279,66 @@ int run_request(const command& cmd, const command_line& cl) {
     throw usage_error("--endpoint '" + o.endpoint + "': " + e.what() + " (expected e.g. "
                       + options{}.endpoint + ")");
   }
+  // Random ids, so that a reply meant for another request cannot pass the check.
+  std::random_device rng;
+  auto no_reply = [&o] {
+    std::cerr << "no reply from " << o.endpoint << " within " << o.timeout_ms
+              << " ms: is leaderboardd running? (start it with: leaderboardd --requests="
+              << o.endpoint << ")\n";
+    std::cerr << curve_hint(o);
+    return 3;
+  };
+  auto unreadable = [&o](const std::exception& e) {
+    std::cerr << "lbctl: unreadable reply from " << o.endpoint << ": " << e.what() << '\n';
+    return 1;
+  };
+
+  // The service takes `reset` and `remove` on a board it does not know as a
+  // no-op (removed 0, or false): ask first, so that a mistyped name in a
+  // destructive command says so instead of looking like success. An exact
+  // `top` of one entry answers not_found for exactly the unknown boards.
+  if (cmd.name == "reset" || cmd.name == "remove") {
+    sch::top_req probe;
+    probe.board = args[0];
+    probe.limit = 1;
+    const uint64_t id = rng();
+    const auto frame = client->call(sch::encode_request(id, probe), timeout);
+    if (!frame)
+      return no_reply();
+    try {
+      const auto handle = checked_reply(*frame, id);
+      if (error_code(handle.get()) == "not_found") {
+        std::cerr << "nothing removed: there is no board " << tools::printable(args[0])
+                  << " (lbctl boards lists them)\n";
+        return 1;
+      }
+    } catch (const std::exception& e) {
+      return unreadable(e);
+    }
+  }
+
   boards_listing listing;
   for (;;) {
-    // Random, so that a reply meant for another request cannot pass the check.
-    const uint64_t id = std::random_device{}();
+    const uint64_t id = rng();
     const auto start = std::chrono::steady_clock::now();
     const auto frame = client->call(sch::encode_request(id, body), timeout);
     const std::chrono::duration<double, std::milli> round_trip = std::chrono::steady_clock::now()
                                                                  - start;
-    if (!frame) {
-      std::cerr << "no reply from " << o.endpoint << " within " << o.timeout_ms
-                << " ms: is leaderboardd running? (start it with: leaderboardd --requests="
-                << o.endpoint << ")\n";
-      std::cerr << curve_hint(o);
-      return 3;
-    }
+    if (!frame)
+      return no_reply();
 
     try {
-      const auto handle = unpack_reply(*frame);
+      const auto handle = checked_reply(*frame, id);
       const auto& reply = handle.get();
-      if (const auto got = get<uint64_t>(reply, "id"); got != id)
-        throw bad_reply("its id is " + std::to_string(got) + ", the request's "
-                        + std::to_string(id));
       if (o.json)
         std::cout << sch::msgpack_to_json(frame->data(), frame->size()) << std::endl;
       if (!get<bool>(reply, "ok")) {
         const auto& err = get_map(reply, "error");
         std::cerr << "error: " << text_at(err, "code") << ": " << text_at(err, "message") << '\n';
+        return 1;
+      }
+      if (auto why = did_nothing(cmd, reply, args)) {
+        std::cerr << "nothing removed: " << *why << '\n';
         return 1;
       }
       if (!follow) {
@@ -304,8 +360,7 @@ int run_request(const command& cmd, const command_line& cl) {
                         + tools::printable(*after));
       after = *next;
     } catch (const std::exception& e) { // bad_reply, or msgpack's own errors
-      std::cerr << "lbctl: unreadable reply from " << o.endpoint << ": " << e.what() << '\n';
-      return 1;
+      return unreadable(e);
     }
   }
 }

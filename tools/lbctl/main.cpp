@@ -4,8 +4,9 @@
 // follows a board's update streams on a SUB socket (section 5); `keygen`
 // writes a CURVE key pair for the sockets of a service that asks for one.
 //
-// Exit codes: 0 success, 1 an error reply (or one lbctl cannot read), 2 a bad
-// command line, 3 no reply within the timeout.
+// Exit codes: 0 success, 1 an error reply (or one lbctl cannot read), or a
+// reset or remove that found nothing to remove, 2 a bad command line, 3 no
+// reply within the timeout.
 #include <iostream>
 
 #include "tools/lbctl/commands.hpp"

@@ -27,8 +27,10 @@ commands:
                       a player and N neighbours each side
   ranks BOARD PLAYER... [--merged]
                       the given players (a friends list), best first
-  remove BOARD PLAYER delete a player's entry
-  reset BOARD         empty a board; its configuration stays
+  remove BOARD PLAYER delete a player's entry; exit 1 if the board does not
+                      exist or the player is not on it
+  reset BOARD         empty a board; its configuration stays; exit 1 if the
+                      board does not exist
   configure BOARD [--order=desc|asc] [--operator=best|set|incr|decr]
                       how a board ranks and combines a new score with the
                       stored one; only while the board is empty. A new board
@@ -51,8 +53,10 @@ commands:
 )";
 
 const char* outro = R"(
-exit codes: 0 ok, 1 the service replied with an error (keygen: the files
-could not be written), 2 bad command line, 3 no reply within the timeout.
+exit codes: 0 ok, 1 the service replied with an error, or reset or remove
+found nothing to remove (no such board, no such player on it; the message
+says which), or keygen could not write the files, 2 bad command line, 3 no
+reply within the timeout.
 
 CURVE: against a service started with --curve-secret, pass its public key
 (--curve-server-key) and this client's secret key (--curve-key). A service
@@ -86,7 +90,8 @@ std::vector<tools::flag> global_flags(options& o) {
   using namespace tools;
   return {
     text_flag("endpoint", "EP", "the service's requests socket", o.endpoint),
-    text_flag("updates", "EP", "the service's updates socket, for watch", o.updates),
+    text_flag("updates", "EP", "the service's updates socket, for watch", o.updates)
+      .default_is("port 7402 on --endpoint's host"),
     switch_flag(
       "json",
       R"(print the reply as one line of JSON (watch: each message as {"topic": ..., "body": ...}))",
@@ -173,10 +178,21 @@ std::optional<int> parse_command_line(int argc, char** argv, command_line& cl) {
   if (auto rc = flags.parse(argc, argv))
     return rc;
   cl.positional = flags.positional();
+  if (!flags.given("updates"))
+    cl.opts.updates = updates_near(cl.opts.endpoint);
   for (const auto& name : names)
     if (flags.given(name))
       cl.command_flags.push_back(name);
   return std::nullopt;
+}
+
+std::string updates_near(const std::string& endpoint) {
+  const std::string defaults = options{}.updates, tcp = "tcp://";
+  const auto colon = endpoint.rfind(':'); // tcp://[::1]:7400 too
+  if (endpoint.compare(0, tcp.size(), tcp) != 0 || colon == std::string::npos
+      || colon <= tcp.size())
+    return defaults;
+  return endpoint.substr(0, colon) + defaults.substr(defaults.rfind(':'));
 }
 
 transport::client_keys client_keys_of(const options& o) {

@@ -21,7 +21,9 @@ struct usage_error : std::runtime_error {
 
 struct options {
   std::string endpoint = "tcp://127.0.0.1:7400"; // the service's requests socket
-  std::string updates = "tcp://127.0.0.1:7402";  // its updates socket, for watch
+  // Its updates socket, for watch; without --updates, the default port on
+  // --endpoint's host (updates_near).
+  std::string updates = "tcp://127.0.0.1:7402";
   bool json = false;
   uint64_t timeout_ms = 5000;
   std::string curve_server_key; // the service's public key, or a file holding it
@@ -52,6 +54,11 @@ struct command_line {
 // after --help, 2 for a bad flag, with the message printed), nothing
 // otherwise.
 std::optional<int> parse_command_line(int argc, char** argv, command_line& cl);
+
+// The updates socket of the service whose requests socket is `endpoint`, as
+// leaderboardd's defaults place it: the same host, port 7402. An endpoint
+// that is not tcp://HOST:PORT gives the default.
+std::string updates_near(const std::string& endpoint);
 
 // The keys --curve-server-key and --curve-key name, for every socket lbctl
 // opens; throws usage_error when they cannot be used.

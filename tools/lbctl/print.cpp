@@ -84,12 +84,9 @@ void print_ranks(const msgpack::object& r, const call& c) {
 }
 
 void print_remove(const msgpack::object& r, const call& c) {
-  const auto board = printable(c.args[0]), player = printable(c.args[1]);
-  if (get<bool>(r, "removed"))
-    std::cout << "removed " << player << " from " << board;
-  else
-    std::cout << player << " was not on " << board << ": nothing removed";
-  std::cout << ", seq " << get<uint64_t>(r, "seq") << '\n';
+  // A remove that found nothing fails before printing (commands.cpp).
+  std::cout << "removed " << printable(c.args[1]) << " from " << printable(c.args[0]) << ", seq "
+            << get<uint64_t>(r, "seq") << '\n';
 }
 
 void print_reset(const msgpack::object& r, const call& c) {

@@ -33,6 +33,9 @@ using tools::printable;
 
 volatile std::sig_atomic_t interrupted = 0;
 
+// How long watch waits for a first message before it says where it listens.
+constexpr std::chrono::seconds silence_hint{10};
+
 void on_interrupt(int) {
   interrupted = 1;
 }
@@ -128,6 +131,10 @@ int run_watch(const command_line& cl) {
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
 
+  // A subscriber to the wrong socket hears nothing and ZeroMQ never says
+  // so: name the one in use, on stderr so that stdout stays the data.
+  std::cerr << "lbctl: watching " << printable(board) << " on the updates socket " << o.updates
+            << " (--updates=EP to change)\n";
   const auto keys = client_keys_of(o);
   zmq::context_t ctx;
   std::optional<lb::transport::update_subscriber> sub;
@@ -170,6 +177,10 @@ int run_watch(const command_line& cl) {
       std::cout << note << " on " << o.updates << " (Ctrl-C to stop)" << std::endl;
   }
 
+  // Said once, if the socket stays silent: a quiet board and a wrong
+  // endpoint look alike from here.
+  const auto silent_hint_at = std::chrono::steady_clock::now() + silence_hint;
+  bool settled = false; // a message came, or the hint was given
   while (!interrupted) {
     std::optional<lb::transport::update_message> m;
     try {
@@ -179,8 +190,16 @@ int run_watch(const command_line& cl) {
         continue;
       throw;
     }
-    if (!m)
+    if (!m) {
+      if (!settled && std::chrono::steady_clock::now() >= silent_hint_at) {
+        settled = true;
+        std::cerr << "lbctl: nothing on " << o.updates << " for " << silence_hint.count()
+                  << " s: the board may be quiet, or the service's "
+                  << "updates socket is elsewhere (its --updates; pass lbctl --updates=EP)\n";
+      }
       continue;
+    }
+    settled = true;
     try {
       auto handle = unpack_reply(m->body);
       const auto& b = handle.get();

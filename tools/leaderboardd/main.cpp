@@ -11,6 +11,7 @@
 
 #include <pthread.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <caf/all.hpp>
 
@@ -21,6 +22,7 @@
 #include "actors/service.hpp"
 #include "actors/storage/data_dir.hpp"
 #include "tools/leaderboardd/allocator.hpp"
+#include "tools/leaderboardd/ready_file.hpp"
 #include "tools/leaderboardd/settings.hpp"
 #include "tools/leaderboardd/socket_adapters.hpp"
 #include "transport/access.hpp"
@@ -112,6 +114,23 @@ sigset_t block_signals() {
   pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
   return sigs;
 }
+
+// While it lives, the signals end the process at once, as if no service ran:
+// a recovery can take minutes, and nothing is served yet that a clean stop
+// would have to finish. Only this thread takes them; ZeroMQ's keep them
+// blocked. A signal that came before is pending and ends the process here.
+class signals_end_process {
+public:
+  explicit signals_end_process(const sigset_t& sigs) : sigs_(sigs) {
+    pthread_sigmask(SIG_UNBLOCK, &sigs_, nullptr);
+  }
+  ~signals_end_process() { pthread_sigmask(SIG_BLOCK, &sigs_, nullptr); }
+  signals_end_process(const signals_end_process&) = delete;
+  signals_end_process& operator=(const signals_end_process&) = delete;
+
+private:
+  sigset_t sigs_;
+};
 
 struct sockets {
   std::unique_ptr<lb::transport::server> server;
@@ -206,9 +225,35 @@ lb::schemas::client_stats read_counters(const lb::transport::client_counters& c)
   return out;
 }
 
-void serve(lb::actors::service& svc, sockets& socks, lb::transport::gatekeeper& gate,
-           const lb::transport::client_counters& counters, const sigset_t& signals,
-           const settings& s) {
+// Writes the --ready-file, if there is one; false (the reason logged) if it
+// cannot be written.
+bool announce_ready(const settings& s, const bound_endpoints& eps) {
+  if (s.daemon.ready_file.empty())
+    return true;
+  try {
+    write_atomically(s.daemon.ready_file, ready_text(static_cast<long>(::getpid()), eps));
+    return true;
+  } catch (const std::exception& e) {
+    logger::problem(std::string(e.what()) + "\n(pick a writable path with --ready-file=PATH)");
+    return false;
+  }
+}
+
+// The ready file says the service answers: it goes as soon as that ends.
+void withdraw_ready(const settings& s) {
+  if (s.daemon.ready_file.empty())
+    return;
+  std::error_code ec;
+  std::filesystem::remove(s.daemon.ready_file, ec);
+  if (ec)
+    logger::problem("cannot remove the ready file " + s.daemon.ready_file + ": " + ec.message());
+}
+
+// Returns the exit code: 0 after SIGINT or SIGTERM, 1 if the ready file
+// could not be written (the service then stops at once, cleanly).
+int serve(lb::actors::service& svc, sockets& socks, lb::transport::gatekeeper& gate,
+          const lb::transport::client_counters& counters, const sigset_t& signals,
+          const settings& s) {
   auto& srv = *socks.server;
   lb::actors::gateway gw{svc, s.service, [&srv](auto route, auto body) { srv.send(route, body); },
                          s.limits, [&counters] { return read_counters(counters); }};
@@ -224,26 +269,32 @@ void serve(lb::actors::service& svc, sockets& socks, lb::transport::gatekeeper& 
   h.poll_timeout = [&gw] { return gw.until_next_cut(); };
 
   // Read before the I/O thread owns the sockets: they are not thread-safe.
-  auto requests_ep = srv.requests_endpoint();
-  auto ingest_ep = srv.ingest_endpoint();
+  const bound_endpoints eps{srv.requests_endpoint(), srv.ingest_endpoint(), socks.updates_endpoint};
   std::atomic<bool> stop{false};
   std::thread io{[&] { srv.run(h, stop); }};
-  logger::note("requests " + requests_ep + ", ingest " + ingest_ep + ", updates "
-               + socks.updates_endpoint + ", " + std::to_string(s.service.shards)
-               + " shards, merge every " + std::to_string(s.service.merge_interval.count())
-               + " ms, data " + s.daemon.data + ", fsync " + to_string(s.service.log.policy));
+  logger::note("requests " + eps.requests + ", ingest " + eps.ingest + ", updates " + eps.updates
+               + ", " + std::to_string(s.service.shards) + " shards, merge every "
+               + std::to_string(s.service.merge_interval.count()) + " ms, data " + s.daemon.data
+               + ", fsync " + to_string(s.service.log.policy));
 
-  int sig = 0;
-  while (sigwait(&signals, &sig) == 0 && sig == SIGHUP) {
-    logger::note("SIGHUP: re-reading the key files");
-    gate.reload();
+  int rc = 0;
+  if (announce_ready(s, eps)) {
+    int sig = 0;
+    while (sigwait(&signals, &sig) == 0 && sig == SIGHUP) {
+      logger::note("SIGHUP: re-reading the key files");
+      gate.reload();
+    }
+    logger::note(sig == SIGINT ? "SIGINT, stopping" : "SIGTERM, stopping");
+    withdraw_ready(s);
+  } else {
+    rc = 1;
   }
-  logger::note(sig == SIGINT ? "SIGINT, stopping" : "SIGTERM, stopping");
   stop.store(true, std::memory_order_release);
   io.join(); // closes the service's sockets
   // The service goes on from where the gateway left the stream.
   svc.last_seq = gw.last_seq();
   svc.next_cut = gw.next_cut();
+  return rc;
 }
 
 void stop(caf::actor_system& sys, lb::actors::service& svc) {
@@ -259,25 +310,32 @@ int main(int argc, char** argv) {
     return *rc;
   tune_allocator();
   try {
-    create_data_folder(s);
     // Past a file-size limit (ulimit -f) write() must fail with EFBIG, which
     // refuses the events, rather than kill the service.
     std::signal(SIGXFSZ, SIG_IGN);
-    auto data = recover(s);
     fit_clients_to_fd_limit(s);
     const auto signals = block_signals();
     zmq::context_t ctx; // declared before the sockets: it closes last, once they are gone
     lb::transport::client_counters counters;
     auto gate = open_gate(ctx, s, counters);
+    // Bound before the data folder is touched: a taken port (the commonest
+    // failure: another leaderboardd) leaves no folder and no LOCK behind.
+    // Clients that connect meanwhile wait in ZeroMQ's queues for recovery.
     auto socks = open_sockets(ctx, s, *gate, counters);
     gate->start(); // every socket is guarded now
+    recovered_data data;
+    {
+      signals_end_process interruptible{signals};
+      create_data_folder(s);
+      data = recover(s);
+    }
     caf::actor_system_config cfg;
     configure_scheduler(cfg, s);
     caf::actor_system sys{cfg};
     auto svc = start_actors(sys, ctx, s, std::move(data.state), socks);
-    serve(svc, socks, *gate, counters, signals, s);
+    const int rc = serve(svc, socks, *gate, counters, signals, s);
     stop(sys, svc);
-    return 0;
+    return rc;
   } catch (const cannot_start& e) {
     logger::problem(e.what());
     return 1;

@@ -21,7 +21,7 @@ Real-time leaderboard service: ZeroMQ + msgpack requests (PROTOCOL.md).
 )";
 
 const char* outro = R"(
-Stops cleanly on SIGINT or SIGTERM.
+Stops cleanly on SIGINT or SIGTERM. Logs to stderr.
 )";
 
 std::vector<tools::flag> flag_table(settings& s) {
@@ -37,6 +37,10 @@ std::vector<tools::flag> flag_table(settings& s) {
                10'000'000),
     whole_flag("top-k", "N", "entries in a top/ update, 1..1000", s.service.top_k, 1,
                schemas::max_top_limit),
+    text_flag("ready-file", "PATH",
+              "once the service answers, write PATH (JSON: pid and the bound endpoints); "
+              "removed at a clean stop",
+              d.ready_file),
     text_flag("data", "DIR", "data folder: event log and snapshots, created if missing", d.data),
     choice_flag("fsync", "POLICY", "when an event counts as durable", log.policy,
                 std::vector{actors::fsync_policy::group, actors::fsync_policy::always,

@@ -33,8 +33,9 @@ struct daemon_settings {
   int updates_hwm = 10000;                      // messages queued per subscriber
   uint64_t threads = cores();                   // CAF scheduler threads
   scheduler_policy scheduler = scheduler_policy::sharing;
-  bool repair = false;   // start on a log damaged in the middle
-  bool insecure = false; // serve a non-loopback address without CURVE
+  bool repair = false;    // start on a log damaged in the middle
+  bool insecure = false;  // serve a non-loopback address without CURVE
+  std::string ready_file; // written once the service answers; empty: none
 };
 
 struct settings {
