@@ -9,6 +9,7 @@
 //   shards -- shard_snapshot --> merge -- view_ptr --> shards, readers, snapshot
 //   gateway -- stats_wanted --> merge -- stats_job --> reader
 //   shards, merge -- update_batch, cut_updates --> publisher
+//   publisher -- follow_set --> shards                   (who follows whom)
 //   shards, log, merge, readers -- an outbox batch --> gateway (outbox.hpp)
 //
 // Every message stays inside one process, so the types are declared
@@ -66,6 +67,8 @@ struct sync_request;
 struct shard_wiring;
 struct shard_restore;
 struct merge_wiring;
+struct follow_set;
+struct publisher_wiring;
 
 using ranking::view_ptr;
 
@@ -75,7 +78,8 @@ using shard_handle
   = caf::typed_actor<caf::reacts_to<shard_wiring>, caf::reacts_to<shard_restore>,
                      caf::reacts_to<shard_round>, caf::reacts_to<shard_publication>,
                      caf::reacts_to<shard_queries>,
-                     caf::replies_to<lookup_request>::with<lookup_reply>, caf::reacts_to<view_ptr>>;
+                     caf::replies_to<lookup_request>::with<lookup_reply>, caf::reacts_to<view_ptr>,
+                     caf::reacts_to<follow_set>>;
 
 // Makes the log durable behind the gateway's writes.
 using log_handle = caf::typed_actor<caf::reacts_to<sync_request>, caf::reacts_to<commit_atom>>;
@@ -95,7 +99,7 @@ using snapshot_handle = caf::typed_actor<caf::replies_to<view_ptr>::with<uint64_
 // Writes the update streams.
 using publisher_handle
   = caf::typed_actor<caf::reacts_to<caf::tick_atom>, caf::reacts_to<update_batch>,
-                     caf::reacts_to<cut_updates>>;
+                     caf::reacts_to<cut_updates>, caf::reacts_to<publisher_wiring>>;
 
 // -- messages -------------------------------------------------------------------
 
@@ -327,6 +331,24 @@ struct cut_updates {
   std::vector<update_msg> tops;
 };
 
+// -- publisher -> shards: follow/ feeds ------------------------------------------
+
+// One follow/<board>/<player> topic somebody subscribes to. A new
+// generation asks its owner shard to send the current state again (a new
+// subscriber came).
+struct follow_entry {
+  std::string board;
+  std::string player;
+  uint64_t generation = 0;
+};
+
+// Every follow/ topic subscribed to now, sent to every shard whenever the
+// set changes; each shard keeps the ones it owns. Immutable: all shards
+// share one copy.
+struct follow_set {
+  std::shared_ptr<const std::vector<follow_entry>> follows;
+};
+
 // -- gateway -> log ------------------------------------------------------------
 
 // Make the log durable up to `seq`: everything written so far to `file`
@@ -352,6 +374,11 @@ struct update_link {
 struct shard_wiring {
   std::vector<shard_handle> peers; // every shard, by index (the receiver included)
   update_link updates;
+};
+
+// The shards the publisher tells who follows whom (follow_set).
+struct publisher_wiring {
+  std::vector<shard_handle> shards;
 };
 
 // This shard's part of the recovered state, before any work. The pointer is
@@ -387,4 +414,6 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lb::actors::sync_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lb::actors::shard_wiring)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lb::actors::shard_restore)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lb::actors::merge_wiring)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lb::actors::follow_set)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lb::actors::publisher_wiring)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lb::ranking::view_ptr)

@@ -1,18 +1,55 @@
 #include "actors/publisher_actor.hpp"
 
+#include <xxhash.h>
+
+#include "schemas/update.hpp"
+
 namespace lb::actors {
+
+namespace {
+
+bool starts_with(std::string_view s, std::string_view prefix) {
+  return s.substr(0, prefix.size()) == prefix;
+}
+
+uint64_t topic_hash(std::string_view topic) {
+  return XXH3_64bits(topic.data(), topic.size());
+}
+
+} // namespace
+
+bool has_stream_seq(std::string_view topic) {
+  return starts_with(topic, "score/") || starts_with(topic, "top/") || starts_with(topic, "follow/")
+         || starts_with(topic, "ack/");
+}
 
 const char* publisher_state::name = "lbd-publisher";
 
-void publisher_state::publish(const update_msg& m) {
+void publisher_state::publish(update_msg& m) {
+  if (has_stream_seq(m.topic)) {
+    // Shards may still send for a follow the last subscriber left; written,
+    // it would only restart the topic's count for "" or "follow/"
+    // subscribers.
+    if (starts_with(m.topic, "follow/") && follows.count(m.topic) == 0)
+      return;
+    auto shed = counters->shed.load(std::memory_order_relaxed);
+    if (shed != shed_seen) {
+      shed_seen = shed;
+      ++skipped;
+    }
+    auto n = ++stream_counts[topic_hash(m.topic)];
+    schemas::append_stream_seq(m.body, n + skipped);
+  }
   auto& counter = sink->publish(m.topic, m.body) ? counters->published : counters->dropped;
   counter.fetch_add(1, std::memory_order_relaxed);
 }
 
-void publisher_state::poll_subscriptions() {
-  auto prefixes = sink->subscriptions();
+bool publisher_state::poll_subscriptions() {
+  auto now = sink->subscribed();
   uint32_t wanted = 0;
-  if (!prefixes) {
+  std::unordered_map<std::string, uint64_t> next;
+  bool changed = false;
+  if (!now) {
     wanted = all_streams;
   } else {
     // A prefix selects a stream if either is a prefix of the other: "" and
@@ -21,13 +58,52 @@ void publisher_state::poll_subscriptions() {
       auto n = std::min(prefix.size(), stream.size());
       return prefix.substr(0, n) == stream.substr(0, n);
     };
-    for (const auto& p : *prefixes) {
+    for (const auto& p : now->prefixes) {
       wanted |= selects(p, "score/") ? score_stream : 0;
       wanted |= selects(p, "rank/") ? rank_stream : 0;
       wanted |= selects(p, "top/") ? top_stream : 0;
+      // Only a subscription naming one player makes a feed: follow/b/al is
+      // not a follow of every player whose name starts with "al".
+      if (!schemas::parse_follow_prefix(p))
+        continue;
+      auto old = follows.find(p);
+      if (old == follows.end()) {
+        next.emplace(p, next_generation++);
+        changed = true;
+      } else {
+        next.emplace(p, old->second);
+      }
+    }
+    for (const auto& p : now->joined) {
+      auto i = next.find(p);
+      // A brand-new follow has its fresh generation already.
+      if (i != next.end() && follows.count(p) != 0) {
+        i->second = next_generation++;
+        changed = true;
+      }
     }
   }
+  for (const auto& [topic, generation] : follows)
+    if (next.count(topic) == 0) {
+      // Nobody follows it: its numbering goes, so that the publisher's
+      // memory follows the live follows (a new follower starts from the
+      // current state anyway).
+      stream_counts.erase(topic_hash(topic));
+      changed = true;
+    }
+  follows = std::move(next);
   counters->wanted.store(wanted, std::memory_order_relaxed);
+  return changed;
+}
+
+follow_set publisher_state::follow_snapshot() const {
+  auto list = std::make_shared<std::vector<follow_entry>>();
+  list->reserve(follows.size());
+  for (const auto& [topic, generation] : follows) {
+    auto target = schemas::parse_follow_prefix(topic);
+    list->push_back(follow_entry{std::move(target->board), std::move(target->player), generation});
+  }
+  return follow_set{std::move(list)};
 }
 
 void publisher_state::done(uint64_t n) {
@@ -35,6 +111,8 @@ void publisher_state::done(uint64_t n) {
 }
 
 namespace {
+
+using self_ptr = publisher_handle::stateful_pointer<publisher_state>;
 
 constexpr std::chrono::milliseconds subscription_poll{10};
 
@@ -60,6 +138,21 @@ uint64_t publish_in_seq_order(publisher_state& st, std::vector<std::vector<updat
   }
 }
 
+// Every shard gets the same snapshot; each keeps the follows it owns.
+void send_follows(self_ptr self) {
+  auto& st = self->state;
+  if (st.shards.empty())
+    return;
+  auto snapshot = st.follow_snapshot();
+  for (auto& shard : st.shards)
+    self->send(shard, snapshot); // copies a pointer
+}
+
+void poll(self_ptr self) {
+  if (self->state.poll_subscriptions())
+    send_follows(self);
+}
+
 } // namespace
 
 publisher_handle::behavior_type
@@ -75,8 +168,13 @@ publisher_actor(publisher_handle::stateful_pointer<publisher_state> self,
   self->delayed_send(self, subscription_poll, caf::tick_atom::value);
   return {
     [self](caf::tick_atom) {
-      self->state.poll_subscriptions();
+      poll(self);
       self->delayed_send(self, subscription_poll, caf::tick_atom::value);
+    },
+    [self](publisher_wiring& w) {
+      self->state.shards = std::move(w.shards);
+      if (!self->state.follows.empty())
+        send_follows(self);
     },
     [self](update_batch& b) {
       auto& st = self->state;

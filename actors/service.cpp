@@ -55,6 +55,8 @@ service start_service(caf::actor_system& sys, const service_options& opts,
                                   std::move(recovered.shards.at(i)))});
   caf::anon_send(s.merge, merge_wiring{s.shards, s.readers, s.snapshots, opts.snapshot,
                                        recovered.snapshot_seq, updates});
+  if (s.publisher)
+    caf::anon_send(s.publisher, publisher_wiring{s.shards});
   return s;
 }
 

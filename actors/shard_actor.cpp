@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <memory>
 
+#include "actors/ranking/partition.hpp"
 #include "actors/shard_exact.hpp"
 #include "schemas/overload.hpp"
 
@@ -463,6 +464,92 @@ void publish_rank_changes(self_ptr self, const ranking::global_view& next) {
   st.updates.offer(self, update_batch{std::move(out)}, n);
 }
 
+// The followed player as the view `v` shows it.
+schemas::follow_update follow_state_in(const shard_state& st, const ranking::global_view& v,
+                                       std::string_view board, std::string_view player) {
+  schemas::follow_update u;
+  u.board = board;
+  u.player = player;
+  u.seq = v.seq;
+  const auto* bv = v.find(board);
+  if (bv == nullptr)
+    return u;
+  u.total = bv->total;
+  auto i = st.boards.find(std::string(board));
+  const auto* live = i == st.boards.end() ? nullptr : i->second.find(player);
+  auto key = st.keys.key_in_view(board, player, v.seq,
+                                 live ? std::optional<ranking::rank_key>{live->key} : std::nullopt);
+  if (!key)
+    return u;
+  u.rank = ranking::view_ranking(*bv).count_before(*key) + 1;
+  u.score = ranking::unfold(key->primary, bv->config.order);
+  u.subscore = ranking::unfold(key->secondary, bv->config.order);
+  return u;
+}
+
+// follow/ for the followed players whose state in `v` differs from what
+// their topic last said, or that are due a resend (a new subscriber, or a
+// message the backlog bound dropped). O(S log n) per follow.
+void send_follows(self_ptr self, const ranking::global_view& v) {
+  auto& st = self->state;
+  if (st.follows.empty())
+    return;
+  std::vector<update_msg> out;
+  std::vector<std::pair<follow_state*, schemas::follow_update>> sent;
+  auto flush = [&] {
+    auto n = out.size();
+    const bool ok = st.updates.offer(self, update_batch{std::move(out)}, n);
+    for (auto& [fs, u] : sent) {
+      if (!ok) {
+        fs->resend = true; // what went before stays the topic's last word
+        continue;
+      }
+      fs->resend = false;
+      fs->rank = u.rank;
+      fs->score = u.score;
+      fs->subscore = u.subscore;
+    }
+    out = {};
+    sent.clear();
+  };
+  constexpr size_t chunk = 1024;
+  for (auto& [id, fs] : st.follows) {
+    auto [board, player] = ranking::split_player_id(id);
+    auto u = follow_state_in(st, v, board, player);
+    if (!fs.resend && u.rank == fs.rank && u.score == fs.score && u.subscore == fs.subscore)
+      continue;
+    u.prev_rank = fs.rank;
+    out.push_back(
+      update_msg{v.seq, schemas::follow_topic(board, player), schemas::encode_update(u)});
+    sent.emplace_back(&fs, u);
+    if (out.size() >= chunk)
+      flush();
+  }
+  if (!out.empty())
+    flush();
+}
+
+// The publisher's new follow set: keep this shard's follows, and send the
+// current state of those that are new or have a new generation.
+void take_follows(self_ptr self, const follow_set& fs) {
+  auto& st = self->state;
+  ranking::shard_map owners(std::max<uint32_t>(1, static_cast<uint32_t>(st.peers.size())));
+  std::unordered_map<std::string, follow_state> next;
+  for (const auto& e : *fs.follows) {
+    if (owners.owner(e.board, e.player) != st.index)
+      continue;
+    auto id = ranking::player_id(e.board, e.player);
+    auto old = st.follows.find(id);
+    follow_state f = old == st.follows.end() ? follow_state{} : old->second;
+    if (f.generation != e.generation)
+      f.resend = true;
+    f.generation = e.generation;
+    next.emplace(std::move(id), f);
+  }
+  st.follows = std::move(next);
+  send_follows(self, *st.view);
+}
+
 } // namespace
 
 shard_handle::behavior_type shard_actor(shard_handle::stateful_pointer<shard_state> self,
@@ -522,8 +609,10 @@ shard_handle::behavior_type shard_actor(shard_handle::stateful_pointer<shard_sta
           q.body);
     },
     [self](const lookup_request& q) { return answer_lookup(self->state, q); },
+    [self](const follow_set& fs) { take_follows(self, fs); },
     [self](ranking::view_ptr& v) {
       publish_rank_changes(self, *v);
+      send_follows(self, *v);
       self->state.keys.view_at(v->seq);
       self->state.view = std::move(v);
     },

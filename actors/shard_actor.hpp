@@ -22,7 +22,12 @@
 // each event that changed an entry (handed to the merge actor with the
 // snapshot, which orders them), and, when a merged view comes in, a rank/
 // message for each player it shows changed whose rank in it differs from
-// the last one published (O(S log n) per changed player).
+// the last one published (O(S log n) per changed player). It also feeds the
+// follow/ topics of its players that somebody subscribes to (the publisher
+// sends the set): the current state when a follow is new or has a new
+// subscriber, then a message after every merged view that changes the
+// player's rank, score or subscore, from whatever cause (O(S log n) per
+// followed player per view, memory per followed player).
 #pragma once
 
 #include <cstdint>
@@ -76,6 +81,15 @@ struct peer_state {
   std::unordered_map<std::string, ranking::part_change> parts;
 };
 
+// A followed player of this shard, and what its follow/ last said.
+struct follow_state {
+  uint64_t generation = 0;
+  bool resend = true; // send the state at the next chance, changed or not
+  std::optional<uint64_t> rank;
+  std::optional<int64_t> score;
+  std::optional<int64_t> subscore;
+};
+
 struct shard_state {
   uint32_t index = 0;
   std::vector<shard_handle> peers; // every shard, by index (this one included)
@@ -100,6 +114,8 @@ struct shard_state {
   update_channel updates;
   std::vector<update_msg> scores; // score/ since the last freeze, in seq order
   ranking::published_ranks ranks;
+  // follow/ feeds of this shard's players, by ranking::player_id.
+  std::unordered_map<std::string, follow_state> follows;
 
   static const char* name;
 

@@ -15,8 +15,10 @@ bool update_channel::wants(uint32_t kind) const {
 }
 
 void update_channel::count_dropped(uint64_t n) {
-  if (enabled())
-    link_.counters->dropped.fetch_add(n, std::memory_order_relaxed);
+  if (!enabled() || n == 0)
+    return;
+  link_.counters->dropped.fetch_add(n, std::memory_order_relaxed);
+  link_.counters->shed.fetch_add(n, std::memory_order_relaxed);
 }
 
 uint64_t update_channel::published() const {

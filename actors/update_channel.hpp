@@ -21,6 +21,10 @@
 
 namespace lb::actors {
 
+// A producer that drops updates also counts the drop in
+// update_counters::shed; the publisher then skips a stream_seq on every
+// counted topic (publisher_actor.hpp), so that subscribers see the loss.
+//
 // The streams of PROTOCOL.md section 5, as bits of update_counters::wanted.
 constexpr uint32_t score_stream = 1, rank_stream = 2, top_stream = 4;
 constexpr uint32_t all_streams = score_stream | rank_stream | top_stream;
@@ -33,6 +37,10 @@ struct update_counters {
   std::atomic<uint64_t> backlog{0};   // handed to the publisher, not yet written
   std::atomic<uint64_t> published{0}; // written to the sink
   std::atomic<uint64_t> dropped{0};   // never written: over the backlog bound, or refused
+  // Of `dropped`, those a producer dropped over the backlog bound: counted
+  // before the producer sends anything later, so the publisher sees the
+  // count grown by the time it writes the producer's next update.
+  std::atomic<uint64_t> shed{0};
 };
 
 class update_channel {
@@ -46,9 +54,10 @@ public:
   // Whether the publisher can take n more updates now.
   bool has_room(uint64_t n) const;
   // Sends `msg` (holding n updates) to the publisher, or counts the n as
-  // dropped if its backlog is over the bound.
+  // dropped if its backlog is over the bound. True if sent.
   template <class Self, class Message>
-  void offer(Self* self, Message&& msg, uint64_t n);
+  bool offer(Self* self, Message&& msg, uint64_t n);
+  // n updates dropped over the backlog bound before being offered.
   void count_dropped(uint64_t n);
 
   uint64_t published() const;
@@ -59,18 +68,19 @@ private:
 };
 
 template <class Self, class Message>
-void update_channel::offer(Self* self, Message&& msg, uint64_t n) {
+bool update_channel::offer(Self* self, Message&& msg, uint64_t n) {
   if (n == 0 || !enabled())
-    return;
+    return false;
   // Reserve first, so that producers racing for the last room cannot all
   // get it; give the reservation back if it does not fit.
   auto before = link_.counters->backlog.fetch_add(n, std::memory_order_relaxed);
   if (before + n > link_.max_backlog) {
     link_.counters->backlog.fetch_sub(n, std::memory_order_relaxed);
     count_dropped(n);
-    return;
+    return false;
   }
   self->send(link_.publisher, std::forward<Message>(msg));
+  return true;
 }
 
 } // namespace lb::actors

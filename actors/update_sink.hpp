@@ -12,6 +12,15 @@
 
 namespace lb::actors {
 
+struct subscriptions {
+  // The topic prefixes somebody subscribes to now, each once.
+  std::vector<std::string> prefixes;
+  // The prefixes that got a new subscriber since the last call (whether or
+  // not others already had them): a follow/ feed sends its current state
+  // again for each.
+  std::vector<std::string> joined;
+};
+
 class update_sink {
 public:
   virtual ~update_sink() = default;
@@ -19,9 +28,10 @@ public:
   // a transport may also drop it later without telling (a PUB socket past a
   // subscriber's high-water mark).
   virtual bool publish(std::string_view topic, std::string_view body) = 0;
-  // The topic prefixes somebody subscribes to now, if the transport knows;
-  // nullopt means "unknown", and everything is produced.
-  virtual std::optional<std::vector<std::string>> subscriptions() { return std::nullopt; }
+  // Who subscribes to what, if the transport knows; nullopt means
+  // "unknown": everything but follow/ is produced (a follow/ feed exists
+  // only for a subscription that names it).
+  virtual std::optional<subscriptions> subscribed() { return std::nullopt; }
 };
 
 using update_sink_factory = std::function<std::unique_ptr<update_sink>()>;

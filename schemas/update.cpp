@@ -1,5 +1,6 @@
 #include "schemas/update.hpp"
 
+#include "schemas/types.hpp"
 #include "schemas/writer.hpp"
 
 namespace lb::schemas {
@@ -37,6 +38,26 @@ std::string rank_topic(std::string_view board, std::string_view player) {
 
 std::string score_topic(std::string_view board) {
   return topic("score/", board, {});
+}
+
+std::string follow_topic(std::string_view board, std::string_view player) {
+  return topic("follow/", board, player);
+}
+
+std::optional<follow_target> parse_follow_prefix(std::string_view prefix) {
+  constexpr std::string_view kind = "follow/";
+  if (prefix.substr(0, kind.size()) != kind)
+    return std::nullopt;
+  prefix.remove_prefix(kind.size());
+  // Board names hold no '/' (types.cpp), player names may.
+  auto slash = prefix.find('/');
+  if (slash == std::string_view::npos)
+    return std::nullopt;
+  auto board = prefix.substr(0, slash);
+  auto player = prefix.substr(slash + 1);
+  if (!check_board_name(board).empty() || !check_player_name(player).empty())
+    return std::nullopt;
+  return follow_target{std::string(board), std::string(player)};
 }
 
 std::string encode_update(const top_update& u) {
@@ -92,6 +113,76 @@ std::string encode_update(const score_update& u) {
     w.key("subscore");
     w.i64(u.subscore);
   });
+}
+
+std::string encode_update(const follow_update& u) {
+  return encode(128 + u.board.size() + u.player.size(), [&](detail::writer& w) {
+    w.map(8);
+    w.key("board");
+    w.str(u.board);
+    w.key("player");
+    w.str(u.player);
+    w.key("rank");
+    w.opt_u64(u.rank);
+    w.key("prev_rank");
+    w.opt_u64(u.prev_rank);
+    w.key("score");
+    u.score ? w.i64(*u.score) : w.nil();
+    w.key("subscore");
+    u.subscore ? w.i64(*u.subscore) : w.nil();
+    w.key("total");
+    w.u64(u.total);
+    w.key("seq");
+    w.u64(u.seq);
+  });
+}
+
+bool append_stream_seq(std::string& body, uint64_t n) {
+  if (body.empty())
+    return false;
+  auto byte = [&](std::size_t i) { return static_cast<uint8_t>(body[i]); };
+  auto put_be = [&](std::size_t at, uint64_t v, int bytes) {
+    for (int i = bytes - 1; i >= 0; --i, v >>= 8)
+      body[at + static_cast<std::size_t>(i)] = static_cast<char>(v & 0xff);
+  };
+  const uint8_t h = byte(0);
+  if ((h & 0xf0) == 0x80) { // fixmap
+    const uint32_t count = h & 0x0f;
+    if (count < 15) {
+      body[0] = static_cast<char>(0x80 | (count + 1));
+    } else {
+      body.insert(0, 2, '\0');
+      body[0] = static_cast<char>(0xde);
+      put_be(1, count + 1, 2);
+    }
+  } else if (h == 0xde) { // map16
+    if (body.size() < 3)
+      return false;
+    const uint32_t count = (uint32_t{byte(1)} << 8) | byte(2);
+    if (count < 0xffff) {
+      put_be(1, count + 1, 2);
+    } else {
+      body.insert(1, 2, '\0');
+      body[0] = static_cast<char>(0xdf);
+      put_be(1, uint64_t{count} + 1, 4);
+    }
+  } else if (h == 0xdf) { // map32
+    if (body.size() < 5)
+      return false;
+    uint64_t count = 0;
+    for (std::size_t i = 1; i < 5; ++i)
+      count = (count << 8) | byte(i);
+    if (count == 0xffffffff)
+      return false;
+    put_be(1, count + 1, 4);
+  } else {
+    return false;
+  }
+  detail::writer w(body, body.size());
+  w.key("stream_seq");
+  w.u64(n);
+  body.resize(w.size());
+  return true;
 }
 
 } // namespace lb::schemas

@@ -1,6 +1,6 @@
 // Update stream messages (PROTOCOL.md section 5): each is a topic frame and a
 // msgpack map body. Subscribers filter topics by prefix, so every topic ends
-// at a `/` except rank/'s, which ends with the player's name.
+// at a `/` except rank/'s and follow/'s, which end with the player's name.
 #pragma once
 
 #include <cstdint>
@@ -42,12 +42,43 @@ struct score_update {
   int64_t subscore = 0;
 };
 
+// `follow/<board>/<player>`: the player as one merged view shows it, sent
+// when somebody subscribes to the topic and after every merge that changes
+// the player's rank, score or subscore (PROTOCOL.md section 5, extension A).
+struct follow_update {
+  std::string_view board;
+  std::string_view player;
+  std::optional<uint64_t> rank;      // nothing when not on the board
+  std::optional<uint64_t> prev_rank; // the rank in the topic's previous message
+  std::optional<int64_t> score;      // nothing when not on the board
+  std::optional<int64_t> subscore;
+  uint64_t total = 0; // entries on the board in the view, 0 for an unknown board
+  uint64_t seq = 0;   // the view's
+};
+
 std::string top_topic(std::string_view board);
 std::string rank_topic(std::string_view board, std::string_view player);
 std::string score_topic(std::string_view board);
+std::string follow_topic(std::string_view board, std::string_view player);
+
+// The board and player a follow/ subscription names, if the prefix is
+// exactly `follow/<board>/<player>` with valid names (types.hpp): only
+// those make the service produce a feed.
+struct follow_target {
+  std::string board;
+  std::string player;
+};
+std::optional<follow_target> parse_follow_prefix(std::string_view prefix);
 
 std::string encode_update(const top_update& u);
 std::string encode_update(const rank_update& u);
 std::string encode_update(const score_update& u);
+std::string encode_update(const follow_update& u);
+
+// Adds `stream_seq: n` to an encoded map body (extension C), in place: the
+// map header gets one more entry (growing from fixmap to map16 or map16 to
+// map32 when it must) and the pair goes at the end. False, and the body
+// unchanged, if it does not start with a map header or the map is full.
+bool append_stream_seq(std::string& body, uint64_t n);
 
 } // namespace lb::schemas

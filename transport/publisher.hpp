@@ -38,10 +38,12 @@ public:
   // report).
   bool send(std::string_view topic, std::string_view body);
 
-  // The topic prefixes subscribed to now (each once, however many
-  // subscribers share it), after reading the subscription messages that
-  // arrived since the last call.
-  std::vector<std::string> subscriptions();
+  struct subscription_state {
+    std::vector<std::string> prefixes; // subscribed to now, each once
+    std::vector<std::string> joined;   // got a new subscriber since the last call
+  };
+  // Reads the subscription messages that arrived since the last call.
+  subscription_state subscriptions();
 
 private:
   zmq::socket_t pub_;

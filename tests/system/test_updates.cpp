@@ -167,7 +167,8 @@ TEST_CASE("after a concurrent load, every stream agrees with the replies") {
     for (size_t i = 0; i < scores.size(); ++i) {
       auto& b = scores[i].body;
       CHECK(scores[i].topic == "score/load/");
-      CHECK(b.keys() == std::set<std::string>{"seq", "board", "player", "score", "subscore"});
+      CHECK(b.keys()
+            == std::set<std::string>{"seq", "board", "player", "score", "subscore", "stream_seq"});
       CHECK(b.u64("seq") == changed[i].seq);
       CHECK(b.str("board") == "load");
       CHECK(b.str("player") == changed[i].player);
@@ -180,7 +181,7 @@ TEST_CASE("after a concurrent load, every stream agrees with the replies") {
     auto tops = on(got, "top/load/");
     REQUIRE_FALSE(tops.empty());
     auto& last = tops.back().body;
-    CHECK(last.keys() == std::set<std::string>{"board", "seq", "total", "entries"});
+    CHECK(last.keys() == std::set<std::string>{"board", "seq", "total", "entries", "stream_seq"});
     auto now = c.call(top("load", 1000));
     CHECK(last.entries() == now.entries());
     CHECK(last.u64("total") == now.u64("total"));
@@ -470,6 +471,350 @@ TEST_CASE("a subscriber that never reads neither stalls the service nor grows it
 }
 
 // ===========================================================================
+// follow/ and stream_seq (PROTOCOL.md section 5, extensions A and C).
+
+namespace {
+
+// One follow/ message, as the checks need it.
+struct followed {
+  uint64_t seq = 0, stream_seq = 0, total = 0;
+  std::optional<uint64_t> rank, prev_rank;
+  std::optional<int64_t> score, subscore;
+};
+
+followed follow_of(const update& u) {
+  const auto& b = u.body;
+  CHECK(b.keys()
+        == std::set<std::string>{"board", "player", "rank", "prev_rank", "score", "subscore",
+                                 "total", "seq", "stream_seq"});
+  followed f;
+  f.seq = b.u64("seq");
+  f.stream_seq = b.u64("stream_seq");
+  f.total = b.u64("total");
+  f.rank = opt_u64(b, "rank");
+  f.prev_rank = opt_u64(b, "prev_rank");
+  if (!b.is_nil("score"))
+    f.score = b.i64("score");
+  if (!b.is_nil("subscore"))
+    f.subscore = b.i64("subscore");
+  return f;
+}
+
+// The follow/ messages of exactly `topic` (a prefix subscription may
+// deliver longer names' too).
+std::vector<followed> follows_on(const std::vector<update>& all, const std::string& topic) {
+  std::vector<followed> out;
+  for (auto& u : all)
+    if (u.topic == topic)
+      out.push_back(follow_of(u));
+  return out;
+}
+
+// Receives until `n` messages of `topic` are in, or the patience runs out.
+std::vector<update> receive_on(subscriber& sub, const std::string& topic, size_t n,
+                               std::chrono::milliseconds limit) {
+  std::vector<update> got;
+  size_t seen = 0;
+  auto give_up = std::chrono::steady_clock::now() + patience(limit);
+  while (seen < n && std::chrono::steady_clock::now() < give_up) {
+    auto u = sub.receive(50ms);
+    if (!u || subscriber::is_sync(u->topic))
+      continue;
+    seen += u->topic == topic ? 1 : 0;
+    got.push_back(std::move(*u));
+  }
+  return got;
+}
+
+// What `around` with radius 0 and `exact: false` said: the player in the
+// merged view cut at `seq`, from the shard that owns it (the shard whose
+// follow/ messages it checks).
+struct sample {
+  uint64_t seq = 0;
+  uint64_t rank = 0;
+  int64_t score = 0, subscore = 0;
+};
+
+body merged_around(const std::string& board, const std::string& player) {
+  auto b = around(board, player, 0);
+  b.set("exact", false);
+  return b;
+}
+
+// Consecutive stream_seqs of each topic: 1, 2, 3, ... for a subscriber
+// that was there from the topic's first message.
+void check_contiguous(const std::vector<update>& got, const std::string& topic) {
+  uint64_t expect = 1;
+  for (auto& u : got)
+    if (u.topic == topic) {
+      REQUIRE_MESSAGE(u.body.has("stream_seq"), topic);
+      CHECK_MESSAGE(u.body.u64("stream_seq") == expect, topic << " message " << expect);
+      expect = u.body.u64("stream_seq") + 1;
+    }
+  CHECK_MESSAGE(expect > 1, "no message on " << topic);
+}
+
+} // namespace
+
+TEST_CASE("follow/: a late follower agrees with the merged view after every merge, under "
+          "concurrent writers") {
+  server s{make_server_options(3, 20)};
+  client c(s.ctx(), s.requests());
+  // `set`: the writers move others below the followed player as well as
+  // above it.
+  REQUIRE(c.call(configure("f", std::nullopt, std::string("set"))).ok());
+  const int64_t mine = 500'000;
+  const size_t others = 60;
+  auto other = [](size_t w, size_t k) { return "w" + std::to_string(w) + "-" + std::to_string(k); };
+  {
+    // Many events before the follower joins.
+    std::vector<body> items;
+    std::mt19937_64 rng{3};
+    for (size_t i = 0; i < scaled(3000); ++i) {
+      items.push_back(
+        submit_item("f", other(i % 3, rng() % others), static_cast<int64_t>(rng() % 1'000'000)));
+      if (items.size() == 500) {
+        REQUIRE(c.call(batch(items)).ok());
+        items.clear();
+      }
+    }
+    if (!items.empty())
+      REQUIRE(c.call(batch(items)).ok());
+  }
+  REQUIRE(c.call(submit("f", "me", mine, 1)).ok());
+  s.settle();
+
+  const std::string topic = "follow/f/me";
+  subscriber sub(s.ctx(), s.updates(), {topic});
+  // The first message is the current state: where `rank` puts the player.
+  auto first = receive_on(sub, topic, 1, 10s);
+  auto start = follows_on(first, topic);
+  REQUIRE(start.size() == 1);
+  auto exact = c.call(rank("f", "me", true));
+  CHECK(start[0].rank == exact.u64("rank"));
+  CHECK(start[0].score == mine);
+  CHECK(start[0].subscore == 1);
+  CHECK(start[0].total == exact.u64("total"));
+  CHECK_FALSE(start[0].prev_rank);
+  CHECK(start[0].stream_seq == 1);
+
+  // Three writers move their players past the followed one and back, while
+  // this thread samples the merged view.
+  std::atomic<bool> stop{false};
+  std::vector<std::string> failures(3);
+  std::vector<std::thread> writers;
+  for (size_t w = 0; w < 3; ++w)
+    writers.emplace_back([&, w] {
+      try {
+        client wc(s.ctx(), s.requests());
+        std::mt19937_64 rng{100 + w};
+        for (size_t round = 0; round < scaled(120) && !stop; ++round) {
+          std::vector<body> bodies;
+          for (int i = 0; i < 20; ++i) {
+            auto p = other(w, rng() % others);
+            if (rng() % 20 == 0)
+              bodies.push_back(remove("f", p));
+            else
+              bodies.push_back(submit("f", p, mine - 2000 + static_cast<int64_t>(rng() % 4000),
+                                      int64_t(rng() % 3)));
+          }
+          for (auto& r : wc.call_all(bodies, 8))
+            if (!r.ok())
+              throw reply_error("an error reply: " + r.text());
+          std::this_thread::sleep_for(2ms);
+        }
+      } catch (const std::exception& e) {
+        failures[w] = e.what();
+      }
+    });
+  std::vector<sample> samples;
+  std::atomic<size_t> running{writers.size()};
+  std::thread joiner([&] {
+    for (auto& t : writers)
+      t.join();
+    running = 0;
+  });
+  std::vector<update> got = first;
+  while (running > 0) {
+    auto r = c.call(merged_around("f", "me"));
+    REQUIRE(r.ok());
+    auto es = r.entries();
+    REQUIRE(es.size() == 1);
+    CHECK(es[0].player == "me");
+    samples.push_back(sample{r.u64("seq"), es[0].rank, es[0].score, es[0].subscore});
+    while (auto u = sub.receive(0ms))
+      if (!subscriber::is_sync(u->topic))
+        got.push_back(std::move(*u));
+    std::this_thread::sleep_for(3ms);
+  }
+  joiner.join();
+  stop = true;
+  for (auto& f : failures)
+    REQUIRE_MESSAGE(f.empty(), f);
+
+  // Writers done: after a merge, the last message is the exact state.
+  s.settle();
+  auto more = sub.sync(c);
+  got.insert(got.end(), more.begin(), more.end());
+  auto feed = follows_on(got, topic);
+  REQUIRE(feed.size() > 1);
+
+  // The feed on its own: numbered 1, 2, ...; each message chains to the
+  // previous one's rank and says something new; views in order.
+  for (size_t i = 1; i < feed.size(); ++i) {
+    CAPTURE(i);
+    CHECK(feed[i].stream_seq == feed[i - 1].stream_seq + 1);
+    CHECK(feed[i].prev_rank == feed[i - 1].rank);
+    CHECK(feed[i].seq > feed[i - 1].seq);
+    CHECK((feed[i].rank != feed[i - 1].rank || feed[i].score != feed[i - 1].score
+           || feed[i].subscore != feed[i - 1].subscore));
+    CHECK(feed[i].score == mine); // only the others move
+  }
+  // Every merged view the sampler read: the player's rank there is what
+  // the feed's latest message up to that view says.
+  size_t checked = 0;
+  std::set<uint64_t> views;
+  for (auto& smp : samples) {
+    auto at_view = std::upper_bound(feed.begin(), feed.end(), smp.seq,
+                                    [](uint64_t seq, const followed& f) { return seq < f.seq; });
+    if (at_view == feed.begin())
+      continue; // a view older than the follower's first message
+    --at_view;
+    CAPTURE(smp.seq);
+    CHECK(at_view->rank == smp.rank);
+    CHECK(at_view->score == smp.score);
+    CHECK(at_view->subscore == smp.subscore);
+    views.insert(smp.seq);
+    ++checked;
+  }
+  MESSAGE(feed.size() << " follow/ messages, " << checked << " samples in " << views.size()
+                      << " merged views");
+  CHECK(views.size() >= 5);
+  std::set<std::optional<uint64_t>> ranks_seen;
+  for (auto& f : feed)
+    ranks_seen.insert(f.rank);
+  CHECK(ranks_seen.size() >= 3); // the writers did move it
+
+  auto now = c.call(rank("f", "me", true));
+  CHECK(feed.back().rank == now.u64("rank"));
+  CHECK(feed.back().score == now.i64("score"));
+  CHECK(feed.back().subscore == now.i64("subscore"));
+}
+
+TEST_CASE("follow/: 1 -> 2 -> 1 by another player's moves, removal and return") {
+  server s{make_server_options(3, 20)};
+  client c(s.ctx(), s.requests());
+  REQUIRE(c.call(configure("o", std::nullopt, std::string("set"))).ok());
+  REQUIRE(c.call(submit("o", "me", 100)).ok());
+  REQUIRE(c.call(submit("o", "other", 50)).ok());
+  s.settle();
+  const std::string topic = "follow/o/me";
+  subscriber sub(s.ctx(), s.updates(), {topic});
+  auto feed = follows_on(receive_on(sub, topic, 1, 10s), topic);
+  REQUIRE(feed.size() == 1);
+  CHECK(feed[0].rank == 1u);
+  CHECK(feed[0].total == 2);
+  sub.sync(c);
+
+  // Passed, then passed back: each move is a message, though "me" never
+  // changed (rank/o/me gets none of them).
+  auto step = [&](body b) {
+    REQUIRE(c.call(std::move(b)).ok());
+    auto got = follows_on(sub.sync(c), topic);
+    REQUIRE(got.size() == 1);
+    return got[0];
+  };
+  auto two = step(submit("o", "other", 150));
+  CHECK(two.rank == 2u);
+  CHECK(two.prev_rank == 1u);
+  CHECK(two.score == 100);
+  auto one = step(submit("o", "other", 10));
+  CHECK(one.rank == 1u);
+  CHECK(one.prev_rank == 2u);
+  // Removed: nil rank and score; back: a rank again.
+  auto gone = step(remove("o", "me"));
+  CHECK_FALSE(gone.rank);
+  CHECK(gone.prev_rank == 1u);
+  CHECK_FALSE(gone.score);
+  CHECK(gone.total == 1);
+  auto back = step(submit("o", "me", 5));
+  CHECK(back.rank == 2u);
+  CHECK_FALSE(back.prev_rank);
+  CHECK(back.score == 5);
+  // A reset removes it too.
+  auto reset_out = step(reset("o"));
+  CHECK_FALSE(reset_out.rank);
+  CHECK(reset_out.total == 0);
+  CHECK(reset_out.stream_seq == 6);
+  // Unrelated changes that leave it where it is send nothing.
+  REQUIRE(c.call(submit("o", "third", 1)).ok());
+  CHECK(follows_on(sub.sync(c), topic).empty());
+
+  // A board nobody has: nil rank, total 0.
+  subscriber nothing(s.ctx(), s.updates(), {"follow/nowhere/me"});
+  auto none = follows_on(receive_on(nothing, "follow/nowhere/me", 1, 10s), "follow/nowhere/me");
+  REQUIRE(none.size() == 1);
+  CHECK_FALSE(none[0].rank);
+  CHECK(none[0].total == 0);
+}
+
+TEST_CASE("stream_seq: contiguous per topic on two boards under load; a second follower gets "
+          "the current state") {
+  server s{make_server_options(3, 20, {"--updates-hwm=10000000"})};
+  client c(s.ctx(), s.requests());
+  subscriber sub(s.ctx(), s.updates(), {"score/b1/", "score/b2/", "top/b1/", "top/b2/"});
+  sub.sync(c);
+  REQUIRE(c.call(submit("b1", "p7", 1)).ok());
+  s.settle();
+  const std::string topic = "follow/b1/p7";
+  subscriber first(s.ctx(), s.updates(), {topic});
+  auto f1 = follows_on(receive_on(first, topic, 1, 10s), topic);
+  REQUIRE(f1.size() == 1);
+
+  std::vector<client_load> loads(4);
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < loads.size(); ++i)
+    threads.emplace_back(
+      [&, i] { loads[i] = run_load(s, i % 2 == 0 ? "b1" : "b2", 200, scaled(1500), 40 + i); });
+  for (auto& t : threads)
+    t.join();
+  for (auto& l : loads)
+    REQUIRE_MESSAGE(l.failure.empty(), l.failure);
+  auto got = sub.sync(c);
+  for (auto topic_name : {"score/b1/", "score/b2/", "top/b1/", "top/b2/"})
+    check_contiguous(got, topic_name);
+  // rank/ carries none.
+  CHECK(at(updates_stats(c.call(stats())), "dropped").as<uint64_t>() == 0);
+
+  // A second follower of the same topic: the current state comes to both.
+  s.settle();
+  auto before = first.sync(c);
+  subscriber second(s.ctx(), s.updates(), {topic});
+  auto f2 = follows_on(receive_on(second, topic, 1, 10s), topic);
+  REQUIRE(f2.size() == 1);
+  auto now = c.call(rank("b1", "p7", true));
+  if (now.ok()) {
+    CHECK(f2[0].rank == now.u64("rank"));
+    CHECK(f2[0].score == now.i64("score"));
+  } else {
+    CHECK_FALSE(f2[0].rank); // the load removed it
+  }
+  CHECK(f2[0].total == c.call(top("b1", 1)).u64("total"));
+  auto again = follows_on(first.sync(c), topic);
+  REQUIRE_FALSE(again.empty());
+  CHECK(again.back().stream_seq == f2[0].stream_seq);
+  CHECK(again.back().rank == f2[0].rank);
+  // The first follower's numbering never jumped.
+  std::vector<followed> chain = f1;
+  for (auto& f : follows_on(before, topic))
+    chain.push_back(f);
+  for (auto& f : again)
+    chain.push_back(f);
+  for (size_t i = 1; i < chain.size(); ++i)
+    CHECK(chain[i].stream_seq == chain[i - 1].stream_seq + 1);
+}
+
+// ===========================================================================
 // lbctl watch, as a person (or a script) runs it.
 
 namespace {
@@ -554,6 +899,8 @@ TEST_CASE("lbctl watch: lines, one player, JSON, a live table; Ctrl-C stops it")
     CHECK(w.wait_for("top w: seq "));
     CHECK(w.wait_for("score w alice: 500/2, seq "));
     CHECK(w.wait_for(": 1 alice 500, 2 probe "));
+    CHECK(w.out().find(", stream_seq ") != std::string::npos);
+    CHECK(w.out().find("gap: ") == std::string::npos);
     REQUIRE(c.call(remove("w", "alice")).ok());
     CHECK(w.wait_for("rank alice on w: removed (was rank 1)"));
     CHECK(exited_ok(w.interrupt()));

@@ -56,6 +56,13 @@ struct reply {
     FAIL("reply has no key " << key);
     throw std::logic_error("unreachable");
   }
+  bool has(const std::string& key) const {
+    auto& m = oh.get().via.map;
+    for (uint32_t i = 0; i < m.size; ++i)
+      if (m.ptr[i].key.as<std::string>() == key)
+        return true;
+    return false;
+  }
   bool ok() const { return get("ok").as<bool>(); }
   std::string error_code() const {
     auto& e = get("error").via.map;
@@ -411,6 +418,190 @@ TEST_CASE("a stalled publisher: updates past the backlog bound are dropped, repl
       last = seq;
     }
   CHECK(last > 0);
+}
+
+namespace {
+
+// stream_seq of each message on `topic`, in the order written.
+std::vector<uint64_t> stream_seqs(const recorded& rec, const std::string& topic) {
+  std::vector<uint64_t> out;
+  for (auto& [t, body] : rec.got)
+    if (t == topic) {
+      auto oh = msgpack::unpack(body.data(), body.size());
+      out.push_back(reply{std::move(oh)}.u64("stream_seq"));
+    }
+  return out;
+}
+
+// How often a sequence does not go up by exactly one.
+size_t jumps(const std::vector<uint64_t>& v) {
+  size_t n = 0;
+  for (size_t i = 1; i < v.size(); ++i)
+    n += v[i] != v[i - 1] + 1 ? 1 : 0;
+  return n;
+}
+
+} // namespace
+
+TEST_CASE("stream_seq: one count per topic; a drop before the publisher skips one on each") {
+  auto rec = std::make_shared<recorded>();
+  const uint64_t bound = 64;
+  fixture f{2, [rec] { return std::make_unique<recording_sink>(rec); }, bound};
+  auto write_both = [&](int64_t score) {
+    for (const char* board : {"a", "b"})
+      REQUIRE(f.call(submit(board, "p" + std::to_string(score), score)).ok());
+    f.merge();
+  };
+  write_both(1);
+  write_both(2);
+  CHECK(stream_seqs(*rec, "score/a/") == std::vector<uint64_t>{1, 2});
+  CHECK(stream_seqs(*rec, "score/b/") == std::vector<uint64_t>{1, 2});
+  CHECK(stream_seqs(*rec, "top/a/") == std::vector<uint64_t>{1, 2});
+  // rank/ carries none.
+  for (auto& [topic, body] : rec->got)
+    if (topic.rfind("rank/", 0) == 0) {
+      auto oh = msgpack::unpack(body.data(), body.size());
+      CHECK_FALSE(reply{std::move(oh)}.has("stream_seq"));
+    }
+
+  // Another board's load while the publisher is stuck: its updates past the
+  // bound are dropped before they reach it.
+  f.hold(f.svc.publisher);
+  std::vector<schemas::request_body> reqs;
+  for (int i = 0; i < 300; ++i)
+    reqs.push_back(submit("c", "p" + std::to_string(i), i));
+  f.send_all(reqs);
+  f.merge();
+  REQUIRE(counts_of(f.call(schemas::stats_req{})).dropped > 0);
+  f.release();
+  write_both(3);
+  write_both(4);
+
+  // Every topic skipped exactly one number, even those the drop was not on.
+  for (const char* topic : {"score/a/", "score/b/", "top/a/", "top/b/"}) {
+    CAPTURE(topic);
+    auto seqs = stream_seqs(*rec, topic);
+    REQUIRE(seqs.size() == 4);
+    CHECK(seqs == std::vector<uint64_t>{1, 2, 4, 5});
+  }
+  // The loaded board's topic: what got through, with the skip at or before
+  // the loss, and numbered on from there.
+  auto c_seqs = stream_seqs(*rec, "score/c/");
+  CHECK(c_seqs.size() < 300);
+  if (!c_seqs.empty()) {
+    CHECK(c_seqs.front() == 2);
+    CHECK(jumps(c_seqs) == 0);
+  }
+}
+
+namespace {
+
+// Subscriptions as a test scripts them; `joined` is handed out once.
+struct scripted_subscriptions {
+  std::vector<std::string> prefixes;
+  std::vector<std::string> joined;
+};
+
+class following_sink : public recording_sink {
+public:
+  following_sink(std::shared_ptr<recorded> r, std::shared_ptr<scripted_subscriptions> s)
+    : recording_sink(std::move(r)), s_(std::move(s)) {}
+  std::optional<actors::subscriptions> subscribed() override {
+    actors::subscriptions out{s_->prefixes, std::move(s_->joined)};
+    s_->joined.clear();
+    return out;
+  }
+
+private:
+  std::shared_ptr<scripted_subscriptions> s_;
+};
+
+// The bodies written on exactly `topic`.
+std::vector<reply> bodies_on(const recorded& rec, const std::string& topic) {
+  std::vector<reply> out;
+  for (auto& [t, body] : rec.got)
+    if (t == topic)
+      out.push_back(reply{msgpack::unpack(body.data(), body.size())});
+  return out;
+}
+
+} // namespace
+
+TEST_CASE("follow/: the state at once for each new subscriber, then every change, until none "
+          "is left") {
+  auto rec = std::make_shared<recorded>();
+  auto subs = std::make_shared<scripted_subscriptions>();
+  fixture f{3, [rec, subs] { return std::make_unique<following_sink>(rec, subs); }};
+  REQUIRE(f.call(submit("o", "me", 100)).ok());
+  REQUIRE(f.call(submit("o", "other", 50)).ok());
+  f.merge();
+  // The publisher looks at the subscriptions every 10 ms.
+  auto poll = [&] {
+    f.sched->advance_time(std::chrono::milliseconds(10));
+    f.run();
+  };
+  const std::string topic = "follow/o/me";
+  // Only a prefix naming one player with valid names makes a feed.
+  subs->prefixes = {topic, "follow/o/", "follow/o", "follow/bad board/me", "rank/o/me"};
+  subs->joined = subs->prefixes;
+  poll();
+  auto got = bodies_on(*rec, topic);
+  REQUIRE(got.size() == 1);
+  CHECK(got[0].u64("rank") == 1);
+  CHECK(got[0].get("prev_rank").is_nil());
+  CHECK(got[0].i64("score") == 100);
+  CHECK(got[0].u64("total") == 2);
+  CHECK(got[0].u64("stream_seq") == 1);
+  for (auto& [t, body] : rec->got)
+    if (t.rfind("follow/", 0) == 0)
+      CHECK(t == topic);
+
+  // Passed by another player: a message, though "me" did not change.
+  REQUIRE(f.call(submit("o", "other", 150)).ok());
+  f.merge();
+  got = bodies_on(*rec, topic);
+  REQUIRE(got.size() == 2);
+  CHECK(got[1].u64("rank") == 2);
+  CHECK(got[1].u64("prev_rank") == 1);
+  CHECK(got[1].u64("stream_seq") == 2);
+  // A change elsewhere on the board that leaves it where it is: none.
+  REQUIRE(f.call(submit("o", "third", 1)).ok());
+  f.merge();
+  CHECK(bodies_on(*rec, topic).size() == 2);
+
+  // A second subscriber: the state again, for both.
+  subs->joined = {topic};
+  poll();
+  got = bodies_on(*rec, topic);
+  REQUIRE(got.size() == 3);
+  CHECK(got[2].u64("rank") == 2);
+  CHECK(got[2].u64("prev_rank") == 2);
+  CHECK(got[2].u64("total") == 3);
+  CHECK(got[2].u64("stream_seq") == 3);
+
+  // Back to 1: the other player goes.
+  REQUIRE(f.call(schemas::remove_req{"o", "other"}).ok());
+  f.merge();
+  got = bodies_on(*rec, topic);
+  REQUIRE(got.size() == 4);
+  CHECK(got[3].u64("rank") == 1);
+  CHECK(got[3].u64("prev_rank") == 2);
+
+  // Nobody follows any more: nothing is produced, and a new follower
+  // starts a new count with the state.
+  subs->prefixes.clear();
+  poll();
+  REQUIRE(f.call(submit("o", "top", 1000)).ok());
+  f.merge();
+  CHECK(bodies_on(*rec, topic).size() == 4);
+  subs->prefixes = {topic};
+  subs->joined = {topic};
+  poll();
+  got = bodies_on(*rec, topic);
+  REQUIRE(got.size() == 5);
+  CHECK(got[4].u64("rank") == 2);
+  CHECK(got[4].get("prev_rank").is_nil());
+  CHECK(got[4].u64("stream_seq") == 1);
 }
 
 TEST_CASE("round_builder: a refused round's seqs are given again") {

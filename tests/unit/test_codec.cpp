@@ -1569,6 +1569,122 @@ TEST_CASE("encode_update: score") {
     == R"({"seq":9,"board":"arena","player":"bob","score":-9223372036854775808,"subscore":-1})");
 }
 
+TEST_CASE("encode_update: follow") {
+  follow_update u;
+  u.board = "arena";
+  u.player = "alice";
+  u.rank = 2;
+  u.prev_rank = 1;
+  u.score = -7;
+  u.subscore = 3;
+  u.total = 40;
+  u.seq = 99;
+  auto r = parse_reply(encode_update(u));
+  CHECK(keys_of(r.root())
+        == strs{"board", "player", "rank", "prev_rank", "score", "subscore", "total", "seq"});
+  CHECK(s_of(at(r.root(), "board")) == "arena");
+  CHECK(s_of(at(r.root(), "player")) == "alice");
+  CHECK(u_of(at(r.root(), "rank")) == 2);
+  CHECK(u_of(at(r.root(), "prev_rank")) == 1);
+  CHECK(i_of(at(r.root(), "score")) == -7);
+  CHECK(i_of(at(r.root(), "subscore")) == 3);
+  CHECK(u_of(at(r.root(), "total")) == 40);
+  CHECK(u_of(at(r.root(), "seq")) == 99);
+
+  SUBCASE("not on the board: rank, score and subscore nil") {
+    follow_update off{"arena", "zed", std::nullopt, 4, std::nullopt, std::nullopt, 0, 100};
+    auto n = parse_reply(encode_update(off));
+    CHECK(at(n.root(), "rank").is_nil());
+    CHECK(u_of(at(n.root(), "prev_rank")) == 4);
+    CHECK(at(n.root(), "score").is_nil());
+    CHECK(at(n.root(), "subscore").is_nil());
+    CHECK(u_of(at(n.root(), "total")) == 0);
+  }
+}
+
+TEST_CASE("follow/ prefixes: only follow/<board>/<player> with valid names") {
+  CHECK(follow_topic("arena", "alice") == "follow/arena/alice");
+  auto t = parse_follow_prefix("follow/arena/alice");
+  REQUIRE(t);
+  CHECK(t->board == "arena");
+  CHECK(t->player == "alice");
+  // Player names may hold '/': everything after the board is the player.
+  t = parse_follow_prefix("follow/a.b:c-d_1/x/y Zoë");
+  REQUIRE(t);
+  CHECK(t->board == "a.b:c-d_1");
+  CHECK(t->player == "x/y Zoë");
+  CHECK(parse_follow_prefix(follow_topic("b", rep('p', 128))));
+  for (std::string_view bad :
+       {"", "f", "follow/", "follow/arena", "follow/arena/", "rank/arena/alice",
+        "Follow/arena/alice", "follow/are na/alice", "follow//alice"})
+    CHECK_MESSAGE(!parse_follow_prefix(bad), bad);
+  CHECK_FALSE(parse_follow_prefix(follow_topic(rep('b', 65), "p")));
+  CHECK_FALSE(parse_follow_prefix(follow_topic("b", rep('p', 129))));
+  CHECK_FALSE(parse_follow_prefix(std::string("follow/b/a\0b", 12)));
+  CHECK_FALSE(parse_follow_prefix("follow/b/\xff"));
+}
+
+namespace {
+
+// A map of n entries "k0".."k(n-1)" -> i, as a producer would encode it.
+std::string map_of(uint32_t n) {
+  Map m;
+  for (uint32_t i = 0; i < n; ++i)
+    m.emplace_back("k" + std::to_string(i), i);
+  return enc(m);
+}
+
+} // namespace
+
+TEST_CASE("append_stream_seq: one more key, the body otherwise as it was") {
+  // Around each header change: fixmap (<= 15 entries), map16 (<= 65535), map32.
+  for (uint32_t n : {0u, 1u, 8u, 14u, 15u, 16u, 65534u, 65535u, 65536u}) {
+    CAPTURE(n);
+    for (uint64_t seq : {uint64_t{1}, uint64_t{127}, uint64_t{128}, uint64_t{65536},
+                         std::numeric_limits<uint64_t>::max()}) {
+      CAPTURE(seq);
+      auto body = map_of(n);
+      REQUIRE(append_stream_seq(body, seq));
+      auto r = parse_reply(body); // the whole body, one map, nothing left over
+      const auto& m = r.root().via.map;
+      REQUIRE(m.size == n + 1);
+      for (uint32_t i = 0; i < n; i += (n > 20 ? 997 : 1)) {
+        CHECK(s_of(m.ptr[i].key) == "k" + std::to_string(i));
+        CHECK(u_of(m.ptr[i].val) == i);
+      }
+      CHECK(s_of(m.ptr[n].key) == "stream_seq");
+      CHECK(u_of(m.ptr[n].val) == seq);
+      // The header is the smallest that holds n + 1 (what a packer writes).
+      const std::size_t header = n + 1 < 16 ? 1 : n + 1 < 65536 ? 3 : 5;
+      CHECK(body.substr(0, header) == map_of(n + 1).substr(0, header));
+    }
+  }
+
+  SUBCASE("an update body decodes with its keys and stream_seq") {
+    auto body = encode_update(score_update{9, "arena", "bob", 5, 0});
+    REQUIRE(append_stream_seq(body, 12));
+    auto r = parse_reply(body);
+    CHECK(keys_of(r.root()) == strs{"seq", "board", "player", "score", "subscore", "stream_seq"});
+    CHECK(u_of(at(r.root(), "seq")) == 9);
+    CHECK(u_of(at(r.root(), "stream_seq")) == 12);
+    CHECK(msgpack_to_json(body.data(), body.size())
+          == R"({"seq":9,"board":"arena","player":"bob","score":5,"subscore":0,"stream_seq":12})");
+  }
+  SUBCASE("not a map: refused, the body untouched") {
+    for (const std::string& bad : {std::string(), enc(Arr{1, 2}), enc("str"), enc(5),
+                                   std::string("\xde\x00", 2), std::string("\xdf\x00", 2)}) {
+      auto body = bad;
+      CHECK_FALSE(append_stream_seq(body, 1));
+      CHECK(body == bad);
+    }
+    // A map32 that is full.
+    std::string full("\xdf\xff\xff\xff\xff", 5);
+    auto body = full;
+    CHECK_FALSE(append_stream_seq(body, 1));
+    CHECK(body == full);
+  }
+}
+
 // ===========================================================================
 TEST_CASE("msgpack_to_json") {
   auto js = [](const V& v) {

@@ -81,7 +81,8 @@ example session:
   $ lbctl configure ladder --order=asc --operator=set
   ladder: order asc, operator set, seq 4
   $ lbctl watch arena --player=alice
-  alice on arena: rank 2 (was 1), score 120, seq 5
+  alice on arena: rank 1 of 40, score 150, seq 4
+  alice on arena: rank 2 of 40 (was 1), score 150, seq 5
   $ lbctl keygen alice
   $ lbctl --curve-server-key=server.pub --curve-key=alice.key top arena
 )";
@@ -154,7 +155,8 @@ std::vector<tools::flag> command_flags(options& o) {
                 o.configure.op,
                 std::vector{score_operator::best, score_operator::set, score_operator::incr,
                             score_operator::decr}),
-    text_flag("player", "P", "watch: that player's rank changes instead, one per line", o.player),
+    text_flag("player", "P", "watch: that player's rank now, then every change of it, one per line",
+              o.player),
     switch_flag("raw",
                 "watch: every top/, rank/ and score/ message of the board instead, one per line",
                 o.raw),

@@ -5,10 +5,12 @@
 #include <csignal>
 #include <ctime>
 #include <iostream>
+#include <map>
 #include <optional>
 #include <random>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <msgpack.hpp>
@@ -76,7 +78,66 @@ void print_rank_change(const msgpack::object& b) {
   std::cout << ", seq " << get<uint64_t>(b, "seq") << '\n';
 }
 
-void print_raw(std::string_view kind, const msgpack::object& b) {
+// One line per follow/ message: where the player stands. The first one on
+// a topic is the state when the subscription began, not a change.
+void print_follow(const msgpack::object& b, bool first) {
+  const auto* rank = find_key(b, "rank");
+  const auto* prev = find_key(b, "prev_rank");
+  if (rank == nullptr || prev == nullptr)
+    throw bad_reply("no 'rank' or 'prev_rank'");
+  std::cout << text_at(b, "player") << " on " << text_at(b, "board") << ": ";
+  if (rank->is_nil()) {
+    if (prev->is_nil())
+      std::cout << "not on the board";
+    else
+      std::cout << "removed (was rank " << text(*prev) << ")";
+  } else {
+    std::cout << "rank " << text(*rank) << " of " << get<uint64_t>(b, "total");
+    if (!first)
+      std::cout << (prev->is_nil() ? std::string(" (new)") : " (was " + text(*prev) + ")");
+    std::cout << ", score " << get<int64_t>(b, "score");
+    if (auto sub = get<int64_t>(b, "subscore"); sub != 0)
+      std::cout << " (subscore " << sub << ")";
+  }
+  std::cout << ", seq " << get<uint64_t>(b, "seq");
+}
+
+// ", stream_seq N" for the topics that carry it.
+std::string stream_seq_text(const msgpack::object& b) {
+  if (find_key(b, "stream_seq") == nullptr)
+    return {};
+  return ", stream_seq " + std::to_string(get<uint64_t>(b, "stream_seq"));
+}
+
+// The last stream_seq seen per topic: consecutive messages of a topic are
+// numbered consecutively, so a jump is a loss (PROTOCOL.md section 5).
+class gap_finder {
+public:
+  // What the message's stream_seq says about the ones before it, or
+  // nothing if all is well.
+  std::optional<std::string> check(const std::string& topic, const msgpack::object& b) {
+    if (find_key(b, "stream_seq") == nullptr)
+      return std::nullopt;
+    auto now = get<uint64_t>(b, "stream_seq");
+    auto [it, first] = last_.try_emplace(topic, now);
+    if (first)
+      return std::nullopt;
+    auto before = std::exchange(it->second, now);
+    if (now == before + 1)
+      return std::nullopt;
+    if (now > before)
+      return "gap: " + std::to_string(now - before - 1) + " message"
+             + (now - before - 1 == 1 ? "" : "s") + " lost on " + printable(topic);
+    return "stream_seq on " + printable(topic) + " went back from " + std::to_string(before)
+           + " to " + std::to_string(now) + ": the service restarted";
+  }
+  bool seen(const std::string& topic) const { return last_.count(topic) != 0; }
+
+private:
+  std::map<std::string, uint64_t> last_;
+};
+
+void print_raw(std::string_view kind, const msgpack::object& b, bool first) {
   if (kind == "top") {
     const auto& entries = get_array(b, "entries");
     std::cout << "top " << text_at(b, "board") << ": seq " << get<uint64_t>(b, "seq") << ", "
@@ -88,14 +149,18 @@ void print_raw(std::string_view kind, const msgpack::object& b) {
       std::cout << (i == 0 ? ": " : ", ") << get<uint64_t>(e, "rank") << ' ' << text_at(e, "player")
                 << ' ' << get<int64_t>(e, "score");
     }
-    std::cout << '\n';
+    std::cout << stream_seq_text(b) << '\n';
   } else if (kind == "rank") {
     std::cout << "rank ";
     print_rank_change(b);
+  } else if (kind == "follow") {
+    std::cout << "follow ";
+    print_follow(b, first);
+    std::cout << stream_seq_text(b) << '\n';
   } else {
     std::cout << "score " << text_at(b, "board") << ' ' << text_at(b, "player") << ": "
               << get<int64_t>(b, "score") << '/' << get<int64_t>(b, "subscore") << ", seq "
-              << get<uint64_t>(b, "seq") << '\n';
+              << get<uint64_t>(b, "seq") << stream_seq_text(b) << '\n';
   }
 }
 
@@ -118,8 +183,10 @@ int run_watch(const command_line& cl) {
   const auto& player = o.player;
   const bool lines = player || o.raw || o.json;
   std::vector<std::string> topics;
+  // follow/ reports every change of the player's rank, whatever moved it,
+  // and starts with where the player stands now.
   if (player)
-    topics = {"rank/" + board + "/" + *player};
+    topics = {"follow/" + board + "/" + *player};
   else if (lines)
     topics = {"top/" + board + "/", "rank/" + board + "/", "score/" + board + "/"};
   else
@@ -181,6 +248,7 @@ int run_watch(const command_line& cl) {
   // endpoint look alike from here.
   const auto silent_hint_at = std::chrono::steady_clock::now() + silence_hint;
   bool settled = false; // a message came, or the hint was given
+  gap_finder gaps;
   while (!interrupted) {
     std::optional<lb::transport::update_message> m;
     try {
@@ -203,10 +271,15 @@ int run_watch(const command_line& cl) {
     try {
       auto handle = unpack_reply(m->body);
       const auto& b = handle.get();
-      // Prefix matching: rank/b/al also delivers rank/b/alice.
+      // Prefix matching: follow/b/al also delivers follow/b/alice.
       if (player && get<std::string>(b, "player") != *player)
         continue;
       auto kind = std::string_view(m->topic).substr(0, m->topic.find('/'));
+      const bool first = !gaps.seen(m->topic);
+      // Before the message: the loss happened before it. On stderr with
+      // --json, whose stdout is one JSON object per line.
+      if (auto gap = gaps.check(m->topic, b); gap && lines)
+        (o.json ? std::cerr << "lbctl: " : std::cout) << *gap << std::endl;
       if (o.json)
         std::cout << "{\"topic\":" << json_string(m->topic)
                   << ",\"body\":" << sch::msgpack_to_json(m->body.data(), m->body.size()) << "}"
@@ -214,10 +287,11 @@ int run_watch(const command_line& cl) {
       else if (!lines)
         draw_table(b, board, o,
                    "seq " + std::to_string(get<uint64_t>(b, "seq")) + ", updated " + clock_now());
-      else if (player)
-        print_rank_change(b);
-      else
-        print_raw(kind, b);
+      else if (player && !o.raw) {
+        print_follow(b, first);
+        std::cout << '\n';
+      } else
+        print_raw(kind, b, first);
       std::cout.flush(); // lines reach a pipe as they come
     } catch (const std::exception& e) {
       std::cerr << "lbctl: unreadable update on " << printable(m->topic) << ": " << e.what()

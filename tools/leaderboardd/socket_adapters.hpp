@@ -36,7 +36,10 @@ public:
   bool publish(std::string_view topic, std::string_view body) override {
     return pub_->send(topic, body);
   }
-  std::optional<std::vector<std::string>> subscriptions() override { return pub_->subscriptions(); }
+  std::optional<actors::subscriptions> subscribed() override {
+    auto s = pub_->subscriptions();
+    return actors::subscriptions{std::move(s.prefixes), std::move(s.joined)};
+  }
 
 private:
   std::unique_ptr<transport::update_publisher> pub_;
