@@ -295,6 +295,7 @@ struct stats_counters {
   uint64_t rejected = 0;
   uint64_t ingest_events = 0;
   uint64_t ingest_rejected = 0;
+  std::vector<std::pair<std::string, schemas::source_counts>> ingest_sources; // by name
   schemas::log_stats log;
   schemas::client_stats clients;
 };

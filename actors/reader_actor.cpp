@@ -190,6 +190,7 @@ schemas::reply_body answer_stats(const reader_state& st, stats_job& job) {
   r.rejected = job.counters.rejected;
   r.ingest_events = job.counters.ingest_events;
   r.ingest_rejected = job.counters.ingest_rejected;
+  r.ingest_sources = std::move(job.counters.ingest_sources);
   r.uptime_ms = ms(now - st.started);
   r.log = job.counters.log;
   r.updates_published = job.updates_published;

@@ -37,6 +37,7 @@ service start_service(caf::actor_system& sys, const service_options& opts,
     updates.max_backlog = opts.max_update_backlog;
     updates.publisher = sys.spawn(publisher_actor, updates.counters, make_sink);
     s.publisher = updates.publisher;
+    s.updates = updates;
   }
   s.merge = sys.spawn(merge_actor, opts.shards, opts.merge_interval, opts.top_k, make_outbox);
   for (uint32_t i = 0; i < opts.shards; ++i)

@@ -25,6 +25,7 @@ struct service {
   snapshot_handle snapshots;
   std::vector<reader_handle> readers;
   publisher_handle publisher; // none when the service publishes no updates
+  update_link updates;        // how producers reach it (the gateway, for acks)
 
   // The log's writer, open where recovery left the log, until the gateway
   // takes it.

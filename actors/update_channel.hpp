@@ -57,6 +57,9 @@ public:
   // dropped if its backlog is over the bound. True if sent.
   template <class Self, class Message>
   bool offer(Self* self, Message&& msg, uint64_t n);
+  // The same from outside any actor (the gateway, on the I/O thread).
+  template <class Message>
+  bool offer(Message&& msg, uint64_t n);
   // n updates dropped over the backlog bound before being offered.
   void count_dropped(uint64_t n);
 
@@ -64,22 +67,26 @@ public:
   uint64_t dropped() const;
 
 private:
+  // Takes room for n updates in the publisher's backlog, or counts them as
+  // dropped and returns false.
+  bool reserve(uint64_t n);
+
   update_link link_;
 };
 
 template <class Self, class Message>
 bool update_channel::offer(Self* self, Message&& msg, uint64_t n) {
-  if (n == 0 || !enabled())
+  if (!reserve(n))
     return false;
-  // Reserve first, so that producers racing for the last room cannot all
-  // get it; give the reservation back if it does not fit.
-  auto before = link_.counters->backlog.fetch_add(n, std::memory_order_relaxed);
-  if (before + n > link_.max_backlog) {
-    link_.counters->backlog.fetch_sub(n, std::memory_order_relaxed);
-    count_dropped(n);
-    return false;
-  }
   self->send(link_.publisher, std::forward<Message>(msg));
+  return true;
+}
+
+template <class Message>
+bool update_channel::offer(Message&& msg, uint64_t n) {
+  if (!reserve(n))
+    return false;
+  caf::anon_send(link_.publisher, std::forward<Message>(msg));
   return true;
 }
 

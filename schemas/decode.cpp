@@ -268,13 +268,14 @@ enum key_id : uint8_t {
   k_order,
   k_operator,
   k_after,
+  k_source,
   k_count,
   k_unknown
 };
 
 constexpr const char* key_names[k_count]
-  = {"op",    "id",    "board",  "player", "score",   "subscore", "meta",     "items",
-     "exact", "limit", "offset", "radius", "players", "order",    "operator", "after"};
+  = {"op",    "id",     "board",  "player",  "score", "subscore", "meta",  "items", "exact",
+     "limit", "offset", "radius", "players", "order", "operator", "after", "source"};
 static_assert(k_count <= 32, "key_table::dup is a 32-bit mask");
 
 key_id lookup_key(std::string_view k) {
@@ -312,6 +313,8 @@ key_id lookup_key(std::string_view k) {
         return k_offset;
       if (k == "radius")
         return k_radius;
+      if (k == "source")
+        return k_source;
       break;
     case 7:
       if (k == "players")
@@ -614,6 +617,23 @@ struct reader {
     return true;
   }
 
+  // An ingest frame's optional `source`.
+  bool source() {
+    const msgpack::object* v = nullptr;
+    if (!value(k_source, v))
+      return false;
+    if (!v)
+      return true;
+    if (v->type != msgpack::type::STR)
+      return fail(k_source, std::string("expected str, got ") + type_name_of(*v));
+    std::string why = check_source_name(str_of(*v));
+    if (!why.empty()) {
+      err.message = std::move(why);
+      return false;
+    }
+    return true;
+  }
+
   bool submit(submit_req& r) {
     return board(r.board) && player(r.player) && int64_value(k_score, true, r.score)
            && int64_value(k_subscore, false, r.subscore) && meta(r.meta);
@@ -725,6 +745,12 @@ void decode_into(decoded_request& out, const char* data, std::size_t size, bool 
   if (const msgpack::object* id = t.val[k_id];
       id && !(t.dup & (1u << k_id)) && id->type == msgpack::type::POSITIVE_INTEGER)
     out.id = id->via.u64;
+  // An ingest frame's source is read as early as its id, so that a frame
+  // refused for any other reason is still acknowledged to its sender.
+  if (const msgpack::object* src = t.val[k_source]; ingest && src && !(t.dup & (1u << k_source))
+                                                    && src->type == msgpack::type::STR
+                                                    && check_source_name(str_of(*src)).empty())
+    out.source.emplace(str_of(*src));
   if (t.bad_key >= 0)
     return bad(t.bad_key_message("body"));
 
@@ -760,6 +786,9 @@ void decode_into(decoded_request& out, const char* data, std::size_t size, bool 
       return bad("id: " + std::to_string(idv->via.i64) + " is negative, expected uint64");
     return bad(std::string("id: expected uint64, got ") + type_name_of(*idv));
   }
+  // On `requests` a source is ignored, as any key the op does not read.
+  if (ingest && !rd.source())
+    return bad(std::move(rd.err.message));
 
   request_body& body = std::get<request_body>(out.body);
   bool ok = true;

@@ -44,7 +44,10 @@ struct size_estimate {
     return n;
   }
   std::size_t operator()(const stats_reply& r) const {
-    return 720 + 48 * r.shards.size() + r.digest.size();
+    std::size_t n = 720 + 48 * r.shards.size() + r.digest.size();
+    for (const auto& s : r.ingest_sources)
+      n += 64 + s.first.size();
+    return n;
   }
   std::size_t operator()(const pong_reply&) const { return 24; }
 };
@@ -185,7 +188,7 @@ struct reply_encoder {
     }
   }
   void operator()(const stats_reply& r) const {
-    begin(15);
+    begin(16);
     w.key("seq");
     w.u64(r.seq);
     w.key("shards");
@@ -221,6 +224,18 @@ struct reply_encoder {
     w.u64(r.ingest_events);
     w.key("ingest_rejected");
     w.u64(r.ingest_rejected);
+    w.key("ingest_sources");
+    w.map(static_cast<uint32_t>(r.ingest_sources.size()));
+    for (const auto& [source, n] : r.ingest_sources) {
+      w.str(source);
+      w.map(3);
+      w.key("frames");
+      w.u64(n.frames);
+      w.key("accepted");
+      w.u64(n.accepted);
+      w.key("rejected");
+      w.u64(n.rejected);
+    }
     w.key("uptime_ms");
     w.u64(r.uptime_ms);
     w.key("log");
@@ -288,15 +303,20 @@ struct reply_encoder {
 struct request_encoder {
   writer& w;
   const std::optional<uint64_t>& id;
+  std::string_view source;
 
-  // `op`, then `id` when given, then the op's keys.
+  // `op`, then `id` and `source` when given, then the op's keys.
   void op(const char* name, uint32_t keys) const {
-    w.map(keys + (id ? 2 : 1));
+    w.map(keys + (id ? 2 : 1) + (source.empty() ? 0 : 1));
     w.key("op");
     w.str(name);
     if (id) {
       w.key("id");
       w.u64(*id);
+    }
+    if (!source.empty()) {
+      w.key("source");
+      w.str(source);
     }
   }
   void submit_keys(const submit_req& r) const {
@@ -466,11 +486,12 @@ void append_reply(std::string& out, const std::optional<uint64_t>& id, const rep
   out.resize(w.size());
 }
 
-std::string encode_request(const std::optional<uint64_t>& id, const request_body& body) {
+std::string encode_request(const std::optional<uint64_t>& id, const request_body& body,
+                           std::string_view source) {
   std::string out;
-  out.resize(std::visit(request_size_estimate{}, body));
+  out.resize(std::visit(request_size_estimate{}, body) + source.size());
   writer w(out);
-  std::visit(request_encoder{w, id}, body);
+  std::visit(request_encoder{w, id, source}, body);
   out.resize(w.size());
   return out;
 }

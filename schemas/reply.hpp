@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -132,6 +133,19 @@ struct client_stats {
   uint64_t bad_envelopes = 0;       // requests dropped: envelope too large to echo
 };
 
+// What the ingest frames that named one `source` came to (PROTOCOL.md
+// section 4): the sums of their acknowledgements.
+struct source_counts {
+  uint64_t frames = 0;
+  uint64_t accepted = 0; // events written to the log
+  uint64_t rejected = 0; // items or frames refused
+};
+
+// `stats` names at most this many sources; those seen after them are summed
+// under `other_sources` (not a valid source name).
+inline constexpr std::size_t max_stats_sources = 1024;
+inline constexpr const char* other_sources = "*other*";
+
 struct stats_reply {
   uint64_t seq = 0;
   std::vector<shard_stats> shards;
@@ -145,6 +159,8 @@ struct stats_reply {
   uint64_t rejected = 0;        // request frames answered with an error at decode
   uint64_t ingest_events = 0;   // ingest events accepted
   uint64_t ingest_rejected = 0; // ingest frames or items dropped as bad
+  // By source, in name order (other_sources among them).
+  std::vector<std::pair<std::string, source_counts>> ingest_sources;
   uint64_t uptime_ms = 0;
   log_stats log;
   uint64_t updates_published = 0; // update messages handed to the PUB socket

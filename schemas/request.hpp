@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -93,8 +94,12 @@ using request_body
 
 // A decoded request body. `id` is set whenever the body was a map holding a
 // uint64 `id`, even if decoding failed later, so the error reply can echo it.
+// `source` likewise, on ingest only: set whenever the body was a map holding
+// one valid `source` (PROTOCOL.md section 4), so that the frame is
+// acknowledged on `ack/<source>/` even when it is refused.
 struct decoded_request {
   std::optional<uint64_t> id;
+  std::optional<std::string> source;
   std::variant<request_body, error> body;
   bool ok() const { return body.index() == 0; }
 };
@@ -122,7 +127,9 @@ decoded_request decode_ingest(const char* data, std::size_t size);
 
 namespace lb::schemas {
 
-// Encodes a request (with `op`), for clients, tools and tests.
-std::string encode_request(const std::optional<uint64_t>& id, const request_body& body);
+// Encodes a request (with `op`), for clients, tools and tests; a non-empty
+// `source` (an ingest frame's) is written after `id`.
+std::string encode_request(const std::optional<uint64_t>& id, const request_body& body,
+                           std::string_view source = {});
 
 } // namespace lb::schemas

@@ -131,18 +131,28 @@ bool is_cont(unsigned char c) {
   return (c & 0xC0) == 0x80;
 }
 
-} // namespace
-
-std::string check_board_name(std::string_view s) {
-  if (s.empty() || s.size() > max_board_len)
-    return length_problem("board", s.size(), max_board_len);
+// A board name's rules, which a source's follow too: a source names a topic
+// of the update stream, as a board does.
+std::string check_plain_name(const char* what, std::string_view s, std::size_t max) {
+  if (s.empty() || s.size() > max)
+    return length_problem(what, s.size(), max);
   for (std::size_t i = 0; i < s.size(); ++i) {
     const auto c = static_cast<unsigned char>(s[i]);
     if (!board_chars[c])
-      return "board: invalid character " + hex_byte(c) + " at byte " + std::to_string(i)
-             + " (allowed: A-Z a-z 0-9 _ . : -)";
+      return std::string(what) + ": invalid character " + hex_byte(c) + " at byte "
+             + std::to_string(i) + " (allowed: A-Z a-z 0-9 _ . : -)";
   }
   return {};
+}
+
+} // namespace
+
+std::string check_board_name(std::string_view s) {
+  return check_plain_name("board", s, max_board_len);
+}
+
+std::string check_source_name(std::string_view s) {
+  return check_plain_name("source", s, max_source_len);
 }
 
 // Validates UTF-8 per Unicode table 3-7 (well-formed byte sequences): no

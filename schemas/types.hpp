@@ -46,6 +46,8 @@ struct meta_value {
 // Limits from PROTOCOL.md sections 2 and 3.
 inline constexpr std::size_t max_board_len = 64;
 inline constexpr std::size_t max_player_len = 128;
+// An ingest frame's `source` (PROTOCOL.md section 4): the board name rules.
+inline constexpr std::size_t max_source_len = 64;
 inline constexpr std::size_t max_meta_len = 256;
 inline constexpr std::size_t max_batch_items = 1000;
 inline constexpr uint32_t max_top_limit = 1000;
@@ -83,5 +85,6 @@ std::optional<top_cursor> parse_top_cursor(std::string_view s);
 // Name rules; each returns an empty string when the name is valid, else why not.
 std::string check_board_name(std::string_view s);
 std::string check_player_name(std::string_view s);
+std::string check_source_name(std::string_view s);
 
 } // namespace lb::schemas

@@ -60,6 +60,18 @@ std::optional<follow_target> parse_follow_prefix(std::string_view prefix) {
   return follow_target{std::string(board), std::string(player)};
 }
 
+std::string ack_topic(std::string_view source) {
+  return topic("ack/", source, {});
+}
+
+void ingest_ack::refuse(std::optional<uint32_t> item, error e, uint64_t n) {
+  rejected += n;
+  if (errors.size() < max_ack_errors)
+    errors.push_back(ack_error{item, std::move(e)});
+  else
+    errors_truncated = true;
+}
+
 std::string encode_update(const top_update& u) {
   std::size_t n = 64 + u.board.size();
   for (const auto& e : u.entries)
@@ -183,6 +195,43 @@ bool append_stream_seq(std::string& body, uint64_t n) {
   w.u64(n);
   body.resize(w.size());
   return true;
+}
+
+std::string encode_update(const ingest_ack& a) {
+  std::size_t n = 128 + a.source.size();
+  for (const auto& e : a.errors)
+    n += 48 + e.err.message.size();
+  return encode(n, [&](detail::writer& w) {
+    w.map(8);
+    w.key("source");
+    w.str(a.source);
+    w.key("accepted");
+    w.u64(a.accepted);
+    w.key("rejected");
+    w.u64(a.rejected);
+    w.key("first_seq");
+    w.opt_u64(a.first_seq);
+    w.key("last_seq");
+    w.opt_u64(a.last_seq);
+    w.key("errors");
+    w.array(a.errors.size());
+    for (const auto& e : a.errors) {
+      w.map(3);
+      w.key("item");
+      if (e.item)
+        w.u64(*e.item);
+      else
+        w.nil();
+      w.key("code");
+      w.str(to_string(e.err.code));
+      w.key("message");
+      w.str(e.err.message);
+    }
+    w.key("errors_truncated");
+    w.boolean(a.errors_truncated);
+    w.key("memory_full");
+    w.boolean(a.memory_full);
+  });
 }
 
 } // namespace lb::schemas

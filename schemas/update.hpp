@@ -56,6 +56,30 @@ struct follow_update {
   uint64_t seq = 0;   // the view's
 };
 
+// `ack/<source>/`: what became of one ingest frame that named its source
+// (PROTOCOL.md section 4), once its accepted events are durable.
+struct ack_error {
+  std::optional<uint32_t> item; // the index in the batch; nothing: the whole frame
+  error err;
+};
+
+inline constexpr std::size_t max_ack_errors = 100;
+
+struct ingest_ack {
+  std::string source;
+  uint64_t accepted = 0; // events written to the log
+  uint64_t rejected = 0; // items or frames refused
+  std::optional<uint64_t> first_seq;
+  std::optional<uint64_t> last_seq;
+  std::vector<ack_error> errors; // the first max_ack_errors
+  bool errors_truncated = false; // more were refused than `errors` lists
+  bool memory_full = false;      // past --max-memory: accepted events add no entry
+
+  // Counts `n` refused items (or the frame: no item) and keeps their error
+  // if there is room.
+  void refuse(std::optional<uint32_t> item, error e, uint64_t n = 1);
+};
+
 std::string top_topic(std::string_view board);
 std::string rank_topic(std::string_view board, std::string_view player);
 std::string score_topic(std::string_view board);
@@ -70,6 +94,8 @@ struct follow_target {
 };
 std::optional<follow_target> parse_follow_prefix(std::string_view prefix);
 
+std::string ack_topic(std::string_view source);
+
 std::string encode_update(const top_update& u);
 std::string encode_update(const rank_update& u);
 std::string encode_update(const score_update& u);
@@ -80,5 +106,7 @@ std::string encode_update(const follow_update& u);
 // map32 when it must) and the pair goes at the end. False, and the body
 // unchanged, if it does not start with a map header or the map is full.
 bool append_stream_seq(std::string& body, uint64_t n);
+
+std::string encode_update(const ingest_ack& a);
 
 } // namespace lb::schemas

@@ -129,7 +129,8 @@ gateway::gateway(service& svc, const service_options& opts, send_fn send, gatewa
     cut_seq_(svc.last_seq),
     next_cut_at_(std::chrono::steady_clock::now() + opts.merge_interval),
     data_dir_(opts.log.dir),
-    client_stats_(std::move(client_stats)) {}
+    client_stats_(std::move(client_stats)),
+    updates_(svc.updates) {}
 
 void gateway::on_request(std::string_view route, std::string_view body,
                          const request_origin& from) {
@@ -220,6 +221,15 @@ void gateway::on_ingest(std::string_view body) {
   auto decoded = schemas::decode_ingest(body.data(), body.size());
   if (!decoded.ok()) {
     ++counters_.ingest_rejected;
+    if (!decoded.source)
+      return;
+    schemas::ingest_ack ack;
+    ack.source = std::move(*decoded.source);
+    ack.refuse(std::nullopt, std::move(std::get<schemas::error>(decoded.body)));
+    if (barrier_)
+      stalled_.push_back(stalled{{}, {}, true, std::nullopt, std::move(ack)});
+    else
+      acknowledge(std::move(ack));
     return;
   }
   auto& req = std::get<schemas::request_body>(decoded.body);
@@ -229,10 +239,11 @@ void gateway::on_ingest(std::string_view body) {
       ingest_inflight_ += std::holds_alternative<schemas::submit_req>(item);
   else
     ++ingest_inflight_;
-  dispatch(reply_to{}, std::move(req), true);
+  dispatch(reply_to{}, std::move(req), true, std::move(decoded.source));
 }
 
-void gateway::dispatch(reply_to&& to, schemas::request_body&& body, bool ingest) {
+void gateway::dispatch(reply_to&& to, schemas::request_body&& body, bool ingest,
+                       std::optional<std::string> source) {
   if (std::holds_alternative<schemas::ping_req>(body)) {
     answer(to, schemas::pong_reply{});
     return;
@@ -264,27 +275,38 @@ void gateway::dispatch(reply_to&& to, schemas::request_body&& body, bool ingest)
   // While a configure waits for its check, nothing else may be ordered
   // after it: later requests wait, in arrival order.
   if (barrier_) {
-    stalled_.push_back(stalled{std::move(to), std::move(body), ingest});
+    stalled_.push_back(stalled{std::move(to), std::move(body), ingest, std::move(source), {}});
     return;
   }
-  order(std::move(to), std::move(body), ingest);
+  order(std::move(to), std::move(body), ingest, std::move(source));
 }
 
-void gateway::order(reply_to&& to, schemas::request_body&& body, bool ingest) {
+void gateway::order(reply_to&& to, schemas::request_body&& body, bool ingest,
+                    std::optional<std::string> source) {
   const auto shards = static_cast<uint32_t>(svc_.shards.size());
   std::visit(
     schemas::overload{
       [&](schemas::submit_req& s) {
         counters_.ingest_events += ingest;
         s.existing_only = memory_full_;
-        rounds_.event(
+        auto seq = rounds_.event(
           s,
           [&](uint64_t seq) {
             return submit_event{seq, std::move(s), std::move(to)};
           },
           ingest);
+        if (source) {
+          schemas::ingest_ack ack;
+          ack.source = std::move(*source);
+          ack.accepted = 1;
+          ack.first_seq = ack.last_seq = seq;
+          ack.memory_full = memory_full_;
+          acknowledge(std::move(ack));
+        }
       },
-      [&](schemas::batch_req& b) { order_batch(std::move(to), std::move(b), ingest); },
+      [&](schemas::batch_req& b) {
+        order_batch(std::move(to), std::move(b), ingest, std::move(source));
+      },
       [&](schemas::remove_req& rm) {
         rounds_.event(
           rm,
@@ -314,6 +336,7 @@ void gateway::order(reply_to&& to, schemas::request_body&& body, bool ingest) {
         rounds_.to_all(freeze_marker{cut, rounds_.last_seq(), std::chrono::steady_clock::now()});
         auto counters = counters_;
         counters.seq = rounds_.last_seq(); // lowered if the round is refused (refuse)
+        counters.ingest_sources = source_table();
         if (client_stats_)
           counters.clients = merged_client_stats(counters_.clients, client_stats_());
         counters.log = journal_.stats();
@@ -342,10 +365,18 @@ void gateway::order(reply_to&& to, schemas::request_body&& body, bool ingest) {
     body);
 }
 
-void gateway::order_batch(reply_to&& to, schemas::batch_req&& b, bool ingest) {
+void gateway::order_batch(reply_to&& to, schemas::batch_req&& b, bool ingest,
+                          std::optional<std::string> source) {
+  std::optional<schemas::ingest_ack> ack;
+  if (source) {
+    ack.emplace();
+    ack->source = std::move(*source);
+  }
   std::vector<std::optional<schemas::batch_result>> results(b.items.size());
-  for (size_t i = 0; i < b.items.size(); ++i)
+  for (uint32_t i = 0; i < b.items.size(); ++i)
     if (auto* err = std::get_if<schemas::error>(&b.items[i])) {
+      if (ack)
+        ack->refuse(i, *err);
       results[i] = std::move(*err);
       counters_.ingest_rejected += ingest;
     }
@@ -359,13 +390,22 @@ void gateway::order_batch(reply_to&& to, schemas::batch_req&& b, bool ingest) {
     counters_.ingest_events += ingest;
     s->existing_only = memory_full_;
     submit_target target = ingest ? submit_target{reply_to{}} : batch_slot{gather, i};
-    rounds_.event(
+    auto seq = rounds_.event(
       *s,
       [&](uint64_t seq) {
         return submit_event{seq, std::move(*s), std::move(target)};
       },
       ingest);
+    if (ack) {
+      ++ack->accepted;
+      if (!ack->first_seq)
+        ack->first_seq = seq;
+      ack->last_seq = seq;
+      ack->memory_full = memory_full_;
+    }
   }
+  if (ack)
+    acknowledge(std::move(*ack));
   if (!ingest)
     finish(gathers_.close_if_done(gather)); // every item was an error
 }
@@ -412,7 +452,10 @@ void gateway::unstall() {
   while (!barrier_ && !stalled_.empty()) {
     auto s = std::move(stalled_.front());
     stalled_.pop_front();
-    order(std::move(s.to), std::move(s.body), s.ingest);
+    if (s.refused)
+      acknowledge(std::move(*s.refused));
+    else
+      order(std::move(s.to), std::move(s.body), s.ingest, std::move(s.source));
   }
 }
 
@@ -459,6 +502,7 @@ void gateway::flush(std::chrono::steady_clock::time_point now) {
     caf::anon_send(svc_.readers[next_reader_++ % svc_.readers.size()], std::move(to_reader_));
     to_reader_ = reader_queries{};
   }
+  send_acks();
 }
 
 void gateway::cut(std::chrono::steady_clock::time_point now) {
@@ -468,14 +512,15 @@ void gateway::cut(std::chrono::steady_clock::time_point now) {
 }
 
 void gateway::send_round() {
-  if (rounds_.empty())
-    return;
-  auto& current = rounds_.current();
-  if (auto written = journal_.write(current.events); !written.ok())
-    refuse(current, written);
-  for (auto& [shard, round] : rounds_.cut())
-    caf::anon_send(svc_.shards[shard], std::move(round));
-  release_durable(); // without fsync, written is durable
+  if (!rounds_.empty()) {
+    auto& current = rounds_.current();
+    if (auto written = journal_.write(current.events); !written.ok())
+      refuse(current, written);
+    for (auto& [shard, round] : rounds_.cut())
+      caf::anon_send(svc_.shards[shard], std::move(round));
+    release_durable(); // without fsync, written is durable
+  }
+  post_acks(); // after the release: a source's earlier acks go first
 }
 
 void gateway::refuse(round_builder::round& r, const storage::status& why) {
@@ -519,6 +564,19 @@ void gateway::refuse(round_builder::round& r, const storage::status& why) {
                  op);
     r.ops[s] = std::move(keep);
   }
+  // The round's acks say so, a frame's refused events in one error.
+  for (auto& a : round_acks_) {
+    if (a.accepted == 0)
+      continue;
+    auto& n = counts_of(a.source);
+    n.accepted -= a.accepted;
+    n.rejected += a.accepted;
+    a.refuse(std::nullopt, err, a.accepted);
+    a.accepted = 0;
+    a.first_seq.reset();
+    a.last_seq.reset();
+    a.memory_full = false;
+  }
   rounds_.rewind();
   cut_seq_ = std::min(cut_seq_, rounds_.last_seq());
   // The refused seqs go to the next events: no `stats` may claim them (the
@@ -548,6 +606,7 @@ void gateway::finish(std::optional<finished> f) {
 
 void gateway::on_internal(std::string_view batch) {
   read_batch(batch);
+  send_acks();
 }
 
 void gateway::read_batch(std::string_view batch) {
@@ -601,6 +660,71 @@ void gateway::release_durable() {
     else
       read_batch(h.batch);
   }
+  while (!acks_held_.empty() && acks_held_.begin()->first <= journal_.durable()) {
+    auto ack = std::move(acks_held_.begin()->second);
+    acks_held_.erase(acks_held_.begin());
+    if (auto t = held_tail_.find(ack.source);
+        t != held_tail_.end() && t->second <= journal_.durable())
+      held_tail_.erase(t);
+    emit_ack(std::move(ack));
+  }
+}
+
+void gateway::acknowledge(schemas::ingest_ack&& ack) {
+  auto& n = counts_of(ack.source);
+  ++n.frames;
+  n.accepted += ack.accepted;
+  n.rejected += ack.rejected;
+  round_acks_.push_back(std::move(ack));
+}
+
+void gateway::post_acks() {
+  const uint64_t durable = journal_.durable();
+  for (auto& ack : round_acks_) {
+    uint64_t key = ack.last_seq.value_or(0);
+    if (auto t = held_tail_.find(ack.source); t != held_tail_.end())
+      key = std::max(key, t->second);
+    if (key <= durable) {
+      emit_ack(std::move(ack));
+      continue;
+    }
+    held_tail_[ack.source] = key;
+    acks_held_.emplace(key, std::move(ack));
+  }
+  round_acks_.clear();
+}
+
+void gateway::emit_ack(schemas::ingest_ack&& ack) {
+  if (!updates_.enabled())
+    return;
+  auto topic = schemas::ack_topic(ack.source);
+  auto body = schemas::encode_update(ack);
+  acks_out_.push_back(update_msg{ack.last_seq.value_or(0), std::move(topic), std::move(body)});
+}
+
+void gateway::send_acks() {
+  if (acks_out_.empty())
+    return;
+  const uint64_t n = acks_out_.size();
+  updates_.offer(update_batch{std::move(acks_out_)}, n);
+  acks_out_.clear();
+}
+
+schemas::source_counts& gateway::counts_of(const std::string& source) {
+  if (auto it = sources_.find(source); it != sources_.end())
+    return it->second;
+  // A source is a client's choice: the table stays bounded however many come.
+  if (sources_.size() >= schemas::max_stats_sources)
+    return other_sources_;
+  return sources_[source];
+}
+
+std::vector<std::pair<std::string, schemas::source_counts>> gateway::source_table() const {
+  std::vector<std::pair<std::string, schemas::source_counts>> out(sources_.begin(), sources_.end());
+  if (other_sources_.frames > 0)
+    out.emplace_back(schemas::other_sources, other_sources_);
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  return out;
 }
 
 std::chrono::milliseconds gateway::until_next_cut() const {

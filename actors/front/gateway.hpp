@@ -32,6 +32,10 @@
 //
 // It also checks each request against its sender's role (the transport's
 // CURVE keys) and logs every admin op with the key that sent it.
+//
+// An ingest frame that names its `source` is acknowledged on the update
+// stream (`ack/<source>/`, PROTOCOL.md section 4) once the log is durable up
+// to its last accepted event, and counted per source for `stats`.
 #pragma once
 
 #include <chrono>
@@ -41,9 +45,11 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "actors/front/gathers.hpp"
@@ -51,6 +57,8 @@
 #include "actors/front/round_builder.hpp"
 #include "actors/protocol.hpp"
 #include "actors/service.hpp"
+#include "actors/update_channel.hpp"
+#include "schemas/update.hpp"
 
 namespace lb::actors {
 
@@ -111,6 +119,10 @@ private:
     reply_to to;
     schemas::request_body body;
     bool ingest = false;
+    std::optional<std::string> source; // an ingest frame's, for its ack
+    // An ingest frame refused at decode: only its ack waits, behind the
+    // earlier frames of its source.
+    std::optional<schemas::ingest_ack> refused;
   };
 
   struct client_load {
@@ -123,9 +135,13 @@ private:
                 std::optional<uint64_t> id);
   // A reply to a request that was counted in flight (its route weighed).
   void send_reply(std::string_view weighed_route, std::string_view body);
-  void dispatch(reply_to&& to, schemas::request_body&& body, bool ingest);
-  void order(reply_to&& to, schemas::request_body&& body, bool ingest);
-  void order_batch(reply_to&& to, schemas::batch_req&& b, bool ingest);
+  // `source`: an ingest frame's, which gets an ack.
+  void dispatch(reply_to&& to, schemas::request_body&& body, bool ingest,
+                std::optional<std::string> source = std::nullopt);
+  void order(reply_to&& to, schemas::request_body&& body, bool ingest,
+             std::optional<std::string> source = std::nullopt);
+  void order_batch(reply_to&& to, schemas::batch_req&& b, bool ingest,
+                   std::optional<std::string> source);
   void order_friends(reply_to&& to, schemas::ranks_req&& q);
   void decide(checked_configure&& c);
   void unstall();
@@ -138,6 +154,14 @@ private:
   void read_batch(std::string_view batch);
   void release_durable();
   void check_memory(std::chrono::steady_clock::time_point now);
+  // Ingest acks: one per frame that named a source, counted at once, sent
+  // in order per source once the log is durable up to the frame's last event.
+  void acknowledge(schemas::ingest_ack&& ack);
+  void post_acks();
+  void emit_ack(schemas::ingest_ack&& ack);
+  void send_acks();
+  schemas::source_counts& counts_of(const std::string& source);
+  std::vector<std::pair<std::string, schemas::source_counts>> source_table() const;
 
   service& svc_;
   send_fn send_;
@@ -184,6 +208,21 @@ private:
   uint64_t ingest_inflight_ = 0;
   client_stats_fn client_stats_;
   bool memory_full_ = false;
+
+  // Acks of the frames ordered since the last round went out wait in
+  // round_acks_, as that round may yet be refused; then each waits in
+  // acks_held_ until the log is durable up to its key: its frame's last
+  // event or, with none, the key of its source's last ack still held
+  // (held_tail_), so that a source's acks go out in order. Ready ones are
+  // sent to the publisher together, at the end of a drain or message.
+  update_channel updates_;
+  std::vector<schemas::ingest_ack> round_acks_;
+  std::multimap<uint64_t, schemas::ingest_ack> acks_held_;
+  std::unordered_map<std::string, uint64_t> held_tail_;
+  std::vector<update_msg> acks_out_;
+  // Per source, for `stats`: at most max_stats_sources, then other_sources_.
+  std::unordered_map<std::string, schemas::source_counts> sources_;
+  schemas::source_counts other_sources_;
   std::chrono::steady_clock::time_point next_memory_check_{};
 };
 

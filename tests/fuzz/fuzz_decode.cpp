@@ -5,7 +5,8 @@
 //   /tmp/fuzz -max_total_time=120 -max_len=65536 tests/fuzz/corpus
 //
 // For every input: decode_request and decode_ingest must not crash; every
-// successful decode must survive encode_request -> decode again unchanged;
+// successful decode must survive encode_request -> decode again unchanged
+// (its source included);
 // error messages must be printable ASCII (they go into msgpack str); an
 // input that check_frame() accepts must render as JSON without throwing.
 #include <cstdint>
@@ -41,6 +42,9 @@ void check(const decoded_request& d, const char* data, std::size_t size,
            decoded_request (*decode)(const char*, std::size_t)) {
   if (d.body.valueless_by_exception())
     die("valueless result");
+  // A source is read on ingest only, and only a valid one: it names a topic.
+  if (d.source && (decode != &decode_ingest || !check_source_name(*d.source).empty()))
+    die("decode kept a source it should not have");
   if (!d.ok()) {
     const error& e = std::get<error>(d.body);
     check_message(e);
@@ -58,16 +62,18 @@ void check(const decoded_request& d, const char* data, std::size_t size,
     for (const auto& item : b->items)
       if (const auto* e = std::get_if<error>(&item))
         check_message(*e);
-  const std::string again = encode_request(d.id, body);
+  const std::string again = encode_request(d.id, body, d.source.value_or(""));
   const decoded_request d2 = decode(again.data(), again.size());
   if (!d2.ok())
     die("re-encoded request does not decode");
   if (d2.id != d.id)
     die("id changed in the round trip");
+  if (d2.source != d.source)
+    die("source changed in the round trip");
   if (!eq(std::get<request_body>(d2.body), body))
     die("request changed in the round trip");
   // encoding is deterministic: a second round gives the same bytes
-  if (encode_request(d2.id, std::get<request_body>(d2.body)) != again)
+  if (encode_request(d2.id, std::get<request_body>(d2.body), d2.source.value_or("")) != again)
     die("encoding is not stable");
 }
 

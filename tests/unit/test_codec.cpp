@@ -973,6 +973,119 @@ TEST_CASE("ingest accepts submit and batch only") {
   CHECK_BAD(decode_ingest("\xc1", 1), "reserved byte 0xc1");
 }
 
+TEST_CASE("ingest source: read as early as id, checked on ingest only") {
+  const auto src = [](const V& v) { return with(base_submit, {{"source", v}}); };
+  SUBCASE("valid sources are kept") {
+    for (const std::string& name :
+         {std::string("gs-1"), std::string("a"), std::string("eu.west:server_7-b"), rep('s', 64)}) {
+      CAPTURE(name);
+      const auto d = ing(src(name));
+      CHECK(req<submit_req>(d).player == "alice");
+      CHECK(d.source == name);
+    }
+    const auto b = ing(Map{{"op", "batch"},
+                           {"source", "gs-2"},
+                           {"items", Arr{Map{{"board", "b"}, {"player", "p"}, {"score", 1}}}}});
+    CHECK(req<batch_req>(b).items.size() == 1);
+    CHECK(b.source == "gs-2");
+  }
+  SUBCASE("no source, or nil: none") {
+    CHECK_FALSE(ing(base_submit).source);
+    const auto d = ing(src(nullptr));
+    CHECK(d.ok());
+    CHECK_FALSE(d.source);
+  }
+  SUBCASE("a bad source refuses the frame, and is not read") {
+    struct bad_case {
+      V value;
+      const char* message;
+    };
+    const bad_case cases[] = {
+      {"", "source: empty, 1..64 bytes allowed"},
+      {rep('s', 65), "source: 65 bytes, at most 64 allowed"},
+      {"gs/1", "source: invalid character 0x2f at byte 2 (allowed: A-Z a-z 0-9 _ . : -)"},
+      {"g s", "source: invalid character 0x20 at byte 1"},
+      {"*other*", "source: invalid character 0x2a at byte 0"},
+      {"Zo\xc3\xab", "source: invalid character 0xc3 at byte 2"},
+      {7, "source: expected str, got int"},
+      {Bin{"gs-1"}, "source: expected str, got bin"},
+      {Arr{"gs-1"}, "source: expected str, got array"},
+    };
+    for (const auto& c : cases) {
+      CAPTURE(c.message);
+      const auto d = ing(src(c.value));
+      CHECK_BAD(d, c.message);
+      CHECK_FALSE(d.source);
+    }
+    const auto dup = ing(with(src("gs-1"), {{"source", "gs-1"}}));
+    CHECK_BAD(dup, "source: duplicate key");
+    CHECK_FALSE(dup.source);
+  }
+  SUBCASE("a frame refused for another reason keeps its readable source") {
+    const auto missing = ing(Map{{"op", "submit"}, {"source", "gs-1"}, {"board", "b"}});
+    CHECK_BAD(missing, "player: missing");
+    CHECK(missing.source == "gs-1");
+    const auto op = ing(Map{{"source", "gs-1"}, {"op", "rank"}});
+    CHECK_BAD(op, "not accepted on ingest");
+    CHECK(op.source == "gs-1");
+    const auto no_op = ing(Map{{"source", "gs-1"}});
+    CHECK_BAD(no_op, "op: missing");
+    CHECK(no_op.source == "gs-1");
+    const auto key = ing(Map{{"source", "gs-1"}, {1, 2}, {"op", "submit"}});
+    CHECK_BAD(key, "body: key #1 is int");
+    CHECK(key.source == "gs-1");
+    const auto empty_batch = ing(Map{{"op", "batch"}, {"source", "gs-1"}, {"items", Arr{}}});
+    CHECK_BAD(empty_batch, "items: empty");
+    CHECK(empty_batch.source == "gs-1");
+    // Not a map, or not msgpack: nothing is readable.
+    CHECK_FALSE(ing(Arr{"source", "gs-1"}).source);
+    const std::string cut = enc(src("gs-1")).substr(0, 20);
+    CHECK_FALSE(decode_ingest(cut.data(), cut.size()).source);
+  }
+  SUBCASE("a batch item's source is an unknown key") {
+    const auto b
+      = ing(Map{{"op", "batch"},
+                {"items", Arr{Map{{"board", "b"}, {"player", "p"}, {"score", 1}, {"source", 5}}}}});
+    CHECK(std::holds_alternative<submit_req>(req<batch_req>(b).items[0]));
+    CHECK_FALSE(b.source);
+  }
+  SUBCASE("on requests a source is ignored, even a bad one") {
+    for (const V& v : {V("gs-1"), V(""), V(7), V("a/b")}) {
+      const auto d = dec(src(v));
+      CHECK(req<submit_req>(d).player == "alice");
+      CHECK_FALSE(d.source);
+    }
+  }
+  SUBCASE("encode_request writes it after id, and it reads back") {
+    submit_req s;
+    s.board = "b";
+    s.player = "p";
+    s.score = 3;
+    const std::string f = encode_request(9, s, "gs-1");
+    std::size_t off = 0;
+    auto oh = msgpack::unpack(f.data(), f.size(), off);
+    CHECK(keys_of(oh.get()) == strs{"op", "id", "source", "board", "player", "score", "subscore"});
+    const auto d = decode_ingest(f.data(), f.size());
+    CHECK(d.source == "gs-1");
+    CHECK(d.id == 9u);
+    CHECK(eq(std::get<request_body>(d.body), request_body{s}));
+    CHECK(encode_request(9, s) == encode_request(9, s, ""));
+  }
+}
+
+TEST_CASE("source name rules") {
+  CHECK(check_source_name("gs-1") == "");
+  CHECK(check_source_name(rep('A', max_source_len)) == "");
+  CHECK(check_source_name("") == "source: empty, 1..64 bytes allowed");
+  CHECK(check_source_name(std::string("a\0", 2))
+        == std::string("source: invalid character 0x00 at byte 1 ")
+             + "(allowed: A-Z a-z 0-9 _ . : -)");
+  // The board rules still name the board.
+  CHECK(check_board_name("a b")
+        == std::string("board: invalid character 0x20 at byte 1 ")
+             + "(allowed: A-Z a-z 0-9 _ . : -)");
+}
+
 TEST_CASE("hostile frames") {
   auto raw = [](const std::string& s) { return decode_request(s.data(), s.size()); };
   CHECK_BAD(decode_request(nullptr, 0), "empty frame");
@@ -1409,11 +1522,12 @@ TEST_CASE("encode_reply: stats") {
   s.clients.connections = 5;
   s.clients.unauthorized = 2;
   s.clients.replies_dropped = 1;
+  s.ingest_sources = {{other_sources, {5, 40, 2}}, {"gs-1", {3, 17, 1}}, {"gs-2", {1, 0, 1}}};
   auto r = parse_reply(encode_reply(uint64_t{1}, s));
   CHECK(keys_of(r.root())
         == strs{"ok", "id", "seq", "shards", "merge", "digest", "boards", "entries", "requests",
-                "rejected", "ingest_events", "ingest_rejected", "uptime_ms", "log", "updates",
-                "merges", "clients"});
+                "rejected", "ingest_events", "ingest_rejected", "ingest_sources", "uptime_ms",
+                "log", "updates", "merges", "clients"});
   const auto& cl = at(r.root(), "clients");
   CHECK(keys_of(cl)
         == strs{"connections", "refused_connections", "refused_keys", "unauthorized",
@@ -1459,6 +1573,25 @@ TEST_CASE("encode_reply: stats") {
   CHECK(keys_of(up) == strs{"published", "dropped"});
   CHECK(u_of(at(up, "published")) == 77);
   CHECK(u_of(at(up, "dropped")) == 3);
+  const auto& src = at(r.root(), "ingest_sources");
+  CHECK(keys_of(src) == strs{"*other*", "gs-1", "gs-2"});
+  for (const auto& name : keys_of(src))
+    CHECK(keys_of(at(src, name)) == strs{"frames", "accepted", "rejected"});
+  CHECK(u_of(at(at(src, "gs-1"), "frames")) == 3);
+  CHECK(u_of(at(at(src, "gs-1"), "accepted")) == 17);
+  CHECK(u_of(at(at(src, "gs-1"), "rejected")) == 1);
+  CHECK(u_of(at(at(src, "*other*"), "accepted")) == 40);
+  CHECK(u_of(at(at(src, "gs-2"), "rejected")) == 1);
+  // None yet: an empty map, not a missing key.
+  auto none = parse_reply(encode_reply(std::nullopt, stats_reply{}));
+  CHECK(at(none.root(), "ingest_sources").type == msgpack::type::MAP);
+  CHECK(at(none.root(), "ingest_sources").via.map.size == 0);
+  // Many sources fit the estimate-sized buffer as well as a few.
+  stats_reply many;
+  for (std::size_t i = 0; i < max_stats_sources; ++i)
+    many.ingest_sources.emplace_back(rep('x', 64) + std::to_string(i), source_counts{1, 2, 3});
+  auto big = parse_reply(encode_reply(std::nullopt, many));
+  CHECK(at(big.root(), "ingest_sources").via.map.size == max_stats_sources);
 }
 
 // ===========================================================================
@@ -1682,6 +1815,69 @@ TEST_CASE("append_stream_seq: one more key, the body otherwise as it was") {
     auto body = full;
     CHECK_FALSE(append_stream_seq(body, 1));
     CHECK(body == full);
+  }
+}
+
+TEST_CASE("ingest acks: topic and body") {
+  CHECK(ack_topic("gs-1") == "ack/gs-1/");
+  // One source's topic never matches another's prefix ("gs-1/" vs "gs-10/").
+  CHECK(ack_topic("gs-10").rfind(ack_topic("gs-1"), 0) == std::string::npos);
+
+  ingest_ack a;
+  a.source = "gs-1";
+  a.accepted = 2;
+  a.first_seq = 11;
+  a.last_seq = 13;
+  a.refuse(1, error{error_code::bad_request, "score: missing"});
+  auto r = parse_reply(encode_update(a));
+  CHECK(keys_of(r.root())
+        == strs{"source", "accepted", "rejected", "first_seq", "last_seq", "errors",
+                "errors_truncated", "memory_full"});
+  CHECK(s_of(at(r.root(), "source")) == "gs-1");
+  CHECK(u_of(at(r.root(), "accepted")) == 2);
+  CHECK(u_of(at(r.root(), "rejected")) == 1);
+  CHECK(u_of(at(r.root(), "first_seq")) == 11);
+  CHECK(u_of(at(r.root(), "last_seq")) == 13);
+  CHECK_FALSE(b_of(at(r.root(), "errors_truncated")));
+  CHECK_FALSE(b_of(at(r.root(), "memory_full")));
+  const auto& errs = at(r.root(), "errors");
+  REQUIRE(errs.type == msgpack::type::ARRAY);
+  REQUIRE(errs.via.array.size == 1);
+  CHECK(keys_of(errs.via.array.ptr[0]) == strs{"item", "code", "message"});
+  CHECK(u_of(at(errs.via.array.ptr[0], "item")) == 1);
+  CHECK(s_of(at(errs.via.array.ptr[0], "code")) == "bad_request");
+  CHECK(s_of(at(errs.via.array.ptr[0], "message")) == "score: missing");
+  const auto f = encode_update(a);
+  CHECK(msgpack_to_json(f.data(), f.size())
+        == R"({"source":"gs-1","accepted":2,"rejected":1,"first_seq":11,"last_seq":13,)"
+           R"("errors":[{"item":1,"code":"bad_request","message":"score: missing"}],)"
+           R"("errors_truncated":false,"memory_full":false})");
+
+  SUBCASE("nothing accepted: seqs nil, the frame's error has no item") {
+    ingest_ack b;
+    b.source = "gs-1";
+    b.refuse(std::nullopt, error{error_code::bad_request, "op: missing"});
+    auto n = parse_reply(encode_update(b));
+    CHECK(u_of(at(n.root(), "accepted")) == 0);
+    CHECK(u_of(at(n.root(), "rejected")) == 1);
+    CHECK(at(n.root(), "first_seq").is_nil());
+    CHECK(at(n.root(), "last_seq").is_nil());
+    CHECK(at(at(n.root(), "errors").via.array.ptr[0], "item").is_nil());
+  }
+  SUBCASE("at most 100 errors, then errors_truncated") {
+    ingest_ack b;
+    b.source = "gs-1";
+    for (uint32_t i = 0; i < max_batch_items; ++i)
+      b.refuse(i, error{error_code::bad_request, "item: expected map, got int"});
+    b.refuse(std::nullopt, error{error_code::overloaded, "log refused"}, 5);
+    b.memory_full = true;
+    auto n = parse_reply(encode_update(b));
+    CHECK(u_of(at(n.root(), "rejected")) == max_batch_items + 5);
+    const auto& e = at(n.root(), "errors");
+    REQUIRE(e.via.array.size == max_ack_errors);
+    CHECK(u_of(at(e.via.array.ptr[max_ack_errors - 1], "item")) == max_ack_errors - 1);
+    CHECK(b_of(at(n.root(), "errors_truncated")));
+    CHECK(b_of(at(n.root(), "memory_full")));
   }
 }
 

@@ -41,7 +41,7 @@ commands:
                       the page after the board NAME, or with --all every
                       page to the last
   stats               sequence number, state digest, shards, merge age,
-                      update stream counters
+                      update stream counters, ingest frames by source
   ping                check that the service answers
   watch BOARD [--player=P] [--raw]
                       follow the board live until Ctrl-C: a top table that

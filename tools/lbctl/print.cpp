@@ -160,13 +160,39 @@ void boards_listing::print() const {
   std::cout << table_.render() << count(count_, "board", "boards") << '\n';
 }
 
+namespace {
+
+// `ingest_sources`: source -> {frames, accepted, rejected}, one row each.
+void print_sources(const msgpack::object& sources) {
+  if (sources.type != msgpack::type::MAP)
+    throw bad_reply("'ingest_sources' is not a map");
+  if (sources.via.map.size == 0) {
+    std::cout << "ingest_sources: none (no ingest frame named its source)\n";
+    return;
+  }
+  table t({"SOURCE", "FRAMES", "ACCEPTED", "REJECTED"}, {false, true, true, true});
+  for (uint32_t i = 0; i < sources.via.map.size; ++i) {
+    const auto& kv = sources.via.map.ptr[i];
+    if (kv.val.type != msgpack::type::MAP)
+      throw bad_reply("an ingest source is not a map");
+    t.add({text(kv.key), std::to_string(get<uint64_t>(kv.val, "frames")),
+           std::to_string(get<uint64_t>(kv.val, "accepted")),
+           std::to_string(get<uint64_t>(kv.val, "rejected"))});
+  }
+  std::cout << "ingest_sources:\n" << t.render("  ");
+}
+
+} // namespace
+
 // The protocol lets stats grow ("whatever else helps an operator"), so keys
-// beyond merge and shards are shown as they come.
+// beyond merge, shards and ingest_sources are shown as they come.
 void print_stats(const msgpack::object& r, const call&) {
   for (uint32_t i = 0; i < r.via.map.size; ++i) {
     const auto& kv = r.via.map.ptr[i];
     const auto key = text(kv.key);
-    if (key != "ok" && key != "id" && key != "merge" && key != "shards")
+    if (key == "ingest_sources")
+      print_sources(kv.val);
+    else if (key != "ok" && key != "id" && key != "merge" && key != "shards")
       std::cout << key << ": " << text(kv.val) << '\n';
   }
   const auto& merge = get_map(r, "merge");
