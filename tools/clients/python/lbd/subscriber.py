@@ -28,8 +28,8 @@ class Subscriber:
 
     def __init__(self, updates=None, requests=None, timeout=5.0, rcvhwm=None, server_key=None,
                  client_key=None, context=None):
-        self.updates = _endpoint(updates, DEFAULT_UPDATES)
-        self.requests = _endpoint(requests, DEFAULT_REQUESTS)
+        self.updates_endpoint = _endpoint(updates, DEFAULT_UPDATES)
+        self.requests_endpoint = _endpoint(requests, DEFAULT_REQUESTS)
         self.timeout = timeout
         self.rcvhwm = rcvhwm
         self._keys = (server_key, client_key)
@@ -40,7 +40,7 @@ class Subscriber:
     @property
     def client(self):
         if self._client is None:
-            self._client = Client(self.requests, self.timeout, *self._keys, context=self._ctx)
+            self._client = Client(self.requests_endpoint, self.timeout, *self._keys, context=self._ctx)
         return self._client
 
     def follow(self, board, player, idle=None):
@@ -111,7 +111,7 @@ class _Feed:
         self.idle = idle
         self.state = None  # the last state handed out
         self.resyncs = 0
-        self._stream = Stream(owner._ctx, owner.updates, *owner._keys, rcvhwm=owner.rcvhwm,
+        self._stream = Stream(owner._ctx, owner.updates_endpoint, *owner._keys, rcvhwm=owner.rcvhwm,
                               timeout=owner.timeout)
         self._queue = []  # states ready to hand out
 
