@@ -44,8 +44,10 @@ class Subscriber:
         return self._client
 
     def follow(self, board, player, idle=None):
-        """The player's state on the board, first as it is now, then after
-        every merge that changes its rank, score or subscore, from any cause:
+        """The player's state on the board, first as the latest merge has it
+        (events acknowledged within the last merge interval show in the next
+        state), then after every merge that changes its rank, score or
+        subscore, from any cause:
         dicts with `board`, `player`, `rank` (None when not on the board),
         `prev_rank`, `score`, `subscore`, `total`, `seq`. Iteration stops
         after `idle` seconds without a change (None: never)."""

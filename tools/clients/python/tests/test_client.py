@@ -110,3 +110,24 @@ def test_endpoints_come_from_the_environment(leaderboardd, monkeypatch):
     monkeypatch.setenv("LBD_REQUESTS", leaderboardd.requests)
     with lbd.Client() as c:
         assert c.endpoint == leaderboardd.requests and c.ping()["pong"]
+
+
+def test_curve_keys_and_roles(leaderboardd_factory, tmp_path):
+    server_public, server_secret = zmq.curve_keypair()
+    writer_public, writer_secret = zmq.curve_keypair()
+    (tmp_path / "server.key").write_bytes(server_secret + b"\n")
+    (tmp_path / "writer.key").write_bytes(b"# lbctl keygen's format\n" + writer_secret + b"\n")
+    (tmp_path / "writers").write_bytes(writer_public + b"\n")
+    svc = leaderboardd_factory(curve_secret=tmp_path / "server.key", readers="any",
+                               writers=tmp_path / "writers")
+    with lbd.Client(svc.requests, server_key=server_public.decode(),
+                    client_key=str(tmp_path / "writer.key")) as c:
+        assert c.submit("arena", "alice", 1)["rank"] == 1
+        with pytest.raises(lbd.Error) as e:
+            c.reset("arena")  # an admin's op
+        assert e.value.code == "unauthorized"
+    with lbd.Client(svc.requests, server_key=server_public) as reader:  # a throwaway key
+        assert reader.rank("arena", "alice")["score"] == 1
+        with pytest.raises(lbd.Error) as e:
+            reader.submit("arena", "bob", 2)
+        assert e.value.code == "unauthorized"
