@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # What CI runs for the Python client: a venv on Debian's python3-zmq,
-# python3-msgpack and python3-pytest (no PyPI), the package installed from
-# this folder as a user would, then its tests and the README's examples
-# against the real leaderboardd. Prints one line; exits non-zero on failure.
+# python3-msgpack and python3-pytest (no PyPI; python3-venv, and python3-pip,
+# python3-setuptools and python3-wheel to build the package), the package
+# installed from this folder as a user would, then its tests and the
+# README's examples against the real leaderboardd. Prints one line; exits
+# non-zero on failure.
 #
 # Binaries: $LEADERBOARDD and $LB_REPLAY, else those of $BUILD_DIR
 # (default: build/ at the repository's root).
@@ -21,6 +23,7 @@ for b in "$LEADERBOARDD" "$LB_REPLAY"; do
 done
 
 python=${PYTHON:-/usr/bin/python3}
+export PYTHONDONTWRITEBYTECODE=1 # no __pycache__ left in the repository
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 log=$work/log
