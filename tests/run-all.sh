@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up and runs every test suite, as CI does:
 #   0. style: clang-format --dry-run reports nothing on any tracked source
-#   1. the release build: all suites (codec, structure, concurrency, durability, bench),
+#   1. the release build: all suites (codec, structure, concurrency, durability, bench,
+#      install),
 #      then bench/scale.sh and bench/boards.sh at small sizes (a smoke run each)
 #   2. ASan+UBSan: the decoders, the ranking structures, storage, key files and the actors
 #   3. ThreadSanitizer (with a TSan build of CAF): the real binary
