@@ -60,7 +60,7 @@ class Writer:
         # than being dropped: a writer that sends and closes at once must not
         # lose what it sent.
         self._sock = make_socket(ctx, zmq.PUSH, endpoint, server_key, client_key,
-                                 [(zmq.LINGER, ms(timeout))])
+                                 [(zmq.LINGER, -1 if timeout is None else ms(timeout))])
 
     def close(self):
         self._sock.close()
