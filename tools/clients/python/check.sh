@@ -12,7 +12,7 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../../.." && pwd)
-build=${BUILD_DIR:-$root/build}
+build=$(realpath -m "${BUILD_DIR:-$root/build}") # absolute: the tests run from elsewhere
 binary() { # meson puts a tool at tools/NAME or tools/NAME/NAME
   if [ -f "$build/tools/$1" ]; then echo "$build/tools/$1"; else echo "$build/tools/$1/$1"; fi
 }
