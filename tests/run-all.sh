@@ -106,7 +106,8 @@ ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 step "ThreadSanitizer: concurrency suite"
 caf_tsan=$(bash tests/build-caf-tsan.sh) || die "could not build CAF with ThreadSanitizer"
 setup build-tsan --buildtype=debugoptimized -Db_sanitize=thread -Dcaf_prefix="$caf_tsan" -Dallocator=system
-ninja -C build-tsan tests/system/test_e2e tests/system/test_updates tests/system/test_access tests/system/test_ingest_ack tools/leaderboardd tools/lbctl || die "TSan build failed"
+ninja -C build-tsan tests/system/test_e2e tests/system/test_updates tests/system/test_access tests/system/test_ingest_ack \
+  tests/system/test_lbctl tools/leaderboardd tools/lbctl || die "TSan build failed"
 TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$PWD/tests/tsan.supp" LBD_TEST_SCALE=tsan \
   run_suites build-tsan --no-rebuild --suite concurrency --timeout-multiplier 3
 

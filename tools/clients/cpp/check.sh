@@ -39,6 +39,11 @@ fail() {
   exit 1
 }
 
+# The README shows publish.cpp as it is.
+readme=$(cat "$here/../../../README.md")
+[[ "$readme" == *'```cpp'$'\n'"$(cat "$here/example/publish.cpp")"$'\n''```'* ]] \
+  || fail "README.md does not show tools/clients/cpp/example/publish.cpp as it is" /dev/null
+
 DESTDIR="$tmp/root" meson install -C "$build" >"$tmp/install.log" 2>&1 \
   || fail "meson install" "$tmp/install.log"
 pc=$(find "$tmp/root" -name lbd-client.pc | head -n 1)

@@ -16,14 +16,18 @@ def run_example(name, *args, env=None):
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
 
 
-def test_examples_are_at_most_15_lines_and_in_the_readme_verbatim():
-    with open(os.path.join(EXAMPLES, "..", "README.md")) as f:
-        readme = f.read()
-    for name in ("publish.py", "subscribe.py", "test_replay.py"):
-        with open(os.path.join(EXAMPLES, name)) as f:
-            text = f.read()
-        assert len(text.splitlines()) <= 15, name
-        assert f"```python\n{text}```" in readme, f"README.md does not show {name} as it is"
+def test_examples_are_at_most_15_lines_and_in_the_readmes_verbatim():
+    # This package's README and the repository's show the same programs.
+    readmes = [os.path.join(EXAMPLES, "..", "README.md"),
+               os.path.join(EXAMPLES, "..", "..", "..", "..", "README.md")]
+    for path in readmes:
+        with open(path) as f:
+            readme = f.read()
+        for name in ("publish.py", "subscribe.py", "test_replay.py"):
+            with open(os.path.join(EXAMPLES, name)) as f:
+                text = f.read()
+            assert len(text.splitlines()) <= 15, name
+            assert f"```python\n{text}```" in readme, f"{path} does not show {name} as it is"
 
 
 def test_publish_and_subscribe(leaderboardd):
