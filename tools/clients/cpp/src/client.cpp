@@ -21,17 +21,6 @@ using std::chrono::milliseconds;
 // What a ticket asked, so that its reply is read as the right kind.
 enum class kind { submit, batch, rank, entries, removal, configure, boards, stats, ping };
 
-sch::submit_req submit_req_of(const submission& s) {
-  sch::submit_req r;
-  r.board = s.board;
-  r.player = s.player;
-  r.score = s.score;
-  r.subscore = s.subscore;
-  if (s.meta)
-    r.meta = sch::meta_value{*s.meta, false};
-  return r;
-}
-
 submit_result submit_of(const lbd_impl::map_view& m) {
   submit_result r;
   r.board = m.str("board");
@@ -296,7 +285,7 @@ sch::request_body batch_body(const std::vector<submission>& items) {
   sch::batch_req r;
   r.items.reserve(items.size());
   for (const auto& s : items)
-    r.items.emplace_back(submit_req_of(s));
+    r.items.emplace_back(lbd_impl::submit_req_of(s));
   return r;
 }
 
@@ -314,7 +303,7 @@ ticket client::send_submit(const std::string& board, const std::string& player, 
   return send_submit(submission{board, player, score, subscore, meta});
 }
 ticket client::send_submit(const submission& s) {
-  return impl_->send(kind::submit, submit_req_of(s));
+  return impl_->send(kind::submit, lbd_impl::submit_req_of(s));
 }
 ticket client::send_batch(const std::vector<submission>& items) {
   return impl_->send(kind::batch, batch_body(items));
@@ -362,7 +351,7 @@ submit_result client::submit(const std::string& board, const std::string& player
   return submit(submission{board, player, score, subscore, meta});
 }
 submit_result client::submit(const submission& s) {
-  return impl_->call(kind::submit, submit_req_of(s), &reply::submit);
+  return impl_->call(kind::submit, lbd_impl::submit_req_of(s), &reply::submit);
 }
 std::vector<batch_result> client::batch(const std::vector<submission>& items) {
   return impl_->call(kind::batch, batch_body(items), &reply::batch);

@@ -162,6 +162,17 @@ const msgpack::object_array& map_view::array(std::string_view key) const {
   return v.via.array;
 }
 
+lb::schemas::submit_req submit_req_of(const lbd::submission& s) {
+  lb::schemas::submit_req r;
+  r.board = s.board;
+  r.player = s.player;
+  r.score = s.score;
+  r.subscore = s.subscore;
+  if (s.meta)
+    r.meta = lb::schemas::meta_value{*s.meta, false};
+  return r;
+}
+
 lbd::entry entry_of(const msgpack::object& o) {
   const map_view m(o);
   lbd::entry e;

@@ -13,6 +13,7 @@
 #include <zmq.hpp>
 
 #include "lbd/client.hpp"
+#include "schemas/request.hpp"
 #include "transport/client.hpp"
 
 // Outside namespace lbd, whose symbols alone the library exports.
@@ -64,6 +65,9 @@ private:
 };
 
 lbd::entry entry_of(const msgpack::object& o);
+
+// The protocol's form of a submission, for requests and ingest alike.
+lb::schemas::submit_req submit_req_of(const lbd::submission& s);
 
 // A `bad_request` for a name that breaks the protocol's rules, before it goes
 // anywhere the service's verdict would be silent (ingest, subscriptions).

@@ -4,7 +4,6 @@
 
 #include "common.hpp"
 #include "schemas/request.hpp"
-#include "schemas/writer.hpp"
 
 namespace lbd {
 
@@ -12,36 +11,11 @@ namespace {
 
 namespace sch = lb::schemas;
 
-sch::submit_req submit_req_of(const submission& s) {
+// Checked here: ingest has no reply to say a name was bad.
+sch::submit_req checked_submit_req_of(const submission& s) {
   lbd_impl::check_board(s.board);
   lbd_impl::check_player(s.player);
-  sch::submit_req r;
-  r.board = s.board;
-  r.player = s.player;
-  r.score = s.score;
-  r.subscore = s.subscore;
-  if (s.meta)
-    r.meta = sch::meta_value{*s.meta, false};
-  return r;
-}
-
-// Adds `source` to an encoded request map: one more in the map's count
-// (encode_request writes a fixmap or a map16) and the pair at the end.
-void add_source(std::string& frame, const std::string& source) {
-  auto* p = reinterpret_cast<unsigned char*>(frame.data());
-  if (p[0] >= 0x80 && p[0] < 0x8f) {
-    ++p[0];
-  } else if (p[0] == 0xde) {
-    const unsigned n = (unsigned(p[1]) << 8 | p[2]) + 1;
-    p[1] = static_cast<unsigned char>(n >> 8);
-    p[2] = static_cast<unsigned char>(n);
-  } else {
-    throw error("internal", "an encoded request is not a fixmap or map16");
-  }
-  sch::detail::writer w(frame, frame.size());
-  w.key("source");
-  w.str(source);
-  frame.resize(w.size());
+  return lbd_impl::submit_req_of(s);
 }
 
 } // namespace
@@ -65,9 +39,7 @@ struct writer::impl {
   }
 
   void send(const sch::request_body& body) {
-    std::string frame = sch::encode_request(std::nullopt, body);
-    if (!opts.source.empty())
-      add_source(frame, opts.source);
+    const std::string frame = sch::encode_request(std::nullopt, body, opts.source);
     if (!sock.send(zmq::buffer(frame), zmq::send_flags::none))
       throw error("overloaded", "the ingest queue stayed full for "
                                   + std::to_string(opts.timeout.count())
@@ -81,7 +53,7 @@ writer::writer(writer&&) noexcept = default;
 writer& writer::operator=(writer&&) noexcept = default;
 
 void writer::submit(const submission& s) {
-  impl_->send(submit_req_of(s));
+  impl_->send(checked_submit_req_of(s));
 }
 
 void writer::submit(const std::string& board, const std::string& player, int64_t score,
@@ -97,7 +69,7 @@ void writer::batch(const std::vector<submission>& items) {
     sch::batch_req r;
     const auto end = std::min(items.size(), at + sch::max_batch_items);
     for (auto i = at; i < end; ++i)
-      r.items.emplace_back(submit_req_of(items[i]));
+      r.items.emplace_back(checked_submit_req_of(items[i]));
     frames.emplace_back(std::move(r));
   }
   for (const auto& f : frames)
