@@ -8,7 +8,7 @@
 #   start_lbd NAME FLAGS...   starts leaderboardd on $tmp/data-NAME (kept
 #                             between two starts of the same NAME) and waits
 #                             until it answers; sets lbd_pid, lbd_ep (its
-#                             requests endpoint), lbd_ingest, lbd_data,
+#                             requests endpoint), lbd_ingest, lbd_updates, lbd_data,
 #                             lbd_log and lbd_eps (the lb-bench flags that
 #                             reach it); with lbd_keys set (an array of
 #                             lbctl's CURVE flags) it pings with them
@@ -75,6 +75,7 @@ spawn_lbd() { # name, leaderboardd flags...
   lbd_pid=$!; pids+=("$lbd_pid")
   lbd_ep="tcp://127.0.0.1:$lport"
   lbd_ingest="tcp://127.0.0.1:$iport"
+  lbd_updates="tcp://127.0.0.1:$uport"
   lbd_eps=(--requests="$lbd_ep" --ingest="$lbd_ingest" --requests-pid="$lbd_pid")
 }
 
