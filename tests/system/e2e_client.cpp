@@ -509,11 +509,19 @@ std::vector<update> subscriber::sync(client& c) {
 // ---------------------------------------------------------------------------
 // Processes.
 
-std::string daemon_path() {
-  const char* p = std::getenv("LEADERBOARDD");
+std::string program_path(const char* env) {
+  const char* p = std::getenv(env);
   if (p == nullptr || *p == '\0')
-    throw std::runtime_error("LEADERBOARDD is not set (meson test sets it)");
+    throw std::runtime_error(std::string(env) + " is not set (meson test sets it)");
   return p;
+}
+
+std::string daemon_path() {
+  return program_path("LEADERBOARDD");
+}
+
+std::string lbctl_path() {
+  return program_path("LBCTL");
 }
 
 temp_dir::temp_dir() {

@@ -251,7 +251,11 @@ private:
 // ---------------------------------------------------------------------------
 // Processes.
 
+// A program the test runs, from the environment variable meson test sets
+// (tests/system/meson.build); throws naming the variable if it is unset.
+std::string program_path(const char* env);
 std::string daemon_path(); // $LEADERBOARDD
+std::string lbctl_path();  // $LBCTL
 
 // A fresh directory under $TMPDIR (or /tmp), removed with its contents.
 class temp_dir {

@@ -22,10 +22,7 @@ using namespace std::chrono_literals;
 namespace {
 
 std::string bench_path() {
-  const char* p = std::getenv("LB_BENCH");
-  if (p == nullptr || *p == '\0')
-    throw std::runtime_error("LB_BENCH is not set (meson test sets it)");
-  return p;
+  return program_path("LB_BENCH");
 }
 
 // A program on PATH; the bench suite needs redis-server and jq, which

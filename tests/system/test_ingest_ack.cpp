@@ -236,8 +236,7 @@ TEST_CASE("a source's frames are acknowledged in order, once durable, with their
   CHECK(at(st.at("log"), "durable_seq").as<uint64_t>() >= *acks[2].last_seq);
 
   // lbctl stats shows the sources, as a table and in JSON.
-  const char* lbctl = std::getenv("LBCTL");
-  REQUIRE_MESSAGE(lbctl != nullptr, "LBCTL is not set (meson test sets it)");
+  const std::string lbctl = lbctl_path();
   auto text = run_to_exit({lbctl, "--endpoint=" + s.requests(), "stats"}, patience(10s));
   REQUIRE(text.status == 0);
   CHECK(text.out.find("ingest_sources:\n  SOURCE  FRAMES  ACCEPTED  REJECTED\n"

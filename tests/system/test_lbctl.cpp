@@ -20,13 +20,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::string lbctl_path() {
-  const char* p = std::getenv("LBCTL");
-  if (p == nullptr || *p == '\0')
-    throw std::runtime_error("LBCTL is not set (meson test sets it)");
-  return p;
-}
-
 struct lbctl_result {
   int code = -1; // the exit code; -1: did not exit normally in time
   std::string out, err;

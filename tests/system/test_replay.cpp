@@ -33,10 +33,7 @@ constexpr int64_t t_start = 1714557600000;
 constexpr int64_t t_step = 7; // ms between events
 
 std::string replay_path() {
-  const char* p = std::getenv("LB_REPLAY");
-  if (p == nullptr || *p == '\0')
-    throw std::runtime_error("LB_REPLAY is not set (meson test sets it)");
-  return p;
+  return program_path("LB_REPLAY");
 }
 
 // ---------------------------------------------------------------------------

@@ -826,13 +826,6 @@ TEST_CASE("stream_seq: contiguous per topic on two boards under load; a second f
 
 namespace {
 
-std::string lbctl_path() {
-  const char* p = std::getenv("LBCTL");
-  if (p == nullptr || *p == '\0')
-    throw std::runtime_error("LBCTL is not set (meson test sets it)");
-  return p;
-}
-
 // Runs `lbctl ... watch ...` until stopped; its output lands in a file.
 class watcher {
 public:
