@@ -32,6 +32,11 @@ struct submit_reply {
   uint64_t seq = 0;
 };
 
+// The share of the board ranked below an entry, in percent (PROTOCOL.md
+// "Seasons"): 100 * (total - rank) / total, 0 on an empty board. What tiered
+// rewards are computed from; in `submit`, `batch` and `rank` replies.
+double percentile(uint64_t rank, uint64_t total);
+
 using batch_result = std::variant<submit_reply, error>;
 
 struct batch_reply {
@@ -39,11 +44,14 @@ struct batch_reply {
 };
 
 // Reads carry `seq`: the last event the answer reflects.
+// A read of a closed season says which (`season`); then `seq` is the
+// season's end_seq.
 struct rank_reply {
   std::string board;
   entry_view entry; // encoded flat: player, score, subscore, meta, rank
   uint64_t total = 0;
   uint64_t seq = 0;
+  std::optional<uint32_t> season{};
 };
 
 // `top`, `around` and `ranks` share one shape. `top` alone also says where
@@ -56,6 +64,7 @@ struct entries_reply {
   std::vector<entry_view> entries;
   bool paged = false;
   std::optional<top_cursor> next{};
+  std::optional<uint32_t> season{};
 };
 
 struct remove_reply {
@@ -63,16 +72,21 @@ struct remove_reply {
   uint64_t seq = 0;
 };
 
+// `season`: the closed season's number, when the reset archived it.
 struct reset_reply {
   uint64_t removed = 0;
   uint64_t seq = 0;
+  std::optional<uint32_t> season{};
 };
 
+// `schedule`: nothing when the board has none.
 struct configure_reply {
   std::string board;
   board_order order = board_order::desc;
   score_operator op = score_operator::best;
   uint64_t seq = 0;
+  std::optional<std::string> schedule{};
+  uint32_t keep = default_keep_seasons;
 };
 
 struct board_info {
@@ -80,6 +94,9 @@ struct board_info {
   uint64_t total = 0;
   board_order order = board_order::desc;
   score_operator op = score_operator::best;
+  uint32_t season = 1;                   // the current season's number
+  std::optional<std::string> schedule{}; // nothing: no schedule
+  uint32_t keep = default_keep_seasons;
 };
 
 // One page of boards in name order. `next` is the last listed board's name
@@ -169,11 +186,31 @@ struct stats_reply {
   client_stats clients;
 };
 
+// One season in a `seasons` reply: the current one has no end (nil
+// end_ms and end_seq).
+struct season_info {
+  season_span span;
+  bool current = false;
+  uint64_t total = 0;
+};
+
+// A board's seasons, oldest first, the current one last; `next_ms`: when
+// its schedule closes the current one (nothing without a schedule).
+struct seasons_reply {
+  std::string board;
+  uint32_t current = 1;
+  std::vector<season_info> seasons;
+  std::optional<std::string> schedule{};
+  std::optional<int64_t> next_ms{};
+  uint32_t keep = default_keep_seasons;
+  uint64_t seq = 0;
+};
+
 struct pong_reply {};
 
 using reply_body
   = std::variant<error, submit_reply, batch_reply, rank_reply, entries_reply, remove_reply,
-                 reset_reply, configure_reply, boards_reply, stats_reply, pong_reply>;
+                 reset_reply, configure_reply, boards_reply, stats_reply, pong_reply, seasons_reply>;
 
 // Encodes a full reply map: `ok`, `id` when given, then the body's keys.
 std::string encode_reply(const std::optional<uint64_t>& id, const reply_body& body);

@@ -33,10 +33,13 @@ struct batch_req {
 
 // Reads are exact unless they say `exact: false` (PROTOCOL.md
 // "Consistency"): then they may answer from the latest merged view.
+// `season` (all four reads): a closed season's number; nothing, the current
+// season.
 struct rank_req {
   std::string board;
   std::string player;
   bool exact = true;
+  std::optional<uint32_t> season{};
 };
 
 // A page starts at `offset` or, when `after` is set (then `offset` is 0),
@@ -48,6 +51,7 @@ struct top_req {
   uint64_t offset = 0;
   bool exact = true;
   std::optional<top_cursor> after{};
+  std::optional<uint32_t> season{};
 };
 
 struct around_req {
@@ -55,12 +59,14 @@ struct around_req {
   std::string player;
   uint32_t radius = default_radius;
   bool exact = true;
+  std::optional<uint32_t> season{};
 };
 
 struct ranks_req {
   std::string board;
   std::vector<std::string> players;
   bool exact = true;
+  std::optional<uint32_t> season{};
 };
 
 struct remove_req {
@@ -68,14 +74,26 @@ struct remove_req {
   std::string player;
 };
 
+// `archive`: close the current season (kept, readable) instead of dropping
+// its entries.
 struct reset_req {
   std::string board;
+  bool archive = false;
 };
 
+// `schedule`: a cron expression in UTC (schemas/cron.hpp), checked at decode;
+// an empty one removes the board's schedule.
 struct configure_req {
   std::string board;
   std::optional<board_order> order;
   std::optional<score_operator> op;
+  std::optional<std::string> schedule{};
+  std::optional<uint32_t> keep{}; // 1..max_keep_seasons
+};
+
+// A board's seasons: the kept closed ones and the current one.
+struct seasons_req {
+  std::string board;
 };
 
 // A page of at most `limit` boards in name order, starting after the board
@@ -90,7 +108,7 @@ struct ping_req {};
 
 using request_body
   = std::variant<submit_req, batch_req, rank_req, top_req, around_req, ranks_req, remove_req,
-                 reset_req, configure_req, boards_req, stats_req, ping_req>;
+                 reset_req, configure_req, boards_req, stats_req, ping_req, seasons_req>;
 
 // A decoded request body. `id` is set whenever the body was a map holding a
 // uint64 `id`, even if decoding failed later, so the error reply can echo it.

@@ -21,11 +21,27 @@ struct snapshot_head {
   uint64_t entries = 0;
 };
 
+// A board's settings and its current season. `anchor_ms` is the time its
+// schedule counts the next rollover from (the current season's start, or
+// when the schedule was set, whichever is later).
 struct snapshot_board {
   std::string board;
   board_order order = board_order::desc;
   score_operator op = score_operator::best;
   uint64_t total = 0; // entries that follow for this board
+  std::string schedule;
+  uint32_t keep = default_keep_seasons;
+  uint32_t season = 1;
+  int64_t season_start_ms = 0;
+  uint64_t season_start_seq = 0;
+  int64_t anchor_ms = 0;
+};
+
+// A kept closed season of the board named by the last snapshot_board
+// record; its entries follow in chunks, like the board's.
+struct snapshot_season {
+  season_span span;
+  uint64_t total = 0;
 };
 
 struct snapshot_entry {
@@ -48,7 +64,8 @@ struct snapshot_end {
   uint64_t entries = 0;
 };
 
-using snapshot_item = std::variant<snapshot_head, snapshot_board, snapshot_chunk, snapshot_end>;
+using snapshot_item
+  = std::variant<snapshot_head, snapshot_board, snapshot_chunk, snapshot_end, snapshot_season>;
 
 void append_snapshot_item(std::string& out, const snapshot_item& item);
 

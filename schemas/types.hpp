@@ -28,6 +28,17 @@ const char* to_string(error_code x);
 std::optional<board_order> parse_board_order(std::string_view s);
 std::optional<score_operator> parse_score_operator(std::string_view s);
 
+// A closed season of a board (PROTOCOL.md "Seasons"): when it ran, in wall
+// time and in the event stream. `start_ms` is 0 when unknown (a board's first
+// season started before anything set its clock).
+struct season_span {
+  uint32_t season = 1;
+  int64_t start_ms = 0;
+  int64_t end_ms = 0;
+  uint64_t start_seq = 0; // the first event it could hold: the previous rollover's seq + 1
+  uint64_t end_seq = 0;   // the rollover's seq (the season holds events before it)
+};
+
 struct error {
   error_code code = error_code::internal;
   std::string message;
@@ -42,6 +53,10 @@ struct meta_value {
     return a.is_bin == b.is_bin && a.bytes == b.bytes;
   }
 };
+
+// Seasons: how many closed seasons a board keeps unless configured.
+inline constexpr uint32_t default_keep_seasons = 1;
+inline constexpr uint32_t max_keep_seasons = 1000;
 
 // Limits from PROTOCOL.md sections 2 and 3.
 inline constexpr std::size_t max_board_len = 64;

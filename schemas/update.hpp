@@ -56,6 +56,15 @@ struct follow_update {
   uint64_t seq = 0;   // the view's
 };
 
+// `season/<board>/`: a season closed; its final standings, so that a rewards
+// service grants prizes from them without racing the rollover.
+struct season_update {
+  std::string board;
+  season_span span;
+  uint64_t total = 0;
+  std::vector<entry_view> entries; // the closed season's top K, as in `top`
+};
+
 // `ack/<source>/`: what became of one ingest frame that named its source
 // (PROTOCOL.md section 4), once its accepted events are durable.
 struct ack_error {
@@ -84,6 +93,7 @@ std::string top_topic(std::string_view board);
 std::string rank_topic(std::string_view board, std::string_view player);
 std::string score_topic(std::string_view board);
 std::string follow_topic(std::string_view board, std::string_view player);
+std::string season_topic(std::string_view board);
 
 // The board and player a follow/ subscription names, if the prefix is
 // exactly `follow/<board>/<player>` with valid names (types.hpp): only
