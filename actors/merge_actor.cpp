@@ -42,6 +42,9 @@ ranking::view_ptr merge_cut(const merge_state& st, std::vector<shard_snapshot>& 
       }
       bv->config = b.config;
       bv->parts[snap.shard] = std::move(b.tree);
+      bv->season = b.season;
+      bv->closed.resize(st.shard_count);
+      bv->closed[snap.shard] = std::move(b.closed);
     }
   }
   std::vector<ranking::board_view_ptr> changed; // in name order, as `edited` is
@@ -140,6 +143,46 @@ std::vector<update_msg> top_updates(merge_state& st, const ranking::global_view&
   return out;
 }
 
+// season/ for every season this cut closed (PROTOCOL.md "Seasons"): the
+// final standings, from the closed season's parts on every shard. Every
+// shard changed the board at the rollover, so the cut holds all its parts.
+std::vector<update_msg> season_updates(const merge_state& st, const ranking::global_view& prev,
+                                       const std::vector<shard_snapshot>& snaps) {
+  std::set<std::string_view> changed;
+  for (auto& snap : snaps)
+    for (auto& b : snap.changed)
+      changed.insert(b.name);
+  std::vector<update_msg> out;
+  for (auto name : changed) {
+    const auto* bv = st.view->find(name);
+    const auto* before = prev.find(name);
+    const uint32_t was = before ? before->season.number : 1;
+    if (bv == nullptr || bv->season.number == was)
+      continue;
+    for (uint32_t n = was; n < bv->season.number; ++n) {
+      schemas::season_update u;
+      u.board = std::string(name);
+      std::vector<const ranking::tree_reader*> trees;
+      for (const auto& list : bv->closed)
+        if (const auto* s = ranking::find_season(list.get(), n)) {
+          u.span = s->span;
+          trees.push_back(&s->part->tree);
+        }
+      if (trees.empty())
+        continue; // closed and dropped again before this cut (keep: 1, two rollovers)
+      ranking::merged_ranking ranking(std::move(trees));
+      u.total = ranking.total();
+      const auto order = bv->config.order;
+      ranking.walk(0, st.top_k,
+                   [&](uint64_t at, const ranking::rank_key& k, const ranking::entry_rec& rec) {
+                     u.entries.push_back(ranking::to_entry_view(at + 1, k, rec, order));
+                   });
+      out.push_back(update_msg{st.view->seq, schemas::season_topic(name), schemas::encode_update(u)});
+    }
+  }
+  return out;
+}
+
 void publish_cut(self_ptr self, const ranking::global_view& prev,
                  std::vector<shard_snapshot>& snaps) {
   auto& st = self->state;
@@ -154,6 +197,9 @@ void publish_cut(self_ptr self, const ranking::global_view& prev,
   }
   if (st.updates.wants(top_stream))
     c.tops = top_updates(st, prev, snaps);
+  // Rare and what rewards are granted from: made whoever subscribes.
+  for (auto& m : season_updates(st, prev, snaps))
+    c.tops.push_back(std::move(m));
   n += c.tops.size();
   st.updates.offer(self, std::move(c), n);
 }

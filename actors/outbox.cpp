@@ -177,16 +177,17 @@ void outbox::count_part(gather_id gather, uint64_t count,
   p.u8(c ? static_cast<uint8_t>(c->op) : 0);
 }
 
-void outbox::friends_part(gather_id gather, bool board_known, uint64_t total, uint64_t seq,
-                          const std::vector<schemas::entry_view>& entries) {
+void outbox::friends_part(gather_id gather, const friends_answer& part) {
   put p{batch_};
   p.u8('F');
   p.u64(gather);
-  p.u8(board_known);
-  p.u64(total);
-  p.u64(seq);
-  p.u32(static_cast<uint32_t>(entries.size()));
-  for (const auto& e : entries)
+  p.u8(part.known);
+  p.u64(part.total);
+  p.u64(part.seq);
+  p.u32(part.season.value_or(0)); // seasons count from 1
+  p.bytes(part.missing);
+  p.u32(static_cast<uint32_t>(part.entries.size()));
+  for (const auto& e : part.entries)
     p.entry(e);
 }
 
@@ -256,15 +257,18 @@ bool outbox_batch::read(std::string_view batch, const handlers& h) {
       }
       case 'F': {
         auto gather = t.u64();
-        const bool known = t.u8() != 0;
-        auto total = t.u64();
-        auto seq = t.u64();
+        friends_answer part;
+        part.known = t.u8() != 0;
+        part.total = t.u64();
+        part.seq = t.u64();
+        if (auto season = t.u32(); season != 0)
+          part.season = season;
+        part.missing = std::string(t.bytes());
         auto n = t.u32();
-        std::vector<schemas::entry_view> entries;
         for (uint32_t i = 0; i < n && t.ok; ++i)
-          entries.push_back(t.entry());
+          part.entries.push_back(t.entry());
         if (t.ok)
-          h.friends(gather, known, total, seq, std::move(entries));
+          h.friends(gather, std::move(part));
         break;
       }
       case 'A': {

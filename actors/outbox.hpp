@@ -34,8 +34,7 @@ public:
   // Parts of replies the gateway assembles (gather_id in protocol.hpp).
   void batch_item(gather_id batch, uint32_t index, const schemas::batch_result& result);
   void count_part(gather_id gather, uint64_t count, const std::optional<ranking::board_config>& c);
-  void friends_part(gather_id gather, bool board_known, uint64_t total, uint64_t seq,
-                    const std::vector<schemas::entry_view>& entries);
+  void friends_part(gather_id gather, const friends_answer& part);
   // Control messages.
   void control(const ingest_applied& m);
   void durable(uint64_t seq, uint64_t syncs); // the log actor: synced up to seq
@@ -76,9 +75,7 @@ struct outbox_batch {
     std::function<void(std::string_view route, std::string_view body)> reply;
     std::function<void(gather_id, uint32_t index, schemas::batch_result&&)> batch_item;
     std::function<void(gather_id, uint64_t count, std::optional<ranking::board_config>)> count;
-    std::function<void(gather_id, bool known, uint64_t total, uint64_t seq,
-                       std::vector<schemas::entry_view>&&)>
-      friends;
+    std::function<void(gather_id, friends_answer&&)> friends;
     std::function<void(const ingest_applied&)> applied;
     std::function<void(uint64_t seq, uint64_t syncs)> durable;
     std::function<void(uint64_t cut)> merged;

@@ -144,18 +144,22 @@ struct remove_event {
   reply_to to;
 };
 
-// Sent to every shard; each reports how many entries it removed.
+// Sent to every shard; each reports how many entries it removed (no
+// gather: nobody waits, a scheduled rollover). With `rollover` the board's
+// season closes and is kept instead (PROTOCOL.md "Seasons").
 struct reset_event {
   uint64_t seq = 0;
   std::string board;
   gather_id gather = 0;
+  std::optional<schemas::rollover_body> rollover{};
 };
 
-// Sent to every shard once the gateway knows the board is empty.
+// Sent to every shard once the gateway knows the change is allowed.
 struct configure_event {
   uint64_t seq = 0;
   std::string board;
   ranking::board_config config;
+  int64_t time_ms = 0; // when it was ordered: a new schedule counts from it
 };
 
 // "How many entries do you hold on this board, and with what configuration?"
@@ -197,11 +201,28 @@ struct ranks_read {
   gather_id gather = 0;
   std::string board;
   std::vector<std::string> players;
+  std::optional<uint32_t> season{};
+};
+// One owning shard's part of a friends list (`ranks`).
+struct friends_answer {
+  bool known = false; // the board exists
+  uint64_t total = 0;
+  uint64_t seq = 0; // the last event the part reflects
+  std::optional<uint32_t> season;
+  std::string missing; // not empty: the season asked for is not kept (not_found, this message)
+  std::vector<schemas::entry_view> entries;
+};
+
+struct seasons_read {
+  reply_to to;
+  schemas::seasons_req req;
+  std::optional<int64_t> next_ms; // when the schedule closes the season (the gateway's clock)
 };
 
 using shard_op
   = std::variant<submit_event, remove_event, reset_event, configure_event, config_check,
-                 freeze_marker, rank_read, around_read, top_read, boards_read, ranks_read>;
+                 freeze_marker, rank_read, around_read, top_read, boards_read, ranks_read,
+                 seasons_read>;
 
 // One round: what the gateway gathered in one drain of its sockets, cut
 // into one part per shard. Rounds are numbered from 1; a round 0 carries
@@ -267,6 +288,8 @@ struct board_snapshot {
   ranking::board_config config;
   ranking::frozen_tree tree;
   uint64_t reset_seq = 0; // the board's last reset on this shard
+  ranking::season_clock season;
+  ranking::season_list_ptr closed; // this shard's parts of the kept seasons
 };
 
 // One update stream message (PROTOCOL.md section 5), encoded by the actor
@@ -329,7 +352,7 @@ struct update_batch {
 // the publisher can write them in seq order), then the top/ messages.
 struct cut_updates {
   std::vector<std::vector<update_msg>> score_runs;
-  std::vector<update_msg> tops;
+  std::vector<update_msg> tops; // and season/ messages
 };
 
 // -- publisher -> shards: follow/ feeds ------------------------------------------

@@ -20,7 +20,7 @@ uint64_t topic_hash(std::string_view topic) {
 
 bool has_stream_seq(std::string_view topic) {
   return starts_with(topic, "score/") || starts_with(topic, "top/") || starts_with(topic, "follow/")
-         || starts_with(topic, "ack/");
+         || starts_with(topic, "ack/") || starts_with(topic, "season/");
 }
 
 const char* publisher_state::name = "lbd-publisher";

@@ -70,7 +70,7 @@ schemas::reply_body answer_boards(const reader_state& st, const schemas::boards_
   auto i = q.after ? index.upper_bound(*q.after) : index.begin();
   for (; i != index.end() && r.boards.size() < q.limit; ++i) {
     const auto& bv = **i;
-    r.boards.push_back(schemas::board_info{bv.name, bv.total, bv.config.order, bv.config.op});
+    r.boards.push_back(ranking::board_info_of(bv.name, bv.total, bv.config, bv.season.number));
   }
   if (i != index.end() && !r.boards.empty())
     r.next = r.boards.back().board;

@@ -30,6 +30,16 @@ service start_service(caf::actor_system& sys, const service_options& opts,
   storage::throw_if_error(
     s.log_writer->open(recovered.last_segment, recovered.last_segment_end, recovered.log_last_seq));
   s.last_seq = recovered.last_seq;
+  // Every shard holds every board that has a schedule or a closed season
+  // (configures and rollovers go to all), so the first shard tells them all.
+  if (!recovered.shards.empty())
+    for (auto& [name, part] : recovered.shards.front().boards()) {
+      const auto& c = part.config();
+      if (part.season().number == 1 && !c.schedule && c.keep == schemas::default_keep_seasons)
+        continue;
+      s.seasons.push_back(season_seed{name, part.season().number, part.season().anchor_ms,
+                                      c.schedule ? *c.schedule : std::string{}, c.keep});
+    }
 
   update_link updates;
   if (make_sink) {

@@ -11,6 +11,7 @@
 
 #include "actors/options.hpp"
 #include "actors/outbox.hpp"
+#include "actors/front/schedules.hpp"
 #include "actors/protocol.hpp"
 #include "actors/storage/log_writer.hpp"
 #include "actors/storage/recovery.hpp"
@@ -34,6 +35,8 @@ struct service {
   // after it stopped): the last seq given out, and the next cut's id.
   uint64_t last_seq = 0;
   uint64_t next_cut = 1;
+  // The boards' seasons and schedules as recovered, for the gateway.
+  std::vector<season_seed> seasons;
 
   // Every actor, in the order stop() exits them.
   std::vector<caf::actor> all() const;

@@ -64,10 +64,25 @@ ranking::merged_ranking shard_state::ranking(const std::string& board,
 std::optional<ranking::rank_key> shard_state::key_in_view(const std::string& board,
                                                           const std::string& player,
                                                           const ranking::global_view& in) const {
-  auto* part = find(board);
-  auto* slot = part ? part->find(player) : nullptr;
-  return keys.key_in_view(board, player, in.seq,
-                          slot ? std::optional<ranking::rank_key>{slot->key} : std::nullopt);
+  return keys.key_in_view(board, player, in.seq, latest_key(find(board), player, in.seq));
+}
+
+std::optional<ranking::rank_key> shard_state::latest_key(const ranking::board_part* part,
+                                                         std::string_view player,
+                                                         uint64_t view_seq) {
+  if (part == nullptr)
+    return std::nullopt;
+  // A rollover after the view's cut moved the player's entry to a closed
+  // season without recording it (that would walk the board): the view
+  // shows the entry of the season that was current at its cut.
+  if (view_seq + 1 < part->season().start_seq && part->closed())
+    for (const auto& s : *part->closed())
+      if (s.span.end_seq > view_seq) {
+        const auto* slot = s.part->players.find(player);
+        return slot ? std::optional<ranking::rank_key>{slot->key} : std::nullopt;
+      }
+  const auto* slot = part->find(player);
+  return slot ? std::optional<ranking::rank_key>{slot->key} : std::nullopt;
 }
 
 namespace {
@@ -91,7 +106,7 @@ void note_score(shard_state& st, const schemas::submit_reply& r) {
 uint32_t outgoing_part(shard_state& st, const std::string& board) {
   auto [i, fresh] = st.outgoing_parts.try_emplace(board, st.outgoing.parts.size());
   if (fresh)
-    st.outgoing.parts.push_back(ranking::part_change{board, {}, {}});
+    st.outgoing.parts.push_back(ranking::part_change{board, {}, {}, {}, {}});
   return i->second;
 }
 
@@ -102,6 +117,15 @@ void note_move(shard_state& st, const std::string& board, uint64_t seq,
     return;
   st.outgoing.moves.push_back(
     ranking::key_move{outgoing_part(st, board), seq, std::move(before), std::move(after), false});
+}
+
+// The player's key in views cut at the last freeze, before a submit changes
+// it: its live key, or, when the board rolled over since that freeze and
+// the player is not in the new season yet, its key in the closed one.
+std::optional<ranking::rank_key> effect_free_key(const shard_state& st,
+                                                 const ranking::board_part& part,
+                                                 std::string_view player) {
+  return shard_state::latest_key(&part, player, st.frozen_seq);
 }
 
 // A submit that came past --max-memory may update an entry but not add one.
@@ -143,13 +167,16 @@ void apply_submit(shard_state& st, submit_event& ev, round_answers& answers) {
       rec.old_key = slot->key;
       rec.own_before_old = part.tree().count_before(slot->key);
     }
+  // The player's key as of the last freeze, for view_keys: in a closed
+  // season if the board rolled over since.
+  const auto key_at_freeze = effect_free_key(st, part, ev.req.player);
   auto before = part.size();
   auto effect = part.submit(ev.req, ev.seq);
   st.entries += part.size() - before;
   if (!effect.old_key)
     st.ranks.entry_added(part, ev.req.board, ev.req.player);
   if (!effect.old_key || *effect.old_key != effect.key) {
-    st.keys.changing(ev.req.board, ev.req.player, effect.old_key);
+    st.keys.changing(ev.req.board, ev.req.player, effect.old_key ? effect.old_key : key_at_freeze);
     note_move(st, ev.req.board, ev.seq, effect.old_key, effect.key);
   }
   if (effect.changed || created)
@@ -189,7 +216,27 @@ void apply_remove(shard_state& st, const remove_event& ev) {
   st.out->reply(ev.to, schemas::remove_reply{removed, ev.seq});
 }
 
+// A rollover (PROTOCOL.md "Seasons"): the board's season closes in O(1)
+// (board_part::rollover). Unlike a reset it walks no players: their rank/
+// topics fall silent until they submit in the new season, and the season/
+// message (merge actor) says the season closed.
+void apply_rollover(shard_state& st, const reset_event& ev) {
+  auto& part = st.boards.try_emplace(ev.board).first->second;
+  const uint64_t moved = part.rollover(*ev.rollover, ev.seq);
+  st.entries -= moved;
+  st.dirty.insert(ev.board);
+  if (st.peers.size() > 1)
+    st.outgoing.moves.push_back(
+      ranking::key_move{outgoing_part(st, ev.board), ev.seq, std::nullopt, std::nullopt, true});
+  if (ev.gather != 0)
+    st.out->count_part(ev.gather, moved, std::nullopt);
+}
+
 void apply_reset(shard_state& st, const reset_event& ev) {
+  if (ev.rollover) {
+    apply_rollover(st, ev);
+    return;
+  }
   auto* part = st.find(ev.board);
   if (part == nullptr && st.view && st.view->find(ev.board) != nullptr) {
     // The board lives on other shards: remember the reset here too, so that
@@ -214,7 +261,7 @@ void apply_reset(shard_state& st, const reset_event& ev) {
 }
 
 void apply_configure(shard_state& st, const configure_event& ev) {
-  st.boards.try_emplace(ev.board).first->second.configure(ev.config);
+  st.boards.try_emplace(ev.board).first->second.configure(ev.config, ev.time_ms);
   st.dirty.insert(ev.board);
   if (st.peers.size() > 1)
     outgoing_part(st, ev.board);
@@ -237,12 +284,14 @@ void freeze(self_ptr self, const freeze_marker& m) {
   snap.changed.reserve(st.dirty.size());
   for (auto& name : st.dirty) {
     auto& part = st.boards.at(name);
-    snap.changed.push_back(board_snapshot{name, part.config(), part.freeze(), part.reset_seq()});
+    snap.changed.push_back(board_snapshot{name, part.config(), part.freeze(), part.reset_seq(),
+                                          part.season(), part.closed()});
   }
   st.dirty.clear();
   snap.scores = std::move(st.scores);
   st.scores.clear(); // a moved-from vector is valid but unspecified
   st.keys.frozen(m.seq);
+  st.frozen_seq = m.seq;
   self->send(st.merge, std::move(snap));
 }
 
@@ -257,6 +306,8 @@ void publish_round(self_ptr self, uint64_t round) {
     auto& live = st.boards.at(part.board);
     part.config = live.config();
     part.tree = live.freeze();
+    part.season = live.season();
+    part.closed = live.closed();
   }
   for (uint32_t y = 0; y < st.peers.size(); ++y)
     if (y != st.index)
@@ -289,6 +340,7 @@ round_answers apply_round(self_ptr self, shard_round& round) {
                  [&](top_read& q) { answers.reads.emplace_back(std::move(q)); },
                  [&](boards_read& q) { answers.reads.emplace_back(std::move(q)); },
                  [&](ranks_read& q) { answers.reads.emplace_back(std::move(q)); },
+                 [&](seasons_read& q) { answers.reads.emplace_back(std::move(q)); },
                },
                op);
   if (round.round > 0) {
@@ -428,9 +480,9 @@ void publish_rank_changes(self_ptr self, const ranking::global_view& next) {
       ranking.emplace(bv ? ranking::view_ranking(*bv)
                          : ranking::merged_ranking{std::vector<const ranking::tree_reader*>{}});
     }
-    auto* live = part ? part->find(player) : nullptr;
-    auto live_key = live ? std::optional<ranking::rank_key>{live->key} : std::nullopt;
-    auto key = bv ? st.keys.key_in_view(board, player, next.seq, live_key) : std::nullopt;
+    auto key = bv ? st.keys.key_in_view(board, player, next.seq,
+                                        shard_state::latest_key(part, player, next.seq))
+                  : std::nullopt;
     uint64_t rank = key ? ranking->count_before(*key) + 1 : 0;
     uint64_t last = st.ranks.get(part, board, player);
     if (rank == last)
@@ -443,7 +495,9 @@ void publish_rank_changes(self_ptr self, const ranking::global_view& next) {
       u.score = ranking::unfold(key->primary, bv->config.order);
       u.subscore = ranking::unfold(key->secondary, bv->config.order);
       u.rank = rank;
-    } else if (auto old = prev_bv ? st.keys.key_in_view(board, player, prev.seq, live_key)
+    } else if (auto old = prev_bv ? st.keys.key_in_view(board, player, prev.seq,
+                                                        shard_state::latest_key(part, player,
+                                                                                prev.seq))
                                   : std::nullopt) {
       // Gone: the entry as subscribers last saw it.
       u.score = ranking::unfold(old->primary, prev_bv->config.order);
@@ -476,9 +530,8 @@ schemas::follow_update follow_state_in(const shard_state& st, const ranking::glo
     return u;
   u.total = bv->total;
   auto i = st.boards.find(std::string(board));
-  const auto* live = i == st.boards.end() ? nullptr : i->second.find(player);
-  auto key = st.keys.key_in_view(board, player, v.seq,
-                                 live ? std::optional<ranking::rank_key>{live->key} : std::nullopt);
+  const auto* part = i == st.boards.end() ? nullptr : &i->second;
+  auto key = st.keys.key_in_view(board, player, v.seq, shard_state::latest_key(part, player, v.seq));
   if (!key)
     return u;
   u.rank = ranking::view_ranking(*bv).count_before(*key) + 1;

@@ -61,7 +61,8 @@ struct submit_record {
   uint64_t own_before_old = 0;
 };
 
-using exact_read = std::variant<rank_read, around_read, top_read, boards_read, ranks_read>;
+using exact_read
+  = std::variant<rank_read, around_read, top_read, boards_read, ranks_read, seasons_read>;
 
 // A round between its two phases.
 struct round_answers {
@@ -111,6 +112,7 @@ struct shard_state {
   std::unordered_set<std::string> dirty; // changed since the last freeze marker
   view_ptr view;
   ranking::view_keys keys; // players' keys in `view`, for reads of the merged view
+  uint64_t frozen_seq = 0; // the last freeze marker's seq
   update_channel updates;
   std::vector<update_msg> scores; // score/ since the last freeze, in seq order
   ranking::published_ranks ranks;
@@ -128,6 +130,11 @@ struct shard_state {
   // The player's key in the merged view, if it is in it.
   std::optional<ranking::rank_key> key_in_view(const std::string& board, const std::string& player,
                                                const ranking::global_view& in) const;
+  // What view_keys takes as the player's key when it recorded no change
+  // since a view cut at `view_seq`: its live key, or its key in the season
+  // that was current at the cut if the board rolled over since.
+  static std::optional<ranking::rank_key> latest_key(const ranking::board_part* part,
+                                                     std::string_view player, uint64_t view_seq);
 };
 
 shard_handle::behavior_type shard_actor(shard_handle::stateful_pointer<shard_state> self,

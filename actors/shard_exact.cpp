@@ -71,9 +71,13 @@ void answer_submits(shard_state& st, round_answers& r) {
 
 // Every shard's part of a board as of the end of the round: this shard's
 // live one and the others' published ones.
+// With the board's seasons: its current one, and each shard's list of the
+// closed ones it keeps (this shard's first).
 struct board_parts {
   std::vector<const ranking::tree_reader*> trees;
   ranking::board_config config;
+  ranking::season_clock season;
+  std::vector<const ranking::season_list*> closed;
   bool known = false;
 
   ranking::merged_ranking ranking() const { return ranking::merged_ranking{trees}; }
@@ -84,6 +88,8 @@ board_parts parts_of(const shard_state& st, const std::string& board) {
   if (const auto* own = st.find(board)) {
     out.trees.push_back(&own->tree());
     out.config = own->config();
+    out.season = own->season();
+    out.closed.push_back(own->closed().get());
     out.known = true;
   }
   for (size_t y = 0; y < st.others.size(); ++y) {
@@ -91,10 +97,57 @@ board_parts parts_of(const shard_state& st, const std::string& board) {
     if (p == st.others[y].parts.end())
       continue;
     out.trees.push_back(&p->second.tree);
-    if (!out.known)
+    out.closed.push_back(p->second.closed.get());
+    if (!out.known) {
       out.config = p->second.config;
+      out.season = p->second.season;
+    }
     out.known = true;
   }
+  return out;
+}
+
+// The kept seasons' numbers as an operator reads them: "kept: 3-5".
+std::string kept_range(const board_parts& parts) {
+  for (const auto* list : parts.closed)
+    if (list != nullptr && !list->empty())
+      return "kept: " + std::to_string(list->front().span.season) + "-"
+             + std::to_string(list->back().span.season);
+  return "none kept";
+}
+
+// A closed season of a board on every shard: its span, its parts' trees,
+// and this shard's part (where the players this shard owns are).
+struct season_parts {
+  schemas::season_span span;
+  std::vector<const ranking::tree_reader*> trees;
+  const ranking::season_part* own = nullptr;
+
+  ranking::merged_ranking ranking() const { return ranking::merged_ranking{trees}; }
+};
+
+// `parts` itself for the current season (nothing to do), the closed season
+// `n`, or the not_found reply that says which seasons there are.
+std::variant<std::monostate, season_parts, schemas::reply_body>
+season_of(const board_parts& parts, const std::string& board, std::optional<uint32_t> n) {
+  if (!n || *n == parts.season.number)
+    return std::monostate{};
+  season_parts out;
+  bool found = false;
+  for (size_t i = 0; i < parts.closed.size(); ++i) {
+    const auto* s = ranking::find_season(parts.closed[i], *n);
+    if (s == nullptr)
+      continue;
+    out.span = s->span;
+    out.trees.push_back(&s->part->tree);
+    if (i == 0)
+      out.own = s->part.get();
+    found = true;
+  }
+  if (!found)
+    return not_found("board '" + board + "' has no season " + std::to_string(*n) + " ("
+                     + kept_range(parts) + ", current: " + std::to_string(parts.season.number)
+                     + ")");
   return out;
 }
 
@@ -115,6 +168,71 @@ std::variant<located, schemas::reply_body> locate(const shard_state& st, const s
   if (at.slot == nullptr)
     return not_found(no_player(board, player));
   return at;
+}
+
+// A read of a closed season: the same answer from its frozen parts, with
+// `seq` the season's last.
+schemas::reply_body answer_closed(const board_parts& parts, const season_parts& sp,
+                                  const schemas::rank_req& q) {
+  const auto* slot = sp.own ? sp.own->players.find(q.player) : nullptr;
+  if (slot == nullptr)
+    return not_found("player '" + q.player + "' is not in season " + std::to_string(sp.span.season)
+                     + " of board '" + q.board + "'");
+  auto ranking = sp.ranking();
+  schemas::rank_reply r;
+  r.board = q.board;
+  r.entry = ranking::to_entry_view(ranking.count_before(slot->key) + 1, slot->key, *slot->rec,
+                                   parts.config.order);
+  r.total = ranking.total();
+  r.seq = sp.span.end_seq;
+  r.season = sp.span.season;
+  return r;
+}
+
+schemas::reply_body answer_closed(const board_parts& parts, const season_parts& sp,
+                                  const schemas::around_req& q) {
+  const auto* slot = sp.own ? sp.own->players.find(q.player) : nullptr;
+  if (slot == nullptr)
+    return not_found("player '" + q.player + "' is not in season " + std::to_string(sp.span.season)
+                     + " of board '" + q.board + "'");
+  auto ranking = sp.ranking();
+  auto pos = ranking.count_before(slot->key);
+  auto first = pos > q.radius ? pos - q.radius : 0;
+  schemas::entries_reply r;
+  r.board = q.board;
+  r.total = ranking.total();
+  r.seq = sp.span.end_seq;
+  r.season = sp.span.season;
+  const auto order = parts.config.order;
+  ranking.walk(first, pos - first + 1 + q.radius,
+               [&](uint64_t at, const ranking::rank_key& k, const ranking::entry_rec& rec) {
+                 r.entries.push_back(ranking::to_entry_view(at + 1, k, rec, order));
+               });
+  return r;
+}
+
+// Reads that name a season: the current one reads as without, a closed one
+// from its parts (answer_closed), any other is not_found.
+template <class Req, class Live>
+schemas::reply_body answer_season(const shard_state& st, const Req& q, Live&& live) {
+  if (!q.season)
+    return live();
+  auto parts = parts_of(st, q.board);
+  if (!parts.known)
+    return not_found(no_board(q.board));
+  auto which = season_of(parts, q.board, q.season);
+  if (auto* missing = std::get_if<schemas::reply_body>(&which))
+    return std::move(*missing);
+  if (auto* sp = std::get_if<season_parts>(&which))
+    return answer_closed(parts, *sp, q);
+  auto out = live();
+  std::visit(schemas::overload{
+               [&](schemas::rank_reply& r) { r.season = q.season; },
+               [&](schemas::entries_reply& r) { r.season = q.season; },
+               [](auto&) {},
+             },
+             out);
+  return out;
 }
 
 schemas::reply_body answer(const shard_state& st, uint64_t seq, const schemas::rank_req& q) {
@@ -154,6 +272,16 @@ schemas::reply_body answer(const shard_state& st, uint64_t seq, const schemas::a
   return r;
 }
 
+schemas::reply_body answer_closed(const board_parts& parts, const season_parts& sp,
+                                  const schemas::top_req& q) {
+  schemas::entries_reply r;
+  r.board = q.board;
+  r.seq = sp.span.end_seq;
+  r.season = sp.span.season;
+  fill_top_page(sp.trees, q, parts.config.order, r);
+  return r;
+}
+
 schemas::reply_body answer(const shard_state& st, uint64_t seq, const schemas::top_req& q) {
   auto parts = parts_of(st, q.board);
   if (!parts.known)
@@ -184,8 +312,8 @@ schemas::reply_body answer_boards(const shard_state& st, uint64_t seq,
   r.boards.reserve(names.size());
   for (auto name : names) {
     auto parts = parts_of(st, std::string(name));
-    r.boards.push_back(schemas::board_info{std::string(name), parts.ranking().total(),
-                                           parts.config.order, parts.config.op});
+    r.boards.push_back(board_info_of(std::string(name), parts.ranking().total(), parts.config,
+                                     parts.season.number));
   }
   if (more)
     r.next = r.boards.back().board;
@@ -194,23 +322,91 @@ schemas::reply_body answer_boards(const shard_state& st, uint64_t seq,
 
 void answer_friends(shard_state& st, uint64_t seq, const ranks_read& q) {
   auto parts = parts_of(st, q.board);
-  auto ranking = parts.ranking();
-  std::vector<schemas::entry_view> entries;
-  if (const auto* own = st.find(q.board))
+  friends_answer out;
+  out.known = parts.known;
+  out.season = q.season;
+  decltype(season_of(parts, q.board, q.season)) which = std::monostate{};
+  if (parts.known)
+    which = season_of(parts, q.board, q.season);
+  if (auto* missing = std::get_if<schemas::reply_body>(&which)) {
+    out.missing = std::get<schemas::error>(*missing).message;
+    st.out->friends_part(q.gather, out);
+    return;
+  }
+  auto add = [&](const ranking::merged_ranking& ranking, const ranking::player_slot* slot) {
+    if (slot != nullptr)
+      out.entries.push_back(ranking::to_entry_view(ranking.count_before(slot->key) + 1, slot->key,
+                                                   *slot->rec, parts.config.order));
+  };
+  if (auto* sp = std::get_if<season_parts>(&which)) {
+    auto ranking = sp->ranking();
     for (const auto& player : q.players)
-      if (const auto* slot = own->find(player))
-        entries.push_back(ranking::to_entry_view(ranking.count_before(slot->key) + 1, slot->key,
-                                                 *slot->rec, parts.config.order));
-  st.out->friends_part(q.gather, parts.known, ranking.total(), seq, entries);
+      add(ranking, sp->own ? sp->own->players.find(player) : nullptr);
+    out.total = ranking.total();
+    out.seq = sp->span.end_seq;
+  } else {
+    auto ranking = parts.ranking();
+    if (const auto* own = st.find(q.board))
+      for (const auto& player : q.players)
+        add(ranking, own->find(player));
+    out.total = ranking.total();
+    out.seq = seq;
+  }
+  st.out->friends_part(q.gather, out);
+}
+
+// A board's seasons, oldest first, the current one last (PROTOCOL.md
+// "Seasons"). A closed season's size is the sum of its parts.
+schemas::reply_body answer_seasons(const shard_state& st, uint64_t seq, const seasons_read& q) {
+  auto parts = parts_of(st, q.req.board);
+  if (!parts.known)
+    return not_found(no_board(q.req.board));
+  schemas::seasons_reply r;
+  r.board = q.req.board;
+  r.current = parts.season.number;
+  r.keep = parts.config.keep;
+  if (parts.config.schedule) {
+    r.schedule = *parts.config.schedule;
+    r.next_ms = q.next_ms;
+  }
+  r.seq = seq;
+  const ranking::season_list* spans = nullptr; // every shard keeps the same seasons
+  for (const auto* list : parts.closed)
+    if (list != nullptr) {
+      spans = list;
+      break;
+    }
+  if (spans != nullptr)
+    for (const auto& s : *spans) {
+      schemas::season_info info{s.span, false, 0};
+      for (const auto* list : parts.closed)
+        if (const auto* mine = ranking::find_season(list, s.span.season))
+          info.total += mine->part->tree.size();
+      r.seasons.push_back(info);
+    }
+  schemas::season_info now;
+  now.span = schemas::season_span{parts.season.number, parts.season.start_ms, 0,
+                                  parts.season.start_seq, 0};
+  now.current = true;
+  now.total = parts.ranking().total();
+  r.seasons.push_back(now);
+  return r;
 }
 
 void answer_reads(shard_state& st, round_answers& r) {
   const uint64_t seq = r.last_seq;
   for (auto& read : r.reads)
     std::visit(schemas::overload{
-                 [&](const rank_read& q) { st.out->reply(q.to, answer(st, seq, q.req)); },
-                 [&](const around_read& q) { st.out->reply(q.to, answer(st, seq, q.req)); },
-                 [&](const top_read& q) { st.out->reply(q.to, answer(st, seq, q.req)); },
+                 [&](const rank_read& q) {
+                   st.out->reply(q.to, answer_season(st, q.req, [&] { return answer(st, seq, q.req); }));
+                 },
+                 [&](const around_read& q) {
+                   st.out->reply(q.to, answer_season(st, q.req, [&] { return answer(st, seq, q.req); }));
+                 },
+                 [&](const top_read& q) {
+                   st.out->reply(q.to, answer_season(st, q.req, [&] { return answer(st, seq, q.req); }));
+                 },
+                 [&](const seasons_read& q) { st.out->reply(q.to, answer_seasons(st, seq, q)); },
                  [&](const boards_read& q) { st.out->reply(q.to, answer_boards(st, seq, q.req)); },
                  [&](const ranks_read& q) { answer_friends(st, seq, q); },
                },

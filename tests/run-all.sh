@@ -97,7 +97,7 @@ step "ASan+UBSan: codec, structure, transport and actors suites"
 setup build-asan --buildtype=debugoptimized -Dcpp_args=-g1 -Db_sanitize=address,undefined -Db_lundef=false -Dallocator=system
 ninja -C build-asan tests/unit/test_codec tests/unit/test_cron tests/unit/test_order_tree tests/unit/test_storage \
   tests/unit/test_actors tests/unit/test_board_index tests/unit/test_player_index \
-  tests/unit/test_view_keys tests/unit/test_curve_keys tests/unit/test_client_curve \
+  tests/unit/test_view_keys tests/unit/test_seasons tests/unit/test_curve_keys tests/unit/test_client_curve \
   tests/unit/test_log_trouble \
   || die "ASan build failed"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
@@ -106,7 +106,7 @@ ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 step "ThreadSanitizer: concurrency suite"
 caf_tsan=$(bash tests/build-caf-tsan.sh) || die "could not build CAF with ThreadSanitizer"
 setup build-tsan --buildtype=debugoptimized -Db_sanitize=thread -Dcaf_prefix="$caf_tsan" -Dallocator=system
-ninja -C build-tsan tests/system/test_e2e tests/system/test_updates tests/system/test_access tests/system/test_ingest_ack \
+ninja -C build-tsan tests/system/test_e2e tests/system/test_updates tests/system/test_access tests/system/test_ingest_ack tests/system/test_seasons \
   tests/system/test_lbctl tools/leaderboardd tools/lbctl || die "TSan build failed"
 TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$PWD/tests/tsan.supp" LBD_TEST_SCALE=tsan \
   run_suites build-tsan --no-rebuild --suite concurrency --timeout-multiplier 3

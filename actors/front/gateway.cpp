@@ -1,5 +1,7 @@
 #include "actors/front/gateway.hpp"
 
+#include "actors/storage/log_format.hpp"
+
 #include <algorithm>
 #include <cstring>
 
@@ -31,10 +33,12 @@ schemas::client_stats merged_client_stats(const schemas::client_stats& mine,
 // its place in the event stream.
 bool reads_merged_view(const schemas::request_body& body) {
   return std::visit(schemas::overload{
-                      [](const schemas::rank_req& q) { return !q.exact; },
-                      [](const schemas::around_req& q) { return !q.exact; },
-                      [](const schemas::top_req& q) { return !q.exact; },
-                      [](const schemas::ranks_req& q) { return !q.exact; },
+                      // A season's reads go the exact way: closed seasons
+                      // are not in the merged view, and never change.
+                      [](const schemas::rank_req& q) { return !q.exact && !q.season; },
+                      [](const schemas::around_req& q) { return !q.exact && !q.season; },
+                      [](const schemas::top_req& q) { return !q.exact && !q.season; },
+                      [](const schemas::ranks_req& q) { return !q.exact && !q.season; },
                       [](const schemas::boards_req& q) { return !q.exact; },
                       [](const auto&) { return false; },
                     },
@@ -130,7 +134,9 @@ gateway::gateway(service& svc, const service_options& opts, send_fn send, gatewa
     next_cut_at_(std::chrono::steady_clock::now() + opts.merge_interval),
     data_dir_(opts.log.dir),
     client_stats_(std::move(client_stats)),
-    updates_(svc.updates) {}
+    updates_(svc.updates) {
+  seasons_.load(svc.seasons);
+}
 
 void gateway::on_request(std::string_view route, std::string_view body,
                          const request_origin& from) {
@@ -316,6 +322,13 @@ void gateway::order(reply_to&& to, schemas::request_body&& body, bool ingest,
           false);
       },
       [&](schemas::reset_req& rs) {
+        if (rs.archive) {
+          auto body = seasons_.close_now(rs.board, storage::wall_clock_ms());
+          auto gather = gathers_.open_reset(std::move(to), rounds_.last_seq() + 1, shards,
+                                            body.season);
+          rollover(std::move(body), gather);
+          return;
+        }
         auto gather = gathers_.open_reset(std::move(to), rounds_.last_seq() + 1, shards);
         rounds_.event(
           rs,
@@ -323,6 +336,11 @@ void gateway::order(reply_to&& to, schemas::request_body&& body, bool ingest,
             return reset_event{seq, rs.board, gather};
           },
           false);
+      },
+      [&](schemas::seasons_req& q) {
+        auto shard = rounds_.map().owner(q.board, {});
+        auto next = seasons_.next_ms(q.board);
+        rounds_.op(shard, seasons_read{std::move(to), std::move(q), next});
       },
       [&](schemas::configure_req& cf) {
         // Not an event yet: first every shard says whether the board is empty.
@@ -420,29 +438,67 @@ void gateway::order_friends(reply_to&& to, schemas::ranks_req&& q) {
   auto gather = gathers_.open_friends(std::move(to), q.board, parts);
   for (uint32_t s = 0; s < by_shard.size(); ++s)
     if (!by_shard[s].empty())
-      rounds_.op(s, ranks_read{gather, q.board, std::move(by_shard[s])});
+      rounds_.op(s, ranks_read{gather, q.board, std::move(by_shard[s]), q.season});
+}
+
+void gateway::rollover(schemas::rollover_body&& body, gather_id gather) {
+  rounds_.event(
+    body,
+    [&](uint64_t seq) {
+      auto board = body.board;
+      return reset_event{seq, std::move(board), gather, std::move(body)};
+    },
+    false);
+}
+
+void gateway::roll_due_seasons() {
+  // Not while a configure's check is out: its answer must hold when the
+  // configure is ordered. The next drain rolls the board over.
+  if (barrier_)
+    return;
+  const auto earliest = seasons_.earliest();
+  if (!earliest)
+    return;
+  const int64_t now = storage::wall_clock_ms();
+  if (*earliest > now)
+    return;
+  for (auto& body : seasons_.due(now))
+    rollover(std::move(body), 0);
 }
 
 void gateway::decide(checked_configure&& c) {
   auto& req = c.req;
-  if (c.entries > 0) {
+  // Order and operator change what entries mean; a schedule and the seasons
+  // kept do not, so those may change on a board in use.
+  if (c.entries > 0 && (req.order || req.op)) {
     answer(c.to, schemas::error{schemas::error_code::conflict,
                                 "board '" + req.board + "' has " + std::to_string(c.entries)
-                                  + " entries; configure needs an empty board"});
+                                  + " entries; order and operator can only be configured on an"
+                                    " empty board (schedule and keep can change any time)"});
   } else {
     ranking::board_config config = c.known.value_or(ranking::board_config{});
     if (req.order)
       config.order = *req.order;
     if (req.op)
       config.op = *req.op;
+    const std::string schedule = req.schedule.value_or(seasons_.schedule(req.board));
+    config.keep = req.keep.value_or(seasons_.keep(req.board));
+    config.schedule
+      = schedule.empty() ? nullptr : std::make_shared<const std::string>(schedule);
+    int64_t at_ms = 0;
     auto seq = rounds_.event(
-      schemas::configure_event_body{req.board, config.order, config.op},
+      schemas::configure_event_body{req.board, config.order, config.op, schedule, config.keep},
       [&](uint64_t s) {
-        return configure_event{s, req.board, config};
+        at_ms = rounds_.current().events.time_ms(); // what the log says, so replays agree
+        return configure_event{s, req.board, config, at_ms};
       },
       false);
-    answer_when_durable(seq, c.to,
-                        schemas::configure_reply{req.board, config.order, config.op, seq});
+    seasons_.configured(req.board, schedule, config.keep, at_ms);
+    schemas::configure_reply reply{req.board, config.order, config.op, seq};
+    if (!schedule.empty())
+      reply.schedule = schedule;
+    reply.keep = config.keep;
+    answer_when_durable(seq, c.to, reply);
   }
   barrier_ = false;
   unstall();
@@ -481,6 +537,7 @@ void gateway::check_memory(std::chrono::steady_clock::time_point now) {
 
 void gateway::flush(std::chrono::steady_clock::time_point now) {
   check_memory(now);
+  roll_due_seasons();
   if (now >= next_cut_at_) {
     // A cut only when events came since the last one, and one at a time:
     // a slow merge skips cuts instead of queueing them.
@@ -548,7 +605,11 @@ void gateway::refuse(round_builder::round& r, const storage::status& why) {
                                 ev.target);
                    },
                    [&](remove_event& ev) { answer(ev.to, err); },
-                   [&](reset_event& ev) { finish(gathers_.fail(ev.gather, err)); },
+                   [&](reset_event& ev) {
+                     if (ev.rollover && s == 0) // every shard has it: undo it once
+                       seasons_.refused(*ev.rollover);
+                     finish(gathers_.fail(ev.gather, err));
+                   },
                    [&](configure_event& ev) {
                      // Its reply waits among the held ones: it becomes the error.
                      auto range = held_.equal_range(ev.seq);
@@ -631,9 +692,8 @@ void gateway::read_batch(std::string_view batch) {
                },
                done);
   };
-  h.friends = [this](gather_id id, bool known, uint64_t total, uint64_t seq,
-                     std::vector<schemas::entry_view>&& entries) {
-    finish(gathers_.friends_part(id, known, total, seq, std::move(entries)));
+  h.friends = [this](gather_id id, friends_answer&& part) {
+    finish(gathers_.friends_part(id, std::move(part)));
   };
   h.applied = [this](const ingest_applied& m) {
     ingest_inflight_ -= std::min(m.events, ingest_inflight_);
@@ -729,6 +789,8 @@ std::vector<std::pair<std::string, schemas::source_counts>> gateway::source_tabl
 std::chrono::milliseconds gateway::until_next_cut() const {
   auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
     next_cut_at_ - std::chrono::steady_clock::now());
+  if (auto due = seasons_.earliest())
+    left = std::min(left, std::chrono::milliseconds(*due - storage::wall_clock_ms()));
   return std::max(left, std::chrono::milliseconds(1));
 }
 

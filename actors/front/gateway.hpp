@@ -55,6 +55,7 @@
 #include "actors/front/gathers.hpp"
 #include "actors/front/journal.hpp"
 #include "actors/front/round_builder.hpp"
+#include "actors/front/schedules.hpp"
 #include "actors/protocol.hpp"
 #include "actors/service.hpp"
 #include "actors/update_channel.hpp"
@@ -144,6 +145,10 @@ private:
                    std::optional<std::string> source);
   void order_friends(reply_to&& to, schemas::ranks_req&& q);
   void decide(checked_configure&& c);
+  // A rollover event for every shard (gather 0: nobody waits for a reply).
+  void rollover(schemas::rollover_body&& body, gather_id gather);
+  // Orders the rollovers whose schedule boundary has come.
+  void roll_due_seasons();
   void unstall();
   void send_round();
   void refuse(round_builder::round& r, const storage::status& why);
@@ -168,6 +173,7 @@ private:
   gateway_limits limits_;
   std::chrono::milliseconds merge_interval_;
   round_builder rounds_;
+  season_schedules seasons_;
   journal journal_;
   gathers gathers_;
 

@@ -26,8 +26,9 @@ gather_id gathers::open_batch(reply_to to,
   return add(std::move(to), waiting, batch{std::move(results)});
 }
 
-gather_id gathers::open_reset(reply_to to, uint64_t seq, uint32_t parts) {
-  return add(std::move(to), parts, reset{seq, 0});
+gather_id gathers::open_reset(reply_to to, uint64_t seq, uint32_t parts,
+                              std::optional<uint32_t> season) {
+  return add(std::move(to), parts, reset{seq, 0, season});
 }
 
 gather_id gathers::open_check(reply_to to, schemas::configure_req req, uint32_t parts) {
@@ -73,7 +74,7 @@ gathers::count_part(gather_id id, uint64_t count, std::optional<ranking::board_c
     r->removed += count;
     if (p->parts_left > 0)
       return std::monostate{};
-    finished out{std::move(p->to), schemas::reset_reply{r->removed, r->seq}};
+    finished out{std::move(p->to), schemas::reset_reply{r->removed, r->seq, r->season}};
     pending_.erase(id);
     return out;
   }
@@ -88,17 +89,18 @@ gathers::count_part(gather_id id, uint64_t count, std::optional<ranking::board_c
   return out;
 }
 
-std::optional<finished> gathers::friends_part(gather_id id, bool known, uint64_t total,
-                                              uint64_t seq,
-                                              std::vector<schemas::entry_view>&& entries) {
+std::optional<finished> gathers::friends_part(gather_id id, friends_answer&& part) {
   auto* p = part_of(id);
   if (p == nullptr)
     return std::nullopt;
   auto& f = std::get<friends>(p->what);
-  f.known = f.known || known;
-  f.total = std::max(f.total, total); // every part counts the same board, at the same seq
-  f.seq = std::max(f.seq, seq);
-  for (auto& e : entries)
+  f.known = f.known || part.known;
+  f.total = std::max(f.total, part.total); // every part counts the same board, at the same seq
+  f.seq = std::max(f.seq, part.seq);
+  f.season = part.season;
+  if (f.missing.empty())
+    f.missing = std::move(part.missing);
+  for (auto& e : part.entries)
     f.entries.push_back(std::move(e));
   if (p->parts_left > 0)
     return std::nullopt;
@@ -107,10 +109,14 @@ std::optional<finished> gathers::friends_part(gather_id id, bool known, uint64_t
   if (!f.known) {
     out.body = schemas::error{schemas::error_code::not_found,
                               "board '" + f.board + "' does not exist"};
+  } else if (!f.missing.empty()) {
+    out.body = schemas::error{schemas::error_code::not_found, std::move(f.missing)};
   } else {
     std::sort(f.entries.begin(), f.entries.end(),
               [](const auto& a, const auto& b) { return a.rank < b.rank; });
-    out.body = schemas::entries_reply{std::move(f.board), f.total, f.seq, std::move(f.entries)};
+    schemas::entries_reply r{std::move(f.board), f.total, f.seq, std::move(f.entries)};
+    r.season = f.season;
+    out.body = std::move(r);
   }
   pending_.erase(id);
   return out;

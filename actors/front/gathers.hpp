@@ -37,7 +37,9 @@ class gathers {
 public:
   // `results` has one slot per item, those already decided filled in.
   gather_id open_batch(reply_to to, std::vector<std::optional<schemas::batch_result>> results);
-  gather_id open_reset(reply_to to, uint64_t seq, uint32_t parts);
+  // `season`: the season an archiving reset closes.
+  gather_id open_reset(reply_to to, uint64_t seq, uint32_t parts,
+                       std::optional<uint32_t> season = std::nullopt);
   gather_id open_check(reply_to to, schemas::configure_req req, uint32_t parts);
   gather_id open_friends(reply_to to, std::string board, uint32_t parts);
 
@@ -50,8 +52,7 @@ public:
   std::variant<std::monostate, finished, checked_configure>
   count_part(gather_id gather, uint64_t count, std::optional<ranking::board_config> c);
   // `seq`: the last event the part reflects.
-  std::optional<finished> friends_part(gather_id gather, bool known, uint64_t total, uint64_t seq,
-                                       std::vector<schemas::entry_view>&& entries);
+  std::optional<finished> friends_part(gather_id gather, friends_answer&& part);
   // The gather is answered with `why` (its events were refused).
   std::optional<finished> fail(gather_id gather, const schemas::error& why);
 
@@ -62,6 +63,7 @@ private:
   struct reset {
     uint64_t seq = 0;
     uint64_t removed = 0;
+    std::optional<uint32_t> season;
   };
   struct check {
     schemas::configure_req req;
@@ -73,6 +75,8 @@ private:
     uint64_t seq = 0;
     uint64_t total = 0;
     bool known = false;
+    std::optional<uint32_t> season;
+    std::string missing;
     std::vector<schemas::entry_view> entries;
   };
   struct pending {

@@ -1,6 +1,8 @@
 #include "actors/ranking/board_part.hpp"
 
+#include <algorithm>
 #include <limits>
+#include <string>
 #include <tuple>
 
 namespace lb::ranking {
@@ -106,6 +108,48 @@ uint64_t board_part::reset(uint64_t seq) {
   players_.clear();
   reset_seq_ = seq;
   return n;
+}
+
+void board_part::configure(board_config c, int64_t at_ms) {
+  const bool new_schedule
+    = c.schedule && (!config_.schedule || *c.schedule != *config_.schedule);
+  config_ = std::move(c);
+  if (new_schedule)
+    season_.anchor_ms = std::max(season_.start_ms, at_ms);
+  closed_ = trimmed(closed_, config_.keep);
+}
+
+uint64_t board_part::rollover(const schemas::rollover_body& r, uint64_t seq) {
+  auto part = std::make_shared<season_part>();
+  part->tree = tree_.freeze();
+  part->players = std::move(players_);
+  players_ = player_index{};
+  tree_.clear(); // the frozen tree holds every node now: this only lets go of the root
+  const uint64_t moved = part->tree.size();
+  closed_season closed;
+  closed.span = schemas::season_span{r.season, season_.start_ms, r.end_ms, season_.start_seq, seq};
+  closed.part = std::move(part);
+  closed_ = with_season(closed_.get(), std::move(closed), config_.keep);
+  season_ = season_clock{r.season + 1, r.start_ms, seq + 1, r.start_ms};
+  reset_seq_ = seq; // for the merged view, the live part starts over as after a reset
+  return moved;
+}
+
+void board_part::restore_seasons(const season_clock& clock, season_list_ptr closed) {
+  season_ = clock;
+  closed_ = std::move(closed);
+}
+
+std::string board_part::check_invariants() const {
+  if (tree_.size() != players_.size())
+    return "tree holds " + std::to_string(tree_.size()) + " entries, index "
+           + std::to_string(players_.size());
+  if (closed_ == nullptr)
+    return {};
+  if (!closed_->empty() && closed_->back().span.season >= season_.number)
+    return "closed season " + std::to_string(closed_->back().span.season)
+           + " is not before the current " + std::to_string(season_.number);
+  return check_season_list(*closed_, config_.keep);
 }
 
 void board_part::restore(std::string_view player, const rank_key& key,

@@ -10,6 +10,7 @@
 
 #include "actors/ranking/board_config.hpp"
 #include "actors/ranking/order_tree.hpp"
+#include "actors/ranking/season.hpp"
 
 namespace lb::ranking {
 
@@ -18,6 +19,8 @@ struct board_view {
   board_config config;
   std::vector<frozen_tree> parts; // index = shard
   uint64_t total = 0;
+  season_clock season;
+  std::vector<season_list_ptr> closed; // the kept seasons' parts, index = shard
 };
 
 using board_view_ptr = std::shared_ptr<const board_view>;

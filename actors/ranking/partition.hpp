@@ -45,6 +45,7 @@ public:
   shard_range shards_for(const schemas::reset_req&) const { return {0, shards_}; }
   shard_range shards_for(const schemas::configure_req&) const { return {0, shards_}; }
   shard_range shards_for(const schemas::configure_event_body&) const { return {0, shards_}; }
+  shard_range shards_for(const schemas::rollover_body&) const { return {0, shards_}; }
   shard_range shards_for(const schemas::event_body& e) const {
     return std::visit([this](const auto& x) { return shards_for(x); }, e);
   }

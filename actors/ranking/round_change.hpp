@@ -24,6 +24,7 @@
 
 #include "actors/ranking/board_config.hpp"
 #include "actors/ranking/order_tree.hpp"
+#include "actors/ranking/season.hpp"
 
 namespace lb::ranking {
 
@@ -31,6 +32,8 @@ struct part_change {
   std::string board;
   board_config config;
   frozen_tree tree; // the part after the round
+  season_clock season;
+  season_list_ptr closed; // the shard's parts of the board's kept seasons
 };
 
 // One entry's key moving at `seq`: inserted (no `before`), removed (no

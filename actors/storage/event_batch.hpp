@@ -28,9 +28,10 @@ public:
   uint64_t last_seq() const { return last_seq_; }
   uint64_t size() const { return count_; }
   bool empty() const { return count_ == 0; }
+  // The time every event of the batch carries: the clock at its first.
+  int64_t time_ms();
 
 private:
-  int64_t time_ms();
   void add_body(uint64_t seq, std::string_view body);
 
   std::string records_;

@@ -20,7 +20,10 @@
 
 namespace lb::storage {
 
-inline constexpr uint32_t log_format_version = 1;
+// 2: seasons (the `rollover` event and the snapshot's `season` record,
+// which version 1 readers would take for damage). Version 1 files read as
+// before.
+inline constexpr uint32_t log_format_version = 2;
 inline constexpr uint32_t file_header_size = 24;
 inline constexpr uint32_t max_record_body = 1 << 20;
 inline constexpr uint32_t record_header_size = 12;

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <unordered_map>
 
@@ -22,6 +23,12 @@ public:
   // A board's configuration from a snapshot; later restored entries go to it.
   void restore_board(const schemas::snapshot_board& b);
   void restore_entry(const std::string& board, const schemas::snapshot_entry& e);
+  // A kept closed season of the board: begin, its entries this shard owns,
+  // end (every shard gets the begin and the end, so all keep the same
+  // seasons).
+  void begin_season(const std::string& board, const schemas::season_span& span);
+  void restore_season_entry(const schemas::snapshot_entry& e);
+  void end_season(const std::string& board);
 
   std::unordered_map<std::string, ranking::board_part>& boards() { return boards_; }
   uint64_t entries() const { return entries_; }
@@ -33,6 +40,9 @@ public:
 private:
   std::unordered_map<std::string, ranking::board_part> boards_;
   uint64_t entries_ = 0;
+  // The closed season being restored: a board part that rolls over at its end.
+  std::optional<ranking::board_part> season_;
+  schemas::season_span season_span_;
 };
 
 } // namespace lb::storage

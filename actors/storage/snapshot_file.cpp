@@ -57,15 +57,14 @@ private:
   std::string record_;
 };
 
-// One board's entries in rank order, in chunks of max_snapshot_chunk.
-void write_board(snapshot_out& out, const ranking::board_view& bv) {
-  out.add(schemas::snapshot_board{bv.name, bv.config.order, bv.config.op, bv.total});
-  const auto order = bv.config.order;
+// Entries in rank order, in chunks of max_snapshot_chunk; returns how many.
+uint64_t write_entries(snapshot_out& out, const ranking::merged_ranking& ranking, uint64_t total,
+                       schemas::board_order order) {
   schemas::snapshot_chunk chunk;
   chunk.entries.reserve(schemas::max_snapshot_chunk);
   uint64_t walked = 0;
-  ranking::view_ranking(bv).walk(
-    0, bv.total, [&](uint64_t, const ranking::rank_key& k, const ranking::entry_rec& rec) {
+  ranking.walk(
+    0, total, [&](uint64_t, const ranking::rank_key& k, const ranking::entry_rec& rec) {
       chunk.entries.push_back(
         schemas::snapshot_entry{std::string(rec.name()), ranking::unfold(k.primary, order),
                                 ranking::unfold(k.secondary, order), k.seq, rec.meta()});
@@ -77,10 +76,45 @@ void write_board(snapshot_out& out, const ranking::board_view& bv) {
     });
   if (!chunk.entries.empty())
     out.add(chunk);
+  return walked;
+}
+
+// One board: its settings and current season, its entries, then each kept
+// closed season and its entries.
+void write_board(snapshot_out& out, const ranking::board_view& bv) {
+  schemas::snapshot_board b;
+  b.board = bv.name;
+  b.order = bv.config.order;
+  b.op = bv.config.op;
+  b.total = bv.total;
+  b.schedule = bv.config.schedule ? *bv.config.schedule : std::string{};
+  b.keep = bv.config.keep;
+  b.season = bv.season.number;
+  b.season_start_ms = bv.season.start_ms;
+  b.season_start_seq = bv.season.start_seq;
+  b.anchor_ms = bv.season.anchor_ms;
+  out.add(b);
+  const auto order = bv.config.order;
+  const uint64_t walked = write_entries(out, ranking::view_ranking(bv), bv.total, order);
   if (walked != bv.total)
     out.fail(status::error("board '" + bv.name + "' has " + std::to_string(walked)
                            + " entries but its view says " + std::to_string(bv.total)
                            + " (a bug)"));
+  const ranking::season_list* spans = nullptr; // every shard keeps the same seasons
+  for (const auto& list : bv.closed)
+    if (list && !list->empty())
+      spans = list.get();
+  if (spans == nullptr)
+    return;
+  for (const auto& s : *spans) {
+    std::vector<const ranking::tree_reader*> trees;
+    for (const auto& list : bv.closed)
+      if (const auto* mine = ranking::find_season(list.get(), s.span.season))
+        trees.push_back(&mine->part->tree);
+    ranking::merged_ranking ranking(std::move(trees));
+    out.add(schemas::snapshot_season{s.span, ranking.total()});
+    write_entries(out, ranking, ranking.total(), order);
+  }
 }
 
 // Checks the records of a snapshot in order and loads them into the shards.
@@ -117,6 +151,8 @@ private:
   std::string on(const schemas::snapshot_board& b) {
     if (std::string why = close_board(); !why.empty())
       return why;
+    if (std::string why = close_season(); !why.empty())
+      return why;
     if (boards_ > 0 && !(board_ < b.board))
       return "board '" + b.board + "' after '" + board_
              + "': boards must be in strictly increasing name order";
@@ -127,12 +163,66 @@ private:
     order_ = b.order;
     board_total_ = b.total;
     board_entries_ = 0;
+    season_now_ = b.season;
+    last_season_ = 0;
+    return {};
+  }
+
+  // A closed season of the board: its entries follow, like the board's.
+  std::string on(const schemas::snapshot_season& s) {
+    if (boards_ == 0)
+      return "a season before any board record";
+    if (std::string why = close_board(); !why.empty())
+      return why;
+    if (std::string why = close_season(); !why.empty())
+      return why;
+    if (s.span.season >= season_now_ || s.span.season <= last_season_)
+      return "season " + std::to_string(s.span.season) + " of board '" + board_
+             + "' is out of order";
+    for (auto& shard : into_)
+      shard.begin_season(board_, s.span);
+    in_season_ = true;
+    last_season_ = s.span.season;
+    season_total_ = s.total;
+    season_entries_ = 0;
+    board_entries_ = board_total_; // the board's own entries are done
+    return {};
+  }
+
+  std::string season_chunk(const schemas::snapshot_chunk& c) {
+    if (c.entries.size() > season_total_ - season_entries_)
+      return "season " + std::to_string(last_season_) + " of board '" + board_
+             + "' gets more entries than its total of " + std::to_string(season_total_);
+    for (const auto& e : c.entries) {
+      const ranking::rank_key key = ranking::make_key(e.score, e.subscore, e.seq, order_);
+      if (season_entries_ > 0 && !(last_key_ < key))
+        return "player '" + e.player + "' in season " + std::to_string(last_season_)
+               + " of board '" + board_ + "' is out of rank order";
+      into_[map_.owner(board_, e.player)].restore_season_entry(e);
+      last_key_ = key;
+      ++season_entries_;
+    }
+    return {};
+  }
+
+  std::string close_season() {
+    if (!in_season_)
+      return {};
+    in_season_ = false;
+    if (season_entries_ != season_total_)
+      return "season " + std::to_string(last_season_) + " of board '" + board_ + "' has "
+             + std::to_string(season_entries_) + " entries, its total says "
+             + std::to_string(season_total_);
+    for (auto& shard : into_)
+      shard.end_season(board_);
     return {};
   }
 
   std::string on(const schemas::snapshot_chunk& c) {
     if (boards_ == 0)
       return "entries before any board record";
+    if (in_season_)
+      return season_chunk(c);
     if (c.entries.size() > board_total_ - board_entries_)
       return "board '" + board_ + "' gets more entries than its total of "
              + std::to_string(board_total_);
@@ -158,6 +248,8 @@ private:
 
   std::string on(const schemas::snapshot_end& e) {
     if (std::string why = close_board(); !why.empty())
+      return why;
+    if (std::string why = close_season(); !why.empty())
       return why;
     ended_ = true;
     if (e.boards != sum_.boards || e.entries != sum_.entries)
@@ -192,6 +284,12 @@ private:
   uint64_t board_total_ = 0;
   uint64_t board_entries_ = 0;
   ranking::rank_key last_key_;
+  // The board's closed season being read.
+  bool in_season_ = false;
+  uint32_t season_now_ = 1;  // the board's current season
+  uint32_t last_season_ = 0; // the last season record's number
+  uint64_t season_total_ = 0;
+  uint64_t season_entries_ = 0;
 };
 
 } // namespace

@@ -795,7 +795,7 @@ TEST_CASE("a corrupt record in the middle: start fails, --repair keeps every goo
 // ===========================================================================
 // 6. A newer format is refused.
 
-TEST_CASE("a segment of a newer format version stops the start") {
+TEST_CASE("a segment of format version 1 still starts, and one of a newer version stops the start") {
   temp_dir dir;
   const auto data = dir.path() + "/data";
   {
@@ -810,8 +810,22 @@ TEST_CASE("a segment of a newer format version stops the start") {
   auto bytes = file_bytes(segs.front());
   REQUIRE(bytes.size() > header_size);
   REQUIRE(bytes.compare(0, 8, "LBDEVLOG") == 0);
-  REQUIRE(u32le(bytes, 8) == 1);
-  put_u32le(bytes, 8, 2);
+  REQUIRE(u32le(bytes, 8) == 2);
+  // Version 1 (before seasons) is the same framing: it reads as it did.
+  put_u32le(bytes, 8, 1);
+  write_bytes(segs.front(), bytes);
+  {
+    server s{opts_on(data, 2)};
+    client c(s.ctx(), s.requests());
+    auto top = c.call(top("v"));
+    REQUIRE(top.ok());
+    CHECK(top.u64("total") == 5);
+    kill9(s);
+  }
+  segs = segments(data);
+  REQUIRE(!segs.empty());
+  bytes = file_bytes(segs.front());
+  put_u32le(bytes, 8, 3);
   write_bytes(segs.front(), bytes);
 
   auto r = run_to_exit(daemon_args(data), patience(20s));

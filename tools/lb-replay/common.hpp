@@ -38,6 +38,7 @@ struct options {
   uint64_t from_seq = 0; // send only
   uint64_t until_seq = no_limit;
   uint64_t top = 10;            // rebuild only
+  uint64_t season = 0;          // rebuild: a closed season instead of the live boards (0: none)
   std::string to;               // send only
   double speed = 1;             // send: log time / wall time
   bool max = false;             // send: no pacing

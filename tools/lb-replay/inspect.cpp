@@ -39,8 +39,15 @@ const char* kind_name(damage_kind k) {
   return "unknown";
 }
 
-constexpr const char* type_names[] = {"submit", "remove", "reset", "configure"};
-static_assert(std::variant_size_v<schemas::event_body> == 4);
+constexpr const char* type_names[] = {"submit", "remove", "reset", "configure", "rollover"};
+constexpr int type_count = 5;
+static_assert(std::variant_size_v<schemas::event_body> == type_count);
+
+// A season closed (PROTOCOL.md "Seasons"), as the log holds it.
+struct rollover_seen {
+  uint64_t seq = 0;
+  schemas::rollover_body body;
+};
 
 struct damage {
   uint64_t offset = 0;
@@ -50,7 +57,8 @@ struct damage {
 
 struct event_stats {
   uint64_t records = 0;
-  uint64_t by_type[4] = {};
+  uint64_t by_type[type_count] = {};
+  std::vector<rollover_seen> rollovers; // in seq order
   std::optional<uint64_t> first_seq, last_seq;
   std::optional<int64_t> first_t, last_t;
   std::map<std::string, uint64_t> boards;
@@ -63,12 +71,15 @@ struct event_stats {
     first_t = std::min(first_t.value_or(ev.time_ms), ev.time_ms);
     last_t = std::max(last_t.value_or(ev.time_ms), ev.time_ms);
     ++boards[schemas::board_of(ev.body)];
+    if (const auto* r = std::get_if<schemas::rollover_body>(&ev.body))
+      rollovers.push_back(rollover_seen{ev.seq, *r});
   }
 
   void add(const event_stats& o) {
     records += o.records;
-    for (int i = 0; i < 4; ++i)
+    for (int i = 0; i < type_count; ++i)
       by_type[i] += o.by_type[i];
+    rollovers.insert(rollovers.end(), o.rollovers.begin(), o.rollovers.end());
     if (o.first_seq) {
       first_seq = std::min(first_seq.value_or(*o.first_seq), *o.first_seq);
       last_seq = std::max(last_seq.value_or(*o.last_seq), *o.last_seq);
@@ -300,7 +311,7 @@ void check_continuity(const file_report& prev, file_report& cur) {
 
 std::string types_text(const event_stats& s) {
   std::string out;
-  for (int i = 0; i < 4; ++i)
+  for (int i = 0; i < type_count; ++i)
     if (s.by_type[i] > 0)
       out += (out.empty() ? "" : ", ") + std::string(type_names[i]) + " "
              + std::to_string(s.by_type[i]);
@@ -333,6 +344,28 @@ void print_event_stats(const event_stats& s, bool board_table) {
   if (boards.size() > shown)
     std::cout << ", ... and " << boards.size() - shown << " more";
   std::cout << '\n';
+}
+
+constexpr std::size_t rollovers_shown = 50;
+
+// The seasons the log closed: which board, which season, when and how.
+void print_rollovers(const event_stats& s) {
+  if (s.rollovers.empty())
+    return;
+  std::cout << "  rollovers " << s.rollovers.size() << '\n';
+  table t({"SEQ", "BOARD", "SEASON", "ENDED", "NEXT STARTS", "HOW"},
+          {true, false, true, false, false, false});
+  const std::size_t from
+    = s.rollovers.size() > rollovers_shown ? s.rollovers.size() - rollovers_shown : 0;
+  for (std::size_t i = from; i < s.rollovers.size(); ++i) {
+    const auto& r = s.rollovers[i];
+    t.add({std::to_string(r.seq), printable(r.body.board), std::to_string(r.body.season),
+           iso_time(r.body.end_ms), iso_time(r.body.start_ms),
+           r.body.scheduled ? "scheduled" : "reset archive"});
+  }
+  if (from > 0)
+    std::cout << "    (the last " << rollovers_shown << ")\n";
+  std::cout << t.render("    ");
 }
 
 void print_damage(const file_report& r) {
@@ -385,12 +418,12 @@ void pack_seq_time(json_packer& p, const event_stats& s) {
   }
 }
 
-// records, events, seq, time, boards: 5 keys.
+// records, events, seq, time, boards, rollovers: 6 keys.
 void pack_event_stats(json_packer& p, const event_stats& s) {
   pack_str(p, "records"), p.pack(s.records);
   pack_str(p, "events");
-  p.pack_map(4);
-  for (int i = 0; i < 4; ++i)
+  p.pack_map(type_count);
+  for (int i = 0; i < type_count; ++i)
     pack_str(p, type_names[i]), p.pack(s.by_type[i]);
   pack_seq_time(p, s);
   pack_str(p, "boards");
@@ -400,6 +433,17 @@ void pack_event_stats(json_packer& p, const event_stats& s) {
     p.pack_map(2);
     pack_str(p, "board"), pack_str(p, name);
     pack_str(p, "events"), p.pack(n);
+  }
+  pack_str(p, "rollovers");
+  p.pack_array(static_cast<uint32_t>(s.rollovers.size()));
+  for (const auto& r : s.rollovers) {
+    p.pack_map(6);
+    pack_str(p, "seq"), p.pack(r.seq);
+    pack_str(p, "board"), pack_str(p, r.body.board);
+    pack_str(p, "season"), p.pack(r.body.season);
+    pack_str(p, "end_ms"), p.pack(r.body.end_ms);
+    pack_str(p, "start_ms"), p.pack(r.body.start_ms);
+    pack_str(p, "scheduled"), p.pack(r.body.scheduled);
   }
 }
 
@@ -415,7 +459,7 @@ void pack_damages(json_packer& p, const file_report& r) {
 }
 
 void pack_segment(json_packer& p, const file_report& r) {
-  p.pack_map(10);
+  p.pack_map(11);
   pack_str(p, "file"), pack_str(p, r.path.string());
   pack_str(p, "bytes"), p.pack(r.bytes);
   pack_str(p, "header_seq"), p.pack(r.header_seq);
@@ -500,7 +544,7 @@ int run_inspect(const options& o) {
     for (const auto& r : snapshots)
       pack_snapshot(p, r);
     pack_str(p, "total");
-    p.pack_map(9);
+    p.pack_map(10);
     pack_str(p, "files"), p.pack(segments.size());
     pack_str(p, "snapshots"), p.pack(snapshots.size());
     pack_event_stats(p, total);
@@ -517,6 +561,7 @@ int run_inspect(const options& o) {
       std::cout << ", " << count(snapshots.size(), "snapshot", "snapshots");
     std::cout << '\n';
     print_event_stats(total, true);
+    print_rollovers(total);
     if (problems == 0)
       std::cout << "  check    every record intact\n";
     else

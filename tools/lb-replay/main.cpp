@@ -33,12 +33,13 @@ commands:
                       time ranges, boards by event count; then every record's
                       checksum and body is checked, to the end of each file
                       even past damage. Exit 1 if anything is damaged
-  rebuild LOG... [--board=B] [--until-seq=N] [--top=N]
+  rebuild LOG... [--board=B] [--until-seq=N] [--top=N] [--season=N]
                       rebuilds the state in this process and prints its
                       digest (the one `lbctl stats` shows for the same data)
-                      and each board's top N. A folder starts from its
-                      snapshot, as leaderboardd does; files from their first
-                      event
+                      and each board's top N; with --season, the final
+                      standings of closed season N of every board that
+                      keeps it. A folder starts from its snapshot, as
+                      leaderboardd does; files from their first event
   send LOG... --to=EP [--speed=X | --max] [--board=B] [--from-seq=N]
        [--until-seq=N] [--window=N] [--timeout-ms=N] [--force]
        [--curve-server-key=KEY|FILE --curve-key=FILE]
@@ -60,6 +61,7 @@ line; 3 the service stopped answering.
 examples:
   lb-replay inspect ./data
   lb-replay rebuild ./data --board=arena --top=3
+  lb-replay rebuild ./data --board=weekly --season=12
   lb-replay rebuild data/events-00000000000000000001.log --until-seq=5000 --json
   lb-replay send ./data --to=tcp://127.0.0.1:7500 --max
   lb-replay send ./data --to=tcp://10.0.0.5:7400 --curve-server-key=server.pub \
@@ -77,6 +79,10 @@ std::vector<lb::tools::flag> flag_table(rp::options& o) {
       .default_is(""),
     whole_flag("top", "N", "rebuild: entries shown per board, 0..1000", o.top, 0,
                lb::schemas::max_top_limit),
+    whole_flag("season", "N",
+               "rebuild: show closed season N of each board that keeps it, not the live boards",
+               o.season, 1, std::numeric_limits<uint32_t>::max())
+      .default_is(""),
     text_flag("to", "EP", "send: the service's requests endpoint, e.g. tcp://127.0.0.1:7400", o.to),
     real_flag(
       "speed", "X", "send: keep the recorded pace, X times faster; 0.5 is half speed", o.speed,
@@ -116,7 +122,7 @@ struct command {
 
 const std::vector<command> commands = {
   {"inspect", rp::run_inspect, {}},
-  {"rebuild", rp::run_rebuild, {"board", "until-seq", "top"}},
+  {"rebuild", rp::run_rebuild, {"board", "until-seq", "top", "season"}},
   {"send",
    rp::run_send,
    {"to", "speed", "max", "board", "from-seq", "until-seq", "window", "timeout-ms",

@@ -108,6 +108,28 @@ rebuilt from_folder(const fs::path& dir, const event_filter& filter) {
   return out;
 }
 
+// The boards that keep closed season `n`, each as that season's standings
+// (its parts on every shard, its total); the others left out.
+ranking::board_index season_boards(const ranking::global_view& view, uint32_t n) {
+  std::vector<ranking::board_view_ptr> kept;
+  for (const auto& bv : view.boards) {
+    auto closed = std::make_shared<ranking::board_view>();
+    closed->name = bv->name;
+    closed->config = bv->config;
+    for (const auto& list : bv->closed)
+      if (const auto* s = ranking::find_season(list.get(), n)) {
+        closed->parts.push_back(s->part->tree);
+        closed->total += s->part->tree.size();
+        closed->season.number = n;
+        closed->season.start_ms = s->span.start_ms;
+        closed->season.start_seq = s->span.start_seq;
+      }
+    if (!closed->parts.empty())
+      kept.push_back(std::move(closed));
+  }
+  return ranking::board_index{}.with(kept);
+}
+
 std::vector<schemas::entry_view> top_of(const ranking::board_view& bv, uint64_t n) {
   std::vector<schemas::entry_view> out;
   ranking::view_ranking(bv).walk(
@@ -131,8 +153,10 @@ void print_text(const rebuilt& r, const std::string& digest, const options& o) {
   std::cout << ")\n";
   for (const auto& bv : r.view.boards) {
     const auto& name = bv->name;
-    std::cout << '\n'
-              << printable(name) << " (" << schemas::to_string(bv->config.order) << ", "
+    std::cout << '\n' << printable(name);
+    if (o.season > 0)
+      std::cout << " season " << o.season;
+    std::cout << " (" << schemas::to_string(bv->config.order) << ", "
               << schemas::to_string(bv->config.op) << "): " << count(bv->total, "entry", "entries")
               << '\n';
     if (o.top == 0 || bv->total == 0)
@@ -150,8 +174,13 @@ void print_text(const rebuilt& r, const std::string& digest, const options& o) {
 void print_json_doc(const rebuilt& r, const std::string& digest, const options& o) {
   msgpack::sbuffer buf;
   json_packer p(buf);
-  p.pack_map(5);
+  p.pack_map(6);
   pack_str(p, "digest"), pack_str(p, digest);
+  pack_str(p, "season");
+  if (o.season > 0)
+    p.pack(o.season);
+  else
+    p.pack_nil();
   pack_str(p, "last_seq"), p.pack(r.last_seq);
   pack_str(p, "events"), p.pack(r.events);
   pack_str(p, "snapshot_seq"), p.pack(r.snapshot_seq);
@@ -194,7 +223,14 @@ int run_rebuild(const options& o) {
   if (!o.board.empty() && r.view.find(o.board) == nullptr)
     std::cerr << "lb-replay: note: board '" << printable(o.board)
               << "' has no events in this log (names are case-sensitive)\n";
+  // The digest is always the whole state's, which `stats` shows.
   const auto digest = ranking::state_digest(r.view);
+  if (o.season > 0) {
+    r.view.boards = season_boards(r.view, static_cast<uint32_t>(o.season));
+    if (r.view.boards.size() == 0)
+      std::cerr << "lb-replay: note: no board keeps season " << o.season
+                << " (lb-replay inspect lists the rollovers)\n";
+  }
   if (o.json)
     print_json_doc(r, digest, o);
   else

@@ -147,10 +147,17 @@ public:
                    flush_batch();
                    send(r, {ev.seq}, "reset", r.board, false);
                  },
+                 // Without the schedule: the target would roll the board over on
+                 // its own clock, besides the rollovers the log holds.
                  [&](const schemas::configure_event_body& c) {
                    flush_batch();
-                   send(schemas::configure_req{c.board, c.order, c.op}, {ev.seq}, "configure",
-                        c.board, false);
+                   send(schemas::configure_req{c.board, c.order, c.op, std::nullopt, c.keep},
+                        {ev.seq}, "configure", c.board, false);
+                 },
+                 // A rollover at its place in the stream, as a manual one.
+                 [&](const schemas::rollover_body& r) {
+                   flush_batch();
+                   send(schemas::reset_req{r.board, true}, {ev.seq}, "reset", r.board, false);
                  },
                },
                ev.body);
