@@ -95,7 +95,7 @@ rm -f "$smoke_out"
 step "ASan+UBSan: codec, structure, transport and actors suites"
 # -g1: line tables only, enough for file:line in a report, and a quicker build than -g.
 setup build-asan --buildtype=debugoptimized -Dcpp_args=-g1 -Db_sanitize=address,undefined -Db_lundef=false -Dallocator=system
-ninja -C build-asan tests/unit/test_codec tests/unit/test_order_tree tests/unit/test_storage \
+ninja -C build-asan tests/unit/test_codec tests/unit/test_cron tests/unit/test_order_tree tests/unit/test_storage \
   tests/unit/test_actors tests/unit/test_board_index tests/unit/test_player_index \
   tests/unit/test_view_keys tests/unit/test_curve_keys tests/unit/test_client_curve \
   tests/unit/test_log_trouble \
