@@ -40,6 +40,13 @@ struct event_applier {
   void operator()(const schemas::configure_event_body& e) const {
     boards.try_emplace(e.board).first->second.configure(ranking::board_config{e.order, e.op});
   }
+  // Placeholder so that the codec branch builds (issue 15): the live board
+  // empties as on a reset; the closed season is not kept yet.
+  void operator()(const schemas::rollover_body& e) const {
+    auto i = boards.find(e.board);
+    if (i != boards.end())
+      entries -= i->second.reset(seq);
+  }
 };
 
 } // namespace
