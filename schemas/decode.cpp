@@ -37,13 +37,21 @@
 //  - Paging (PROTOCOL.md "Paging"): `top` takes `after` (a cursor: a str of
 //    48 lowercase hex digits, as the service writes them) or `offset`, not
 //    both; `boards` takes `limit` (1..1000) and `after` (a valid board name).
+//  - Seasons (PROTOCOL.md "Seasons"): the reads' `season` is read after
+//    `exact`, reset's `archive` after `board`, configure's `schedule` and
+//    `keep` after `operator`. Every bad `season` gets the protocol's one
+//    message, "season must be a positive integer (1..4294967295), got X".
+//    `schedule` is the only key whose check reads a clock: an expression
+//    that parses but has no next firing after now is refused.
 #include "schemas/request.hpp"
 
 #include <array>
+#include <chrono>
 #include <cstring>
 #include <limits>
 #include <new>
 
+#include "schemas/cron.hpp"
 #include "schemas/msgpack_read.hpp"
 
 namespace lb::schemas {
@@ -269,13 +277,18 @@ enum key_id : uint8_t {
   k_operator,
   k_after,
   k_source,
+  k_season,
+  k_archive,
+  k_schedule,
+  k_keep,
   k_count,
   k_unknown
 };
 
 constexpr const char* key_names[k_count]
-  = {"op",    "id",     "board",  "player",  "score", "subscore", "meta",  "items", "exact",
-     "limit", "offset", "radius", "players", "order", "operator", "after", "source"};
+  = {"op",       "id",    "board",  "player", "score",   "subscore", "meta",
+     "items",    "exact", "limit",  "offset", "radius",  "players",  "order",
+     "operator", "after", "source", "season", "archive", "schedule", "keep"};
 static_assert(k_count <= 32, "key_table::dup is a 32-bit mask");
 
 key_id lookup_key(std::string_view k) {
@@ -289,6 +302,8 @@ key_id lookup_key(std::string_view k) {
     case 4:
       if (k == "meta")
         return k_meta;
+      if (k == "keep")
+        return k_keep;
       break;
     case 5:
       if (k == "board")
@@ -315,16 +330,22 @@ key_id lookup_key(std::string_view k) {
         return k_radius;
       if (k == "source")
         return k_source;
+      if (k == "season")
+        return k_season;
       break;
     case 7:
       if (k == "players")
         return k_players;
+      if (k == "archive")
+        return k_archive;
       break;
     case 8:
       if (k == "subscore")
         return k_subscore;
       if (k == "operator")
         return k_operator;
+      if (k == "schedule")
+        return k_schedule;
       break;
     default:
       break;
@@ -345,6 +366,7 @@ enum class op_id : uint8_t {
   boards,
   stats,
   ping,
+  seasons,
   unknown
 };
 
@@ -379,6 +401,10 @@ op_id lookup_op(std::string_view s) {
         return op_id::remove;
       if (s == "boards")
         return op_id::boards;
+      break;
+    case 7:
+      if (s == "seasons")
+        return op_id::seasons;
       break;
     case 9:
       if (s == "configure")
@@ -526,6 +552,17 @@ struct reader {
     return true;
   }
 
+  // The same, left unset when the key is absent or nil.
+  template <class T>
+  bool uint_value(key_id k, uint64_t lo, uint64_t hi, std::optional<T>& out) {
+    T x{};
+    if (!uint_value(k, lo, hi, x))
+      return false;
+    if (given(k))
+      out = x;
+    return true;
+  }
+
   bool bool_value(key_id k, bool& out) {
     const msgpack::object* v = nullptr;
     if (!value(k, v))
@@ -614,6 +651,66 @@ struct reader {
       return fail(k_after, std::move(why));
     }
     out.emplace(s);
+    return true;
+  }
+
+  // Reads' `season` (PROTOCOL.md "Seasons"): a season's number, 1..2^32-1.
+  // One message for every wrong value, as the protocol gives it.
+  bool season(std::optional<uint32_t>& out) {
+    const msgpack::object* v = nullptr;
+    if (!value(k_season, v))
+      return false;
+    if (!v)
+      return true;
+    if (v->type == msgpack::type::POSITIVE_INTEGER && v->via.u64 >= 1
+        && v->via.u64 <= std::numeric_limits<uint32_t>::max()) {
+      out = static_cast<uint32_t>(v->via.u64);
+      return true;
+    }
+    err.message = "season must be a positive integer (1.."
+                  + std::to_string(std::numeric_limits<uint32_t>::max()) + "), got ";
+    if (v->type == msgpack::type::POSITIVE_INTEGER)
+      err.message += std::to_string(v->via.u64);
+    else if (v->type == msgpack::type::NEGATIVE_INTEGER)
+      err.message += std::to_string(v->via.i64);
+    else
+      err.message += type_name_of(*v);
+    return false;
+  }
+
+  // configure `schedule`: a cron expression (schemas/cron.hpp) that fires,
+  // or "" to remove the board's schedule.
+  bool schedule(std::optional<std::string>& out) {
+    const msgpack::object* v = nullptr;
+    if (!value(k_schedule, v))
+      return false;
+    if (!v)
+      return true;
+    if (v->type != msgpack::type::STR)
+      return fail(k_schedule,
+                  std::string("expected str (a cron expression), got ") + type_name_of(*v));
+    const std::string_view s = str_of(*v);
+    if (s.size() > max_cron_len)
+      return fail(k_schedule, std::to_string(s.size()) + " bytes, at most "
+                                + std::to_string(max_cron_len) + " allowed");
+    if (s.empty()) {
+      out.emplace();
+      return true;
+    }
+    std::string why;
+    const std::optional<cron_schedule> cron = cron_schedule::parse(s, &why);
+    if (!cron)
+      return fail(k_schedule, std::move(why));
+    // The one place decoding reads a clock: whether the expression ever
+    // fires again is a question about now (a Feb 30 never does; a fixed
+    // date in the past no longer does). A request decoded twice around such
+    // a boundary may get two answers; the service decides once, at decode.
+    const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count();
+    if (!cron->next_after(now_ms))
+      return fail(k_schedule, quote(s) + " never fires");
+    out = cron->text(); // trimmed
     return true;
   }
 
@@ -801,25 +898,28 @@ void decode_into(decoded_request& out, const char* data, std::size_t size, bool 
       break;
     case op_id::rank: {
       auto& r = body.emplace<rank_req>();
-      ok = rd.board(r.board) && rd.player(r.player) && rd.bool_value(k_exact, r.exact);
+      ok = rd.board(r.board) && rd.player(r.player) && rd.bool_value(k_exact, r.exact)
+           && rd.season(r.season);
       break;
     }
     case op_id::top: {
       auto& r = body.emplace<top_req>();
       ok = rd.board(r.board) && rd.uint_value(k_limit, 1, max_top_limit, r.limit)
            && rd.uint_value(k_offset, 0, std::numeric_limits<uint64_t>::max(), r.offset)
-           && rd.top_after(r.after) && rd.bool_value(k_exact, r.exact);
+           && rd.top_after(r.after) && rd.bool_value(k_exact, r.exact) && rd.season(r.season);
       break;
     }
     case op_id::around: {
       auto& r = body.emplace<around_req>();
       ok = rd.board(r.board) && rd.player(r.player)
-           && rd.uint_value(k_radius, 0, max_radius, r.radius) && rd.bool_value(k_exact, r.exact);
+           && rd.uint_value(k_radius, 0, max_radius, r.radius) && rd.bool_value(k_exact, r.exact)
+           && rd.season(r.season);
       break;
     }
     case op_id::ranks: {
       auto& r = body.emplace<ranks_req>();
-      ok = rd.board(r.board) && rd.players(r.players) && rd.bool_value(k_exact, r.exact);
+      ok = rd.board(r.board) && rd.players(r.players) && rd.bool_value(k_exact, r.exact)
+           && rd.season(r.season);
       break;
     }
     case op_id::remove: {
@@ -827,13 +927,16 @@ void decode_into(decoded_request& out, const char* data, std::size_t size, bool 
       ok = rd.board(r.board) && rd.player(r.player);
       break;
     }
-    case op_id::reset:
-      ok = rd.board(body.emplace<reset_req>().board);
+    case op_id::reset: {
+      auto& r = body.emplace<reset_req>();
+      ok = rd.board(r.board) && rd.bool_value(k_archive, r.archive);
       break;
+    }
     case op_id::configure: {
       auto& r = body.emplace<configure_req>();
       ok = rd.board(r.board) && rd.enum_value(k_order, parse_board_order, "desc, asc", r.order)
-           && rd.enum_value(k_operator, parse_score_operator, "best, set, incr, decr", r.op);
+           && rd.enum_value(k_operator, parse_score_operator, "best, set, incr, decr", r.op)
+           && rd.schedule(r.schedule) && rd.uint_value(k_keep, 1, max_keep_seasons, r.keep);
       break;
     }
     case op_id::boards: {
@@ -847,6 +950,9 @@ void decode_into(decoded_request& out, const char* data, std::size_t size, bool 
       break;
     case op_id::ping:
       body.emplace<ping_req>();
+      break;
+    case op_id::seasons:
+      ok = rd.board(body.emplace<seasons_req>().board);
       break;
     case op_id::unknown:
       break;

@@ -26,21 +26,23 @@ struct size_estimate {
     return n;
   }
   std::size_t operator()(const rank_reply& r) const {
-    return 64 + r.board.size() + entry_size(r.entry);
+    return 96 + r.board.size() + entry_size(r.entry);
   }
   std::size_t operator()(const entries_reply& r) const {
-    std::size_t n = 64 + r.board.size() + (r.paged ? 8 + top_cursor_len : 0);
+    std::size_t n = 80 + r.board.size() + (r.paged ? 8 + top_cursor_len : 0);
     for (const auto& e : r.entries)
       n += entry_size(e);
     return n;
   }
   std::size_t operator()(const remove_reply&) const { return 48; }
   std::size_t operator()(const reset_reply&) const { return 48; }
-  std::size_t operator()(const configure_reply& r) const { return 80 + r.board.size(); }
+  std::size_t operator()(const configure_reply& r) const {
+    return 112 + r.board.size() + (r.schedule ? r.schedule->size() : 0);
+  }
   std::size_t operator()(const boards_reply& r) const {
     std::size_t n = 48 + (r.next ? r.next->size() : 0);
     for (const auto& b : r.boards)
-      n += 64 + b.board.size();
+      n += 96 + b.board.size() + (b.schedule ? b.schedule->size() : 0);
     return n;
   }
   std::size_t operator()(const stats_reply& r) const {
@@ -50,6 +52,9 @@ struct size_estimate {
     return n;
   }
   std::size_t operator()(const pong_reply&) const { return 24; }
+  std::size_t operator()(const seasons_reply& r) const {
+    return 128 + r.board.size() + (r.schedule ? r.schedule->size() : 0) + 112 * r.seasons.size();
+  }
 };
 
 struct reply_encoder {
@@ -96,8 +101,15 @@ struct reply_encoder {
       }
     }
   }
+  // `season` only when the request named one.
+  void season(const std::optional<uint32_t>& s) const {
+    if (s) {
+      w.key("season");
+      w.u64(*s);
+    }
+  }
   void operator()(const rank_reply& r) const {
-    begin(8);
+    begin(9 + (r.season ? 1 : 0));
     w.key("board");
     w.str(r.board);
     w.key("player");
@@ -112,11 +124,14 @@ struct reply_encoder {
     w.u64(r.entry.rank);
     w.key("total");
     w.u64(r.total);
+    w.key("percentile");
+    w.f64(percentile(r.entry.rank, r.total));
     w.key("seq");
     w.u64(r.seq);
+    season(r.season);
   }
   void operator()(const entries_reply& r) const {
-    begin(r.paged ? 5 : 4);
+    begin((r.paged ? 5 : 4) + (r.season ? 1 : 0));
     w.key("board");
     w.str(r.board);
     w.key("total");
@@ -134,6 +149,7 @@ struct reply_encoder {
       else
         w.nil();
     }
+    season(r.season);
   }
   void operator()(const remove_reply& r) const {
     begin(2);
@@ -143,14 +159,15 @@ struct reply_encoder {
     w.u64(r.seq);
   }
   void operator()(const reset_reply& r) const {
-    begin(2);
+    begin(2 + (r.season ? 1 : 0));
     w.key("removed");
     w.u64(r.removed);
     w.key("seq");
     w.u64(r.seq);
+    season(r.season);
   }
   void operator()(const configure_reply& r) const {
-    begin(4);
+    begin(6);
     w.key("board");
     w.str(r.board);
     w.key("order");
@@ -159,6 +176,10 @@ struct reply_encoder {
     w.str(to_string(r.op));
     w.key("seq");
     w.u64(r.seq);
+    w.key("schedule");
+    w.opt_str(r.schedule);
+    w.key("keep");
+    w.u64(r.keep);
   }
   void operator()(const boards_reply& r) const {
     begin(r.total ? 4 : 3);
@@ -167,7 +188,7 @@ struct reply_encoder {
     w.key("boards");
     w.array(r.boards.size());
     for (const auto& b : r.boards) {
-      w.map(4);
+      w.map(7);
       w.key("board");
       w.str(b.board);
       w.key("total");
@@ -176,6 +197,12 @@ struct reply_encoder {
       w.str(to_string(b.order));
       w.key("operator");
       w.str(to_string(b.op));
+      w.key("season");
+      w.u64(b.season);
+      w.key("schedule");
+      w.opt_str(b.schedule);
+      w.key("keep");
+      w.u64(b.keep);
     }
     w.key("next");
     if (r.next)
@@ -295,6 +322,41 @@ struct reply_encoder {
     w.key("pong");
     w.boolean(true);
   }
+  // Unknown times (0) and the current season's end are nil.
+  void operator()(const seasons_reply& r) const {
+    begin(7);
+    w.key("board");
+    w.str(r.board);
+    w.key("current");
+    w.u64(r.current);
+    w.key("schedule");
+    w.opt_str(r.schedule);
+    w.key("next_ms");
+    w.opt_i64(r.next_ms);
+    w.key("keep");
+    w.u64(r.keep);
+    w.key("seq");
+    w.u64(r.seq);
+    w.key("seasons");
+    w.array(r.seasons.size());
+    for (const auto& s : r.seasons) {
+      w.map(7);
+      w.key("season");
+      w.u64(s.span.season);
+      w.key("start_ms");
+      s.span.start_ms != 0 ? w.i64(s.span.start_ms) : w.nil();
+      w.key("end_ms");
+      s.current ? w.nil() : w.i64(s.span.end_ms);
+      w.key("start_seq");
+      w.u64(s.span.start_seq);
+      w.key("end_seq");
+      s.current ? w.nil() : w.u64(s.span.end_seq);
+      w.key("total");
+      w.u64(s.total);
+      w.key("current");
+      w.boolean(s.current);
+    }
+  }
 };
 
 // Requests: `op`, `id` when given, then the op's keys (optional ones only
@@ -359,17 +421,28 @@ struct request_encoder {
       w.boolean(false);
     }
   }
+  // `season` only when set (nothing: the current season).
+  void season(const std::optional<uint32_t>& s) const {
+    if (s) {
+      w.key("season");
+      w.u64(*s);
+    }
+  }
+  static uint32_t read_keys(bool exact, const std::optional<uint32_t>& season) {
+    return (exact ? 0 : 1) + (season ? 1 : 0);
+  }
   void operator()(const rank_req& r) const {
-    op("rank", 2 + !r.exact);
+    op("rank", 2 + read_keys(r.exact, r.season));
     w.key("board");
     w.str(r.board);
     w.key("player");
     w.str(r.player);
     exact(r.exact);
+    season(r.season);
   }
   // `after` replaces `offset` when set (the decoder takes one or the other).
   void operator()(const top_req& r) const {
-    op("top", 3 + !r.exact);
+    op("top", 3 + read_keys(r.exact, r.season));
     w.key("board");
     w.str(r.board);
     w.key("limit");
@@ -382,9 +455,10 @@ struct request_encoder {
       w.u64(r.offset);
     }
     exact(r.exact);
+    season(r.season);
   }
   void operator()(const around_req& r) const {
-    op("around", 3 + !r.exact);
+    op("around", 3 + read_keys(r.exact, r.season));
     w.key("board");
     w.str(r.board);
     w.key("player");
@@ -392,9 +466,10 @@ struct request_encoder {
     w.key("radius");
     w.u64(r.radius);
     exact(r.exact);
+    season(r.season);
   }
   void operator()(const ranks_req& r) const {
-    op("ranks", 2 + !r.exact);
+    op("ranks", 2 + read_keys(r.exact, r.season));
     w.key("board");
     w.str(r.board);
     w.key("players");
@@ -402,6 +477,7 @@ struct request_encoder {
     for (const auto& p : r.players)
       w.str(p);
     exact(r.exact);
+    season(r.season);
   }
   void operator()(const remove_req& r) const {
     op("remove", 2);
@@ -410,13 +486,19 @@ struct request_encoder {
     w.key("player");
     w.str(r.player);
   }
+  // `archive` only when true, its default being false.
   void operator()(const reset_req& r) const {
-    op("reset", 1);
+    op("reset", 1 + (r.archive ? 1 : 0));
     w.key("board");
     w.str(r.board);
+    if (r.archive) {
+      w.key("archive");
+      w.boolean(true);
+    }
   }
   void operator()(const configure_req& r) const {
-    op("configure", 1 + (r.order ? 1 : 0) + (r.op ? 1 : 0));
+    op("configure",
+       1 + (r.order ? 1 : 0) + (r.op ? 1 : 0) + (r.schedule ? 1 : 0) + (r.keep ? 1 : 0));
     w.key("board");
     w.str(r.board);
     if (r.order) {
@@ -426,6 +508,14 @@ struct request_encoder {
     if (r.op) {
       w.key("operator");
       w.str(to_string(*r.op));
+    }
+    if (r.schedule) {
+      w.key("schedule");
+      w.str(*r.schedule);
+    }
+    if (r.keep) {
+      w.key("keep");
+      w.u64(*r.keep);
     }
   }
   // `limit` only when not the default, so that a plain boards request stays
@@ -445,6 +535,11 @@ struct request_encoder {
   }
   void operator()(const stats_req&) const { op("stats", 0); }
   void operator()(const ping_req&) const { op("ping", 0); }
+  void operator()(const seasons_req& r) const {
+    op("seasons", 1);
+    w.key("board");
+    w.str(r.board);
+  }
 };
 
 struct request_size_estimate {
@@ -464,6 +559,9 @@ struct request_size_estimate {
       n += 5 + p.size();
     return n;
   }
+  std::size_t operator()(const configure_req& r) const {
+    return 160 + r.board.size() + (r.schedule ? r.schedule->size() : 0);
+  }
   template <class T>
   std::size_t operator()(const T&) const {
     return 160;
@@ -471,6 +569,12 @@ struct request_size_estimate {
 };
 
 } // namespace
+
+double percentile(uint64_t rank, uint64_t total) {
+  if (total == 0 || rank >= total)
+    return 0;
+  return 100.0 * static_cast<double>(total - rank) / static_cast<double>(total);
+}
 
 std::string encode_reply(const std::optional<uint64_t>& id, const reply_body& body) {
   std::string out;

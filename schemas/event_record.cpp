@@ -9,8 +9,10 @@
 // (detail::decode_record in schemas/msgpack_read.hpp).
 #include "schemas/event_record.hpp"
 
+#include <limits>
 #include <new>
 
+#include "schemas/cron.hpp"
 #include "schemas/msgpack_read.hpp"
 #include "schemas/msgpack_write.hpp"
 
@@ -57,11 +59,18 @@ enum key_id : uint8_t {
   k_order,
   k_operator,
   k_existing_only,
+  k_schedule,
+  k_keep,
+  k_season,
+  k_end_ms,
+  k_start_ms,
+  k_scheduled,
   k_count
 };
-constexpr const char* key_names[k_count] = {"seq",    "t",        "type",         "board",
-                                            "player", "score",    "subscore",     "meta",
-                                            "order",  "operator", "existing_only"};
+constexpr const char* key_names[k_count]
+  = {"seq",      "t",      "type",   "board",    "player",        "score",
+     "subscore", "meta",   "order",  "operator", "existing_only", "schedule",
+     "keep",     "season", "end_ms", "start_ms", "scheduled"};
 
 // The known keys of one body map, read by the rules of detail::record_reader.
 class event_reader : public detail::record_reader<k_count> {
@@ -106,6 +115,42 @@ public:
     return true;
   }
 
+  // An unsigned value in lo..hi; absent (or nil) leaves `out` as it is
+  // unless the key is required.
+  bool bounded(key_id k, bool is_required, uint64_t lo, uint64_t hi, uint32_t& out) {
+    const msgpack::object* v = value(k);
+    if (!v)
+      return is_required ? fail(k, "missing") : true;
+    if (v->type == msgpack::type::NEGATIVE_INTEGER)
+      return fail(k, std::to_string(v->via.i64) + " is negative, expected uint");
+    if (v->type != msgpack::type::POSITIVE_INTEGER)
+      return wrong_type(k, "uint", *v);
+    if (v->via.u64 < lo || v->via.u64 > hi)
+      return fail(k, std::to_string(v->via.u64) + " out of range " + std::to_string(lo) + ".."
+                       + std::to_string(hi));
+    out = static_cast<uint32_t>(v->via.u64);
+    return true;
+  }
+
+  // configure's `schedule`: absent is none. Held to the request's rules
+  // except that it may no longer fire (that depends on the clock).
+  bool schedule(std::string& out) {
+    const msgpack::object* v = value(k_schedule);
+    if (!v)
+      return true;
+    if (v->type != msgpack::type::STR)
+      return wrong_type(k_schedule, "str", *v);
+    const std::string_view s = detail::str_of(*v);
+    if (s.size() > max_cron_len)
+      return fail(k_schedule, std::to_string(s.size()) + " bytes, at most "
+                                + std::to_string(max_cron_len) + " allowed");
+    std::string why;
+    if (!s.empty() && !cron_schedule::parse(s, &why))
+      return fail(k_schedule, why);
+    out.assign(s);
+    return true;
+  }
+
   bool meta(std::optional<meta_value>& out) {
     const msgpack::object* v = value(k_meta);
     if (!v)
@@ -138,10 +183,19 @@ bool read_body(event_reader& rd, std::string_view type, event_body& body) {
   if (type == "configure") {
     auto& e = body.emplace<configure_event_body>();
     return rd.board(e.board) && rd.enum_value(k_order, parse_board_order, "desc, asc", e.order)
-           && rd.enum_value(k_operator, parse_score_operator, "best, set, incr, decr", e.op);
+           && rd.enum_value(k_operator, parse_score_operator, "best, set, incr, decr", e.op)
+           && rd.schedule(e.schedule) && rd.bounded(k_keep, false, 1, max_keep_seasons, e.keep);
+  }
+  if (type == "rollover") {
+    auto& e = body.emplace<rollover_body>();
+    return rd.board(e.board)
+           && rd.bounded(k_season, true, 1, std::numeric_limits<uint32_t>::max(), e.season)
+           && rd.i64(k_end_ms, e.end_ms) && rd.i64(k_start_ms, e.start_ms)
+           && rd.flag(k_scheduled, e.scheduled);
   }
   rd.err = "type: unknown event type " + quote(type)
-           + " (submit, remove, reset, configure; a newer lbd may have written this log)";
+           + " (submit, remove, reset, configure, rollover; a newer lbd may have written this "
+             "log)";
   return false;
 }
 
@@ -170,8 +224,10 @@ const char* type_name(const event_body& body) {
       return "remove";
     case 2:
       return "reset";
-    default:
+    case 3:
       return "configure";
+    default:
+      return "rollover";
   }
 }
 
@@ -206,13 +262,37 @@ void append_event(std::string& out, uint64_t seq, int64_t time_ms, const reset_r
   w.common(0, seq, time_ms, "reset", e.board);
 }
 
+// `schedule` and `keep` only when not their defaults, so that a log without
+// seasons reads as before and older readers of it see nothing new.
 void append_event(std::string& out, uint64_t seq, int64_t time_ms, const configure_event_body& e) {
+  const bool schedule = !e.schedule.empty(), keep = e.keep != default_keep_seasons;
   body_writer w(out);
-  w.common(2, seq, time_ms, "configure", e.board);
+  w.common(2 + (schedule ? 1 : 0) + (keep ? 1 : 0), seq, time_ms, "configure", e.board);
   w.str("order");
   w.str(to_string(e.order));
   w.str("operator");
   w.str(to_string(e.op));
+  if (schedule) {
+    w.str("schedule");
+    w.str(e.schedule);
+  }
+  if (keep) {
+    w.str("keep");
+    w.u64(e.keep);
+  }
+}
+
+void append_event(std::string& out, uint64_t seq, int64_t time_ms, const rollover_body& e) {
+  body_writer w(out);
+  w.common(4, seq, time_ms, "rollover", e.board);
+  w.str("season");
+  w.u64(e.season);
+  w.str("end_ms");
+  w.i64(e.end_ms);
+  w.str("start_ms");
+  w.i64(e.start_ms);
+  w.str("scheduled");
+  w.boolean(e.scheduled);
 }
 
 void append_event(std::string& out, const event_record& r) {

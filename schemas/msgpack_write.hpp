@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -40,6 +41,17 @@ public:
   }
   void u64(uint64_t v) { pk_.pack_uint64(v); }
   void i64(int64_t v) { pk_.pack_int64(v); }
+  // Always a float64 (0xcb): msgpack-c's pack_double writes a whole number
+  // such as 100.0 as an int, and the protocol promises a float.
+  void f64(double v) {
+    uint64_t bits = 0;
+    std::memcpy(&bits, &v, sizeof bits);
+    char buf[9];
+    buf[0] = static_cast<char>(0xcb);
+    for (int i = 8; i >= 1; --i, bits >>= 8)
+      buf[i] = static_cast<char>(bits & 0xff);
+    stream_.write(buf, sizeof buf);
+  }
   void boolean(bool b) { b ? pk_.pack_true() : pk_.pack_false(); }
   void nil() { pk_.pack_nil(); }
   void map(uint32_t n) { pk_.pack_map(n); }

@@ -7,8 +7,10 @@
 // stays out of the public headers of the schemas layer.
 #include "schemas/snapshot_record.hpp"
 
+#include <limits>
 #include <new>
 
+#include "schemas/cron.hpp"
 #include "schemas/msgpack_read.hpp"
 #include "schemas/msgpack_write.hpp"
 #include "schemas/request.hpp"
@@ -47,8 +49,13 @@ public:
     str("entries");
     u64(h.entries);
   }
+  // The season keys only when not their defaults, so that a snapshot of
+  // boards that never used seasons reads as before.
   void operator()(const snapshot_board& b) {
-    begin("board", 4);
+    const bool schedule = !b.schedule.empty(), keep = b.keep != default_keep_seasons,
+               season = b.season != 1;
+    begin("board", 4 + schedule + keep + season + (b.season_start_ms != 0)
+                     + (b.season_start_seq != 0) + (b.anchor_ms != 0));
     str("board");
     str(b.board);
     str("order");
@@ -57,6 +64,45 @@ public:
     str(to_string(b.op));
     str("total");
     u64(b.total);
+    if (schedule) {
+      str("schedule");
+      str(b.schedule);
+    }
+    if (keep) {
+      str("keep");
+      u64(b.keep);
+    }
+    if (season) {
+      str("season");
+      u64(b.season);
+    }
+    if (b.season_start_ms != 0) {
+      str("season_start_ms");
+      i64(b.season_start_ms);
+    }
+    if (b.season_start_seq != 0) {
+      str("season_start_seq");
+      u64(b.season_start_seq);
+    }
+    if (b.anchor_ms != 0) {
+      str("anchor_ms");
+      i64(b.anchor_ms);
+    }
+  }
+  void operator()(const snapshot_season& x) {
+    begin("season", 6);
+    str("season");
+    u64(x.span.season);
+    str("start_ms");
+    i64(x.span.start_ms);
+    str("end_ms");
+    i64(x.span.end_ms);
+    str("start_seq");
+    u64(x.span.start_seq);
+    str("end_seq");
+    u64(x.span.end_seq);
+    str("total");
+    u64(x.total);
   }
   void operator()(const snapshot_chunk& c) {
     begin("chunk", 1);
@@ -143,10 +189,37 @@ enum key_id : uint8_t {
   k_order,
   k_operator,
   k_total,
+  k_schedule,
+  k_keep,
+  k_season,
+  k_season_start_ms,
+  k_season_start_seq,
+  k_anchor_ms,
+  k_start_ms,
+  k_end_ms,
+  k_start_seq,
+  k_end_seq,
   k_count
 };
-constexpr const char* key_names[k_count] = {"kind",  "seq",   "t",        "boards", "entries",
-                                            "board", "order", "operator", "total"};
+constexpr const char* key_names[k_count] = {"kind",
+                                            "seq",
+                                            "t",
+                                            "boards",
+                                            "entries",
+                                            "board",
+                                            "order",
+                                            "operator",
+                                            "total",
+                                            "schedule",
+                                            "keep",
+                                            "season",
+                                            "season_start_ms",
+                                            "season_start_seq",
+                                            "anchor_ms",
+                                            "start_ms",
+                                            "end_ms",
+                                            "start_seq",
+                                            "end_seq"};
 
 // The known keys of one item map, read by the rules of detail::record_reader.
 class item_reader : public detail::record_reader<k_count> {
@@ -158,6 +231,45 @@ public:
     return required(k, v) && want_u64(*v, key_names[k], out, err);
   }
 
+  // Optional keys: absent (or nil) leaves the default.
+  bool opt_u64(key_id k, uint64_t& out) {
+    const msgpack::object* v = value(k);
+    return !v || want_u64(*v, key_names[k], out, err);
+  }
+  bool opt_i64(key_id k, int64_t& out) {
+    const msgpack::object* v = value(k);
+    return !v || want_i64(*v, key_names[k], out, err);
+  }
+  bool u32(key_id k, bool is_required, uint64_t lo, uint64_t hi, uint32_t& out) {
+    const msgpack::object* v = value(k);
+    if (!v)
+      return is_required ? fail(k, "missing") : true;
+    uint64_t x = 0;
+    if (!want_u64(*v, key_names[k], x, err))
+      return false;
+    if (x < lo || x > hi)
+      return fail(k, std::to_string(x) + " out of range " + std::to_string(lo) + ".."
+                       + std::to_string(hi));
+    out = static_cast<uint32_t>(x);
+    return true;
+  }
+  bool schedule(std::string& out) {
+    const msgpack::object* v = value(k_schedule);
+    if (!v)
+      return true;
+    std::string_view s;
+    if (!want_str(*v, "schedule", s, err))
+      return false;
+    if (s.size() > max_cron_len)
+      return fail(k_schedule, std::to_string(s.size()) + " bytes, at most "
+                                + std::to_string(max_cron_len) + " allowed");
+    std::string why;
+    if (!s.empty() && !cron_schedule::parse(s, &why))
+      return fail(k_schedule, why);
+    out.assign(s);
+    return true;
+  }
+
   bool head(snapshot_head& h) {
     return u64(k_seq, h.seq) && i64(k_t, h.time_ms) && u64(k_boards, h.boards)
            && u64(k_entries, h.entries);
@@ -167,7 +279,17 @@ public:
     return required(k_board, v) && want_name(*v, "board", b.board, check_board_name, err)
            && enum_value(k_order, parse_board_order, "desc, asc", b.order)
            && enum_value(k_operator, parse_score_operator, "best, set, incr, decr", b.op)
-           && u64(k_total, b.total);
+           && u64(k_total, b.total) && schedule(b.schedule)
+           && u32(k_keep, false, 1, max_keep_seasons, b.keep)
+           && u32(k_season, false, 1, std::numeric_limits<uint32_t>::max(), b.season)
+           && opt_i64(k_season_start_ms, b.season_start_ms)
+           && opt_u64(k_season_start_seq, b.season_start_seq) && opt_i64(k_anchor_ms, b.anchor_ms);
+  }
+  bool season(snapshot_season& x) {
+    return u32(k_season, true, 1, std::numeric_limits<uint32_t>::max(), x.span.season)
+           && i64(k_start_ms, x.span.start_ms) && i64(k_end_ms, x.span.end_ms)
+           && u64(k_start_seq, x.span.start_seq) && u64(k_end_seq, x.span.end_seq)
+           && u64(k_total, x.total);
   }
   bool end(snapshot_end& e) { return u64(k_boards, e.boards) && u64(k_entries, e.entries); }
 
@@ -215,8 +337,10 @@ bool read_item(item_reader& rd, std::string_view kind, snapshot_item& item) {
     return rd.chunk(item.emplace<snapshot_chunk>());
   if (kind == "end")
     return rd.end(item.emplace<snapshot_end>());
+  if (kind == "season")
+    return rd.season(item.emplace<snapshot_season>());
   rd.err = "kind: unknown snapshot record kind " + quote(kind)
-           + " (head, board, chunk, end; a newer lbd may have written this snapshot)";
+           + " (head, board, chunk, end, season; a newer lbd may have written this snapshot)";
   return false;
 }
 

@@ -44,6 +44,10 @@ std::string follow_topic(std::string_view board, std::string_view player) {
   return topic("follow/", board, player);
 }
 
+std::string season_topic(std::string_view board) {
+  return topic("season/", board, {});
+}
+
 std::optional<follow_target> parse_follow_prefix(std::string_view prefix) {
   constexpr std::string_view kind = "follow/";
   if (prefix.substr(0, kind.size()) != kind)
@@ -82,6 +86,35 @@ std::string encode_update(const top_update& u) {
     w.str(u.board);
     w.key("seq");
     w.u64(u.seq);
+    w.key("total");
+    w.u64(u.total);
+    w.key("entries");
+    w.array(u.entries.size());
+    for (const auto& e : u.entries)
+      w.entry(e);
+  });
+}
+
+// A closed season's final standings; the publisher appends `stream_seq`
+// (append_stream_seq) as on top/. An unknown start (0) is nil.
+std::string encode_update(const season_update& u) {
+  std::size_t n = 128 + u.board.size();
+  for (const auto& e : u.entries)
+    n += detail::entry_size(e);
+  return encode(n, [&](detail::writer& w) {
+    w.map(8);
+    w.key("board");
+    w.str(u.board);
+    w.key("season");
+    w.u64(u.span.season);
+    w.key("start_ms");
+    u.span.start_ms != 0 ? w.i64(u.span.start_ms) : w.nil();
+    w.key("end_ms");
+    w.i64(u.span.end_ms);
+    w.key("start_seq");
+    w.u64(u.span.start_seq);
+    w.key("end_seq");
+    w.u64(u.span.end_seq);
     w.key("total");
     w.u64(u.total);
     w.key("entries");

@@ -110,7 +110,7 @@ std::string encode_update(const top_update& u);
 std::string encode_update(const rank_update& u);
 std::string encode_update(const score_update& u);
 std::string encode_update(const follow_update& u);
-std::string encode_update(const season_update& u);
+std::string encode_update(const season_update& u); // body of season_topic(u.board)
 
 // Adds `stream_seq: n` to an encoded map body (extension C), in place: the
 // map header gets one more entry (growing from fixmap to map16 or map16 to

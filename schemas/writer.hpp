@@ -48,6 +48,8 @@ public:
     stream_.write(buf, N);
   }
   void opt_u64(const std::optional<uint64_t>& v) { v ? u64(*v) : nil(); }
+  void opt_i64(const std::optional<int64_t>& v) { v ? i64(*v) : nil(); }
+  void opt_str(const std::optional<std::string>& v) { v ? str(*v) : nil(); }
 
   // Reply pieces.
   void error_map(const error& e) {
@@ -74,10 +76,12 @@ public:
     boolean(r.changed);
     key("total");
     u64(r.total);
+    key("percentile");
+    f64(percentile(r.rank, r.total));
     key("seq");
     u64(r.seq);
   }
-  static constexpr uint32_t submit_key_count = 9;
+  static constexpr uint32_t submit_key_count = 10;
   void entry(const entry_view& e) {
     map(5);
     key("rank");

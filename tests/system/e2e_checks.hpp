@@ -46,8 +46,9 @@ struct mixed_view_error : reply_error {
 // Records the exception of a failed check.
 void record(client_log& log, const std::string& where, const std::exception& e);
 
-inline const std::set<std::string> submit_keys
-  = {"board", "player", "score", "subscore", "rank", "prev_rank", "changed", "total", "seq"};
+inline const std::set<std::string> submit_keys = {"board",      "player",    "score",   "subscore",
+                                                  "rank",       "prev_rank", "changed", "total",
+                                                  "percentile", "seq"};
 inline const std::set<std::string> entry_keys = {"rank", "player", "score", "subscore", "meta"};
 
 std::set<std::string> with(std::set<std::string> keys, std::initializer_list<const char*> more);

@@ -45,7 +45,7 @@ TEST_CASE("smoke: every op once, with the reply keys of PROTOCOL.md") {
 
   r = c.call(configure("smoke", "desc", "best"));
   REQUIRE(r.ok());
-  CHECK(r.keys() == keys({"board", "order", "operator", "seq"}));
+  CHECK(r.keys() == keys({"board", "order", "operator", "seq", "schedule", "keep"}));
   CHECK(r.str("board") == "smoke");
   uint64_t last_seq = r.u64("seq");
   auto next_seq = [&](const reply& x) {
@@ -102,7 +102,9 @@ TEST_CASE("smoke: every op once, with the reply keys of PROTOCOL.md") {
 
   // alice 200/0 (meta m1 kept), carol 70, bob 50.
   r = c.call(rank("smoke", "bob"));
-  CHECK(r.keys() == keys({"board", "player", "score", "subscore", "meta", "rank", "total", "seq"}));
+  CHECK(r.keys()
+        == keys(
+          {"board", "player", "score", "subscore", "meta", "rank", "total", "percentile", "seq"}));
   CHECK(r.u64("rank") == 3);
   CHECK(r.u64("total") == 3);
   CHECK(meta_of(r.at("meta")) == meta_v{std::string("\x00\xff", 2), true});
@@ -176,7 +178,9 @@ TEST_CASE("smoke: every op once, with the reply keys of PROTOCOL.md") {
   auto& bl = r.at("boards");
   for (uint32_t i = 0; i < bl.via.array.size; ++i) {
     auto& b = bl.via.array.ptr[i];
-    CHECK(keys_of(b) == std::set<std::string>{"board", "total", "order", "operator"});
+    CHECK(keys_of(b)
+          == std::set<std::string>{"board", "total", "order", "operator", "season", "schedule",
+                                   "keep"});
     listed[at(b, "board").as<std::string>()] = std::to_string(at(b, "total").as<uint64_t>()) + " "
                                                + at(b, "order").as<std::string>() + " "
                                                + at(b, "operator").as<std::string>();

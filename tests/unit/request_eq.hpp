@@ -28,26 +28,31 @@ inline bool eq(const batch_req& a, const batch_req& b) {
   return true;
 }
 inline bool eq(const rank_req& a, const rank_req& b) {
-  return a.board == b.board && a.player == b.player && a.exact == b.exact;
+  return a.board == b.board && a.player == b.player && a.exact == b.exact && a.season == b.season;
 }
 inline bool eq(const top_req& a, const top_req& b) {
   return a.board == b.board && a.limit == b.limit && a.offset == b.offset && a.exact == b.exact
-         && a.after == b.after;
+         && a.after == b.after && a.season == b.season;
 }
 inline bool eq(const around_req& a, const around_req& b) {
-  return a.board == b.board && a.player == b.player && a.radius == b.radius && a.exact == b.exact;
+  return a.board == b.board && a.player == b.player && a.radius == b.radius && a.exact == b.exact
+         && a.season == b.season;
 }
 inline bool eq(const ranks_req& a, const ranks_req& b) {
-  return a.board == b.board && a.players == b.players && a.exact == b.exact;
+  return a.board == b.board && a.players == b.players && a.exact == b.exact && a.season == b.season;
 }
 inline bool eq(const remove_req& a, const remove_req& b) {
   return a.board == b.board && a.player == b.player;
 }
 inline bool eq(const reset_req& a, const reset_req& b) {
-  return a.board == b.board;
+  return a.board == b.board && a.archive == b.archive;
 }
 inline bool eq(const configure_req& a, const configure_req& b) {
-  return a.board == b.board && a.order == b.order && a.op == b.op;
+  return a.board == b.board && a.order == b.order && a.op == b.op && a.schedule == b.schedule
+         && a.keep == b.keep;
+}
+inline bool eq(const seasons_req& a, const seasons_req& b) {
+  return a.board == b.board;
 }
 inline bool eq(const boards_req& a, const boards_req& b) {
   return a.exact == b.exact && a.limit == b.limit && a.after == b.after;

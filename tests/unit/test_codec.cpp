@@ -13,6 +13,7 @@
 
 #include <msgpack.hpp>
 
+#include "schemas/cron.hpp"
 #include "schemas/json.hpp"
 #include "schemas/reply.hpp"
 #include "schemas/request.hpp"
@@ -1278,6 +1279,230 @@ TEST_CASE("encode_request -> decode_request round trip for every op") {
 }
 
 // ===========================================================================
+// Seasons (PROTOCOL.md "Seasons").
+
+namespace {
+
+// The parser's own verdict on an expression, as decode reports it.
+std::string cron_why(const std::string& s) {
+  std::string why;
+  CHECK_FALSE(cron_schedule::parse(s, &why));
+  return why;
+}
+
+} // namespace
+
+TEST_CASE("seasons: `season` on the four reads") {
+  const std::vector<Map> reads = {
+    {{"op", "rank"}, {"board", "b"}, {"player", "p"}},
+    {{"op", "top"}, {"board", "b"}},
+    {{"op", "around"}, {"board", "b"}, {"player", "p"}},
+    {{"op", "ranks"}, {"board", "b"}, {"players", Arr{"p"}}},
+  };
+  auto season_of = [](const decoded_request& d) -> std::optional<uint32_t> {
+    REQUIRE_MESSAGE(d.ok(), std::get<error>(d.body).message);
+    return std::visit(
+      [](const auto& r) -> std::optional<uint32_t> {
+        using T = std::decay_t<decltype(r)>;
+        if constexpr (
+          std::is_same_v<
+            T,
+            rank_req> || std::is_same_v<T, top_req> || std::is_same_v<T, around_req> || std::is_same_v<T, ranks_req>)
+          return r.season;
+        else
+          return std::nullopt;
+      },
+      std::get<request_body>(d.body));
+  };
+  for (const auto& base : reads) {
+    CAPTURE(s_of(msgpack::unpack(enc(base).data(), enc(base).size())->via.map.ptr[0].val));
+    CHECK_FALSE(season_of(dec(base)));
+    CHECK_FALSE(season_of(dec(with(base, {{"season", nullptr}}))));
+    CHECK(season_of(dec(with(base, {{"season", 1}}))) == 1u);
+    CHECK(season_of(dec(with(base, {{"season", 7u}}))) == 7u);
+    CHECK(season_of(dec(with(base, {{"season", std::numeric_limits<uint32_t>::max()}})))
+          == std::numeric_limits<uint32_t>::max());
+    // The protocol's one message for every bad value, naming the key.
+    CHECK_BAD(dec(with(base, {{"season", 0}})), "season must be a positive integer");
+    CHECK_BAD(dec(with(base, {{"season", 0}})), "got 0");
+    CHECK_BAD(dec(with(base, {{"season", -1}})), "season must be a positive integer");
+    CHECK_BAD(dec(with(base, {{"season", -1}})), "got -1");
+    CHECK_BAD(dec(with(base, {{"season", uint64_t{1} << 32}})), "got 4294967296");
+    CHECK_BAD(dec(with(base, {{"season", std::numeric_limits<uint64_t>::max()}})),
+              "season must be a positive integer (1..4294967295), got 18446744073709551615");
+    CHECK_BAD(dec(with(base, {{"season", "3"}})), "season must be a positive integer");
+    CHECK_BAD(dec(with(base, {{"season", "3"}})), "got str");
+    CHECK_BAD(dec(with(base, {{"season", 2.0}})), "got float64");
+    CHECK_BAD(dec(with(base, {{"season", true}})), "got bool");
+    CHECK_BAD(dec(with(base, {{"season", Arr{1}}})), "got array");
+    CHECK_BAD(dec(with(base, {{"season", 1}, {"season", 1}})), "season: duplicate key");
+    // `season` comes after `exact` in the check order.
+    CHECK_BAD(dec(with(base, {{"season", 0}, {"exact", 1}})), "exact: expected bool");
+  }
+  // Other ops ignore it, as any key they do not read.
+  CHECK(dec(with(base_submit, {{"season", "x"}})).ok());
+  CHECK(dec(Map{{"op", "reset"}, {"board", "b"}, {"season", 0}}).ok());
+  // the board is checked first
+  CHECK_BAD(dec(Map{{"op", "top"}, {"board", "a b"}, {"season", 0}}), "board: invalid character");
+}
+
+TEST_CASE("seasons: reset `archive`") {
+  CHECK_FALSE(req<reset_req>(dec(Map{{"op", "reset"}, {"board", "b"}})).archive);
+  CHECK_FALSE(
+    req<reset_req>(dec(Map{{"op", "reset"}, {"board", "b"}, {"archive", nullptr}})).archive);
+  CHECK_FALSE(
+    req<reset_req>(dec(Map{{"op", "reset"}, {"board", "b"}, {"archive", false}})).archive);
+  CHECK(req<reset_req>(dec(Map{{"op", "reset"}, {"board", "b"}, {"archive", true}})).archive);
+  CHECK_BAD(dec(Map{{"op", "reset"}, {"board", "b"}, {"archive", 1}}),
+            "archive: expected bool, got int");
+  CHECK_BAD(dec(Map{{"op", "reset"}, {"board", "b"}, {"archive", "true"}}),
+            "archive: expected bool, got str");
+  CHECK_BAD(dec(Map{{"op", "reset"}, {"board", "b"}, {"archive", true}, {"archive", true}}),
+            "archive: duplicate key");
+  CHECK_BAD(dec(Map{{"op", "reset"}, {"archive", 1}}), "board: missing");
+}
+
+TEST_CASE("seasons: configure `schedule` and `keep`") {
+  auto conf = [](Map extra) {
+    return dec(with(Map{{"op", "configure"}, {"board", "b"}}, std::move(extra)));
+  };
+  {
+    const auto& r = req<configure_req>(conf({}));
+    CHECK_FALSE(r.schedule);
+    CHECK_FALSE(r.keep);
+  }
+  {
+    const auto& r = req<configure_req>(conf({{"schedule", nullptr}, {"keep", nullptr}}));
+    CHECK_FALSE(r.schedule);
+    CHECK_FALSE(r.keep);
+  }
+  {
+    const auto& r = req<configure_req>(conf({{"schedule", "0 0 * * 1"}, {"keep", 4}}));
+    CHECK(r.schedule == std::string("0 0 * * 1"));
+    CHECK(r.keep == 4u);
+    CHECK_FALSE(r.order);
+  }
+  // six fields: seconds first
+  CHECK(req<configure_req>(conf({{"schedule", "30 0 0 * * *"}})).schedule
+        == std::string("30 0 0 * * *"));
+  // "" removes the schedule: set, and empty
+  CHECK(req<configure_req>(conf({{"schedule", ""}})).schedule == std::string());
+  CHECK(req<configure_req>(conf({{"keep", 1}})).keep == 1u);
+  CHECK(req<configure_req>(conf({{"keep", max_keep_seasons}})).keep == max_keep_seasons);
+  // keep: 1..1000
+  CHECK_BAD(conf({{"keep", 0}}), "keep: 0 out of range 1..1000");
+  CHECK_BAD(conf({{"keep", 1001}}), "keep: 1001 out of range 1..1000");
+  CHECK_BAD(conf({{"keep", -1}}), "keep: -1 out of range 1..1000");
+  CHECK_BAD(conf({{"keep", std::numeric_limits<uint64_t>::max()}}), "keep: 18446744073709551615");
+  CHECK_BAD(conf({{"keep", "4"}}), "keep: expected int, got str");
+  CHECK_BAD(conf({{"keep", 4.0}}), "keep: expected int, got float64");
+  CHECK_BAD(conf({{"keep", 2}, {"keep", 2}}), "keep: duplicate key");
+  // schedule: a str of at most 128 bytes that parses and fires
+  CHECK_BAD(conf({{"schedule", 5}}), "schedule: expected str (a cron expression), got int");
+  CHECK_BAD(conf({{"schedule", Bin{"0 0 * * 1"}}}), "schedule: expected str");
+  CHECK_BAD(conf({{"schedule", Arr{"0 0 * * 1"}}}), "schedule: expected str");
+  CHECK_BAD(conf({{"schedule", rep(' ', max_cron_len + 1)}}),
+            "schedule: 129 bytes, at most 128 allowed");
+  CHECK_BAD(conf({{"schedule", rep('x', 100000)}}), "schedule: 100000 bytes, at most 128");
+  CHECK_BAD(conf({{"schedule", "a"}, {"schedule", "a"}}), "schedule: duplicate key");
+  // a bad expression: the parser's why, after "schedule: "
+  for (const std::string bad : {"0 25 * * *", "* * *", "0 0 * * * * *", "x 0 * * *", " "}) {
+    CAPTURE(bad);
+    const std::string why = cron_why(bad);
+    CHECK_FALSE(why.empty());
+    const auto d = conf({{"schedule", bad}});
+    CHECK_BAD(d, "schedule: " + why);
+    if (!d.ok())
+      CHECK(std::get<error>(d.body).message == "schedule: " + why);
+  }
+  // the protocol's example
+  CHECK(std::get<error>(conf({{"schedule", "0 25 * * *"}}).body).message
+        == "schedule: field 2 (hour): 25 is out of range 0-23");
+  // One that parses but never fires: Feb 30.
+  CHECK(std::get<error>(conf({{"schedule", "0 0 30 2 *"}}).body).message
+        == "schedule: '0 0 30 2 *' never fires");
+  CHECK_BAD(conf({{"schedule", "0 0 0 30 2 *"}}), "never fires");
+  // kept as the parser gives it back: trimmed
+  CHECK(req<configure_req>(conf({{"schedule", "  0 0 * * 1 "}})).schedule
+        == std::string("0 0 * * 1"));
+  // check order: board, order, operator, schedule, keep
+  CHECK_BAD(conf({{"keep", 0}, {"schedule", 1}}), "schedule: expected str");
+  CHECK_BAD(conf({{"schedule", 1}, {"operator", "max"}}), "operator: 'max'");
+  CHECK_BAD(dec(Map{{"op", "configure"}, {"schedule", 1}}), "board: missing");
+  // other ops ignore them
+  CHECK(dec(Map{{"op", "reset"}, {"board", "b"}, {"schedule", 1}, {"keep", 0}}).ok());
+}
+
+TEST_CASE("seasons: the `seasons` op") {
+  const auto d = dec(Map{{"op", "seasons"}, {"id", 3}, {"board", "arena"}});
+  CHECK(req<seasons_req>(d).board == "arena");
+  CHECK(d.id == 3u);
+  CHECK_BAD(dec(Map{{"op", "seasons"}}), "board: missing");
+  CHECK_BAD(dec(Map{{"op", "seasons"}, {"board", 1}}), "board: expected str, got int");
+  CHECK_BAD(dec(Map{{"op", "seasons"}, {"board", "a b"}}), "board: invalid character");
+  CHECK(dec(Map{{"op", "seasons"}, {"board", "b"}, {"season", 0}}).ok()); // not a key it reads
+  CHECK_ERR(dec(Map{{"op", "Seasons"}, {"board", "b"}}), error_code::unknown_op, "Seasons");
+  CHECK_ERR(dec(Map{{"op", "season"}, {"board", "b"}}), error_code::unknown_op, "season");
+  // not on ingest
+  CHECK_BAD(ing(Map{{"op", "seasons"}, {"board", "b"}}), "not accepted on ingest");
+}
+
+TEST_CASE("seasons: encode_request -> decode_request round trip") {
+  auto with_season = [](auto r, uint32_t s) {
+    r.season = s;
+    return r;
+  };
+  configure_req cs{"b", std::nullopt, std::nullopt, std::string("0 0 * * 1"), 4u};
+  configure_req cr{"b", board_order::asc, score_operator::set, std::string(), std::nullopt};
+  configure_req ck{"b", std::nullopt, std::nullopt, std::nullopt, max_keep_seasons};
+  reset_req ra{"b", true};
+  top_req tc{"b", 3, 0, false, top_cursor{1, 2, 3}, 9u};
+  const std::vector<request_body> bodies = {
+    with_season(rank_req{"b", "p", true}, 1),
+    with_season(rank_req{"b", "p", false}, std::numeric_limits<uint32_t>::max()),
+    with_season(top_req{"b", 5, 7}, 2),
+    tc,
+    with_season(around_req{"b", "p", 3}, 4),
+    with_season(ranks_req{"b", {"x", "y"}, false}, 5),
+    ra,
+    reset_req{"b", false},
+    cs,
+    cr,
+    ck,
+    seasons_req{"arena"},
+  };
+  for (const auto& body : bodies) {
+    for (const std::optional<uint64_t>& id :
+         {std::optional<uint64_t>{}, std::optional<uint64_t>{5}}) {
+      CAPTURE(body.index());
+      const std::string frame = encode_request(id, body);
+      const auto d = decode_request(frame.data(), frame.size());
+      REQUIRE_MESSAGE(d.ok(), std::get<error>(d.body).message);
+      CHECK(d.id == id);
+      CHECK(eq(std::get<request_body>(d.body), body));
+    }
+  }
+  const auto keys = [](const request_body& b) {
+    const std::string f = encode_request(std::nullopt, b);
+    std::size_t off = 0;
+    auto oh = msgpack::unpack(f.data(), f.size(), off);
+    return keys_of(oh.get());
+  };
+  // optional keys only when set
+  CHECK(keys(rank_req{"b", "p"}) == strs{"op", "board", "player"});
+  CHECK(keys(with_season(rank_req{"b", "p"}, 2)) == strs{"op", "board", "player", "season"});
+  CHECK(keys(tc) == strs{"op", "board", "limit", "after", "exact", "season"});
+  CHECK(keys(reset_req{"b"}) == strs{"op", "board"});
+  CHECK(keys(ra) == strs{"op", "board", "archive"});
+  CHECK(keys(cs) == strs{"op", "board", "schedule", "keep"});
+  CHECK(keys(cr) == strs{"op", "board", "order", "operator", "schedule"});
+  CHECK(keys(seasons_req{"b"}) == strs{"op", "board"});
+  // "" goes on the wire as "": it removes the schedule
+  const std::string f = encode_request(std::nullopt, cr);
+  CHECK(req<configure_req>(dec(f)).schedule == std::string());
+}
+
+// ===========================================================================
 TEST_CASE("encode_reply: error") {
   const std::string a = encode_reply(std::nullopt,
                                      error{error_code::unknown_op, "op: unknown op 'x'"});
@@ -1304,7 +1529,7 @@ TEST_CASE("encode_reply: submit, with and without prev_rank") {
   auto r = parse_reply(encode_reply(uint64_t{1}, s));
   CHECK(keys_of(r.root())
         == strs{"ok", "id", "board", "player", "score", "subscore", "rank", "prev_rank", "changed",
-                "total", "seq"});
+                "total", "percentile", "seq"});
   CHECK(b_of(at(r.root(), "ok")));
   CHECK(u_of(at(r.root(), "id")) == 1);
   CHECK(s_of(at(r.root(), "board")) == "b");
@@ -1323,7 +1548,7 @@ TEST_CASE("encode_reply: submit, with and without prev_rank") {
   auto r2 = parse_reply(encode_reply(std::nullopt, s));
   CHECK(keys_of(r2.root())
         == strs{"ok", "board", "player", "score", "subscore", "rank", "prev_rank", "changed",
-                "total", "seq"});
+                "total", "percentile", "seq"});
   CHECK(u_of(at(r2.root(), "prev_rank")) == 4);
   CHECK_FALSE(b_of(at(r2.root(), "changed")));
   CHECK(i_of(at(r2.root(), "score")) == std::numeric_limits<int64_t>::min());
@@ -1343,7 +1568,7 @@ TEST_CASE("encode_reply: batch") {
   const auto& a0 = res.via.array.ptr[0];
   CHECK(keys_of(a0)
         == strs{"ok", "board", "player", "score", "subscore", "rank", "prev_rank", "changed",
-                "total", "seq"});
+                "total", "percentile", "seq"});
   CHECK(b_of(at(a0, "ok")));
   CHECK(u_of(at(a0, "prev_rank")) == 1);
   CHECK(u_of(at(a0, "seq")) == 7);
@@ -1364,7 +1589,8 @@ TEST_CASE("encode_reply: rank with nil, str and bin meta") {
   rank_reply rr{"b", entry_view{5, "p", 100, -1, std::nullopt}, 50, 77};
   auto r = parse_reply(encode_reply(std::nullopt, rr));
   CHECK(keys_of(r.root())
-        == strs{"ok", "board", "player", "score", "subscore", "meta", "rank", "total", "seq"});
+        == strs{"ok", "board", "player", "score", "subscore", "meta", "rank", "total", "percentile",
+                "seq"});
   CHECK(u_of(at(r.root(), "seq")) == 77);
   CHECK(s_of(at(r.root(), "board")) == "b");
   CHECK(s_of(at(r.root(), "player")) == "p");
@@ -1449,7 +1675,7 @@ TEST_CASE("encode_reply: remove, reset, configure, boards, pong") {
 
   auto r3 = parse_reply(
     encode_reply(std::nullopt, configure_reply{"b", board_order::asc, score_operator::incr, 10}));
-  CHECK(keys_of(r3.root()) == strs{"ok", "board", "order", "operator", "seq"});
+  CHECK(keys_of(r3.root()) == strs{"ok", "board", "order", "operator", "seq", "schedule", "keep"});
   CHECK(s_of(at(r3.root(), "board")) == "b");
   CHECK(s_of(at(r3.root(), "order")) == "asc");
   CHECK(s_of(at(r3.root(), "operator")) == "incr");
@@ -1465,7 +1691,8 @@ TEST_CASE("encode_reply: remove, reset, configure, boards, pong") {
   CHECK(u_of(at(r4.root(), "seq")) == 31);
   const auto& arr = at(r4.root(), "boards");
   REQUIRE(arr.via.array.size == 2);
-  CHECK(keys_of(arr.via.array.ptr[0]) == strs{"board", "total", "order", "operator"});
+  CHECK(keys_of(arr.via.array.ptr[0])
+        == strs{"board", "total", "order", "operator", "season", "schedule", "keep"});
   CHECK(s_of(at(arr.via.array.ptr[0], "board")) == "a");
   CHECK(u_of(at(arr.via.array.ptr[0], "total")) == 3);
   CHECK(s_of(at(arr.via.array.ptr[0], "order")) == "desc");
@@ -1481,17 +1708,19 @@ TEST_CASE("encode_reply: remove, reset, configure, boards, pong") {
   CHECK(keys_of(r4c.root()) == strs{"ok", "id", "seq", "boards", "next", "total"});
   CHECK(s_of(at(r4c.root(), "next")) == "z");
   CHECK(u_of(at(r4c.root(), "total")) == 5000);
-  // A full page of the longest names stays far below the default max frame.
+  // A full page of the longest names and schedules stays far below the
+  // default max frame.
   boards_reply full;
   full.seq = std::numeric_limits<uint64_t>::max();
   for (uint32_t i = 0; i < max_boards_limit; ++i)
     full.boards.push_back(board_info{rep('b', max_board_len - 8) + std::to_string(10000000 + i),
                                      std::numeric_limits<uint64_t>::max(), board_order::desc,
-                                     score_operator::best});
+                                     score_operator::best, std::numeric_limits<uint32_t>::max(),
+                                     rep('*', max_cron_len), max_keep_seasons});
   full.next = full.boards.back().board;
   full.total = std::numeric_limits<uint64_t>::max();
   const std::string full_frame = encode_reply(std::numeric_limits<uint64_t>::max(), full);
-  CHECK(full_frame.size() < default_max_frame / 8);
+  CHECK(full_frame.size() < default_max_frame / 3);
   CHECK(at(parse_reply(full_frame).root(), "boards").via.array.size == max_boards_limit);
 
   auto r5 = parse_reply(encode_reply(uint64_t{5}, pong_reply{}));
@@ -1735,6 +1964,219 @@ TEST_CASE("encode_update: follow") {
   }
 }
 
+// ===========================================================================
+TEST_CASE("seasons: percentile") {
+  CHECK(percentile(1, 4) == 75.0);
+  CHECK(percentile(4, 4) == 0.0);
+  CHECK(percentile(1, 1) == 0.0);
+  CHECK(percentile(0, 0) == 0.0);
+  CHECK(percentile(1, 0) == 0.0);
+  CHECK(percentile(2, 3) == doctest::Approx(100.0 / 3));
+  CHECK(percentile(1, 1000000) == doctest::Approx(99.9999));
+}
+
+namespace {
+
+// A float64 as the protocol writes it (never narrowed to an int or float32).
+double f64_of(const msgpack::object& o) {
+  REQUIRE(o.type == msgpack::type::FLOAT64);
+  return o.via.f64;
+}
+
+} // namespace
+
+TEST_CASE("seasons: percentile in submit, batch and rank replies is a float64") {
+  // 100.0 and 0.0 are whole numbers: still float64 on the wire
+  const std::string sf = encode_reply(std::nullopt,
+                                      submit_reply{"b", "p", 1, 0, 1, std::nullopt, true, 1, 2});
+  auto s = parse_reply(sf);
+  CHECK(f64_of(at(s.root(), "percentile")) == 0.0);
+  CHECK(sf.find(std::string("\xaapercentile\xcb", 12)) != std::string::npos);
+  auto s2 = parse_reply(
+    encode_reply(std::nullopt, submit_reply{"b", "p", 1, 0, 1, std::nullopt, true, 4, 2}));
+  CHECK(f64_of(at(s2.root(), "percentile")) == 75.0);
+  batch_reply b;
+  b.results.push_back(submit_reply{"b", "p", 1, 2, 3, 1, false, 8, 7});
+  b.results.push_back(error{error_code::bad_request, "score: missing"});
+  auto rb = parse_reply(encode_reply(std::nullopt, b));
+  const auto& res = at(rb.root(), "results");
+  CHECK(f64_of(at(res.via.array.ptr[0], "percentile")) == 62.5);
+  CHECK(keys_of(res.via.array.ptr[1]) == strs{"ok", "error"});
+  rank_reply rr{"b", entry_view{1, "p", 100, 0, std::nullopt}, 10, 77};
+  auto r = parse_reply(encode_reply(std::nullopt, rr));
+  CHECK(f64_of(at(r.root(), "percentile")) == 90.0);
+  rr.entry.rank = 10;
+  CHECK(f64_of(at(parse_reply(encode_reply(std::nullopt, rr)).root(), "percentile")) == 0.0);
+}
+
+TEST_CASE("seasons: `season` in read replies only when the request named one") {
+  rank_reply rr{"b", entry_view{2, "p", 100, 0, std::nullopt}, 4, 77};
+  CHECK(keys_of(parse_reply(encode_reply(std::nullopt, rr)).root()).back() == "seq");
+  rr.season = 3;
+  auto r = parse_reply(encode_reply(uint64_t{1}, rr));
+  CHECK(keys_of(r.root())
+        == strs{"ok", "id", "board", "player", "score", "subscore", "meta", "rank", "total",
+                "percentile", "seq", "season"});
+  CHECK(u_of(at(r.root(), "season")) == 3);
+  CHECK(f64_of(at(r.root(), "percentile")) == 50.0);
+
+  entries_reply e;
+  e.board = "b";
+  e.total = 2;
+  e.seq = 12;
+  e.entries.push_back(entry_view{1, "a", 10, 0, std::nullopt});
+  e.season = std::numeric_limits<uint32_t>::max();
+  auto re = parse_reply(encode_reply(std::nullopt, e));
+  CHECK(keys_of(re.root()) == strs{"ok", "board", "total", "seq", "entries", "season"});
+  CHECK(u_of(at(re.root(), "season")) == std::numeric_limits<uint32_t>::max());
+  // a top page of a closed season: next, then season
+  e.paged = true;
+  e.season = 1;
+  auto rt = parse_reply(encode_reply(std::nullopt, e));
+  CHECK(keys_of(rt.root()) == strs{"ok", "board", "total", "seq", "entries", "next", "season"});
+  CHECK(u_of(at(rt.root(), "season")) == 1);
+}
+
+TEST_CASE("seasons: reset, configure and boards replies") {
+  auto r = parse_reply(encode_reply(std::nullopt, reset_reply{5, 9, std::nullopt}));
+  CHECK(keys_of(r.root()) == strs{"ok", "removed", "seq"});
+  auto ra = parse_reply(encode_reply(std::nullopt, reset_reply{5, 9, 4u}));
+  CHECK(keys_of(ra.root()) == strs{"ok", "removed", "seq", "season"});
+  CHECK(u_of(at(ra.root(), "season")) == 4);
+
+  configure_reply c{"b", board_order::desc, score_operator::best, 10};
+  auto rc = parse_reply(encode_reply(std::nullopt, c));
+  CHECK(at(rc.root(), "schedule").is_nil());
+  CHECK(u_of(at(rc.root(), "keep")) == 1);
+  c.schedule = "0 0 * * 1";
+  c.keep = 4;
+  auto rc2 = parse_reply(encode_reply(std::nullopt, c));
+  CHECK(s_of(at(rc2.root(), "schedule")) == "0 0 * * 1");
+  CHECK(u_of(at(rc2.root(), "keep")) == 4);
+
+  boards_reply bs;
+  bs.boards.push_back(board_info{"a", 3, board_order::desc, score_operator::best});
+  bs.boards.push_back(
+    board_info{"z", 0, board_order::asc, score_operator::set, 12, std::string("0 * * * *"), 1000});
+  auto rb = parse_reply(encode_reply(std::nullopt, bs));
+  const auto& arr = at(rb.root(), "boards");
+  CHECK(u_of(at(arr.via.array.ptr[0], "season")) == 1);
+  CHECK(at(arr.via.array.ptr[0], "schedule").is_nil());
+  CHECK(u_of(at(arr.via.array.ptr[0], "keep")) == 1);
+  CHECK(u_of(at(arr.via.array.ptr[1], "season")) == 12);
+  CHECK(s_of(at(arr.via.array.ptr[1], "schedule")) == "0 * * * *");
+  CHECK(u_of(at(arr.via.array.ptr[1], "keep")) == 1000);
+}
+
+TEST_CASE("seasons: the seasons reply") {
+  seasons_reply s;
+  s.board = "arena";
+  s.current = 6;
+  s.keep = 3;
+  s.seq = 900;
+  s.seasons.push_back(season_info{season_span{3, 0, 1000, 1, 100}, false, 40});
+  s.seasons.push_back(season_info{season_span{4, 1000, 2000, 101, 300}, false, 0});
+  s.seasons.push_back(season_info{season_span{5, 2000, 3000, 301, 500}, false, 7});
+  s.seasons.push_back(season_info{season_span{6, 3000, 0, 501, 0}, true, 12});
+  auto r = parse_reply(encode_reply(uint64_t{8}, s));
+  CHECK(keys_of(r.root())
+        == strs{"ok", "id", "board", "current", "schedule", "next_ms", "keep", "seq", "seasons"});
+  CHECK(s_of(at(r.root(), "board")) == "arena");
+  CHECK(u_of(at(r.root(), "current")) == 6);
+  CHECK(at(r.root(), "schedule").is_nil());
+  CHECK(at(r.root(), "next_ms").is_nil());
+  CHECK(u_of(at(r.root(), "keep")) == 3);
+  CHECK(u_of(at(r.root(), "seq")) == 900);
+  const auto& arr = at(r.root(), "seasons");
+  REQUIRE(arr.type == msgpack::type::ARRAY);
+  REQUIRE(arr.via.array.size == 4);
+  for (uint32_t i = 0; i < 4; ++i)
+    CHECK(keys_of(arr.via.array.ptr[i])
+          == strs{"season", "start_ms", "end_ms", "start_seq", "end_seq", "total", "current"});
+  const auto& first = arr.via.array.ptr[0];
+  CHECK(u_of(at(first, "season")) == 3);
+  CHECK(at(first, "start_ms").is_nil()); // 0: unknown
+  CHECK(i_of(at(first, "end_ms")) == 1000);
+  CHECK(u_of(at(first, "start_seq")) == 1);
+  CHECK(u_of(at(first, "end_seq")) == 100);
+  CHECK(u_of(at(first, "total")) == 40);
+  CHECK_FALSE(b_of(at(first, "current")));
+  CHECK(i_of(at(arr.via.array.ptr[1], "start_ms")) == 1000);
+  const auto& cur = arr.via.array.ptr[3];
+  CHECK(u_of(at(cur, "season")) == 6);
+  CHECK(i_of(at(cur, "start_ms")) == 3000);
+  CHECK(at(cur, "end_ms").is_nil());
+  CHECK(u_of(at(cur, "start_seq")) == 501);
+  CHECK(at(cur, "end_seq").is_nil());
+  CHECK(u_of(at(cur, "total")) == 12);
+  CHECK(b_of(at(cur, "current")));
+  // with a schedule: str and the next boundary (an int, may be far off)
+  s.schedule = "0 0 * * 1";
+  s.next_ms = int64_t{1} << 42;
+  auto r2 = parse_reply(encode_reply(std::nullopt, s));
+  CHECK(s_of(at(r2.root(), "schedule")) == "0 0 * * 1");
+  CHECK(i_of(at(r2.root(), "next_ms")) == int64_t{1} << 42);
+  // a new board: one season, the current one
+  seasons_reply fresh;
+  fresh.board = "b";
+  fresh.seasons.push_back(season_info{season_span{}, true, 0});
+  auto r3 = parse_reply(encode_reply(std::nullopt, fresh));
+  CHECK(u_of(at(r3.root(), "current")) == 1);
+  CHECK(at(r3.root(), "seasons").via.array.size == 1);
+  // a full list (keep 1000 and the current) stays well under a frame
+  seasons_reply full;
+  full.board = rep('b', max_board_len);
+  full.schedule = rep('*', max_cron_len);
+  for (uint32_t i = 0; i <= max_keep_seasons; ++i)
+    full.seasons.push_back(season_info{
+      season_span{std::numeric_limits<uint32_t>::max() - 1000 + i,
+                  std::numeric_limits<int64_t>::max(), std::numeric_limits<int64_t>::min(),
+                  std::numeric_limits<uint64_t>::max(), std::numeric_limits<uint64_t>::max()},
+      i == max_keep_seasons, std::numeric_limits<uint64_t>::max()});
+  const std::string ff = encode_reply(std::numeric_limits<uint64_t>::max(), full);
+  CHECK(ff.size() < default_max_frame / 4);
+  CHECK(at(parse_reply(ff).root(), "seasons").via.array.size == max_keep_seasons + 1);
+}
+
+TEST_CASE("seasons: the season/ update") {
+  CHECK(season_topic("arena") == "season/arena/");
+  CHECK(season_topic("ab").rfind(season_topic("a"), 0) == std::string::npos);
+  season_update u;
+  u.board = "arena";
+  u.span = season_span{4, 0, 1700000000000, 101, 300};
+  u.total = 2;
+  u.entries = {entry_view{1, "bob", 150, -2, meta_value{"hi", false}},
+               entry_view{2, "alice", 120, 0, std::nullopt}};
+  std::string body = encode_update(u);
+  auto r = parse_reply(body);
+  CHECK(
+    keys_of(r.root())
+    == strs{"board", "season", "start_ms", "end_ms", "start_seq", "end_seq", "total", "entries"});
+  CHECK(s_of(at(r.root(), "board")) == "arena");
+  CHECK(u_of(at(r.root(), "season")) == 4);
+  CHECK(at(r.root(), "start_ms").is_nil());
+  CHECK(i_of(at(r.root(), "end_ms")) == 1700000000000);
+  CHECK(u_of(at(r.root(), "start_seq")) == 101);
+  CHECK(u_of(at(r.root(), "end_seq")) == 300);
+  CHECK(u_of(at(r.root(), "total")) == 2);
+  // entries exactly as in a top reply
+  auto top = parse_reply(encode_reply(std::nullopt, entries_reply{"arena", 2, 300, u.entries}));
+  const auto& es = at(r.root(), "entries");
+  REQUIRE(es.via.array.size == 2);
+  for (uint32_t i = 0; i < 2; ++i)
+    CHECK(es.via.array.ptr[i] == at(top.root(), "entries").via.array.ptr[i]);
+  u.span.start_ms = 1690000000000;
+  CHECK(i_of(at(parse_reply(encode_update(u)).root(), "start_ms")) == 1690000000000);
+  // the publisher adds stream_seq, as on top/
+  REQUIRE(append_stream_seq(body, 17));
+  auto rs = parse_reply(body);
+  CHECK(keys_of(rs.root()).back() == "stream_seq");
+  CHECK(u_of(at(rs.root(), "stream_seq")) == 17);
+  // an empty closed season
+  auto e = parse_reply(encode_update(season_update{"b", season_span{1, 0, 5, 0, 1}, 0, {}}));
+  CHECK(at(e.root(), "entries").via.array.size == 0);
+}
+
 TEST_CASE("follow/ prefixes: only follow/<board>/<player> with valid names") {
   CHECK(follow_topic("arena", "alice") == "follow/arena/alice");
   auto t = parse_follow_prefix("follow/arena/alice");
@@ -1928,7 +2370,7 @@ TEST_CASE("msgpack_to_json") {
     = encode_reply(uint64_t{7}, submit_reply{"b", "p", 1, 0, 1, std::nullopt, true, 1, 2});
   CHECK(
     msgpack_to_json(rep_frame.data(), rep_frame.size())
-    == R"({"ok":true,"id":7,"board":"b","player":"p","score":1,"subscore":0,"rank":1,"prev_rank":null,"changed":true,"total":1,"seq":2})");
+    == R"({"ok":true,"id":7,"board":"b","player":"p","score":1,"subscore":0,"rank":1,"prev_rank":null,"changed":true,"total":1,"percentile":0,"seq":2})");
   // malformed input throws runtime_error with a readable message
   auto throws = [](const std::string& f, const std::string& part) {
     try {

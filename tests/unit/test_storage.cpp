@@ -36,6 +36,7 @@
 #include "actors/storage/recovery_plan.hpp"
 #include "actors/storage/replay_state.hpp"
 #include "actors/storage/snapshot_file.hpp"
+#include "schemas/cron.hpp"
 #include "schemas/event_record.hpp"
 #include "schemas/snapshot_record.hpp"
 
@@ -45,6 +46,26 @@ using namespace lb::storage;
 using namespace lb::schemas;
 
 namespace {
+
+// The records as they were before seasons: the season fields at their
+// defaults (aggregate initialization would leave them out, which
+// -Wmissing-field-initializers refuses).
+configure_event_body conf_body(std::string board, board_order order, score_operator op) {
+  configure_event_body e;
+  e.board = std::move(board);
+  e.order = order;
+  e.op = op;
+  return e;
+}
+snapshot_board board_rec(std::string board, board_order order = {}, score_operator op = {},
+                         uint64_t total = 0) {
+  snapshot_board b;
+  b.board = std::move(board);
+  b.order = order;
+  b.op = op;
+  b.total = total;
+  return b;
+}
 
 constexpr int64_t i64max = std::numeric_limits<int64_t>::max();
 constexpr int64_t i64min = std::numeric_limits<int64_t>::min();
@@ -201,8 +222,8 @@ std::vector<event_record> make_events(std::size_t n, uint64_t seed) {
       push(reset_req{board});
     } else {
       push(reset_req{board});
-      push(configure_event_body{board, pick(2) ? board_order::asc : board_order::desc,
-                                static_cast<score_operator>(pick(4))});
+      push(conf_body(board, pick(2) ? board_order::asc : board_order::desc,
+                     static_cast<score_operator>(pick(4))));
     }
   }
   return out;
@@ -339,7 +360,7 @@ TEST_CASE("event bodies round trip for every type") {
   for (auto o : {board_order::desc, board_order::asc})
     for (auto op :
          {score_operator::best, score_operator::set, score_operator::incr, score_operator::decr})
-      cases.push_back({9, 5, configure_event_body{"cfg", o, op}});
+      cases.push_back({9, 5, conf_body("cfg", o, op)});
 
   for (const auto& c : cases) {
     const std::string body = body_of(c);
@@ -553,10 +574,354 @@ TEST_CASE("hostile event bodies give errors, never a crash") {
   }
 }
 
+// ---------------------------------------------------------------------------
+// Seasons (issue 15): configure's schedule and keep, the rollover record.
+
+namespace {
+
+// The keys of a record body, in order.
+std::vector<std::string> body_keys(const std::string& body) {
+  std::size_t off = 0;
+  auto oh = msgpack::unpack(body.data(), body.size(), off);
+  REQUIRE(oh.get().type == msgpack::type::MAP);
+  std::vector<std::string> keys;
+  for (uint32_t i = 0; i < oh.get().via.map.size; ++i)
+    keys.push_back(oh.get().via.map.ptr[i].key.as<std::string>());
+  return keys;
+}
+
+using key_list = std::vector<std::string>;
+
+} // namespace
+
+TEST_CASE("seasons: rollover and configure-with-schedule event bodies round trip") {
+  std::vector<event_record> cases;
+  cases.push_back(
+    {10, 1700000000000, rollover_body{"arena", 1, 1700000000000, 1700000000000, true}});
+  cases.push_back(
+    {UINT64_MAX, i64min,
+     rollover_body{std::string(max_board_len, 'r'), UINT32_MAX, i64max, i64min, false}});
+  cases.push_back({11, 0, rollover_body{"b", 7, 0, 0, false}});
+  configure_event_body c = conf_body("cfg", board_order::asc, score_operator::incr);
+  c.schedule = "0 0 * * 1";
+  c.keep = 4;
+  cases.push_back({12, 5, c});
+  c.schedule = "30 0 0 * * *";
+  c.keep = max_keep_seasons;
+  cases.push_back({13, 5, c});
+  c.schedule.clear();
+  c.keep = 2;
+  cases.push_back({14, 5, c});
+  c.schedule = std::string(max_cron_len - 9, ' ') + "0 0 * * *";
+  c.keep = 1;
+  cases.push_back({15, 5, c});
+  for (const auto& ev : cases) {
+    const std::string body = body_of(ev);
+    const event_record r = decode_ok(body);
+    CHECK(r.seq == ev.seq);
+    CHECK(r.time_ms == ev.time_ms);
+    REQUIRE(r.body.index() == ev.body.index());
+    CHECK(std::string(type_name(r.body)) == type_name(ev.body));
+    CHECK(board_of(r.body) == board_of(ev.body));
+    if (const auto* ro = std::get_if<rollover_body>(&ev.body)) {
+      const auto& g = std::get<rollover_body>(r.body);
+      CHECK(std::string(type_name(r.body)) == "rollover");
+      CHECK(g.season == ro->season);
+      CHECK(g.end_ms == ro->end_ms);
+      CHECK(g.start_ms == ro->start_ms);
+      CHECK(g.scheduled == ro->scheduled);
+      CHECK(body_keys(body)
+            == key_list{"seq", "t", "type", "board", "season", "end_ms", "start_ms", "scheduled"});
+    } else {
+      const auto& want = std::get<configure_event_body>(ev.body);
+      const auto& g = std::get<configure_event_body>(r.body);
+      CHECK(g.order == want.order);
+      CHECK(g.op == want.op);
+      CHECK(g.schedule == want.schedule);
+      CHECK(g.keep == want.keep);
+    }
+    std::string again;
+    std::visit([&](const auto& e) { append_event(again, ev.seq, ev.time_ms, e); }, ev.body);
+    CHECK(again == body);
+  }
+  // schedule only when set, keep only when not 1: a configure without them
+  // is byte for byte what an older lbd wrote
+  CHECK(body_keys(body_of({1, 0, conf_body("b", board_order::desc, score_operator::best)}))
+        == key_list{"seq", "t", "type", "board", "order", "operator"});
+  configure_event_body k = conf_body("b", board_order::desc, score_operator::best);
+  k.keep = 3;
+  CHECK(body_keys(body_of({1, 0, k}))
+        == key_list{"seq", "t", "type", "board", "order", "operator", "keep"});
+  k.schedule = "0 * * * *";
+  k.keep = 1;
+  CHECK(body_keys(body_of({1, 0, k}))
+        == key_list{"seq", "t", "type", "board", "order", "operator", "schedule"});
+  CHECK(std::string(type_name(event_body{rollover_body{"x"}})) == "rollover");
+  CHECK(board_of(event_body{rollover_body{"x"}}) == "x");
+}
+
+TEST_CASE("seasons: an old configure record decodes with no schedule and keep 1") {
+  const std::string body = pack([](auto& pk) {
+    pk.pack_map(6);
+    pstr(pk, "seq");
+    pk.pack_uint64(3);
+    pstr(pk, "t");
+    pk.pack_int64(1600000000000);
+    pstr(pk, "type");
+    pstr(pk, "configure");
+    pstr(pk, "board");
+    pstr(pk, "old");
+    pstr(pk, "order");
+    pstr(pk, "asc");
+    pstr(pk, "operator");
+    pstr(pk, "set");
+  });
+  const event_record r = decode_ok(body);
+  const auto& c = std::get<configure_event_body>(r.body);
+  CHECK(c.board == "old");
+  CHECK(c.order == board_order::asc);
+  CHECK(c.op == score_operator::set);
+  CHECK(c.schedule.empty());
+  CHECK(c.keep == default_keep_seasons);
+  // and it is the very body this lbd writes for it
+  CHECK(body_of(r) == body);
+}
+
+TEST_CASE("seasons: hostile rollover and configure bodies give errors") {
+  // A body of `type` with `key` replaced (or left out, when `value` packs
+  // nothing).
+  using packer = msgpack::packer<msgpack::sbuffer>;
+  auto body_with = [](const char* type, const std::string& key, auto value) {
+    return pack([&](packer& pk) {
+      const bool rollover = std::string_view(type) == "rollover";
+      const std::vector<const char*> keys
+        = rollover ? std::vector<const char*>{"seq",    "t",      "type",     "board",
+                                              "season", "end_ms", "start_ms", "scheduled"}
+                   : std::vector<const char*>{"seq",   "t",        "type",     "board",
+                                              "order", "operator", "schedule", "keep"};
+      pk.pack_map(static_cast<uint32_t>(keys.size()));
+      for (const char* k : keys) {
+        pstr(pk, k);
+        const std::string_view name = k;
+        if (key == k)
+          value(pk);
+        else if (name == "seq" || name == "season" || name == "keep")
+          pk.pack_uint64(2);
+        else if (name == "t" || name == "end_ms" || name == "start_ms")
+          pk.pack_int64(1700000000000);
+        else if (name == "type")
+          pstr(pk, type);
+        else if (name == "board")
+          pstr(pk, "arena");
+        else if (name == "order")
+          pstr(pk, "desc");
+        else if (name == "operator")
+          pstr(pk, "best");
+        else if (name == "schedule")
+          pstr(pk, "0 0 * * 1");
+        else
+          pk.pack_true();
+      }
+    });
+  };
+  auto nil = [](packer& pk) { pk.pack_nil(); };
+  auto u = [](uint64_t x) { return [x](packer& pk) { pk.pack_uint64(x); }; };
+  auto i = [](int64_t x) { return [x](packer& pk) { pk.pack_int64(x); }; };
+  auto s = [](std::string x) { return [x](packer& pk) { pstr(pk, x); }; };
+
+  CHECK(decode_error(body_with("rollover", "", nil)) == "");
+  CHECK(decode_error(body_with("configure", "", nil)) == "");
+  // rollover
+  CHECK(decode_error(body_with("rollover", "season", nil)) == "season: missing");
+  CHECK(decode_error(body_with("rollover", "season", u(0)))
+        == "season: 0 out of range 1..4294967295");
+  CHECK(decode_error(body_with("rollover", "season", u(uint64_t{1} << 32)))
+        == "season: 4294967296 out of range 1..4294967295");
+  CHECK(decode_error(body_with("rollover", "season", i(-1)))
+        == "season: -1 is negative, expected uint");
+  CHECK(decode_error(body_with("rollover", "season", s("1"))) == "season: expected uint, got str");
+  CHECK(decode_error(body_with("rollover", "end_ms", nil)) == "end_ms: missing");
+  CHECK(decode_error(body_with("rollover", "end_ms", s("x"))) == "end_ms: expected int64, got str");
+  CHECK(decode_error(body_with("rollover", "start_ms", nil)) == "start_ms: missing");
+  CHECK(decode_error(body_with("rollover", "scheduled", u(1)))
+        == "scheduled: expected bool, got int");
+  CHECK_FALSE(
+    std::get<rollover_body>(decode_ok(body_with("rollover", "scheduled", nil)).body).scheduled);
+  CHECK(
+    contains(decode_error(body_with("rollover", "board", s("a b"))), "board: invalid character"));
+  CHECK(decode_error(body_with("rollover", "board", nil)) == "board: missing");
+  // configure
+  CHECK(decode_error(body_with("configure", "keep", u(0))) == "keep: 0 out of range 1..1000");
+  CHECK(decode_error(body_with("configure", "keep", u(1001))) == "keep: 1001 out of range 1..1000");
+  CHECK(decode_error(body_with("configure", "keep", s("2"))) == "keep: expected uint, got str");
+  CHECK(decode_error(body_with("configure", "schedule", u(5)))
+        == "schedule: expected str, got int");
+  CHECK(decode_error(body_with("configure", "schedule", s("0 25 * * *")))
+        == "schedule: field 2 (hour): 25 is out of range 0-23");
+  CHECK(decode_error(body_with("configure", "schedule", s(std::string(max_cron_len + 1, ' '))))
+        == "schedule: 129 bytes, at most 128 allowed");
+  // a schedule that no longer fires is still a valid record: firing is the
+  // service's question at configure time, not the log's
+  CHECK(std::get<configure_event_body>(
+          decode_ok(body_with("configure", "schedule", s("0 0 30 2 *"))).body)
+          .schedule
+        == "0 0 30 2 *");
+  // "" and nil: no schedule
+  CHECK(std::get<configure_event_body>(decode_ok(body_with("configure", "schedule", s(""))).body)
+          .schedule.empty());
+  CHECK(std::get<configure_event_body>(decode_ok(body_with("configure", "keep", nil)).body).keep
+        == 1);
+  // an unknown type names the ones this lbd knows
+  CHECK(contains(decode_error(body_with("merge", "", nil)),
+                 "(submit, remove, reset, configure, rollover;"));
+}
+
+TEST_CASE("seasons: snapshot board and season records round trip") {
+  auto round_trip = [](const snapshot_item& item) {
+    std::string body;
+    append_snapshot_item(body, item);
+    auto d = decode_snapshot_item(body.data(), body.size());
+    INFO((d.index() == 1 ? std::get<1>(d) : std::string()));
+    REQUIRE(d.index() == 0);
+    REQUIRE(std::get<0>(d).index() == item.index());
+    return std::make_pair(std::get<0>(d), body);
+  };
+  // defaults are left out: a board that never used seasons writes what it did
+  {
+    const auto [got, body]
+      = round_trip(board_rec("plain", board_order::desc, score_operator::best, 3));
+    CHECK(body_keys(body) == key_list{"kind", "board", "order", "operator", "total"});
+    const auto& g = std::get<snapshot_board>(got);
+    CHECK(g.schedule.empty());
+    CHECK(g.keep == default_keep_seasons);
+    CHECK(g.season == 1);
+    CHECK(g.season_start_ms == 0);
+    CHECK(g.season_start_seq == 0);
+    CHECK(g.anchor_ms == 0);
+  }
+  {
+    snapshot_board b = board_rec("arena", board_order::asc, score_operator::incr, 9);
+    b.schedule = "0 0 * * 1";
+    b.keep = 3;
+    b.season = UINT32_MAX;
+    b.season_start_ms = -5;
+    b.season_start_seq = UINT64_MAX;
+    b.anchor_ms = i64max;
+    const auto [got, body] = round_trip(b);
+    CHECK(body_keys(body)
+          == key_list{"kind", "board", "order", "operator", "total", "schedule", "keep", "season",
+                      "season_start_ms", "season_start_seq", "anchor_ms"});
+    const auto& g = std::get<snapshot_board>(got);
+    CHECK(g.board == "arena");
+    CHECK(g.order == board_order::asc);
+    CHECK(g.op == score_operator::incr);
+    CHECK(g.total == 9);
+    CHECK(g.schedule == b.schedule);
+    CHECK(g.keep == 3);
+    CHECK(g.season == UINT32_MAX);
+    CHECK(g.season_start_ms == -5);
+    CHECK(g.season_start_seq == UINT64_MAX);
+    CHECK(g.anchor_ms == i64max);
+  }
+  {
+    snapshot_board b = board_rec("s2");
+    b.season = 2;
+    b.season_start_seq = 41;
+    const auto [got, body] = round_trip(b);
+    CHECK(body_keys(body)
+          == key_list{"kind", "board", "order", "operator", "total", "season", "season_start_seq"});
+    CHECK(std::get<snapshot_board>(got).season == 2);
+    CHECK(std::get<snapshot_board>(got).season_start_seq == 41);
+  }
+  for (const snapshot_season& s :
+       {snapshot_season{season_span{1, 0, 1700000000000, 0, 40}, 12},
+        snapshot_season{season_span{UINT32_MAX, i64min, i64max, UINT64_MAX, UINT64_MAX},
+                        UINT64_MAX},
+        snapshot_season{season_span{5, 1, 2, 3, 4}, 0}}) {
+    const auto [got, body] = round_trip(s);
+    CHECK(body_keys(body)
+          == key_list{"kind", "season", "start_ms", "end_ms", "start_seq", "end_seq", "total"});
+    const auto& g = std::get<snapshot_season>(got);
+    CHECK(g.span.season == s.span.season);
+    CHECK(g.span.start_ms == s.span.start_ms);
+    CHECK(g.span.end_ms == s.span.end_ms);
+    CHECK(g.span.start_seq == s.span.start_seq);
+    CHECK(g.span.end_seq == s.span.end_seq);
+    CHECK(g.total == s.total);
+  }
+
+  // hostile season and board records
+  auto err = [](const std::string& body) {
+    auto d = decode_snapshot_item(body.data(), body.size());
+    return d.index() == 1 ? std::get<1>(d) : std::string();
+  };
+  using packer = msgpack::packer<msgpack::sbuffer>;
+  auto season_with = [](const std::string& key, auto value) {
+    return pack([&](packer& pk) {
+      const char* keys[] = {"kind",      "season",  "start_ms", "end_ms",
+                            "start_seq", "end_seq", "total"};
+      pk.pack_map(7);
+      for (const char* k : keys) {
+        pstr(pk, k);
+        if (key == k)
+          value(pk);
+        else if (std::string_view(k) == "kind")
+          pstr(pk, "season");
+        else
+          pk.pack_uint64(3);
+      }
+    });
+  };
+  auto nil = [](packer& pk) { pk.pack_nil(); };
+  CHECK(err(season_with("", nil)) == "");
+  CHECK(err(season_with("season", nil)) == "season: missing");
+  CHECK(err(season_with("season", [](packer& pk) { pk.pack_uint64(0); }))
+        == "season: 0 out of range 1..4294967295");
+  CHECK(err(season_with("end_seq", nil)) == "end_seq: missing");
+  CHECK(err(season_with("end_ms", [](packer& pk) { pstr(pk, "x"); }))
+        == "end_ms: expected int64, got str");
+  CHECK(err(season_with("total", [](packer& pk) { pk.pack_int64(-1); }))
+        == "total: negative, expected uint64");
+  auto board_with = [](const std::string& key, auto value) {
+    return pack([&](packer& pk) {
+      pk.pack_map(6);
+      pstr(pk, "kind");
+      pstr(pk, "board");
+      pstr(pk, "board");
+      pstr(pk, "b");
+      pstr(pk, "order");
+      pstr(pk, "desc");
+      pstr(pk, "operator");
+      pstr(pk, "best");
+      pstr(pk, "total");
+      pk.pack_uint64(0);
+      pstr(pk, key);
+      value(pk);
+    });
+  };
+  CHECK(err(board_with("keep", [](packer& pk) { pk.pack_uint64(0); }))
+        == "keep: 0 out of range 1..1000");
+  CHECK(err(board_with("season", [](packer& pk) { pk.pack_uint64(0); }))
+        == "season: 0 out of range 1..4294967295");
+  CHECK(err(board_with("schedule", [](packer& pk) { pstr(pk, "* *"); }))
+        == "schedule: expected 5 or 6 fields, got 2");
+  CHECK(err(board_with("anchor_ms", [](packer& pk) { pstr(pk, "1"); }))
+        == "anchor_ms: expected int64, got str");
+  CHECK(err(board_with("season_start_seq", [](packer& pk) { pk.pack_int64(-2); }))
+        == "season_start_seq: negative, expected uint64");
+  CHECK(err(board_with("keep", nil)) == "");
+  CHECK(contains(err(pack([](packer& pk) {
+                   pk.pack_map(1);
+                   pstr(pk, "kind");
+                   pstr(pk, "seasons");
+                 })),
+                 "(head, board, chunk, end, season;"));
+}
+
 TEST_CASE("snapshot items round trip; hostile items give errors") {
   std::vector<snapshot_item> items;
   items.push_back(snapshot_head{UINT64_MAX, i64min, 3, 12345});
-  items.push_back(snapshot_board{"arena", board_order::asc, score_operator::decr, 7});
+  items.push_back(board_rec("arena", board_order::asc, score_operator::decr, 7));
   snapshot_chunk chunk;
   chunk.entries.push_back({"alice", i64min, i64max, 5, std::nullopt});
   chunk.entries.push_back({"bob", 1, -1, UINT64_MAX, meta_value{"s", false}});
@@ -1032,8 +1397,8 @@ TEST_CASE("snapshots round trip into any number of shards") {
   temp_dir d;
   replay_state st;
   uint64_t seq = 0;
-  st.apply({++seq, 0, configure_event_body{"asc.board", board_order::asc, score_operator::set}});
-  st.apply({++seq, 0, configure_event_body{"empty", board_order::desc, score_operator::incr}});
+  st.apply({++seq, 0, conf_body("asc.board", board_order::asc, score_operator::set)});
+  st.apply({++seq, 0, conf_body("empty", board_order::desc, score_operator::incr)});
   for (int i = 0; i < 2500; ++i) {
     std::optional<meta_value> meta;
     if (i % 3 == 1)
@@ -1124,7 +1489,7 @@ TEST_CASE("snapshots: counts are checked") {
   one.entries.push_back({"a", 1, 0, 3, std::nullopt});
   snapshot_chunk two = one;
   two.entries.push_back({"b", 2, 0, 4, std::nullopt}); // desc: 2 ranks before 1
-  const snapshot_board x1{"x", board_order::desc, score_operator::best, 1};
+  const snapshot_board x1 = board_rec("x", board_order::desc, score_operator::best, 1);
   CHECK(write_items({snapshot_head{5, 0, 1, 1}, x1, snapshot_chunk{one}, snapshot_end{1, 1}})
         == "");
   CHECK(
@@ -1132,13 +1497,13 @@ TEST_CASE("snapshots: counts are checked") {
   CHECK(
     contains(write_items({snapshot_head{5, 0, 1, 2}, x1, snapshot_chunk{one}, snapshot_end{1, 2}}),
              "but the head counts"));
-  CHECK(contains(write_items({snapshot_head{5, 0, 1, 1}, snapshot_board{"x", {}, {}, 2},
+  CHECK(contains(write_items({snapshot_head{5, 0, 1, 1}, board_rec("x", {}, {}, 2),
                               snapshot_chunk{one}, snapshot_end{1, 1}}),
                  "board 'x' has 1 entries, its total says 2"));
-  CHECK(contains(write_items({snapshot_head{5, 0, 1, 2}, snapshot_board{"x", {}, {}, 2},
+  CHECK(contains(write_items({snapshot_head{5, 0, 1, 2}, board_rec("x", {}, {}, 2),
                               snapshot_chunk{two}, snapshot_end{1, 2}}),
                  "out of rank order"));
-  CHECK(contains(write_items({snapshot_board{"x"}, snapshot_end{1, 0}}),
+  CHECK(contains(write_items({board_rec("x"), snapshot_end{1, 0}}),
                  "the first record is not the head"));
   CHECK(contains(write_items({snapshot_head{4, 0, 0, 0}, snapshot_end{0, 0}}),
                  "the header says seq 5"));
@@ -1149,12 +1514,12 @@ TEST_CASE("snapshots: counts are checked") {
   snapshot_chunk dup;
   dup.entries.push_back({"a", 2, 0, 1, std::nullopt});
   dup.entries.push_back({"a", 1, 0, 2, std::nullopt});
-  CHECK(contains(write_items({snapshot_head{5, 0, 1, 2}, snapshot_board{"x", {}, {}, 2}, dup,
-                              snapshot_end{1, 2}}),
-                 "appears twice"));
-  CHECK(contains(write_items({snapshot_head{5, 0, 2, 0}, snapshot_board{"y"}, snapshot_board{"x"},
-                              snapshot_end{2, 0}}),
-                 "strictly increasing name order"));
+  CHECK(contains(
+    write_items({snapshot_head{5, 0, 1, 2}, board_rec("x", {}, {}, 2), dup, snapshot_end{1, 2}}),
+    "appears twice"));
+  CHECK(contains(
+    write_items({snapshot_head{5, 0, 2, 0}, board_rec("y"), board_rec("x"), snapshot_end{2, 0}}),
+    "strictly increasing name order"));
 }
 
 // ---------------------------------------------------------------------------

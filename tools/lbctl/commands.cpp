@@ -61,24 +61,26 @@ const std::vector<command> commands = {
    },
    print_submit},
   {"rank",
-   "BOARD PLAYER [--merged]",
+   "BOARD PLAYER [--merged] [--season=N]",
    2,
    2,
-   {"merged"},
+   {"merged", "season"},
    [](const auto& a, const auto& o) {
      sch::rank_req r;
      r.exact = !o.merged;
+     r.season = o.season;
      return for_player(std::move(r), a);
    },
    print_rank},
   {"top",
-   "BOARD [--limit=N] [--offset=N | --after=CURSOR] [--merged]",
+   "BOARD [--limit=N] [--offset=N | --after=CURSOR] [--merged] [--season=N]",
    1,
    1,
-   {"limit", "offset", "after", "merged"},
+   {"limit", "offset", "after", "merged", "season"},
    [](const auto& a, const auto& o) {
      auto r = o.top;
      r.exact = !o.merged;
+     r.season = o.season;
      if (o.after) {
        if (r.offset != 0)
          throw usage_error("top takes --offset or --after, not both");
@@ -92,23 +94,24 @@ const std::vector<command> commands = {
    },
    print_entries},
   {"around",
-   "BOARD PLAYER [--radius=N] [--merged]",
+   "BOARD PLAYER [--radius=N] [--merged] [--season=N]",
    2,
    2,
-   {"radius", "merged"},
+   {"radius", "merged", "season"},
    [](const auto& a, const auto& o) {
      auto r = o.around;
      r.exact = !o.merged;
+     r.season = o.season;
      return for_player(std::move(r), a);
    },
    print_entries},
   {"ranks",
-   "BOARD PLAYER... [--merged]",
+   "BOARD PLAYER... [--merged] [--season=N]",
    2,
    std::numeric_limits<std::size_t>::max(),
-   {"merged"},
+   {"merged", "season"},
    [](const auto& a, const auto& o) -> sch::request_body {
-     return sch::ranks_req{a[0], {a.begin() + 1, a.end()}, !o.merged};
+     return sch::ranks_req{a[0], {a.begin() + 1, a.end()}, !o.merged, o.season};
    },
    print_ranks},
   {"remove",
@@ -121,19 +124,26 @@ const std::vector<command> commands = {
    },
    print_remove},
   {"reset",
+   "BOARD [--archive]",
+   1,
+   1,
+   {"archive"},
+   [](const auto& a, const auto& o) { return for_board(o.reset, a); },
+   print_reset},
+  {"configure",
+   "BOARD [--order=desc|asc] [--operator=best|set|incr|decr] [--schedule=CRON] [--keep=N]",
+   1,
+   1,
+   {"order", "operator", "schedule", "keep"},
+   [](const auto& a, const auto& o) { return for_board(o.configure, a); },
+   print_configure},
+  {"seasons",
    "BOARD",
    1,
    1,
    {},
-   [](const auto& a, const auto&) -> sch::request_body { return sch::reset_req{a[0]}; },
-   print_reset},
-  {"configure",
-   "BOARD [--order=desc|asc] [--operator=best|set|incr|decr]",
-   1,
-   1,
-   {"order", "operator"},
-   [](const auto& a, const auto& o) { return for_board(o.configure, a); },
-   print_configure},
+   [](const auto& a, const auto&) -> sch::request_body { return sch::seasons_req{a[0]}; },
+   print_seasons},
   {"boards",
    "[--limit=N] [--after=NAME] [--all] [--merged]",
    0,

@@ -18,28 +18,37 @@ commands:
   submit BOARD PLAYER SCORE [--subscore=N] [--meta=TEXT]
                       record a score (SCORE is an int64); prints the entry as
                       stored and its rank
-  rank BOARD PLAYER [--merged]
-                      a player's entry and rank
-  top BOARD [--limit=N] [--offset=N | --after=CURSOR] [--merged]
+  rank BOARD PLAYER [--merged] [--season=N]
+                      a player's entry, rank and percentile (the share of
+                      the board ranked below)
+  top BOARD [--limit=N] [--offset=N | --after=CURSOR] [--merged] [--season=N]
                       the best entries; prints the cursor of the next page,
                       which --after takes
-  around BOARD PLAYER [--radius=N] [--merged]
+  around BOARD PLAYER [--radius=N] [--merged] [--season=N]
                       a player and N neighbours each side
-  ranks BOARD PLAYER... [--merged]
+  ranks BOARD PLAYER... [--merged] [--season=N]
                       the given players (a friends list), best first
   remove BOARD PLAYER delete a player's entry; exit 1 if the board does not
                       exist or the player is not on it
-  reset BOARD         empty a board; its configuration stays; exit 1 if the
-                      board does not exist
+  reset BOARD [--archive]
+                      empty a board's current season; its configuration
+                      stays. With --archive, close the season instead: it is
+                      kept (readable with --season) and the next one starts
+                      empty. Exit 1 if the board does not exist
   configure BOARD [--order=desc|asc] [--operator=best|set|incr|decr]
+            [--schedule=CRON] [--keep=N]
                       how a board ranks and combines a new score with the
-                      stored one; only while the board is empty. A new board
-                      starts as desc, best
+                      stored one (only while the board is empty; a new board
+                      starts as desc, best), and when its seasons roll over
+                      and how many closed ones it keeps (any time)
+  seasons BOARD       a board's seasons: the kept closed ones and the
+                      current one, with when each ran, its seqs and its
+                      entries; the schedule and the next rollover
   boards [--limit=N] [--after=NAME] [--all] [--merged]
-                      the boards in name order with their size, order and
-                      operator, a page at a time (up to 1000 by default):
-                      the page after the board NAME, or with --all every
-                      page to the last
+                      the boards in name order with their size, order,
+                      operator and season settings, a page at a time (up to
+                      1000 by default): the page after the board NAME, or
+                      with --all every page to the last
   stats               sequence number, state digest, shards, merge age,
                       update stream counters, ingest frames by source
   ping                check that the service answers
@@ -64,11 +73,11 @@ that refuses the key does not answer: lbctl then exits 3.
 
 example session:
   $ lbctl submit arena alice 120 --meta="level 7"
-  alice on arena: score 120, rank 1 of 1 (new), seq 1
+  alice on arena: score 120, rank 1 of 1 (new), percentile 0, seq 1
   $ lbctl submit arena bob 150
-  bob on arena: score 150, rank 1 of 2 (new), seq 2
+  bob on arena: score 150, rank 1 of 2 (new), percentile 50, seq 2
   $ lbctl submit arena alice 110
-  alice on arena: score 120 (unchanged), rank 2 of 2, seq 3
+  alice on arena: score 120 (unchanged), rank 2 of 2, percentile 0, seq 3
   $ lbctl top arena
   arena: 2 entries
   RANK  PLAYER  SCORE  SUBSCORE  META
@@ -79,7 +88,22 @@ example session:
   $ lbctl rank arena carol
   error: not_found: player 'carol' is not on board 'arena'
   $ lbctl configure ladder --order=asc --operator=set
-  ladder: order asc, operator set, seq 4
+  ladder: order asc, operator set, no schedule, keep 1, seq 4
+  $ lbctl configure arena --schedule='0 0 * * 1' --keep=4
+  arena: order desc, operator best, schedule '0 0 * * 1', keep 4, seq 5
+  $ lbctl reset arena --archive
+  reset arena: season 1 closed and kept (2 entries), season 2 started, seq 6
+  $ lbctl top arena --season=1 --limit=1
+  arena, season 1 (closed, as of seq 6): 2 entries
+  RANK  PLAYER  SCORE  SUBSCORE  META
+     1  bob       150         0
+  $ lbctl seasons arena
+  arena: season 2 is current; schedule '0 0 * * 1' (UTC), next rollover
+  2026-12-07T00:00:00Z; keeps 4 closed seasons
+  SEASON  START                     END                       START_SEQ  END_SEQ  ENTRIES
+       1  -                         2026-12-05T16:40:12.345Z          1        6        2
+       2  2026-12-05T16:40:12.345Z  -                                 7        -        0  <- current
+  as of seq 6
   $ lbctl watch arena --player=alice
   alice on arena: rank 1 of 40, score 150, seq 4
   alice on arena: rank 2 of 40 (was 1), score 150, seq 5
@@ -155,6 +179,29 @@ std::vector<tools::flag> command_flags(options& o) {
                 o.configure.op,
                 std::vector{score_operator::best, score_operator::set, score_operator::incr,
                             score_operator::decr}),
+    flag{"season", "N",
+         "rank, top, around, ranks: read the closed season N (as `lbctl seasons` lists "
+         "them) instead of the current one",
+         "the current season", "",
+         tools::detail::whole_setter<uint32_t>(1, std::numeric_limits<uint32_t>::max(),
+                                               [&o](uint32_t x) { o.season = x; })},
+    switch_flag("archive",
+                "reset: close the current season and keep it, readable with --season, "
+                "instead of dropping its entries",
+                o.reset.archive),
+    text_flag("schedule", "CRON",
+              "configure: when the board's seasons roll over: a cron expression in UTC, 5 "
+              "fields (min hour dom mon dow) or 6 with seconds first, e.g. '0 0 * * 1' "
+              "(Mondays 00:00 UTC); --schedule= removes the schedule",
+              o.configure.schedule),
+    flag{"keep", "N",
+         "configure: how many closed seasons the board keeps, 1.."
+           + std::to_string(schemas::max_keep_seasons),
+         "the board's setting; " + std::to_string(schemas::default_keep_seasons)
+           + " for a new board",
+         "",
+         tools::detail::whole_setter<uint32_t>(1, schemas::max_keep_seasons,
+                                               [&o](uint32_t x) { o.configure.keep = x; })},
     text_flag("player", "P", "watch: that player's rank now, then every change of it, one per line",
               o.player),
     switch_flag("raw",

@@ -39,7 +39,9 @@ struct options {
   std::optional<std::string> after;  // top: a cursor; boards: a board name
   bool all = false;                  // boards: follow `next` to the last page
   schemas::around_req around;        // --radius
-  schemas::configure_req configure;  // --order, --operator
+  schemas::configure_req configure;  // --order, --operator, --schedule, --keep
+  std::optional<uint32_t> season;    // rank, top, around, ranks: a closed season
+  schemas::reset_req reset;          // --archive
   std::optional<std::string> player; // watch --player
   bool raw = false;                  // watch --raw
 };

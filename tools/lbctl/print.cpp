@@ -1,5 +1,8 @@
 #include "tools/lbctl/print.hpp"
 
+#include <cmath>
+#include <cstdio>
+#include <ctime>
 #include <iostream>
 #include <sstream>
 
@@ -15,6 +18,80 @@ using tools::find_key;
 using tools::printable;
 using tools::table;
 
+std::string percentile_text(double p) {
+  if (!std::isfinite(p))
+    return "?";
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%.4f", std::floor(p * 10000) / 10000);
+  std::string s = buf;
+  while (s.back() == '0')
+    s.pop_back();
+  if (s.back() == '.')
+    s.pop_back();
+  return s;
+}
+
+std::string utc_time(int64_t ms) {
+  // Floor division, so that times before 1970 still print a valid stamp.
+  int64_t secs = ms / 1000, frac = ms % 1000;
+  if (frac < 0) {
+    frac += 1000;
+    --secs;
+  }
+  const auto t = static_cast<std::time_t>(secs);
+  std::tm tm{};
+  if (gmtime_r(&t, &tm) == nullptr)
+    return std::to_string(ms) + " ms";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1,
+                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+  std::string out = buf;
+  if (frac != 0) {
+    std::snprintf(buf, sizeof buf, ".%03d", static_cast<int>(frac));
+    out += buf;
+  }
+  return out + "Z";
+}
+
+namespace {
+
+// The reply's `percentile`, when it has one (an older service does not).
+std::optional<std::string> percentile_of(const msgpack::object& r) {
+  const auto* p = find_key(r, "percentile");
+  if (p == nullptr)
+    return std::nullopt;
+  switch (p->type) {
+    case msgpack::type::FLOAT32:
+    case msgpack::type::FLOAT64:
+      return percentile_text(p->via.f64);
+    case msgpack::type::POSITIVE_INTEGER:
+      return percentile_text(static_cast<double>(p->via.u64));
+    default:
+      throw bad_reply("'percentile' has the wrong type");
+  }
+}
+
+// An optional uint key (a newer service's), nothing when absent or nil.
+std::optional<uint64_t> opt_u64(const msgpack::object& r, std::string_view key) {
+  const auto* v = find_key(r, key);
+  if (v == nullptr || v->is_nil())
+    return std::nullopt;
+  if (v->type != msgpack::type::POSITIVE_INTEGER)
+    throw bad_reply("'" + std::string(key) + "' has the wrong type");
+  return v->via.u64;
+}
+
+// A schedule as shown: quoted, or "no schedule" for nil.
+std::string schedule_text(const msgpack::object* v) {
+  if (v == nullptr || v->is_nil())
+    return "no schedule";
+  if (v->type != msgpack::type::STR)
+    throw bad_reply("'schedule' has the wrong type");
+  return "schedule '" + text(*v) + "'";
+}
+
+} // namespace
+
 void print_submit(const msgpack::object& r, const call&) {
   std::cout << text_at(r, "player") << " on " << text_at(r, "board") << ": score "
             << get<int64_t>(r, "score");
@@ -29,14 +106,20 @@ void print_submit(const msgpack::object& r, const call&) {
     std::cout << " (new)";
   else if (changed)
     std::cout << " (was " << text(*prev) << ")";
+  if (auto p = percentile_of(r))
+    std::cout << ", percentile " << *p;
   std::cout << ", seq " << get<uint64_t>(r, "seq") << '\n';
 }
 
 void print_rank(const msgpack::object& r, const call&) {
-  std::cout << "board: " << text_at(r, "board") << '\n'
-            << "player: " << text_at(r, "player") << '\n'
-            << "rank: " << get<uint64_t>(r, "rank") << " of " << get<uint64_t>(r, "total") << '\n'
-            << "score: " << get<int64_t>(r, "score") << '\n'
+  std::cout << "board: " << text_at(r, "board") << '\n';
+  if (auto season = opt_u64(r, "season"))
+    std::cout << "season: " << *season << " (closed: its final standings)\n";
+  std::cout << "player: " << text_at(r, "player") << '\n'
+            << "rank: " << get<uint64_t>(r, "rank") << " of " << get<uint64_t>(r, "total") << '\n';
+  if (auto p = percentile_of(r))
+    std::cout << "percentile: " << *p << " (share of the board ranked below)\n";
+  std::cout << "score: " << get<int64_t>(r, "score") << '\n'
             << "subscore: " << get<int64_t>(r, "subscore") << '\n';
   if (const auto* meta = find_key(r, "meta"); meta != nullptr && !meta->is_nil())
     std::cout << "meta: " << text(*meta) << '\n';
@@ -45,8 +128,10 @@ void print_rank(const msgpack::object& r, const call&) {
 
 void print_entries(const msgpack::object& r, const call&) {
   const auto& entries = get_array(r, "entries");
-  std::cout << text_at(r, "board") << ": " << count(get<uint64_t>(r, "total"), "entry", "entries")
-            << '\n';
+  std::cout << text_at(r, "board");
+  if (auto season = opt_u64(r, "season"))
+    std::cout << ", season " << *season << " (closed, as of seq " << get<uint64_t>(r, "seq") << ")";
+  std::cout << ": " << count(get<uint64_t>(r, "total"), "entry", "entries") << '\n';
   if (entries.via.array.size == 0) {
     std::cout << "(none in this range)\n";
     return;
@@ -90,20 +175,77 @@ void print_remove(const msgpack::object& r, const call& c) {
 }
 
 void print_reset(const msgpack::object& r, const call& c) {
-  std::cout << "reset " << printable(c.args[0]) << ": "
-            << count(get<uint64_t>(r, "removed"), "entry", "entries") << " removed, seq "
-            << get<uint64_t>(r, "seq") << '\n';
+  const auto removed = count(get<uint64_t>(r, "removed"), "entry", "entries");
+  std::cout << "reset " << printable(c.args[0]) << ": ";
+  if (auto season = opt_u64(r, "season"))
+    std::cout << "season " << *season << " closed and kept (" << removed << "), season "
+              << *season + 1 << " started";
+  else
+    std::cout << removed << " removed";
+  std::cout << ", seq " << get<uint64_t>(r, "seq") << '\n';
 }
 
 void print_configure(const msgpack::object& r, const call&) {
   std::cout << text_at(r, "board") << ": order " << text_at(r, "order") << ", operator "
-            << text_at(r, "operator") << ", seq " << get<uint64_t>(r, "seq") << '\n';
+            << text_at(r, "operator");
+  if (const auto* keep = find_key(r, "keep"))
+    std::cout << ", " << schedule_text(find_key(r, "schedule")) << ", keep " << text(*keep);
+  std::cout << ", seq " << get<uint64_t>(r, "seq") << '\n';
+}
+
+void print_seasons(const msgpack::object& r, const call&) {
+  const auto board = text_at(r, "board");
+  const auto current = get<uint64_t>(r, "current");
+  const auto keep = get<uint64_t>(r, "keep");
+  std::cout << board << ": season " << current << " is current; "
+            << schedule_text(find_key(r, "schedule"));
+  if (const auto* sched = find_key(r, "schedule"); sched != nullptr && !sched->is_nil()) {
+    std::cout << " (UTC), next rollover ";
+    const auto* next = find_key(r, "next_ms");
+    if (next == nullptr || next->is_nil())
+      std::cout << "none";
+    else
+      std::cout << utc_time(get<int64_t>(r, "next_ms"));
+  }
+  std::cout << "; keeps " << count(keep, "closed season", "closed seasons") << '\n';
+  const auto& seasons = get_array(r, "seasons");
+  table t({"SEASON", "START", "END", "START_SEQ", "END_SEQ", "ENTRIES", ""},
+          {true, false, false, true, true, true, false});
+  // nil: not known (a start), not yet (the current season's end).
+  auto time_at = [](const msgpack::object& s, std::string_view key) -> std::string {
+    const auto* v = find_key(s, key);
+    if (v == nullptr || v->is_nil())
+      return "-";
+    return utc_time(get<int64_t>(s, key));
+  };
+  auto seq_at = [](const msgpack::object& s, std::string_view key) -> std::string {
+    const auto* v = find_key(s, key);
+    if (v == nullptr || v->is_nil())
+      return "-";
+    return std::to_string(get<uint64_t>(s, key));
+  };
+  for (uint32_t i = 0; i < seasons.via.array.size; ++i) {
+    const auto& s = seasons.via.array.ptr[i];
+    if (s.type != msgpack::type::MAP)
+      throw bad_reply("a season is not a map");
+    t.add({std::to_string(get<uint64_t>(s, "season")), time_at(s, "start_ms"), time_at(s, "end_ms"),
+           seq_at(s, "start_seq"), seq_at(s, "end_seq"), std::to_string(get<uint64_t>(s, "total")),
+           get<bool>(s, "current") ? "<- current" : ""});
+  }
+  std::cout << t.render() << "as of seq " << get<uint64_t>(r, "seq") << '\n';
 }
 
 namespace {
 
 table boards_table() {
-  return table({"BOARD", "ENTRIES", "ORDER", "OPERATOR"}, {false, true, false, false});
+  return table({"BOARD", "ENTRIES", "ORDER", "OPERATOR", "SEASON", "KEEP", "SCHEDULE"},
+               {false, true, false, false, true, true, false});
+}
+
+// A board's season settings, "" each from a service without seasons.
+std::string optional_text(const msgpack::object& b, std::string_view key) {
+  const auto* v = find_key(b, key);
+  return v == nullptr || v->is_nil() ? std::string() : text(*v);
 }
 
 // Adds the page's boards to `t`; returns how many.
@@ -114,7 +256,8 @@ uint32_t add_boards(const msgpack::object& r, table& t) {
     if (b.type != msgpack::type::MAP)
       throw bad_reply("a board is not a map");
     t.add({text_at(b, "board"), std::to_string(get<uint64_t>(b, "total")), text_at(b, "order"),
-           text_at(b, "operator")});
+           text_at(b, "operator"), optional_text(b, "season"), optional_text(b, "keep"),
+           optional_text(b, "schedule")});
   }
   return boards.via.array.size;
 }

@@ -29,6 +29,14 @@ void print_remove(const msgpack::object& r, const call& c);
 void print_reset(const msgpack::object& r, const call& c);
 void print_configure(const msgpack::object& r, const call& c);
 void print_boards(const msgpack::object& r, const call& c);
+// seasons: the kept closed seasons and the current one, as a table.
+void print_seasons(const msgpack::object& r, const call& c);
+
+// A percentile (the share of the board ranked below, 0..100) as people read
+// it: at most 4 decimals, rounded down, so that only an exact 100 shows as 100.
+std::string percentile_text(double p);
+// Unix ms as a UTC ISO 8601 time, milliseconds shown only when not 0.
+std::string utc_time(int64_t ms);
 
 // A boards page's `next`: the name to pass as `after` for the next page, or
 // nothing on the last page.
