@@ -50,7 +50,6 @@ content_digest board_digest(const board_view& bv) {
           total += mine->part->tree.size();
         }
       put_u64(buf, s.span.season);
-      put_u64(buf, s.span.end_seq);
       put_u64(buf, total);
       put_u64(buf, sum.lo);
       put_u64(buf, sum.hi);

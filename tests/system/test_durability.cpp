@@ -817,9 +817,9 @@ TEST_CASE("a segment of format version 1 still starts, and one of a newer versio
   {
     server s{opts_on(data, 2)};
     client c(s.ctx(), s.requests());
-    auto top = c.call(top("v"));
-    REQUIRE(top.ok());
-    CHECK(top.u64("total") == 5);
+    auto all = c.call(top("v"));
+    REQUIRE(all.ok());
+    CHECK(all.u64("total") == 5);
     kill9(s);
   }
   segs = segments(data);

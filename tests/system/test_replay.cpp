@@ -41,7 +41,7 @@ std::string replay_path() {
 // str and bin, a reset followed by a new configuration, several segments.
 
 struct counts {
-  uint64_t submit = 0, remove = 0, reset = 0, configure = 0;
+  uint64_t submit = 0, remove = 0, reset = 0, configure = 0, rollover = 0;
 };
 
 std::vector<schemas::event_record> make_events(counts& c) {
@@ -51,9 +51,10 @@ std::vector<schemas::event_record> make_events(counts& c) {
     const uint64_t seq = out.size() + 1;
     out.push_back({seq, t_start + static_cast<int64_t>(seq) * t_step, std::move(b)});
   };
-  add(configure_event_body{"ladder", board_order::asc, score_operator::set});
-  add(configure_event_body{"speed", board_order::desc, score_operator::incr});
-  add(configure_event_body{"drain", board_order::asc, score_operator::decr});
+  add(configure_event_body{"ladder", board_order::asc, score_operator::set, "", 1});
+  // Keeps 2 closed seasons (no schedule: `send` leaves schedules out).
+  add(configure_event_body{"speed", board_order::desc, score_operator::incr, "", 2});
+  add(configure_event_body{"drain", board_order::asc, score_operator::decr, "", 1});
   const std::vector<std::string> boards = {"arena", "ladder", "speed", "drain"};
   std::mt19937_64 rng{77};
   auto submit = [&](const std::string& board) {
@@ -72,6 +73,11 @@ std::vector<schemas::event_record> make_events(counts& c) {
     add(s);
   };
   for (int i = 0; i < 230; ++i) {
+    // Three seasons of "speed" close: the first is dropped, two are kept.
+    if (i % 70 == 69) {
+      const int64_t t = t_start + static_cast<int64_t>(out.size()) * t_step;
+      add(rollover_body{"speed", static_cast<uint32_t>(i / 70 + 1), t, t, false});
+    }
     const auto& board = boards[rng() % boards.size()];
     if (rng() % 10 == 0)
       add(remove_req{board, "p" + std::to_string(rng() % 25)});
@@ -80,7 +86,7 @@ std::vector<schemas::event_record> make_events(counts& c) {
   }
   // After a reset the board is empty again, so it may change its order.
   add(reset_req{"arena"});
-  add(configure_event_body{"arena", board_order::asc, score_operator::best});
+  add(configure_event_body{"arena", board_order::asc, score_operator::best, "", 1});
   add(reset_req{"nowhere"}); // an unknown board: still an event
   for (int i = 0; i < 160; ++i)
     submit(boards[rng() % boards.size()]);
@@ -95,6 +101,9 @@ std::vector<schemas::event_record> make_events(counts& c) {
         break;
       case 2:
         ++c.reset;
+        break;
+      case 4:
+        ++c.rollover;
         break;
       default:
         ++c.configure;
@@ -209,7 +218,11 @@ TEST_CASE("inspect counts a folder's events and finds it intact") {
   CHECK(has(r.out, "\"records\":" + std::to_string(f.events.size())));
   CHECK(has(r.out, "\"events\":{\"submit\":" + std::to_string(t.submit) + ",\"remove\":"
                      + std::to_string(t.remove) + ",\"reset\":" + std::to_string(t.reset)
-                     + ",\"configure\":" + std::to_string(t.configure) + "}"));
+                     + ",\"configure\":" + std::to_string(t.configure)
+                     + ",\"rollover\":" + std::to_string(t.rollover) + "}"));
+  CHECK(t.rollover == 3);
+  CHECK(has(r.out, "{\"seq\":"));
+  CHECK(has(r.out, "\"board\":\"speed\",\"season\":3,"));
   CHECK(has(r.out, "\"seq\":{\"first\":1,\"last\":" + std::to_string(f.last_seq()) + "}"));
   CHECK(has(r.out, "\"first\":\"2024-05-01T10:00:00.007Z\""));
   CHECK(has(r.out, "\"problems\":0"));
@@ -219,6 +232,8 @@ TEST_CASE("inspect counts a folder's events and finds it intact") {
   CHECK_MESSAGE(text.code == 0, text.err);
   CHECK(has(text.out, "seq      1 .. " + std::to_string(f.last_seq())));
   CHECK(has(text.out, "every record intact"));
+  CHECK(has(text.out, "rollovers 3"));
+  CHECK(has(text.out, "reset archive"));
 }
 
 TEST_CASE("inspect reports a flipped byte with its offset, checks the rest, exits 1") {
@@ -259,6 +274,29 @@ TEST_CASE("inspect reports a flipped byte with its offset, checks the rest, exit
 
   // The intact original still passes.
   CHECK(replay({"inspect", middle.string()}).code == 0);
+}
+
+TEST_CASE("rebuild --season shows a kept closed season's standings; a dropped one none") {
+  fixture f;
+  storage::replay_state st;
+  for (const auto& ev : f.events)
+    st.apply(ev);
+  const auto& speed = st.boards().at("speed");
+  REQUIRE(speed.closed());
+  const auto* third = ranking::find_season(speed.closed().get(), 3);
+  REQUIRE(third != nullptr);
+  auto r = replay({"rebuild", f.data.string(), "--season=3", "--json"});
+  REQUIRE_MESSAGE(r.code == 0, r.err);
+  CHECK(has(r.out, "\"season\":3"));
+  CHECK_MESSAGE(has(r.out, "\"board\":\"speed\",\"order\":\"desc\",\"operator\":\"incr\",\"total\":"
+                             + std::to_string(third->part->tree.size())),
+                r.out);
+  CHECK_FALSE(has(r.out, "\"board\":\"arena\"")); // no seasons of its own
+  CHECK(json_str(r.out, "digest") == f.digest()); // the digest stays the whole state's
+  // Season 1 was dropped (keep 2): nothing to show, and a note says so.
+  auto gone = replay({"rebuild", f.data.string(), "--season=1"});
+  CHECK(gone.code == 0);
+  CHECK_MESSAGE(has(gone.err, "no board keeps season 1"), gone.err);
 }
 
 TEST_CASE("rebuild prints the digest a replay_state gives, from a folder or from files") {

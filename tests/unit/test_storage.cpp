@@ -1112,7 +1112,7 @@ TEST_CASE("framing round trip and file names") {
 
   // The header bytes are as documented: magic, version, size, seq (LE).
   const std::string h = file_header(file_kind::snapshot, 0x0102030405060708ull);
-  CHECK(h == std::string("LBDSNAPS\x01\0\0\0\x18\0\0\0\x08\x07\x06\x05\x04\x03\x02\x01", 24));
+  CHECK(h == std::string("LBDSNAPS\x02\0\0\0\x18\0\0\0\x08\x07\x06\x05\x04\x03\x02\x01", 24));
   std::string rec;
   append_record(rec, "\x80");
   CHECK(rec.size() == record_header_size + 1);
@@ -1225,10 +1225,10 @@ TEST_CASE("headers: newer version, bad magic, empty files") {
   std::vector<uint64_t> seen;
   CHECK(scan_offsets(p, file_kind::segment, seen).header_seq == 7);
 
-  flip(p, 8, 0x03); // version 1 -> 2
+  flip(p, 8, 0x01); // version 2 -> 3
   scan_result r = scan_offsets(p, file_kind::segment, seen);
   CHECK(r.damage == damage_kind::newer_version);
-  CHECK(r.version == 2);
+  CHECK(r.version == 3);
   CHECK(contains(r.message, "newer lbd"));
   CHECK(seen.empty());
 
@@ -1910,7 +1910,7 @@ TEST_CASE("a missing segment, a newer format, a renamed segment stop the start")
   {
     logged log(3000, 4);
     const fs::path last = log.segments().back().path;
-    flip(last, 8, 0x03);
+    flip(last, 8, 0x01); // version 2 -> 3
     const std::string why = recover_error(log.dir.path);
     CHECK(contains(why, last.string()));
     CHECK(contains(why, "newer lbd"));

@@ -102,6 +102,8 @@ struct event_stats {
 struct snapshot_facts {
   std::optional<schemas::snapshot_head> head;
   uint64_t boards = 0, entries = 0;
+  uint64_t seasons = 0, season_entries = 0; // kept closed seasons
+  bool in_season = false;
   bool end_seen = false;
 };
 
@@ -260,12 +262,21 @@ file_report inspect_snapshot(const fs::path& path) {
                         },
                         [&](const schemas::snapshot_board&) -> std::string {
                           ++s.boards;
+                          s.in_season = false;
+                          return {};
+                        },
+                        // A closed season's entries are not the board's.
+                        [&](const schemas::snapshot_season&) -> std::string {
+                          if (s.boards == 0)
+                            return "a season before any board record";
+                          ++s.seasons;
+                          s.in_season = true;
                           return {};
                         },
                         [&](const schemas::snapshot_chunk& chunk) -> std::string {
                           if (s.boards == 0)
                             return "entries before any board record";
-                          s.entries += chunk.entries.size();
+                          (s.in_season ? s.season_entries : s.entries) += chunk.entries.size();
                           return {};
                         },
                         [&](const schemas::snapshot_end& end) -> std::string {
@@ -388,10 +399,15 @@ void print_segment(const file_report& r) {
 void print_snapshot(const file_report& r) {
   const auto& s = r.snap;
   std::cout << printable(r.path.string()) << '\n';
-  if (s.head)
+  if (s.head) {
     std::cout << "  snapshot at seq " << s.head->seq << ", taken " << iso_time(s.head->time_ms)
               << ", " << count(s.head->boards, "board", "boards") << ", "
-              << count(s.head->entries, "entry", "entries") << '\n';
+              << count(s.head->entries, "entry", "entries");
+    if (s.seasons > 0)
+      std::cout << "; " << count(s.seasons, "closed season", "closed seasons") << " kept, "
+                << count(s.season_entries, "entry", "entries");
+    std::cout << '\n';
+  }
   print_damage(r);
 }
 
