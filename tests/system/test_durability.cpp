@@ -979,6 +979,9 @@ TEST_CASE("a full disk: events are refused, acknowledged ones stay") {
   CHECK(p.ok());
   // A `stats` ordered behind refused events does not claim their seqs,
   // which the next events get: its seq is one an acknowledged event had.
+  // A small write may still fit where the rounds before it did not: those
+  // submits are acknowledged entries too.
+  size_t acked_later = 0;
   {
     const auto last = c->call(submit("full", f.acked.back().first, 0)); // may be refused too
     std::vector<body> burst;
@@ -988,9 +991,12 @@ TEST_CASE("a full disk: events are refused, acknowledged ones stay") {
     auto replies = c->call_all(burst, burst.size());
     uint64_t acked_seq = last.ok() ? last.u64("seq") : 0;
     for (size_t i = 0; i + 1 < replies.size(); ++i)
-      if (replies[i].ok())
+      if (replies[i].ok()) {
         acked_seq = std::max(acked_seq, replies[i].u64("seq"));
+        ++acked_later;
+      }
     auto next = c->call(submit("full", "after-burst", 1));
+    acked_later += next.ok();
     if (next.ok()) // the seq after the stats' belongs to it
       CHECK(replies.back().u64("seq") < next.u64("seq"));
     CHECK(replies.back().u64("seq") >= acked_seq);
@@ -1023,7 +1029,7 @@ TEST_CASE("a full disk: events are refused, acknowledged ones stay") {
     s2.settle();
     check_present(c2, "full", f.acked, "after a full disk and a restart");
     check_absent(c2, "full", f.refused, "submits answered `overloaded`");
-    CHECK(entry_count(c2) == f.acked.size());
+    CHECK(entry_count(c2) == f.acked.size() + acked_later);
   }
 
   SUBCASE("space comes back: writes succeed again, and kill -9 loses nothing") {
@@ -1046,7 +1052,7 @@ TEST_CASE("a full disk: events are refused, acknowledged ones stay") {
         check_present(c2, "full", f.acked, "acknowledged before the disk was full");
         check_present(c2, "full", g.acked, "acknowledged after space came back");
         check_absent(c2, "full", f.refused, "submits answered `overloaded`");
-        CHECK(entry_count(c2) == f.acked.size() + g.acked.size());
+        CHECK(entry_count(c2) == f.acked.size() + acked_later + g.acked.size());
         // One more round: a clean stop and a start from its snapshot.
         if (shards == 2u)
           stop_clean(s2);
