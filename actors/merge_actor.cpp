@@ -163,21 +163,23 @@ std::vector<update_msg> season_updates(const merge_state& st, const ranking::glo
       schemas::season_update u;
       u.board = std::string(name);
       std::vector<const ranking::tree_reader*> trees;
+      auto order = bv->config.order;
       for (const auto& list : bv->closed)
         if (const auto* s = ranking::find_season(list.get(), n)) {
           u.span = s->span;
+          order = s->config.order;
           trees.push_back(&s->part->tree);
         }
       if (trees.empty())
         continue; // closed and dropped again before this cut (keep: 1, two rollovers)
       ranking::merged_ranking ranking(std::move(trees));
       u.total = ranking.total();
-      const auto order = bv->config.order;
       ranking.walk(0, st.top_k,
                    [&](uint64_t at, const ranking::rank_key& k, const ranking::entry_rec& rec) {
                      u.entries.push_back(ranking::to_entry_view(at + 1, k, rec, order));
                    });
-      out.push_back(update_msg{st.view->seq, schemas::season_topic(name), schemas::encode_update(u)});
+      out.push_back(
+        update_msg{st.view->seq, schemas::season_topic(name), schemas::encode_update(u)});
     }
   }
   return out;

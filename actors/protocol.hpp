@@ -219,10 +219,9 @@ struct seasons_read {
   std::optional<int64_t> next_ms; // when the schedule closes the season (the gateway's clock)
 };
 
-using shard_op
-  = std::variant<submit_event, remove_event, reset_event, configure_event, config_check,
-                 freeze_marker, rank_read, around_read, top_read, boards_read, ranks_read,
-                 seasons_read>;
+using shard_op = std::variant<submit_event, remove_event, reset_event, configure_event,
+                              config_check, freeze_marker, rank_read, around_read, top_read,
+                              boards_read, ranks_read, seasons_read>;
 
 // One round: what the gateway gathered in one drain of its sockets, cut
 // into one part per shard. Rounds are numbered from 1; a round 0 carries

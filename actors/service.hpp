@@ -9,9 +9,9 @@
 
 #include <caf/all.hpp>
 
+#include "actors/front/schedules.hpp"
 #include "actors/options.hpp"
 #include "actors/outbox.hpp"
-#include "actors/front/schedules.hpp"
 #include "actors/protocol.hpp"
 #include "actors/storage/log_writer.hpp"
 #include "actors/storage/recovery.hpp"

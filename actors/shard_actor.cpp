@@ -122,9 +122,8 @@ void note_move(shard_state& st, const std::string& board, uint64_t seq,
 // The player's key in views cut at the last freeze, before a submit changes
 // it: its live key, or, when the board rolled over since that freeze and
 // the player is not in the new season yet, its key in the closed one.
-std::optional<ranking::rank_key> effect_free_key(const shard_state& st,
-                                                 const ranking::board_part& part,
-                                                 std::string_view player) {
+std::optional<ranking::rank_key>
+effect_free_key(const shard_state& st, const ranking::board_part& part, std::string_view player) {
   return shard_state::latest_key(&part, player, st.frozen_seq);
 }
 
@@ -495,10 +494,10 @@ void publish_rank_changes(self_ptr self, const ranking::global_view& next) {
       u.score = ranking::unfold(key->primary, bv->config.order);
       u.subscore = ranking::unfold(key->secondary, bv->config.order);
       u.rank = rank;
-    } else if (auto old = prev_bv ? st.keys.key_in_view(board, player, prev.seq,
-                                                        shard_state::latest_key(part, player,
-                                                                                prev.seq))
-                                  : std::nullopt) {
+    } else if (auto old = prev_bv
+                            ? st.keys.key_in_view(board, player, prev.seq,
+                                                  shard_state::latest_key(part, player, prev.seq))
+                            : std::nullopt) {
       // Gone: the entry as subscribers last saw it.
       u.score = ranking::unfold(old->primary, prev_bv->config.order);
       u.subscore = ranking::unfold(old->secondary, prev_bv->config.order);
@@ -531,7 +530,8 @@ schemas::follow_update follow_state_in(const shard_state& st, const ranking::glo
   u.total = bv->total;
   auto i = st.boards.find(std::string(board));
   const auto* part = i == st.boards.end() ? nullptr : &i->second;
-  auto key = st.keys.key_in_view(board, player, v.seq, shard_state::latest_key(part, player, v.seq));
+  auto key = st.keys.key_in_view(board, player, v.seq,
+                                 shard_state::latest_key(part, player, v.seq));
   if (!key)
     return u;
   u.rank = ranking::view_ranking(*bv).count_before(*key) + 1;

@@ -109,10 +109,13 @@ board_parts parts_of(const shard_state& st, const std::string& board) {
 
 // The kept seasons' numbers as an operator reads them: "kept: 3-5".
 std::string kept_range(const board_parts& parts) {
-  for (const auto* list : parts.closed)
-    if (list != nullptr && !list->empty())
-      return "kept: " + std::to_string(list->front().span.season) + "-"
-             + std::to_string(list->back().span.season);
+  for (const auto* list : parts.closed) {
+    if (list == nullptr || list->empty())
+      continue;
+    const auto first = list->front().span.season;
+    const auto last = list->back().span.season;
+    return "kept: " + std::to_string(first) + (first == last ? "" : "-" + std::to_string(last));
+  }
   return "none kept";
 }
 
@@ -120,6 +123,7 @@ std::string kept_range(const board_parts& parts) {
 // and this shard's part (where the players this shard owns are).
 struct season_parts {
   schemas::season_span span;
+  schemas::board_order order = schemas::board_order::desc; // the season's own
   std::vector<const ranking::tree_reader*> trees;
   const ranking::season_part* own = nullptr;
 
@@ -139,6 +143,7 @@ season_of(const board_parts& parts, const std::string& board, std::optional<uint
     if (s == nullptr)
       continue;
     out.span = s->span;
+    out.order = s->config.order;
     out.trees.push_back(&s->part->tree);
     if (i == 0)
       out.own = s->part.get();
@@ -172,8 +177,7 @@ std::variant<located, schemas::reply_body> locate(const shard_state& st, const s
 
 // A read of a closed season: the same answer from its frozen parts, with
 // `seq` the season's last.
-schemas::reply_body answer_closed(const board_parts& parts, const season_parts& sp,
-                                  const schemas::rank_req& q) {
+schemas::reply_body answer_closed(const season_parts& sp, const schemas::rank_req& q) {
   const auto* slot = sp.own ? sp.own->players.find(q.player) : nullptr;
   if (slot == nullptr)
     return not_found("player '" + q.player + "' is not in season " + std::to_string(sp.span.season)
@@ -182,15 +186,14 @@ schemas::reply_body answer_closed(const board_parts& parts, const season_parts& 
   schemas::rank_reply r;
   r.board = q.board;
   r.entry = ranking::to_entry_view(ranking.count_before(slot->key) + 1, slot->key, *slot->rec,
-                                   parts.config.order);
+                                   sp.order);
   r.total = ranking.total();
   r.seq = sp.span.end_seq;
   r.season = sp.span.season;
   return r;
 }
 
-schemas::reply_body answer_closed(const board_parts& parts, const season_parts& sp,
-                                  const schemas::around_req& q) {
+schemas::reply_body answer_closed(const season_parts& sp, const schemas::around_req& q) {
   const auto* slot = sp.own ? sp.own->players.find(q.player) : nullptr;
   if (slot == nullptr)
     return not_found("player '" + q.player + "' is not in season " + std::to_string(sp.span.season)
@@ -203,7 +206,7 @@ schemas::reply_body answer_closed(const board_parts& parts, const season_parts& 
   r.total = ranking.total();
   r.seq = sp.span.end_seq;
   r.season = sp.span.season;
-  const auto order = parts.config.order;
+  const auto order = sp.order;
   ranking.walk(first, pos - first + 1 + q.radius,
                [&](uint64_t at, const ranking::rank_key& k, const ranking::entry_rec& rec) {
                  r.entries.push_back(ranking::to_entry_view(at + 1, k, rec, order));
@@ -224,7 +227,7 @@ schemas::reply_body answer_season(const shard_state& st, const Req& q, Live&& li
   if (auto* missing = std::get_if<schemas::reply_body>(&which))
     return std::move(*missing);
   if (auto* sp = std::get_if<season_parts>(&which))
-    return answer_closed(parts, *sp, q);
+    return answer_closed(*sp, q);
   auto out = live();
   std::visit(schemas::overload{
                [&](schemas::rank_reply& r) { r.season = q.season; },
@@ -272,13 +275,12 @@ schemas::reply_body answer(const shard_state& st, uint64_t seq, const schemas::a
   return r;
 }
 
-schemas::reply_body answer_closed(const board_parts& parts, const season_parts& sp,
-                                  const schemas::top_req& q) {
+schemas::reply_body answer_closed(const season_parts& sp, const schemas::top_req& q) {
   schemas::entries_reply r;
   r.board = q.board;
   r.seq = sp.span.end_seq;
   r.season = sp.span.season;
-  fill_top_page(sp.trees, q, parts.config.order, r);
+  fill_top_page(sp.trees, q, sp.order, r);
   return r;
 }
 
@@ -312,8 +314,8 @@ schemas::reply_body answer_boards(const shard_state& st, uint64_t seq,
   r.boards.reserve(names.size());
   for (auto name : names) {
     auto parts = parts_of(st, std::string(name));
-    r.boards.push_back(board_info_of(std::string(name), parts.ranking().total(), parts.config,
-                                     parts.season.number));
+    r.boards.push_back(
+      board_info_of(std::string(name), parts.ranking().total(), parts.config, parts.season.number));
   }
   if (more)
     r.next = r.boards.back().board;
@@ -333,22 +335,23 @@ void answer_friends(shard_state& st, uint64_t seq, const ranks_read& q) {
     st.out->friends_part(q.gather, out);
     return;
   }
-  auto add = [&](const ranking::merged_ranking& ranking, const ranking::player_slot* slot) {
+  auto add = [&](const ranking::merged_ranking& ranking, const ranking::player_slot* slot,
+                 schemas::board_order order) {
     if (slot != nullptr)
-      out.entries.push_back(ranking::to_entry_view(ranking.count_before(slot->key) + 1, slot->key,
-                                                   *slot->rec, parts.config.order));
+      out.entries.push_back(
+        ranking::to_entry_view(ranking.count_before(slot->key) + 1, slot->key, *slot->rec, order));
   };
   if (auto* sp = std::get_if<season_parts>(&which)) {
     auto ranking = sp->ranking();
     for (const auto& player : q.players)
-      add(ranking, sp->own ? sp->own->players.find(player) : nullptr);
+      add(ranking, sp->own ? sp->own->players.find(player) : nullptr, sp->order);
     out.total = ranking.total();
     out.seq = sp->span.end_seq;
   } else {
     auto ranking = parts.ranking();
     if (const auto* own = st.find(q.board))
       for (const auto& player : q.players)
-        add(ranking, own->find(player));
+        add(ranking, own->find(player), parts.config.order);
     out.total = ranking.total();
     out.seq = seq;
   }
@@ -396,21 +399,22 @@ schemas::reply_body answer_seasons(const shard_state& st, uint64_t seq, const se
 void answer_reads(shard_state& st, round_answers& r) {
   const uint64_t seq = r.last_seq;
   for (auto& read : r.reads)
-    std::visit(schemas::overload{
-                 [&](const rank_read& q) {
-                   st.out->reply(q.to, answer_season(st, q.req, [&] { return answer(st, seq, q.req); }));
-                 },
-                 [&](const around_read& q) {
-                   st.out->reply(q.to, answer_season(st, q.req, [&] { return answer(st, seq, q.req); }));
-                 },
-                 [&](const top_read& q) {
-                   st.out->reply(q.to, answer_season(st, q.req, [&] { return answer(st, seq, q.req); }));
-                 },
-                 [&](const seasons_read& q) { st.out->reply(q.to, answer_seasons(st, seq, q)); },
-                 [&](const boards_read& q) { st.out->reply(q.to, answer_boards(st, seq, q.req)); },
-                 [&](const ranks_read& q) { answer_friends(st, seq, q); },
-               },
-               read);
+    std::visit(
+      schemas::overload{
+        [&](const rank_read& q) {
+          st.out->reply(q.to, answer_season(st, q.req, [&] { return answer(st, seq, q.req); }));
+        },
+        [&](const around_read& q) {
+          st.out->reply(q.to, answer_season(st, q.req, [&] { return answer(st, seq, q.req); }));
+        },
+        [&](const top_read& q) {
+          st.out->reply(q.to, answer_season(st, q.req, [&] { return answer(st, seq, q.req); }));
+        },
+        [&](const seasons_read& q) { st.out->reply(q.to, answer_seasons(st, seq, q)); },
+        [&](const boards_read& q) { st.out->reply(q.to, answer_boards(st, seq, q.req)); },
+        [&](const ranks_read& q) { answer_friends(st, seq, q); },
+      },
+      read);
 }
 
 } // namespace

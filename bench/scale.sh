@@ -58,8 +58,7 @@ fsync=group
 bpe_guess=200
 force=no
 
-usage_error() { echo "$script: $*" >&2; echo "(see $script --help)" >&2; exit 2; }
-abs_path() { case $1 in /*) echo "$1" ;; *) echo "$caller/$1" ;; esac; }
+source bench/args.sh
 for arg in "$@"; do
   case $arg in
     --players=*) players=${arg#*=} ;;

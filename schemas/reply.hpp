@@ -208,9 +208,9 @@ struct seasons_reply {
 
 struct pong_reply {};
 
-using reply_body
-  = std::variant<error, submit_reply, batch_reply, rank_reply, entries_reply, remove_reply,
-                 reset_reply, configure_reply, boards_reply, stats_reply, pong_reply, seasons_reply>;
+using reply_body = std::variant<error, submit_reply, batch_reply, rank_reply, entries_reply,
+                                remove_reply, reset_reply, configure_reply, boards_reply,
+                                stats_reply, pong_reply, seasons_reply>;
 
 // Encodes a full reply map: `ok`, `id` when given, then the body's keys.
 std::string encode_reply(const std::optional<uint64_t>& id, const reply_body& body);

@@ -90,9 +90,13 @@ public:
     }
   }
   void operator()(const snapshot_season& x) {
-    begin("season", 6);
+    begin("season", 8);
     str("season");
     u64(x.span.season);
+    str("order");
+    str(to_string(x.order));
+    str("operator");
+    str(to_string(x.op));
     str("start_ms");
     i64(x.span.start_ms);
     str("end_ms");
@@ -287,6 +291,8 @@ public:
   }
   bool season(snapshot_season& x) {
     return u32(k_season, true, 1, std::numeric_limits<uint32_t>::max(), x.span.season)
+           && enum_value(k_order, parse_board_order, "desc, asc", x.order)
+           && enum_value(k_operator, parse_score_operator, "best, set, incr, decr", x.op)
            && i64(k_start_ms, x.span.start_ms) && i64(k_end_ms, x.span.end_ms)
            && u64(k_start_seq, x.span.start_seq) && u64(k_end_seq, x.span.end_seq)
            && u64(k_total, x.total);

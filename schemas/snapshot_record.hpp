@@ -42,6 +42,9 @@ struct snapshot_board {
 struct snapshot_season {
   season_span span;
   uint64_t total = 0;
+  // The board's settings when the season closed (its order reads the keys).
+  board_order order = board_order::desc;
+  score_operator op = score_operator::best;
 };
 
 struct snapshot_entry {

@@ -483,8 +483,7 @@ void gateway::decide(checked_configure&& c) {
       config.op = *req.op;
     const std::string schedule = req.schedule.value_or(seasons_.schedule(req.board));
     config.keep = req.keep.value_or(seasons_.keep(req.board));
-    config.schedule
-      = schedule.empty() ? nullptr : std::make_shared<const std::string>(schedule);
+    config.schedule = schedule.empty() ? nullptr : std::make_shared<const std::string>(schedule);
     int64_t at_ms = 0;
     auto seq = rounds_.event(
       schemas::configure_event_body{req.board, config.order, config.op, schedule, config.keep},

@@ -111,8 +111,7 @@ uint64_t board_part::reset(uint64_t seq) {
 }
 
 void board_part::configure(board_config c, int64_t at_ms) {
-  const bool new_schedule
-    = c.schedule && (!config_.schedule || *c.schedule != *config_.schedule);
+  const bool new_schedule = c.schedule && (!config_.schedule || *c.schedule != *config_.schedule);
   config_ = std::move(c);
   if (new_schedule)
     season_.anchor_ms = std::max(season_.start_ms, at_ms);
@@ -129,6 +128,7 @@ uint64_t board_part::rollover(const schemas::rollover_body& r, uint64_t seq) {
   closed_season closed;
   closed.span = schemas::season_span{r.season, season_.start_ms, r.end_ms, season_.start_seq, seq};
   closed.part = std::move(part);
+  closed.config = config_;
   closed_ = with_season(closed_.get(), std::move(closed), config_.keep);
   season_ = season_clock{r.season + 1, r.start_ms, seq + 1, r.start_ms};
   reset_seq_ = seq; // for the merged view, the live part starts over as after a reset

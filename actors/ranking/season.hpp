@@ -19,6 +19,7 @@
 #include <memory>
 #include <vector>
 
+#include "actors/ranking/board_config.hpp"
 #include "actors/ranking/order_tree.hpp"
 #include "actors/ranking/player_index.hpp"
 #include "schemas/types.hpp"
@@ -33,6 +34,9 @@ struct season_part {
 struct closed_season {
   schemas::season_span span;
   std::shared_ptr<const season_part> part; // this shard's players of it
+  // The board's settings when it closed: its order reads its keys, even
+  // after the (then empty) board was configured another way.
+  board_config config;
 };
 
 using season_list = std::vector<closed_season>;

@@ -1,5 +1,6 @@
 #include "actors/storage/log_writer.hpp"
 
+#include <fstream>
 #include <utility>
 
 #include "actors/storage/data_dir.hpp"
@@ -9,6 +10,21 @@ namespace lb::storage {
 
 log_writer::log_writer(fs::path dir, uint64_t segment_bytes)
   : dir_(std::move(dir)), segment_bytes_(segment_bytes) {}
+
+namespace {
+
+// The version in a segment's header (0 if it cannot be read: then the file
+// is simply continued, as before versions were looked at).
+uint32_t header_version(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  unsigned char b[12] = {};
+  if (!in.read(reinterpret_cast<char*>(b), sizeof b))
+    return log_format_version;
+  return static_cast<uint32_t>(b[8]) | static_cast<uint32_t>(b[9]) << 8
+         | static_cast<uint32_t>(b[10]) << 16 | static_cast<uint32_t>(b[11]) << 24;
+}
+
+} // namespace
 
 status log_writer::open(const fs::path& last, uint64_t good_end, uint64_t last_seq) {
   file_ = posix_file();
@@ -46,8 +62,10 @@ status log_writer::open(const fs::path& last, uint64_t good_end, uint64_t last_s
   tail_dirty_ = false;
   offset_ = synced_ = good_end;
   // A full segment with no record cannot be rolled (its successor would get
-  // the same name); it simply takes a few records more.
-  if (full() && offset_ > file_header_size)
+  // the same name); it simply takes a few records more. A segment of an
+  // older format version is not appended to either: its header would claim
+  // that records of this version (a rollover) are of the old one.
+  if ((full() || header_version(last) < log_format_version) && offset_ > file_header_size)
     return roll();
   return {};
 }

@@ -67,9 +67,13 @@ void replay_state::restore_board(const schemas::snapshot_board& b) {
     ranking::season_clock{b.season, b.season_start_ms, b.season_start_seq, b.anchor_ms}, nullptr);
 }
 
-void replay_state::begin_season(const std::string& board, const schemas::season_span& span) {
-  const auto& owner = boards_.at(board);
-  season_.emplace(owner.config());
+void replay_state::begin_season(const std::string& board, const schemas::snapshot_season& s) {
+  // The settings it closed with (its order reads its keys), else the board's.
+  auto config = boards_.at(board).config();
+  config.order = s.order;
+  config.op = s.op;
+  season_.emplace(config);
+  const auto& span = s.span;
   season_->restore_seasons(ranking::season_clock{span.season, span.start_ms, span.start_seq, 0},
                            nullptr);
   season_span_ = span;
@@ -82,12 +86,14 @@ void replay_state::restore_season_entry(const schemas::snapshot_entry& e) {
 
 void replay_state::end_season(const std::string& board) {
   // The same O(1) move a live rollover makes (board_part::rollover).
-  season_->rollover(schemas::rollover_body{board, season_span_.season, season_span_.end_ms, 0, false},
+  season_->rollover(schemas::rollover_body{board, season_span_.season, season_span_.end_ms, 0,
+                                           false},
                     season_span_.end_seq);
   auto& owner = boards_.at(board);
   auto closed = season_->closed()->back();
-  owner.restore_seasons(owner.season(), ranking::with_season(owner.closed().get(), std::move(closed),
-                                                             owner.config().keep));
+  owner.restore_seasons(owner.season(),
+                        ranking::with_season(owner.closed().get(), std::move(closed),
+                                             owner.config().keep));
   season_.reset();
 }
 

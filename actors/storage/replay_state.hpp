@@ -26,7 +26,7 @@ public:
   // A kept closed season of the board: begin, its entries this shard owns,
   // end (every shard gets the begin and the end, so all keep the same
   // seasons).
-  void begin_season(const std::string& board, const schemas::season_span& span);
+  void begin_season(const std::string& board, const schemas::snapshot_season& s);
   void restore_season_entry(const schemas::snapshot_entry& e);
   void end_season(const std::string& board);
 

@@ -63,17 +63,16 @@ uint64_t write_entries(snapshot_out& out, const ranking::merged_ranking& ranking
   schemas::snapshot_chunk chunk;
   chunk.entries.reserve(schemas::max_snapshot_chunk);
   uint64_t walked = 0;
-  ranking.walk(
-    0, total, [&](uint64_t, const ranking::rank_key& k, const ranking::entry_rec& rec) {
-      chunk.entries.push_back(
-        schemas::snapshot_entry{std::string(rec.name()), ranking::unfold(k.primary, order),
-                                ranking::unfold(k.secondary, order), k.seq, rec.meta()});
-      ++walked;
-      if (chunk.entries.size() == schemas::max_snapshot_chunk) {
-        out.add(chunk);
-        chunk.entries.clear();
-      }
-    });
+  ranking.walk(0, total, [&](uint64_t, const ranking::rank_key& k, const ranking::entry_rec& rec) {
+    chunk.entries.push_back(
+      schemas::snapshot_entry{std::string(rec.name()), ranking::unfold(k.primary, order),
+                              ranking::unfold(k.secondary, order), k.seq, rec.meta()});
+    ++walked;
+    if (chunk.entries.size() == schemas::max_snapshot_chunk) {
+      out.add(chunk);
+      chunk.entries.clear();
+    }
+  });
   if (!chunk.entries.empty())
     out.add(chunk);
   return walked;
@@ -112,8 +111,8 @@ void write_board(snapshot_out& out, const ranking::board_view& bv) {
       if (const auto* mine = ranking::find_season(list.get(), s.span.season))
         trees.push_back(&mine->part->tree);
     ranking::merged_ranking ranking(std::move(trees));
-    out.add(schemas::snapshot_season{s.span, ranking.total()});
-    write_entries(out, ranking, ranking.total(), order);
+    out.add(schemas::snapshot_season{s.span, ranking.total(), s.config.order, s.config.op});
+    write_entries(out, ranking, ranking.total(), s.config.order);
   }
 }
 
@@ -180,8 +179,9 @@ private:
       return "season " + std::to_string(s.span.season) + " of board '" + board_
              + "' is out of order";
     for (auto& shard : into_)
-      shard.begin_season(board_, s.span);
+      shard.begin_season(board_, s);
     in_season_ = true;
+    season_order_ = s.order;
     last_season_ = s.span.season;
     season_total_ = s.total;
     season_entries_ = 0;
@@ -194,10 +194,10 @@ private:
       return "season " + std::to_string(last_season_) + " of board '" + board_
              + "' gets more entries than its total of " + std::to_string(season_total_);
     for (const auto& e : c.entries) {
-      const ranking::rank_key key = ranking::make_key(e.score, e.subscore, e.seq, order_);
+      const ranking::rank_key key = ranking::make_key(e.score, e.subscore, e.seq, season_order_);
       if (season_entries_ > 0 && !(last_key_ < key))
-        return "player '" + e.player + "' in season " + std::to_string(last_season_)
-               + " of board '" + board_ + "' is out of rank order";
+        return "player '" + e.player + "' in season " + std::to_string(last_season_) + " of board '"
+               + board_ + "' is out of rank order";
       into_[map_.owner(board_, e.player)].restore_season_entry(e);
       last_key_ = key;
       ++season_entries_;
@@ -286,7 +286,8 @@ private:
   ranking::rank_key last_key_;
   // The board's closed season being read.
   bool in_season_ = false;
-  uint32_t season_now_ = 1;  // the board's current season
+  uint32_t season_now_ = 1; // the board's current season
+  schemas::board_order season_order_ = schemas::board_order::desc;
   uint32_t last_season_ = 0; // the last season record's number
   uint64_t season_total_ = 0;
   uint64_t season_entries_ = 0;

@@ -795,7 +795,8 @@ TEST_CASE("a corrupt record in the middle: start fails, --repair keeps every goo
 // ===========================================================================
 // 6. A newer format is refused.
 
-TEST_CASE("a segment of format version 1 still starts, and one of a newer version stops the start") {
+TEST_CASE(
+  "a segment of format version 1 still starts, and one of a newer version stops the start") {
   temp_dir dir;
   const auto data = dir.path() + "/data";
   {

@@ -444,3 +444,46 @@ TEST_CASE("seasons survive restarts, from the log or a snapshot, with any shard 
     CHECK(describe_status(*stopped) == "exit 0");
   }
 }
+
+TEST_CASE("a closed season reads with the order it closed with, also after a restart") {
+  temp_dir dir;
+  server_options o = make_server_options(2, 20);
+  o.data_dir = dir.path() + "/data";
+  const std::string board = "golf";
+  auto check_season1 = [&](client& c) {
+    auto old = c.call(with_season(top(board), 1));
+    REQUIRE_MESSAGE(old.ok(), old.text());
+    auto e = old.entries();
+    REQUIRE(e.size() == 3);
+    // desc when it closed: 3 ranks first, whatever the board says now.
+    CHECK(e[0].player == "c");
+    CHECK(e[0].score == 3);
+    CHECK(e[2].score == 1);
+    auto r = c.call(with_season(rank(board, "a", true), 1));
+    REQUIRE(r.ok());
+    CHECK(r.u64("rank") == 3);
+    CHECK(r.i64("score") == 1);
+  };
+  {
+    server s{o};
+    client c(s.ctx(), s.requests());
+    REQUIRE(c.call(submit(board, "a", 1)).ok());
+    REQUIRE(c.call(submit(board, "b", 2)).ok());
+    REQUIRE(c.call(submit(board, "c", 3)).ok());
+    REQUIRE(c.call(archive(board)).ok());
+    // The board is empty now: it may take another order.
+    auto asc = c.call(configure(board, std::string("asc"), std::nullopt));
+    REQUIRE_MESSAGE(asc.ok(), asc.text());
+    REQUIRE(c.call(submit(board, "a", 5)).ok());
+    REQUIRE(c.call(submit(board, "d", 4)).ok());
+    auto now = c.call(top(board));
+    REQUIRE(now.ok());
+    CHECK(now.entries().front().player == "d"); // asc
+    check_season1(c);
+    auto st = s.stop(SIGTERM, patience(10s)); // a snapshot holds it
+    REQUIRE(st);
+  }
+  server s{o};
+  client c(s.ctx(), s.requests());
+  check_season1(c);
+}

@@ -834,14 +834,18 @@ TEST_CASE("seasons: snapshot board and season records round trip") {
     CHECK(std::get<snapshot_board>(got).season_start_seq == 41);
   }
   for (const snapshot_season& s :
-       {snapshot_season{season_span{1, 0, 1700000000000, 0, 40}, 12},
-        snapshot_season{season_span{UINT32_MAX, i64min, i64max, UINT64_MAX, UINT64_MAX},
-                        UINT64_MAX},
-        snapshot_season{season_span{5, 1, 2, 3, 4}, 0}}) {
+       {snapshot_season{season_span{1, 0, 1700000000000, 0, 40}, 12, board_order::desc,
+                        score_operator::best},
+        snapshot_season{season_span{UINT32_MAX, i64min, i64max, UINT64_MAX, UINT64_MAX}, UINT64_MAX,
+                        board_order::asc, score_operator::decr},
+        snapshot_season{season_span{5, 1, 2, 3, 4}, 0, board_order::asc, score_operator::set}}) {
     const auto [got, body] = round_trip(s);
     CHECK(body_keys(body)
-          == key_list{"kind", "season", "start_ms", "end_ms", "start_seq", "end_seq", "total"});
+          == key_list{"kind", "season", "order", "operator", "start_ms", "end_ms", "start_seq",
+                      "end_seq", "total"});
     const auto& g = std::get<snapshot_season>(got);
+    CHECK(g.order == s.order);
+    CHECK(g.op == s.op);
     CHECK(g.span.season == s.span.season);
     CHECK(g.span.start_ms == s.span.start_ms);
     CHECK(g.span.end_ms == s.span.end_ms);
@@ -858,15 +862,19 @@ TEST_CASE("seasons: snapshot board and season records round trip") {
   using packer = msgpack::packer<msgpack::sbuffer>;
   auto season_with = [](const std::string& key, auto value) {
     return pack([&](packer& pk) {
-      const char* keys[] = {"kind",      "season",  "start_ms", "end_ms",
-                            "start_seq", "end_seq", "total"};
-      pk.pack_map(7);
+      const char* keys[] = {"kind",   "season",    "order",   "operator", "start_ms",
+                            "end_ms", "start_seq", "end_seq", "total"};
+      pk.pack_map(9);
       for (const char* k : keys) {
         pstr(pk, k);
         if (key == k)
           value(pk);
         else if (std::string_view(k) == "kind")
           pstr(pk, "season");
+        else if (std::string_view(k) == "order")
+          pstr(pk, "asc");
+        else if (std::string_view(k) == "operator")
+          pstr(pk, "incr");
         else
           pk.pack_uint64(3);
       }
@@ -878,6 +886,7 @@ TEST_CASE("seasons: snapshot board and season records round trip") {
   CHECK(err(season_with("season", [](packer& pk) { pk.pack_uint64(0); }))
         == "season: 0 out of range 1..4294967295");
   CHECK(err(season_with("end_seq", nil)) == "end_seq: missing");
+  CHECK(err(season_with("order", [](packer& pk) { pstr(pk, "up"); })).find("order") == 0);
   CHECK(err(season_with("end_ms", [](packer& pk) { pstr(pk, "x"); }))
         == "end_ms: expected int64, got str");
   CHECK(err(season_with("total", [](packer& pk) { pk.pack_int64(-1); }))

@@ -118,6 +118,7 @@ ranking::board_index season_boards(const ranking::global_view& view, uint32_t n)
     closed->config = bv->config;
     for (const auto& list : bv->closed)
       if (const auto* s = ranking::find_season(list.get(), n)) {
+        closed->config = s->config; // the settings it closed with
         closed->parts.push_back(s->part->tree);
         closed->total += s->part->tree.size();
         closed->season.number = n;

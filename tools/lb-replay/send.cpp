@@ -127,40 +127,49 @@ public:
   void push(const schemas::event_record& ev) {
     if (!o_.max)
       pace(ev.time_ms);
-    std::visit(schemas::overload{
-                 [&](const schemas::submit_req& s) {
-                   if (!o_.max) {
-                     send(s, {ev.seq}, "submit", s.board, false);
-                     return;
-                   }
-                   batch_.push_back(s);
-                   batch_seqs_.push_back(ev.seq);
-                   if (batch_.size() == batch_items)
-                     flush_batch();
-                 },
-                 // A batch must not overtake the event after it.
-                 [&](const schemas::remove_req& r) {
-                   flush_batch();
-                   send(r, {ev.seq}, "remove", r.board, false);
-                 },
-                 [&](const schemas::reset_req& r) {
-                   flush_batch();
-                   send(r, {ev.seq}, "reset", r.board, false);
-                 },
-                 // Without the schedule: the target would roll the board over on
-                 // its own clock, besides the rollovers the log holds.
-                 [&](const schemas::configure_event_body& c) {
-                   flush_batch();
-                   send(schemas::configure_req{c.board, c.order, c.op, std::nullopt, c.keep},
-                        {ev.seq}, "configure", c.board, false);
-                 },
-                 // A rollover at its place in the stream, as a manual one.
-                 [&](const schemas::rollover_body& r) {
-                   flush_batch();
-                   send(schemas::reset_req{r.board, true}, {ev.seq}, "reset", r.board, false);
-                 },
-               },
-               ev.body);
+    std::visit(
+      schemas::overload{
+        [&](const schemas::submit_req& s) {
+          if (!o_.max) {
+            send(s, {ev.seq}, "submit", s.board, false);
+            return;
+          }
+          batch_.push_back(s);
+          batch_seqs_.push_back(ev.seq);
+          if (batch_.size() == batch_items)
+            flush_batch();
+        },
+        // A batch must not overtake the event after it.
+        [&](const schemas::remove_req& r) {
+          flush_batch();
+          send(r, {ev.seq}, "remove", r.board, false);
+        },
+        [&](const schemas::reset_req& r) {
+          flush_batch();
+          send(r, {ev.seq}, "reset", r.board, false);
+        },
+        // Without the schedule: the target would roll the board over on
+        // its own clock, besides the rollovers the log holds. Order and
+        // operator only when they change, as a configure that set only
+        // keep or a schedule was allowed on a board with entries.
+        [&](const schemas::configure_event_body& c) {
+          flush_batch();
+          auto& was = settings_[c.board];
+          schemas::configure_req req{c.board, std::nullopt, std::nullopt, std::nullopt, c.keep};
+          if (c.order != was.first || c.op != was.second) {
+            req.order = c.order;
+            req.op = c.op;
+          }
+          was = {c.order, c.op};
+          send(req, {ev.seq}, "configure", c.board, false);
+        },
+        // A rollover at its place in the stream, as a manual one.
+        [&](const schemas::rollover_body& r) {
+          flush_batch();
+          send(schemas::reset_req{r.board, true}, {ev.seq}, "reset", r.board, false);
+        },
+      },
+      ev.body);
   }
 
   // Sends what is left and waits for every reply.
@@ -371,6 +380,10 @@ private:
   uint64_t sent_ = 0;
   uint64_t errors_ = 0;
   std::map<std::string, uint64_t> by_code_;
+  // Each board's order and operator as the configures sent so far set them
+  // (a board starts desc, best).
+  std::unordered_map<std::string, std::pair<schemas::board_order, schemas::score_operator>>
+    settings_;
   bool conflict_said_ = false, overload_said_ = false;
   steady::time_point quiet_since_ = steady::now();
   std::optional<int64_t> t0_, current_t_;
