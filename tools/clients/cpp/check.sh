@@ -56,7 +56,7 @@ pc=$(find "$tmp/root" -name lbd-client.pc | head -n 1)
 export PKG_CONFIG_PATH="$(dirname "$pc")" PKG_CONFIG_SYSROOT_DIR="$tmp/root"
 mkdir "$tmp/example"
 cp "$here/example/meson.build" "$here/example/game_server.cpp" "$here/example/publish.cpp" \
-  "$tmp/example/"
+  "$here/example/seasons.cpp" "$tmp/example/"
 { meson setup "$tmp/example/build" "$tmp/example" && ninja -C "$tmp/example/build"; } \
   >"$tmp/example.log" 2>&1 \
   || fail "the examples do not build against the installed library" "$tmp/example.log"
@@ -112,4 +112,20 @@ followed=$(sed -n 's/^follow player-3: rank \([0-9]*\) of 13, score \([0-9]*\) (
 [ "$followed" = "$rank" ] \
   || fail "game_server's follow/ message disagrees with rank ($rank)" "$out"
 
-echo "lbd-client check: ok (installed library, header and pkg-config; publish and game_server ran)"
+# Seasons: a closed season read back after a reset with archive, its
+# season/ message, seasons, and percentile (fixed scores: p0..p4 = 0..400).
+"$tmp/example/build/seasons" "$requests" "$updates" >"$tmp/seasons.out" 2>&1 \
+  || fail "seasons exited non-zero" "$tmp/seasons.out"
+out="$tmp/seasons.out"
+for line in 'configured cup: schedule 0 0 \* \* 1, keep 3' \
+  'submitted 5: p4 is #1 of 5, percentile 80' 'rank p2: 3 of 5, percentile 40' \
+  'reset cup with archive: closed season 1 (5 entries, seq [0-9]*)' \
+  'season/cup/ season 1: 5 entries, seq [0-9]*\.\.[0-9]*, top 1=p4:400 2=p3:300 3=p2:200 4=p1:100 5=p0:0' \
+  'seasons of cup: current 2, next rollover scheduled, 1(closed, 5 entries) 2(current, 0 entries)' \
+  'season 1 top 3 (seq [0-9]*): 1=p4:400 2=p3:300 3=p2:200' \
+  'season 1 rank p2: 3 of 5, percentile 40'; do
+  grep -qx "$line" "$out" || fail "seasons printed no line matching '$line'" "$out"
+done
+
+echo "lbd-client check: ok (installed library, header and pkg-config; publish, game_server and" \
+  "seasons ran)"

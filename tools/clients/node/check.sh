@@ -98,6 +98,10 @@ expect() { grep -Eq "$1" "$work/example.out" || fail "example.js printed no line
 expect '^submitted 1000 scores to ci-node in [0-9]+ ms, every reply matched by id'
 expect '^top 5 of 1000 at seq [0-9]+: 1\. player-985 99984, 2\. player-543 99891, '
 expect '^top/ci-node/ at seq [0-9]+.*, 1001 entries: 1\. node-newcomer [0-9]+, 2\. player-985 99984'
+expect '^reset ci-node with archive: closed season 1 \(1001 entries, seq [0-9]+\)$'
+expect '^season/ci-node/ season 1, seq [0-9]+\.\.[0-9]+, 1001 entries: 1\. node-newcomer [0-9]+, 2\. player-985 99984, '
+expect '^seasons of ci-node: current 2, 1 \(closed, 1001 entries\), 2 \(current, 0 entries\)$'
+expect '^season 1 top 3 at seq [0-9]+: 1\. node-newcomer [0-9]+, 2\. player-985 99984, 3\. player-543 99891; player-985 was #2 of 1001, percentile 99\.80$'
 
 kill -TERM "$pid"
 status=0
@@ -106,4 +110,4 @@ pid=
 [ "$status" = 0 ] || fail "leaderboardd exited with status $status on SIGTERM"
 
 echo "node client check: ok (node $(node --version), npm ci $npm_time, example $example_time:" \
-  "1000 pipelined submits, top, a top/ message)"
+  "1000 pipelined submits, top, a top/ message, a closed season and its season/ message)"

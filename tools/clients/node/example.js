@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // A game backend's view of lbd: submit 1,000 scores pipelined on one DEALER,
-// read the board's top, then follow the board's top/ stream.
+// read the board's top, follow the board's top/ stream, then close the season
+// (reset with archive) and read it back: its season/ message, `seasons`, and
+// the closed season's top and a player's rank and percentile in it.
 //
 //   node example.js [--requests=EP] [--updates=EP] [--board=NAME]
 //
@@ -143,6 +145,39 @@ async function main() {
   const { topic, body } = message
   const extra = body.stream_seq === undefined ? "" : ` stream_seq ${body.stream_seq}`
   console.log(`${topic} at seq ${body.seq}${extra}, ${body.total} entries: ${show(body.entries.slice(0, 5))}`)
+
+  // 4. Seasons. season/<board>/ sends nothing on subscribing, so a follow/
+  // subscription made after it (which does answer at once, with the player's
+  // state) says when both have reached the service; then close the season.
+  sub.subscribe(`season/${board}/`)
+  sub.subscribe(`follow/${board}/node-newcomer`)
+  sub.receiveTimeout = timeoutMs
+  const receive = async () => {
+    const frames = await within(`a message at ${updatesEp}`, sub.receive())
+    return { topic: frames[0].toString(), body: decode(frames[1]) }
+  }
+  let m
+  do m = await receive()
+  while (!m.topic.startsWith("follow/"))
+  const reset = await lb.call("reset", { board, archive: true })
+  console.log(`reset ${board} with archive: closed season ${reset.season} (${reset.removed} entries, seq ${reset.seq})`)
+  do m = await receive() // the merge after the reset sends it
+  while (!m.topic.startsWith("season/"))
+  const closed = m.body
+  console.log(
+    `${m.topic} season ${closed.season}, seq ${closed.start_seq}..${closed.end_seq}, ` +
+      `${closed.total} entries: ${show(closed.entries.slice(0, 3))}`,
+  )
+  const { current, seasons } = await lb.call("seasons", { board })
+  const listed = seasons.map((x) => `${x.season} (${x.current ? "current" : "closed"}, ${x.total} entries)`)
+  console.log(`seasons of ${board}: current ${current}, ${listed.join(", ")}`)
+  // A closed season reads as it ended: `seq` is its end_seq.
+  const old = await lb.call("top", { board, limit: 3, season: closed.season })
+  const mine = await lb.call("rank", { board, player: "player-985", season: closed.season })
+  console.log(
+    `season ${old.season} top 3 at seq ${old.seq}: ${show(old.entries)}; player-985 was #${mine.rank} ` +
+      `of ${mine.total}, percentile ${mine.percentile.toFixed(2)}`,
+  )
 
   sub.close()
   lb.close()

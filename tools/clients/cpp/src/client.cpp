@@ -19,7 +19,7 @@ using clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
 // What a ticket asked, so that its reply is read as the right kind.
-enum class kind { submit, batch, rank, entries, removal, configure, boards, stats, ping };
+enum class kind { submit, batch, rank, entries, removal, configure, boards, stats, ping, seasons };
 
 submit_result submit_of(const lbd_impl::map_view& m) {
   submit_result r;
@@ -32,7 +32,15 @@ submit_result submit_of(const lbd_impl::map_view& m) {
   r.changed = m.flag("changed");
   r.total = m.u64("total");
   r.seq = m.u64("seq");
+  r.percentile = m.f64("percentile");
   return r;
+}
+
+// `season` on a read's reply, only when the request named one.
+std::optional<uint32_t> season_of(const lbd_impl::map_view& m) {
+  if (m.find("season") == nullptr)
+    return std::nullopt;
+  return m.u32("season");
 }
 
 error error_of(const msgpack::object& o) {
@@ -48,12 +56,31 @@ page page_of(const lbd_impl::map_view& m) {
   for (const auto& e : m.array("entries"))
     p.entries.push_back(lbd_impl::entry_of(e));
   p.next = m.opt_str("next");
+  p.season = season_of(m);
   return p;
 }
 
 board_info board_of(const msgpack::object& o) {
   const lbd_impl::map_view m(o);
-  return {m.str("board"), m.u64("total"), m.str("order"), m.str("operator")};
+  return {m.str("board"), m.u64("total"), m.str("order"), m.str("operator"), m.u32("season"),
+          m.opt_str("schedule"), m.u32("keep")};
+}
+
+seasons_result seasons_of(const lbd_impl::map_view& m) {
+  seasons_result r;
+  r.board = m.str("board");
+  r.current = m.u32("current");
+  r.schedule = m.opt_str("schedule");
+  r.next_ms = m.opt_i64("next_ms");
+  r.keep = m.u32("keep");
+  r.seq = m.u64("seq");
+  for (const auto& o : m.array("seasons")) {
+    const lbd_impl::map_view s(o);
+    r.seasons.push_back({s.u32("season"), s.opt_i64("start_ms"), s.opt_i64("end_ms"),
+                         s.u64("start_seq"), s.opt_u64("end_seq"), s.u64("total"),
+                         s.flag("current")});
+  }
+  return r;
 }
 
 stats_result stats_of(const std::string& frame) {
@@ -91,6 +118,8 @@ reply::value value_of(kind k, const lbd_impl::map_view& m, const std::string& fr
       r.rank = m.u64("rank");
       r.total = m.u64("total");
       r.seq = m.u64("seq");
+      r.percentile = m.f64("percentile");
+      r.season = season_of(m);
       return r;
     }
     case kind::entries:
@@ -101,10 +130,12 @@ reply::value value_of(kind k, const lbd_impl::map_view& m, const std::string& fr
       removal r;
       r.removed = v.type == msgpack::type::BOOLEAN ? (v.via.boolean ? 1 : 0) : m.u64("removed");
       r.seq = m.u64("seq");
+      r.season = season_of(m);
       return r;
     }
     case kind::configure:
-      return board_config{m.str("board"), m.str("order"), m.str("operator"), m.u64("seq")};
+      return board_config{m.str("board"), m.str("order"), m.str("operator"), m.u64("seq"),
+                          m.opt_str("schedule"), m.u32("keep")};
     case kind::boards: {
       boards_page p;
       p.seq = m.u64("seq");
@@ -117,6 +148,8 @@ reply::value value_of(kind k, const lbd_impl::map_view& m, const std::string& fr
       return stats_of(frame);
     case kind::ping:
       return pong{std::chrono::duration_cast<std::chrono::microseconds>(waited)};
+    case kind::seasons:
+      return seasons_of(m);
   }
   lbd_impl::bad_reply("unknown request kind");
 }
@@ -256,12 +289,14 @@ client& client::operator=(client&&) noexcept = default;
 namespace {
 
 sch::request_body top_body(const std::string& board, uint32_t limit, uint64_t offset,
-                           const std::optional<std::string>& cursor, bool exact) {
+                           const std::optional<std::string>& cursor, bool exact,
+                           std::optional<uint32_t> season) {
   sch::top_req r;
   r.board = board;
   r.limit = limit;
   r.offset = offset;
   r.exact = exact;
+  r.season = season;
   if (cursor) {
     r.after = sch::parse_top_cursor(*cursor);
     if (!r.after)
@@ -271,9 +306,14 @@ sch::request_body top_body(const std::string& board, uint32_t limit, uint64_t of
 }
 
 sch::request_body configure_body(const std::string& board, const std::optional<std::string>& order,
-                                 const std::optional<std::string>& op) {
+                                 const std::optional<std::string>& op,
+                                 const std::optional<std::string>& schedule,
+                                 std::optional<uint32_t> keep) {
   sch::configure_req r;
   r.board = board;
+  // The service checks the cron expression and the range of keep.
+  r.schedule = schedule;
+  r.keep = keep;
   if (order && !(r.order = sch::parse_board_order(*order)))
     throw error("bad_request", "order '" + *order + "' is not desc or asc");
   if (op && !(r.op = sch::parse_score_operator(*op)))
@@ -308,33 +348,40 @@ ticket client::send_submit(const submission& s) {
 ticket client::send_batch(const std::vector<submission>& items) {
   return impl_->send(kind::batch, batch_body(items));
 }
-ticket client::send_rank(const std::string& board, const std::string& player, bool exact) {
-  return impl_->send(kind::rank, sch::rank_req{board, player, exact});
+ticket client::send_rank(const std::string& board, const std::string& player, bool exact,
+                         std::optional<uint32_t> season) {
+  return impl_->send(kind::rank, sch::rank_req{board, player, exact, season});
 }
-ticket client::send_top(const std::string& board, uint32_t limit, uint64_t offset, bool exact) {
-  return impl_->send(kind::entries, top_body(board, limit, offset, std::nullopt, exact));
+ticket client::send_top(const std::string& board, uint32_t limit, uint64_t offset, bool exact,
+                        std::optional<uint32_t> season) {
+  return impl_->send(kind::entries, top_body(board, limit, offset, std::nullopt, exact, season));
 }
 ticket client::send_top_after(const std::string& board, const std::string& cursor, uint32_t limit,
-                              bool exact) {
-  return impl_->send(kind::entries, top_body(board, limit, 0, cursor, exact));
+                              bool exact, std::optional<uint32_t> season) {
+  return impl_->send(kind::entries, top_body(board, limit, 0, cursor, exact, season));
 }
 ticket client::send_around(const std::string& board, const std::string& player, uint32_t radius,
-                           bool exact) {
-  return impl_->send(kind::entries, sch::around_req{board, player, radius, exact});
+                           bool exact, std::optional<uint32_t> season) {
+  return impl_->send(kind::entries, sch::around_req{board, player, radius, exact, season});
 }
 ticket client::send_ranks(const std::string& board, const std::vector<std::string>& players,
-                          bool exact) {
-  return impl_->send(kind::entries, sch::ranks_req{board, players, exact});
+                          bool exact, std::optional<uint32_t> season) {
+  return impl_->send(kind::entries, sch::ranks_req{board, players, exact, season});
 }
 ticket client::send_remove(const std::string& board, const std::string& player) {
   return impl_->send(kind::removal, sch::remove_req{board, player});
 }
-ticket client::send_reset(const std::string& board) {
-  return impl_->send(kind::removal, sch::reset_req{board});
+ticket client::send_reset(const std::string& board, bool archive) {
+  return impl_->send(kind::removal, sch::reset_req{board, archive});
 }
 ticket client::send_configure(const std::string& board, const std::optional<std::string>& order,
-                              const std::optional<std::string>& op) {
-  return impl_->send(kind::configure, configure_body(board, order, op));
+                              const std::optional<std::string>& op,
+                              const std::optional<std::string>& schedule,
+                              std::optional<uint32_t> keep) {
+  return impl_->send(kind::configure, configure_body(board, order, op, schedule, keep));
+}
+ticket client::send_seasons(const std::string& board) {
+  return impl_->send(kind::seasons, sch::seasons_req{board});
 }
 ticket client::send_boards(const std::optional<std::string>& after, uint32_t limit) {
   return impl_->send(kind::boards, boards_body(after, limit));
@@ -356,33 +403,45 @@ submit_result client::submit(const submission& s) {
 std::vector<batch_result> client::batch(const std::vector<submission>& items) {
   return impl_->call(kind::batch, batch_body(items), &reply::batch);
 }
-rank_result client::rank(const std::string& board, const std::string& player, bool exact) {
-  return impl_->call(kind::rank, sch::rank_req{board, player, exact}, &reply::rank);
+rank_result client::rank(const std::string& board, const std::string& player, bool exact,
+                         std::optional<uint32_t> season) {
+  return impl_->call(kind::rank, sch::rank_req{board, player, exact, season}, &reply::rank);
 }
-page client::top(const std::string& board, uint32_t limit, uint64_t offset, bool exact) {
-  return impl_->call(kind::entries, top_body(board, limit, offset, std::nullopt, exact),
+page client::top(const std::string& board, uint32_t limit, uint64_t offset, bool exact,
+                 std::optional<uint32_t> season) {
+  return impl_->call(kind::entries, top_body(board, limit, offset, std::nullopt, exact, season),
                      &reply::entries);
 }
 page client::top_after(const std::string& board, const std::string& cursor, uint32_t limit,
-                       bool exact) {
-  return impl_->call(kind::entries, top_body(board, limit, 0, cursor, exact), &reply::entries);
+                       bool exact, std::optional<uint32_t> season) {
+  return impl_->call(kind::entries, top_body(board, limit, 0, cursor, exact, season),
+                     &reply::entries);
 }
 page client::around(const std::string& board, const std::string& player, uint32_t radius,
-                    bool exact) {
-  return impl_->call(kind::entries, sch::around_req{board, player, radius, exact}, &reply::entries);
+                    bool exact, std::optional<uint32_t> season) {
+  return impl_->call(kind::entries, sch::around_req{board, player, radius, exact, season},
+                     &reply::entries);
 }
-page client::ranks(const std::string& board, const std::vector<std::string>& players, bool exact) {
-  return impl_->call(kind::entries, sch::ranks_req{board, players, exact}, &reply::entries);
+page client::ranks(const std::string& board, const std::vector<std::string>& players, bool exact,
+                   std::optional<uint32_t> season) {
+  return impl_->call(kind::entries, sch::ranks_req{board, players, exact, season},
+                     &reply::entries);
 }
 removal client::remove(const std::string& board, const std::string& player) {
   return impl_->call(kind::removal, sch::remove_req{board, player}, &reply::removed);
 }
-removal client::reset(const std::string& board) {
-  return impl_->call(kind::removal, sch::reset_req{board}, &reply::removed);
+removal client::reset(const std::string& board, bool archive) {
+  return impl_->call(kind::removal, sch::reset_req{board, archive}, &reply::removed);
 }
 board_config client::configure(const std::string& board, const std::optional<std::string>& order,
-                               const std::optional<std::string>& op) {
-  return impl_->call(kind::configure, configure_body(board, order, op), &reply::configured);
+                               const std::optional<std::string>& op,
+                               const std::optional<std::string>& schedule,
+                               std::optional<uint32_t> keep) {
+  return impl_->call(kind::configure, configure_body(board, order, op, schedule, keep),
+                     &reply::configured);
+}
+seasons_result client::seasons(const std::string& board) {
+  return impl_->call(kind::seasons, sch::seasons_req{board}, &reply::seasons);
 }
 std::vector<board_info> client::boards() {
   std::vector<board_info> all;

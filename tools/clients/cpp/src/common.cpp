@@ -121,6 +121,15 @@ uint64_t map_view::u64(std::string_view key) const {
 int64_t map_view::i64(std::string_view key) const {
   return as<int64_t>(at(key), key);
 }
+uint32_t map_view::u32(std::string_view key) const {
+  const uint64_t v = u64(key);
+  if (v > UINT32_MAX)
+    bad_reply("'" + std::string(key) + "' is past 2^32 - 1");
+  return static_cast<uint32_t>(v);
+}
+double map_view::f64(std::string_view key) const {
+  return as<double>(at(key), key);
+}
 bool map_view::flag(std::string_view key) const {
   return as<bool>(at(key), key);
 }

@@ -51,6 +51,10 @@ public:
   const msgpack::object& at(std::string_view key) const;
   uint64_t u64(std::string_view key) const;
   int64_t i64(std::string_view key) const;
+  // A uint that fits 32 bits (season numbers, keep).
+  uint32_t u32(std::string_view key) const;
+  // A float (or an int) as a double.
+  double f64(std::string_view key) const;
   bool flag(std::string_view key) const;
   std::string str(std::string_view key) const;
   std::optional<uint64_t> opt_u64(std::string_view key) const;

@@ -37,6 +37,20 @@ top_state top_of(const lbd_impl::map_view& m) {
   return s;
 }
 
+season_state season_of(const lbd_impl::map_view& m) {
+  season_state s;
+  s.board = m.str("board");
+  s.season = m.u32("season");
+  s.start_ms = m.opt_i64("start_ms");
+  s.end_ms = m.i64("end_ms");
+  s.start_seq = m.u64("start_seq");
+  s.end_seq = m.u64("end_seq");
+  s.total = m.u64("total");
+  for (const auto& e : m.array("entries"))
+    s.entries.push_back(lbd_impl::entry_of(e));
+  return s;
+}
+
 ack ack_of(const lbd_impl::map_view& m) {
   ack a;
   a.source = m.str("source");
@@ -100,6 +114,8 @@ struct subscriber::impl {
         u.body = player_of(m);
       else if (starts_with(msg->topic, "top/"))
         u.body = top_of(m);
+      else if (starts_with(msg->topic, "season/"))
+        u.body = season_of(m);
       else
         u.body = ack_of(m);
       u.topic = std::move(msg->topic);
@@ -141,6 +157,11 @@ void subscriber::unfollow(const std::string& board, const std::string& player) {
 void subscriber::watch_top(const std::string& board) {
   lbd_impl::check_board(board);
   impl_->subscribe("top/" + board + "/");
+}
+
+void subscriber::watch_seasons(const std::string& board) {
+  lbd_impl::check_board(board);
+  impl_->subscribe("season/" + board + "/");
 }
 
 void subscriber::watch_acks(const std::string& source) {

@@ -4,7 +4,8 @@
   or `pipeline()`).
 - `Writer`: fire-and-forget ingest, with acknowledgements for a `source`.
 - `Subscriber`: a player's rank feed and a board's live top, from the
-  current state on, with lost messages detected and repaired.
+  current state on, and a board's closed seasons, with lost messages
+  detected and repaired.
 - `lbd.testing`: the pytest fixtures `leaderboardd` and
   `leaderboardd_factory` (a throwaway service per test).
 
@@ -13,8 +14,8 @@ The wire protocol is docs/PROTOCOL.md.
 
 from ._common import DEFAULT_INGEST, DEFAULT_REQUESTS, DEFAULT_UPDATES, Error, Timeout
 from .client import Client, Pending, Pipeline
-from .subscriber import Follow, Subscriber, Top
+from .subscriber import Follow, Season, Subscriber, Top
 from .writer import Writer
 
-__all__ = ["Client", "Error", "Follow", "Pending", "Pipeline", "Subscriber", "Timeout", "Top",
-           "Writer", "DEFAULT_REQUESTS", "DEFAULT_INGEST", "DEFAULT_UPDATES"]
+__all__ = ["Client", "Error", "Follow", "Pending", "Pipeline", "Season", "Subscriber", "Timeout",
+           "Top", "Writer", "DEFAULT_REQUESTS", "DEFAULT_INGEST", "DEFAULT_UPDATES"]

@@ -24,27 +24,50 @@ class _Ops:
         item fails only itself, so this does not raise for them."""
         return self._call("batch", dict(items=[drop_none(i) for i in items]))
 
-    def rank(self, board, player, exact=None):
-        return self._call("rank", dict(board=board, player=player, exact=exact))
+    # The reads take `season`: a kept closed season's number reads its final
+    # standings (the reply then carries `season`, and `seq` is the season's
+    # end_seq); None or the current number, the live board.
 
-    def top(self, board, limit=None, offset=None, after=None, exact=None):
+    def rank(self, board, player, exact=None, season=None):
+        """The reply's `percentile` is the share of the board ranked below
+        the player (0 to 100)."""
+        return self._call("rank", dict(board=board, player=player, exact=exact, season=season))
+
+    def top(self, board, limit=None, offset=None, after=None, exact=None, season=None):
         return self._call("top", dict(board=board, limit=limit, offset=offset, after=after,
-                                       exact=exact))
+                                       exact=exact, season=season))
 
-    def around(self, board, player, radius=None, exact=None):
-        return self._call("around", dict(board=board, player=player, radius=radius, exact=exact))
+    def around(self, board, player, radius=None, exact=None, season=None):
+        return self._call("around", dict(board=board, player=player, radius=radius, exact=exact,
+                                          season=season))
 
-    def ranks(self, board, players, exact=None):
-        return self._call("ranks", dict(board=board, players=list(players), exact=exact))
+    def ranks(self, board, players, exact=None, season=None):
+        return self._call("ranks", dict(board=board, players=list(players), exact=exact,
+                                         season=season))
 
     def remove(self, board, player):
         return self._call("remove", dict(board=board, player=player))
 
-    def reset(self, board):
-        return self._call("reset", dict(board=board))
+    def reset(self, board, archive=None):
+        """With `archive=True`, closes the current season instead of
+        dropping it: it stays readable (`season=` on the reads) and the reply
+        says its number (`season`); the board goes on with the next one."""
+        return self._call("reset", dict(board=board, archive=archive))
 
-    def configure(self, board, order=None, operator=None):
-        return self._call("configure", dict(board=board, order=order, operator=operator))
+    def configure(self, board, order=None, operator=None, schedule=None, keep=None):
+        """`schedule`: a cron expression in UTC (`min hour dom mon dow`, or
+        seconds first with 6 fields) at which the service closes the season;
+        "" removes it. `keep`: how many closed seasons stay readable
+        (1..1000). Both may change on a board with entries; `order` and
+        `operator` only on an empty one."""
+        return self._call("configure", dict(board=board, order=order, operator=operator,
+                                             schedule=schedule, keep=keep))
+
+    def seasons(self, board):
+        """The board's kept closed seasons and its current one (last), with
+        `current`, `schedule`, `next_ms` (when the schedule closes the
+        current season) and `keep`."""
+        return self._call("seasons", dict(board=board))
 
     def boards(self, limit=None, after=None, exact=None):
         return self._call("boards", dict(limit=limit, after=after, exact=exact))

@@ -1,6 +1,6 @@
 """Update streams (PROTOCOL.md section 5): a player's rank feed and a board's
-live top, each starting from the current state, with lost messages detected
-by `stream_seq` and repaired by a re-read."""
+live top, each starting from the current state, and a board's closed seasons,
+with lost messages detected by `stream_seq` and repaired by a re-read."""
 
 import time
 
@@ -18,7 +18,7 @@ class Subscriber:
     tcp://127.0.0.1:7400) is where it re-reads the state when messages were
     lost, and where `top` feeds read their starting point.
 
-    `follow(board, player)` and `top(board)` return feeds: iterate one
+    `follow(board, player)`, `top(board)` and `season(board)` return feeds: iterate one
     (`for state in feed:`), or call `feed.next(timeout)`. Each feed has its
     own SUB socket, so feeds do not steal each other's messages. `rcvhwm`
     bounds the messages ZeroMQ queues for a feed before it drops new ones.
@@ -61,6 +61,21 @@ class Subscriber:
         dicts with `board`, `seq`, `total`, `entries`. Iteration stops after
         `idle` seconds without a change (None: never)."""
         feed = Top(self, board, limit, idle)
+        self._feeds.append(feed)
+        return feed
+
+    def season(self, board, limit=10, idle=None):
+        """Every season of the board that closes from now on (at its
+        schedule's boundary, or by a `reset` with archive): dicts with
+        `board`, `season` (the closed one's number), `start_ms` (None when
+        unknown), `end_ms`, `start_seq`, `end_seq`, `total` and its final
+        best `limit` `entries` (at most the service's --top-k). There is no
+        current state to start from: the first is the next season to close
+        (`Client.seasons` lists the earlier ones). The subscription is live
+        when this returns, so no season closed after it is missed; a lost
+        message makes the feed read the kept seasons it missed. Iteration
+        stops after `idle` seconds without one (None: never)."""
+        feed = Season(self, board, limit, idle)
         self._feeds.append(feed)
         return feed
 
@@ -240,3 +255,60 @@ class Top(_Feed):
         if lost:
             self.resyncs += 1
             self._read()
+
+
+class Season(_Feed):
+    """`season/<board>/`: one message per season the board closes, with its
+    final standings. Unlike follow/ and top/ there is no state to read
+    first, so the subscription waits until it is live. A lost message (a
+    jump in `stream_seq`, or a restart) sends it to `seasons` for the kept
+    closed seasons between the last one handed out and this one."""
+
+    _KEYS = ("board", "season", "start_ms", "end_ms", "start_seq", "end_seq", "total")
+
+    def __init__(self, owner, board, limit, idle):
+        super().__init__(owner, idle)
+        self.board = board
+        self.limit = limit
+        self._topic = f"season/{board}/"
+        self._stream.subscribe(self._topic)
+
+    def _offer(self, state):
+        # Ordered by season number: a closed season never changes.
+        last = self._queue[-1] if self._queue else self.state
+        if last is None or state["season"] > last["season"]:
+            self._queue.append(state)
+
+    def _take(self, topic, body, lost):
+        if topic != self._topic:
+            return
+        state = {k: body.get(k) for k in self._KEYS}
+        state["entries"] = body.get("entries", [])[:self.limit]
+        if lost:
+            self._resync(state["season"])
+        self._offer(state)
+
+    def _resync(self, upto):
+        last = self._queue[-1] if self._queue else self.state
+        if last is None:
+            return  # nothing handed out yet: nothing to fill in
+        self.resyncs += 1
+        try:
+            listed = self._owner.client.seasons(self.board)["seasons"]
+        except Error as e:
+            if e.code != "not_found":
+                raise
+            return
+        for s in listed:
+            if s["current"] or not last["season"] < s["season"] < upto:
+                continue
+            try:
+                top = self._owner.client.top(self.board, limit=self.limit, season=s["season"])
+            except Error as e:
+                if e.code != "not_found":
+                    raise
+                continue  # dropped by retention meanwhile
+            state = {k: s.get(k) for k in self._KEYS}
+            state["board"] = self.board
+            state["entries"] = top["entries"]
+            self._offer(state)

@@ -131,3 +131,55 @@ def test_curve_keys_and_roles(leaderboardd_factory, tmp_path):
         with pytest.raises(lbd.Error) as e:
             reader.submit("arena", "bob", 2)
         assert e.value.code == "unauthorized"
+
+
+def test_seasons_archive_percentile_and_closed_season_reads(leaderboardd):
+    c = leaderboardd.client
+    cfg = c.configure("arena", schedule="0 0 * * 1", keep=2)
+    assert (cfg["schedule"], cfg["keep"]) == ("0 0 * * 1", 2)
+    assert c.submit("arena", "alice", 10)["percentile"] == 0.0  # alone: nobody below
+    c.submit("arena", "bob", 30)
+    c.submit("arena", "carol", 20)
+    assert c.rank("arena", "carol")["percentile"] == pytest.approx(100 / 3)
+    b = c.batch([{"board": "arena", "player": "dan", "score": 40}])
+    assert b["results"][0]["percentile"] == 75.0
+    r = c.reset("arena", archive=True)
+    assert (r["season"], r["removed"]) == (1, 4)
+    c.submit("arena", "erin", 5)
+
+    s = c.seasons("arena")
+    assert (s["board"], s["current"], s["schedule"], s["keep"]) == ("arena", 2, "0 0 * * 1", 2)
+    assert isinstance(s["next_ms"], int)
+    assert [(x["season"], x["current"], x["total"]) for x in s["seasons"]] == \
+        [(1, False, 4), (2, True, 1)]
+    closed, current = s["seasons"]
+    assert closed["end_seq"] == r["seq"] and closed["end_ms"] is not None
+    assert current["end_seq"] is None and current["end_ms"] is None
+
+    # The closed season reads as it ended; the live board is season 2.
+    top = c.top("arena", season=1)
+    assert (top["season"], top["seq"], top["total"]) == (1, r["seq"], 4)
+    assert [e["player"] for e in top["entries"]] == ["dan", "bob", "carol", "alice"]
+    assert "season" not in c.top("arena")
+    assert [e["player"] for e in c.top("arena", season=2)["entries"]] == ["erin"]
+    old = c.rank("arena", "carol", season=1)
+    assert (old["season"], old["rank"], old["total"], old["percentile"]) == (1, 3, 4, 25.0)
+    assert [e["player"] for e in c.around("arena", "carol", radius=1, season=1)["entries"]] == \
+        ["bob", "carol", "alice"]
+    assert [e["player"] for e in c.ranks("arena", ["alice", "erin"], season=1)["entries"]] == \
+        ["alice"]
+    assert [x["season"] for x in c.boards()["boards"]] == [2]
+
+    # keep=2: the third closed season pushes the first out.
+    c.reset("arena", archive=True)
+    assert c.reset("arena", archive=True)["season"] == 3
+    assert [x["season"] for x in c.seasons("arena")["seasons"]] == [2, 3, 4]
+    with pytest.raises(lbd.Error) as e:
+        c.top("arena", season=1)
+    assert e.value.code == "not_found" and "kept: 2-3" in e.value.message
+
+    with pytest.raises(lbd.Error) as e:
+        c.configure("arena", schedule="0 25 * * *")
+    assert e.value.code == "bad_request" and e.value.message.startswith("schedule:")
+    assert c.configure("arena", schedule="")["schedule"] is None
+    assert c.seasons("arena")["next_ms"] is None

@@ -5,6 +5,7 @@ import threading
 import time
 
 import msgpack
+import pytest
 import zmq
 
 import lbd
@@ -228,4 +229,64 @@ def test_follow_counts_gaps_and_restarts_and_resyncs_by_reading(leaderboardd):
         states = list(feed_until_idle(feed, 0.3))
         assert feed.gaps == 2 and feed.resyncs == 2
         assert states[-1]["rank"] == 3 and states[-1]["seq"] == 3 and states[-1]["total"] == 3
+    fake.sock.close()
+
+
+def test_season_feed_gets_each_closed_season_after_an_archive_reset(leaderboardd):
+    c = leaderboardd.client
+    for i in range(12):
+        c.submit("arena", f"p{i}", i)
+    with lbd.Subscriber(leaderboardd.updates, leaderboardd.requests) as sub:
+        feed = sub.season("arena", limit=5)
+        with pytest.raises(lbd.Timeout):
+            feed.next(0.1)  # no season closed yet: nothing to hand out
+        r = c.reset("arena", archive=True)
+        got = feed.next(2)  # the merge after the reset sends it
+        assert (got["board"], got["season"], got["total"], got["end_seq"]) == \
+            ("arena", 1, 12, r["seq"])
+        assert got["entries"] == c.top("arena", limit=5, season=1)["entries"]
+        assert [e["player"] for e in got["entries"]] == ["p11", "p10", "p9", "p8", "p7"]
+        c.submit("arena", "late", 1)
+        c.reset("arena", archive=True)
+        again = feed.next(2)
+        assert (again["season"], again["total"], again["start_seq"]) == (2, 1, got["end_seq"] + 1)
+        assert feed.gaps == 0 and feed.resyncs == 0
+
+
+def test_season_feed_reads_the_seasons_a_lost_message_held(leaderboardd):
+    c = leaderboardd.client
+    c.configure("arena", keep=5)
+    for n in range(3):  # seasons 1, 2 and 3 closed, with n + 1 entries each
+        for i in range(n + 1):
+            c.submit("arena", f"p{i}", 10 * n + i)
+        c.reset("arena", archive=True)
+    listed = c.seasons("arena")["seasons"]
+    fake = FakeUpdates()
+
+    def answer_probe():  # the feed waits until a follow/ probe is answered
+        while True:
+            sub = fake.wait_subscription()
+            if sub.startswith(b"\x01follow/"):
+                fake.sock.send_multipart([sub[1:], msgpack.packb({})])
+                return
+
+    t = threading.Thread(target=answer_probe)
+    t.start()
+    with lbd.Subscriber(fake.endpoint, leaderboardd.requests) as sub:
+        feed = sub.season("arena")
+        t.join()
+
+        def send(n, stream_seq):
+            s = listed[n - 1]
+            fake.send("season/arena/", board="arena", season=n, start_ms=s["start_ms"],
+                      end_ms=s["end_ms"], start_seq=s["start_seq"], end_seq=s["end_seq"],
+                      total=s["total"], entries=[], stream_seq=stream_seq)
+
+        send(1, 4)
+        assert feed.next(5)["season"] == 1
+        send(3, 6)  # season 2's message was lost: read from the service
+        two, three = feed.next(5), feed.next(5)
+        assert feed.gaps == 1 and feed.resyncs == 1
+        assert (two["season"], two["total"], three["season"]) == (2, 2, 3)
+        assert [e["player"] for e in two["entries"]] == ["p1", "p0"]
     fake.sock.close()

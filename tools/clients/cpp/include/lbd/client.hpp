@@ -15,8 +15,15 @@
 //                    with options::source the service acknowledges on
 //                    `ack/<source>/`, which a subscriber can watch).
 //   lbd::subscriber  updates: follow a player (`follow/`), a board's top
-//                    (`top/`) or a writer's acks (`ack/`); next() returns
-//                    the next message, with lost messages flagged (`gap`).
+//                    (`top/`), a board's closed seasons (`season/`) or a
+//                    writer's acks (`ack/`); next() returns the next
+//                    message, with lost messages flagged (`gap`).
+//
+// Seasons: every board has a current season, numbered from 1. A rollover
+// (the board's cron `schedule`, or reset(board, true)) closes it, keeps it
+// readable (the last `keep` closed ones) and starts the next one empty. The
+// reads (rank, top, around, ranks) take an optional season number: a kept
+// closed season reads its final standings; nothing reads the live board.
 //
 // A game server loop, without threads of its own:
 //
@@ -146,6 +153,9 @@ struct submit_result {
   bool changed = false;              // the stored entry changed
   uint64_t total = 0;                // entries on the board
   uint64_t seq = 0;                  // the event's sequence number
+  // The share of the board ranked below the player, 0..100:
+  // 100 * (total - rank) / total.
+  double percentile = 0;
 };
 
 // One item of a batch: its result, or its own error (one bad item fails
@@ -161,7 +171,10 @@ struct rank_result {
   std::optional<std::string> meta;
   uint64_t rank = 0;
   uint64_t total = 0;
-  uint64_t seq = 0; // the last event the answer reflects
+  uint64_t seq = 0;      // the last event the answer reflects (a closed season's end_seq)
+  double percentile = 0; // the share of the board ranked below the player, 0..100
+  // The season read, when the request named one.
+  std::optional<uint32_t> season;
 };
 
 // `top`, `around`, `ranks`: entries best first.
@@ -173,12 +186,16 @@ struct page {
   // top: the cursor of the next page (pass it to top_after), nothing on the
   // last page. Always nothing for around and ranks.
   std::optional<std::string> next;
+  // The season read, when the request named one (then seq is its end_seq).
+  std::optional<uint32_t> season;
 };
 
 // `remove` (removed is 0 or 1) and `reset` (the entries the board had).
 struct removal {
   uint64_t removed = 0;
   uint64_t seq = 0;
+  // reset with archive: the number of the season it closed.
+  std::optional<uint32_t> season;
 };
 
 struct board_config {
@@ -186,6 +203,8 @@ struct board_config {
   std::string order; // "desc" or "asc"
   std::string op;    // "best", "set", "incr" or "decr"
   uint64_t seq = 0;
+  std::optional<std::string> schedule; // cron, UTC; nothing: no scheduled rollover
+  uint32_t keep = 1;                   // closed seasons kept
 };
 
 struct board_info {
@@ -193,6 +212,32 @@ struct board_info {
   uint64_t total = 0;
   std::string order;
   std::string op;
+  uint32_t season = 1; // the current season's number
+  std::optional<std::string> schedule;
+  uint32_t keep = 1;
+};
+
+// One of a board's seasons, as `seasons` lists them.
+struct season_info {
+  uint32_t season = 0;
+  std::optional<int64_t> start_ms; // Unix ms; nothing when unknown
+  std::optional<int64_t> end_ms;   // nothing for the current season
+  uint64_t start_seq = 0;
+  std::optional<uint64_t> end_seq; // nothing for the current season
+  uint64_t total = 0;              // entries
+  bool current = false;
+};
+
+// `seasons`: a board's kept closed seasons, oldest first, and its current
+// one, last.
+struct seasons_result {
+  std::string board;
+  uint32_t current = 0;
+  std::optional<std::string> schedule;
+  std::optional<int64_t> next_ms; // when the schedule closes the current season
+  uint32_t keep = 1;
+  uint64_t seq = 0;
+  std::vector<season_info> seasons;
 };
 
 // One page of boards in name order; `next`: pass it as `after` for the next.
@@ -222,7 +267,8 @@ using ticket = uint64_t;
 class reply {
 public:
   using value = std::variant<error, submit_result, std::vector<batch_result>, rank_result, page,
-                             removal, board_config, boards_page, stats_result, pong>;
+                             removal, board_config, boards_page, stats_result, pong,
+                             seasons_result>;
 
   reply(lbd::ticket t, value v) : ticket_(t), value_(std::move(v)) {}
 
@@ -240,6 +286,7 @@ public:
   const boards_page& boards() const { return get<boards_page>(); }
   const stats_result& stats() const { return get<stats_result>(); }
   const pong& pinged() const { return get<pong>(); }
+  const seasons_result& seasons() const { return get<seasons_result>(); }
 
   const value& raw() const { return value_; }
 
@@ -272,21 +319,35 @@ public:
   // At most 1000 items.
   std::vector<batch_result> batch(const std::vector<submission>& items);
   // Reads are exact unless exact = false (then they may answer from the
-  // latest merge, at most one merge interval old, for less work).
-  rank_result rank(const std::string& board, const std::string& player, bool exact = true);
-  page top(const std::string& board, uint32_t limit = 10, uint64_t offset = 0, bool exact = true);
+  // latest merge, at most one merge interval old, for less work). `season`:
+  // a kept closed season's number reads its final standings (`not_found`
+  // for one neither current nor kept); nothing, the live board.
+  rank_result rank(const std::string& board, const std::string& player, bool exact = true,
+                   std::optional<uint32_t> season = {});
+  page top(const std::string& board, uint32_t limit = 10, uint64_t offset = 0, bool exact = true,
+           std::optional<uint32_t> season = {});
   // The page after a cursor (page::next of an earlier top of this board).
   page top_after(const std::string& board, const std::string& cursor, uint32_t limit = 10,
-                 bool exact = true);
+                 bool exact = true, std::optional<uint32_t> season = {});
   page around(const std::string& board, const std::string& player, uint32_t radius = 5,
-              bool exact = true);
-  page ranks(const std::string& board, const std::vector<std::string>& players, bool exact = true);
+              bool exact = true, std::optional<uint32_t> season = {});
+  page ranks(const std::string& board, const std::vector<std::string>& players, bool exact = true,
+             std::optional<uint32_t> season = {});
   removal remove(const std::string& board, const std::string& player);
-  removal reset(const std::string& board);
+  // archive: close the current season (kept and readable, its number in
+  // removal::season) rather than drop its entries.
+  removal reset(const std::string& board, bool archive = false);
   // order: "desc" or "asc"; op: "best", "set", "incr" or "decr"; nothing
   // keeps the board's current value. Only while the board is empty.
+  // schedule: a cron expression in UTC (`min hour dom mon dow`, or seconds
+  // first with 6 fields) at whose boundaries the service closes the season;
+  // "" removes it. keep: closed seasons kept, 1..1000. These two may change
+  // on a board with entries.
   board_config configure(const std::string& board, const std::optional<std::string>& order,
-                         const std::optional<std::string>& op);
+                         const std::optional<std::string>& op,
+                         const std::optional<std::string>& schedule = {},
+                         std::optional<uint32_t> keep = {});
+  seasons_result seasons(const std::string& board);
   // Every board, following the pages to the last.
   std::vector<board_info> boards();
   stats_result stats();
@@ -298,19 +359,23 @@ public:
                      int64_t subscore = 0, const std::optional<std::string>& meta = {});
   ticket send_submit(const submission& s);
   ticket send_batch(const std::vector<submission>& items);
-  ticket send_rank(const std::string& board, const std::string& player, bool exact = true);
+  ticket send_rank(const std::string& board, const std::string& player, bool exact = true,
+                   std::optional<uint32_t> season = {});
   ticket send_top(const std::string& board, uint32_t limit = 10, uint64_t offset = 0,
-                  bool exact = true);
+                  bool exact = true, std::optional<uint32_t> season = {});
   ticket send_top_after(const std::string& board, const std::string& cursor, uint32_t limit = 10,
-                        bool exact = true);
+                        bool exact = true, std::optional<uint32_t> season = {});
   ticket send_around(const std::string& board, const std::string& player, uint32_t radius = 5,
-                     bool exact = true);
+                     bool exact = true, std::optional<uint32_t> season = {});
   ticket send_ranks(const std::string& board, const std::vector<std::string>& players,
-                    bool exact = true);
+                    bool exact = true, std::optional<uint32_t> season = {});
   ticket send_remove(const std::string& board, const std::string& player);
-  ticket send_reset(const std::string& board);
+  ticket send_reset(const std::string& board, bool archive = false);
   ticket send_configure(const std::string& board, const std::optional<std::string>& order,
-                        const std::optional<std::string>& op);
+                        const std::optional<std::string>& op,
+                        const std::optional<std::string>& schedule = {},
+                        std::optional<uint32_t> keep = {});
+  ticket send_seasons(const std::string& board);
   ticket send_boards(const std::optional<std::string>& after = {}, uint32_t limit = 1000);
   ticket send_stats();
   ticket send_ping();
@@ -380,6 +445,21 @@ struct top_state {
   std::vector<entry> entries;
 };
 
+// season/<board>/: a season the board closed (by its schedule or a reset
+// with archive), with its final standings. Sent once, when it closes: a
+// subscriber sees the seasons closed after it subscribed (client::seasons
+// lists the kept ones).
+struct season_state {
+  std::string board;
+  uint32_t season = 0;             // the closed season's number
+  std::optional<int64_t> start_ms; // nothing when unknown
+  int64_t end_ms = 0;
+  uint64_t start_seq = 0;
+  uint64_t end_seq = 0;
+  uint64_t total = 0;
+  std::vector<entry> entries; // its best, at most the service's --top-k
+};
+
 struct ack_error {
   std::optional<uint64_t> item; // index in the batch; nothing: the whole frame
   std::string code;
@@ -399,14 +479,15 @@ struct ack {
 
 struct update {
   std::string topic;
-  std::variant<player_state, top_state, ack> body;
+  std::variant<player_state, top_state, ack, season_state> body;
   // The message's number on its topic; consecutive messages differ by one.
   uint64_t stream_seq = 0;
   // Messages of this topic were lost before this one (a jump in
   // stream_seq), or the service restarted (it went down). Messages of
   // follow/ and top/ carry the whole state, so this one is current, but
   // what happened in between is unknown; acks in between are lost: re-read
-  // with `rank` what they covered.
+  // with `rank` what they covered; seasons in between are lost: list them
+  // with client::seasons and read them with `season`.
   bool gap = false;
   // On a gap: how many were lost (0 after a restart).
   uint64_t missed = 0;
@@ -415,6 +496,7 @@ struct update {
   const player_state* player() const { return std::get_if<player_state>(&body); }
   const top_state* top() const { return std::get_if<top_state>(&body); }
   const lbd::ack* acknowledgement() const { return std::get_if<lbd::ack>(&body); }
+  const season_state* closed_season() const { return std::get_if<season_state>(&body); }
 };
 
 class subscriber {
@@ -430,6 +512,12 @@ public:
   void follow(const std::string& board, const std::string& player);
   void unfollow(const std::string& board, const std::string& player);
   void watch_top(const std::string& board);
+  // season/<board>/: no message on subscribing (unlike follow/), and ZeroMQ
+  // takes a moment to carry the subscription to the service, so a season
+  // that closes right after this call may be missed. Subscriptions reach the
+  // service in order: once a follow() made after this one has its first
+  // message, this one is live.
+  void watch_seasons(const std::string& board);
   void watch_acks(const std::string& source);
 
   // The next message, waiting up to `timeout` (0: not at all). Throws
