@@ -84,7 +84,7 @@ window() { # with a rollover: yes or no
   fi
   "$bench" requests --requests="$lbd_ep" --players="$players" --rate="$rate" \
     --seconds="$seconds" --warmup-ms="$warmup_ms" --json 2>/dev/null |
-    jq -r '.runs[0].latency_us | "\(."p99" / 1000) \(."p99.9" / 1000) \(.max / 1000)"' ||
+    jq -r '.runs[0].latency_us | [."p99", ."p99.9", .max] | map(. / 100 | round / 10) | @tsv' ||
     fail "lb-bench failed; the service's log: $lbd_log"
   if [ -n "$roller" ]; then
     wait "$roller" || fail "the rollover (lbctl reset --archive) failed; the service's log: $lbd_log"

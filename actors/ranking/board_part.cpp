@@ -119,12 +119,13 @@ void board_part::configure(board_config c, int64_t at_ms) {
 }
 
 uint64_t board_part::rollover(const schemas::rollover_body& r, uint64_t seq) {
-  auto part = std::make_shared<season_part>();
-  part->tree = tree_.freeze();
-  part->players = std::move(players_);
+  season_part closing;
+  closing.tree = tree_.freeze();
+  closing.players = std::move(players_);
   players_ = player_index{};
   tree_.clear(); // the frozen tree holds every node now: this only lets go of the root
-  const uint64_t moved = part->tree.size();
+  const uint64_t moved = closing.tree.size();
+  auto part = share_season_part(std::move(closing));
   closed_season closed;
   closed.span = schemas::season_span{r.season, season_.start_ms, r.end_ms, season_.start_seq, seq};
   closed.part = std::move(part);

@@ -65,6 +65,33 @@ void unref(const tree_node* n) {
   free_shell(n);
 }
 
+// unref, calling `pause` after every `step` records it releases.
+struct pacing {
+  uint64_t step;
+  const std::function<void()>& pause;
+  uint64_t released = 0;
+};
+
+void unref_paced(const tree_node* n, pacing& p) {
+  if (n->refs.fetch_sub(1, std::memory_order_acq_rel) != 1)
+    return;
+  if (n->leaf) {
+    auto* l = as_leaf(n);
+    for (uint32_t i = 0; i < l->n; ++i)
+      l->recs()[i]->release();
+    p.released += l->n;
+    if (p.released >= p.step) {
+      p.released -= p.step;
+      p.pause();
+    }
+  } else {
+    auto* in = as_inner(n);
+    for (uint32_t i = 0; i < in->n; ++i)
+      unref_paced(in->kids[i], p);
+  }
+  free_shell(n);
+}
+
 // Copies items [s, s + cnt) of src over [d, d + cnt) of dst (same kind of
 // node, possibly the same node, ranges may overlap). References move with
 // the items; n and count are the caller's business.
@@ -399,6 +426,13 @@ frozen_tree& frozen_tree::operator=(frozen_tree o) noexcept {
 frozen_tree::~frozen_tree() {
   if (root_)
     unref(root_);
+}
+
+void frozen_tree::release_paced(uint64_t step, const std::function<void()>& pause) {
+  pacing p{step, pause};
+  if (root_)
+    unref_paced(std::exchange(root_, nullptr), p);
+  digest_ = {};
 }
 
 // ---- order_tree ------------------------------------------------------------

@@ -78,6 +78,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <utility>
@@ -156,6 +157,11 @@ public:
   frozen_tree(frozen_tree&& o) noexcept;
   frozen_tree& operator=(frozen_tree o) noexcept;
   ~frozen_tree();
+
+  // Lets go of the tree as the destructor does, but calls `pause` after
+  // every `step` records it releases, so that freeing a big tree does not
+  // come in one burst (season.hpp says why). The tree is empty after it.
+  void release_paced(uint64_t step, const std::function<void()>& pause);
 
   // For tests: walks every node and entry (O(n)) and checks invariants
   // (1)-(8), (11), (12), and (10) against `source`, the tree this one was frozen from

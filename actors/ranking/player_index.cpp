@@ -66,6 +66,19 @@ bool player_index::erase(std::string_view name) {
   return true;
 }
 
+void player_index::release_paced(uint64_t step, const std::function<void()>& pause) {
+  uint64_t released = 0;
+  // Records go first, set and slab after: the set hashes through the records.
+  for (uint32_t i : set_) {
+    slot(i).rec = rec_ptr{};
+    if (++released % step == 0)
+      pause();
+  }
+  set_.clear();
+  slab_->chunks.clear();
+  slab_->free.clear();
+}
+
 void player_index::clear() {
   set_.clear();
   slab_->chunks.clear();

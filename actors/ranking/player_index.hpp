@@ -18,6 +18,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -51,6 +52,9 @@ public:
   void replace_record(player_slot& slot, rec_ptr rec) { slot.rec = std::move(rec); }
   bool erase(std::string_view name);
   void clear();
+  // clear(), calling `pause` after every `step` records it lets go of (see
+  // frozen_tree::release_paced).
+  void release_paced(uint64_t step, const std::function<void()>& pause);
 
   template <class F>
   void for_each(F&& f) const {

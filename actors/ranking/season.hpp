@@ -31,6 +31,14 @@ struct season_part {
   player_index players;
 };
 
+// A season_part shared by pointer. When the last holder lets go, the part
+// is freed on a low-priority thread of its own, not on the holder's: a
+// season of a million entries takes some 150 ms to free, and the holder
+// may be a shard in the middle of a round (bench/ROLLOVER.md).
+std::shared_ptr<const season_part> share_season_part(season_part&& part);
+// Blocks until every part let go so far is freed (tests count records).
+void wait_for_freed_seasons();
+
 struct closed_season {
   schemas::season_span span;
   std::shared_ptr<const season_part> part; // this shard's players of it

@@ -34,6 +34,7 @@ constexpr int64_t monday_ms = 1797206400000;
 } // namespace
 
 TEST_CASE("a rollover moves the entries to a closed season without copying them") {
+  ranking::wait_for_freed_seasons();
   const auto records_before = ranking::entry_rec::live_count();
   {
     ranking::board_part part;
@@ -68,6 +69,7 @@ TEST_CASE("a rollover moves the entries to a closed season without copying them"
     CHECK(s.part->tree.size() == 5000);
     CHECK(part.check_invariants().empty());
   }
+  ranking::wait_for_freed_seasons(); // a dropped season is freed on a thread of its own
   CHECK(ranking::entry_rec::live_count() == records_before);
 }
 
@@ -180,4 +182,42 @@ TEST_CASE("the schedule table starts from what recovery found") {
   CHECK(s.season("weekly") == 7);
   CHECK(s.keep("weekly") == 4);
   CHECK(s.next_ms("weekly") == monday_ms + 7 * 86400000LL);
+}
+
+TEST_CASE("a tree and an index let go in paced steps free every record once") {
+  ranking::wait_for_freed_seasons(); // what earlier tests dropped
+  const auto records_before = ranking::entry_rec::live_count();
+  {
+    ranking::board_part part;
+    uint64_t seq = 0;
+    for (int i = 0; i < 10000; ++i)
+      part.submit(submit("p" + std::to_string(i), i), ++seq);
+    // A frozen copy shares every node with the live tree: releasing it must
+    // only let go of its references.
+    auto frozen = part.freeze();
+    int pauses = 0;
+    frozen.release_paced(1000, [&] { ++pauses; });
+    CHECK(frozen.size() == 0);
+    CHECK(pauses == 0); // no node was its alone: nothing freed, nothing to pace
+    CHECK(part.size() == 10000);
+    CHECK(part.check_invariants().empty());
+    // Moved to a closed season, the board's nodes and records are the
+    // season's alone; freeing them pauses every 1000 records.
+    part.rollover(closing(1, monday_ms), ++seq);
+    auto closed = part.closed()->front().part;
+    part.restore_seasons(part.season(), nullptr); // the board lets go of it
+    REQUIRE(closed.use_count() == 1);
+    auto& owned = const_cast<ranking::season_part&>(*closed);
+    pauses = 0;
+    owned.tree.release_paced(1000, [&] { ++pauses; });
+    CHECK(pauses == 10);
+    CHECK(ranking::entry_rec::live_count() == records_before + 10000); // the index holds them
+    pauses = 0;
+    owned.players.release_paced(1000, [&] { ++pauses; });
+    CHECK(pauses == 10);
+    CHECK(owned.players.size() == 0);
+    CHECK(ranking::entry_rec::live_count() == records_before);
+  }
+  ranking::wait_for_freed_seasons();
+  CHECK(ranking::entry_rec::live_count() == records_before);
 }
