@@ -17,7 +17,7 @@ namespace lb::ranking {
 namespace {
 
 // Records freed between two pauses of the reaper.
-constexpr uint64_t release_step = 2048;
+constexpr uint64_t release_step = 1024;
 
 // The thread that frees dropped seasons. A mutex guards its queue: it is
 // taken once per dropped season, never on the path of an event.
@@ -65,7 +65,7 @@ private:
       // pause between, as the threads that made the records collect them
       // from their pages in their own time.
       auto* part = const_cast<season_part*>(p);
-      const auto pause = [] { std::this_thread::sleep_for(std::chrono::milliseconds(1)); };
+      const auto pause = [] { std::this_thread::sleep_for(std::chrono::milliseconds(2)); };
       part->tree.release_paced(release_step, pause);
       part->players.release_paced(release_step, pause);
       delete p;
