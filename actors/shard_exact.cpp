@@ -175,13 +175,24 @@ std::variant<located, schemas::reply_body> locate(const shard_state& st, const s
   return at;
 }
 
+// The player's slot in the closed season (this shard owns the player), or
+// the not_found reply.
+std::variant<const ranking::player_slot*, schemas::reply_body>
+slot_in(const season_parts& sp, const std::string& board, const std::string& player) {
+  const auto* slot = sp.own ? sp.own->players.find(player) : nullptr;
+  if (slot == nullptr)
+    return not_found("player '" + player + "' is not in season " + std::to_string(sp.span.season)
+                     + " of board '" + board + "'");
+  return slot;
+}
+
 // A read of a closed season: the same answer from its frozen parts, with
 // `seq` the season's last.
 schemas::reply_body answer_closed(const season_parts& sp, const schemas::rank_req& q) {
-  const auto* slot = sp.own ? sp.own->players.find(q.player) : nullptr;
-  if (slot == nullptr)
-    return not_found("player '" + q.player + "' is not in season " + std::to_string(sp.span.season)
-                     + " of board '" + q.board + "'");
+  auto found = slot_in(sp, q.board, q.player);
+  if (auto* missing = std::get_if<schemas::reply_body>(&found))
+    return std::move(*missing);
+  const auto* slot = std::get<const ranking::player_slot*>(found);
   auto ranking = sp.ranking();
   schemas::rank_reply r;
   r.board = q.board;
@@ -194,10 +205,10 @@ schemas::reply_body answer_closed(const season_parts& sp, const schemas::rank_re
 }
 
 schemas::reply_body answer_closed(const season_parts& sp, const schemas::around_req& q) {
-  const auto* slot = sp.own ? sp.own->players.find(q.player) : nullptr;
-  if (slot == nullptr)
-    return not_found("player '" + q.player + "' is not in season " + std::to_string(sp.span.season)
-                     + " of board '" + q.board + "'");
+  auto found = slot_in(sp, q.board, q.player);
+  if (auto* missing = std::get_if<schemas::reply_body>(&found))
+    return std::move(*missing);
+  const auto* slot = std::get<const ranking::player_slot*>(found);
   auto ranking = sp.ranking();
   auto pos = ranking.count_before(slot->key);
   auto first = pos > q.radius ? pos - q.radius : 0;

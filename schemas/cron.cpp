@@ -310,4 +310,14 @@ std::optional<int64_t> cron_schedule::next_after(int64_t after_ms) const {
   return std::nullopt;
 }
 
+std::string schedule_problem(std::string_view text) {
+  if (text.size() > max_cron_len)
+    return std::to_string(text.size()) + " bytes, at most " + std::to_string(max_cron_len)
+           + " allowed";
+  std::string why;
+  if (!text.empty() && !cron_schedule::parse(text, &why))
+    return why;
+  return {};
+}
+
 } // namespace lb::schemas

@@ -45,6 +45,12 @@ private:
   bool dow_star_ = false;
 };
 
+// The check a log or snapshot record's schedule gets when it is read: empty
+// when `text` is empty (no schedule) or a valid expression of at most
+// max_cron_len bytes, else what is wrong. Syntax only: a replay never reads
+// a clock.
+std::string schedule_problem(std::string_view text);
+
 // The maximum accepted length of an expression (reject longer with a message).
 inline constexpr std::size_t max_cron_len = 128;
 

@@ -141,11 +141,7 @@ public:
     if (v->type != msgpack::type::STR)
       return wrong_type(k_schedule, "str", *v);
     const std::string_view s = detail::str_of(*v);
-    if (s.size() > max_cron_len)
-      return fail(k_schedule, std::to_string(s.size()) + " bytes, at most "
-                                + std::to_string(max_cron_len) + " allowed");
-    std::string why;
-    if (!s.empty() && !cron_schedule::parse(s, &why))
+    if (std::string why = schedule_problem(s); !why.empty())
       return fail(k_schedule, why);
     out.assign(s);
     return true;

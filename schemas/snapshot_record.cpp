@@ -264,11 +264,7 @@ public:
     std::string_view s;
     if (!want_str(*v, "schedule", s, err))
       return false;
-    if (s.size() > max_cron_len)
-      return fail(k_schedule, std::to_string(s.size()) + " bytes, at most "
-                                + std::to_string(max_cron_len) + " allowed");
-    std::string why;
-    if (!s.empty() && !cron_schedule::parse(s, &why))
+    if (std::string why = schedule_problem(s); !why.empty())
       return fail(k_schedule, why);
     out.assign(s);
     return true;
