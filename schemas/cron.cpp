@@ -7,6 +7,24 @@ namespace lb::schemas {
 
 namespace {
 
+// A piece of the expression as an error message shows it: bytes outside
+// printable ASCII as \xNN, since the expression comes from a client.
+std::string shown(std::string_view s) {
+  static const char digits[] = "0123456789abcdef";
+  std::string out;
+  for (char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c >= 0x20 && c < 0x7f && c != '\\') {
+      out += ch;
+    } else {
+      out += "\\x";
+      out += digits[c >> 4];
+      out += digits[c & 15];
+    }
+  }
+  return out;
+}
+
 struct field_spec {
   const char* name;
   unsigned lo;
@@ -55,7 +73,7 @@ bool parse_value(std::string_view s, const field_spec& f, unsigned& out, std::st
     bool overflow = false;
     for (char c : s) {
       if (!is_digit(c)) {
-        err = "'" + std::string(s) + "' is not a number";
+        err = "'" + shown(s) + "' is not a number";
         return false;
       }
       v = v * 10 + static_cast<uint64_t>(c - '0');
@@ -80,7 +98,7 @@ bool parse_value(std::string_view s, const field_spec& f, unsigned& out, std::st
       }
     }
   }
-  err = "'" + std::string(s) + "' is not a " + (f.names != nullptr ? "number or name" : "number");
+  err = "'" + shown(s) + "' is not a " + (f.names != nullptr ? "number or name" : "number");
   return false;
 }
 
@@ -104,7 +122,7 @@ bool parse_item(std::string_view s, const field_spec& f, uint64_t& bits, std::st
     uint64_t v = 0;
     for (char c : st) {
       if (!is_digit(c)) {
-        err = "step '" + std::string(st) + "' is not a number";
+        err = "step '" + shown(st) + "' is not a number";
         return false;
       }
       v = v * 10 + static_cast<uint64_t>(c - '0');
@@ -132,7 +150,7 @@ bool parse_item(std::string_view s, const field_spec& f, uint64_t& bits, std::st
         || !parse_value(base.substr(dash + 1), f, hi, err))
       return false;
     if (lo > hi) {
-      err = "reversed range " + std::string(base);
+      err = "reversed range " + shown(base);
       return false;
     }
   } else {

@@ -88,7 +88,7 @@ TEST_CASE("parse errors name the field and the problem") {
   CHECK(parse_error("-5 * * * *") == "field 1 (min): missing number");
   CHECK(parse_error("1-2-3 * * * *") == "field 1 (min): '2-3' is not a number");
   CHECK(parse_error("*-5 * * * *") == "field 1 (min): '*' is not a number");
-  CHECK(parse_error("0 0 * * *\n") == "field 5 (dow): '*\n' is not a number or name");
+  CHECK(parse_error("0 0 * * *\n") == "field 5 (dow): '*\\x0a' is not a number or name");
   CHECK(parse_error("0 0 * * * " + std::string(200, '1')).find("longer than 128")
         != std::string::npos);
   // Errors in later fields are still found when earlier ones are fine.
@@ -370,4 +370,15 @@ TEST_CASE("next_after agrees with a naive search") {
   }
   // The cross-check means something only if most cases fired in the window.
   CHECK(fired > 300);
+}
+
+TEST_CASE("bytes outside printable ASCII show as \\xNN in messages") {
+  // Found by the fuzzer: a message carried a client's raw byte.
+  std::string why;
+  CHECK_FALSE(cron_schedule::parse(std::string("0 0 \xaa * 1"), &why));
+  CHECK(why == "field 3 (dom): '\\xaa' is not a number");
+  for (char c : why)
+    CHECK((c >= 0x20 && c < 0x7f));
+  CHECK_FALSE(cron_schedule::parse(std::string("*/\x01 * * * *"), &why));
+  CHECK(why.find("\\x01") != std::string::npos);
 }
