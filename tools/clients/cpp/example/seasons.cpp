@@ -80,8 +80,8 @@ int main(int argc, char** argv) {
     std::cout << "seasons of " << all.board << ": current " << all.current << ", next rollover "
               << (all.next_ms ? "scheduled" : "none") << ',';
     for (const auto& x : all.seasons)
-      std::cout << ' ' << x.season << '(' << (x.current ? "current" : "closed") << ", "
-                << x.total << " entries)";
+      std::cout << ' ' << x.season << '(' << (x.current ? "current" : "closed") << ", " << x.total
+                << " entries)";
     std::cout << '\n';
 
     auto top = lb.top(board, 3, 0, true, s->season);

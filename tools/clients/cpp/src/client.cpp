@@ -62,8 +62,8 @@ page page_of(const lbd_impl::map_view& m) {
 
 board_info board_of(const msgpack::object& o) {
   const lbd_impl::map_view m(o);
-  return {m.str("board"), m.u64("total"), m.str("order"), m.str("operator"), m.u32("season"),
-          m.opt_str("schedule"), m.u32("keep")};
+  return {m.str("board"),  m.u64("total"),        m.str("order"), m.str("operator"),
+          m.u32("season"), m.opt_str("schedule"), m.u32("keep")};
 }
 
 seasons_result seasons_of(const lbd_impl::map_view& m) {
@@ -134,8 +134,8 @@ reply::value value_of(kind k, const lbd_impl::map_view& m, const std::string& fr
       return r;
     }
     case kind::configure:
-      return board_config{m.str("board"), m.str("order"), m.str("operator"), m.u64("seq"),
-                          m.opt_str("schedule"), m.u32("keep")};
+      return board_config{m.str("board"), m.str("order"),        m.str("operator"),
+                          m.u64("seq"),   m.opt_str("schedule"), m.u32("keep")};
     case kind::boards: {
       boards_page p;
       p.seq = m.u64("seq");
@@ -424,8 +424,7 @@ page client::around(const std::string& board, const std::string& player, uint32_
 }
 page client::ranks(const std::string& board, const std::vector<std::string>& players, bool exact,
                    std::optional<uint32_t> season) {
-  return impl_->call(kind::entries, sch::ranks_req{board, players, exact, season},
-                     &reply::entries);
+  return impl_->call(kind::entries, sch::ranks_req{board, players, exact, season}, &reply::entries);
 }
 removal client::remove(const std::string& board, const std::string& player) {
   return impl_->call(kind::removal, sch::remove_req{board, player}, &reply::removed);

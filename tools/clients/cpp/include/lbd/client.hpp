@@ -266,9 +266,9 @@ using ticket = uint64_t;
 // another kind's accessor throws std::bad_variant_access.
 class reply {
 public:
-  using value = std::variant<error, submit_result, std::vector<batch_result>, rank_result, page,
-                             removal, board_config, boards_page, stats_result, pong,
-                             seasons_result>;
+  using value
+    = std::variant<error, submit_result, std::vector<batch_result>, rank_result, page, removal,
+                   board_config, boards_page, stats_result, pong, seasons_result>;
 
   reply(lbd::ticket t, value v) : ticket_(t), value_(std::move(v)) {}
 
