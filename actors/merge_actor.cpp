@@ -108,20 +108,29 @@ bool same_entries(const std::vector<schemas::entry_view>& a,
   });
 }
 
-// top/ for each board this cut changed whose top K differ from the last
-// top/ (a reset always counts: subscribers see the board emptied).
-std::vector<update_msg> top_updates(merge_state& st, const ranking::global_view& prev,
-                                    const std::vector<shard_snapshot>& snaps) {
+// The boards a cut changed, and those among them reset (or rolled over)
+// since the previous view.
+struct cut_boards {
   std::set<std::string_view> changed;
   std::set<std::string_view> reset;
+};
+
+cut_boards boards_of(const ranking::global_view& prev, const std::vector<shard_snapshot>& snaps) {
+  cut_boards out;
   for (auto& snap : snaps)
     for (auto& b : snap.changed) {
-      changed.insert(b.name);
+      out.changed.insert(b.name);
       if (b.reset_seq > prev.seq)
-        reset.insert(b.name);
+        out.reset.insert(b.name);
     }
+  return out;
+}
+
+// top/ for each board this cut changed whose top K differ from the last
+// top/ (a reset always counts: subscribers see the board emptied).
+std::vector<update_msg> top_updates(merge_state& st, const cut_boards& boards) {
   std::vector<update_msg> out;
-  for (auto name : changed) {
+  for (auto name : boards.changed) {
     auto* bv = st.view->find(name);
     if (bv == nullptr)
       continue;
@@ -135,7 +144,7 @@ std::vector<update_msg> top_updates(merge_state& st, const ranking::global_view&
         u.entries.push_back(ranking::to_entry_view(at + 1, k, rec, order));
       });
     auto& last = st.published_top[u.board];
-    if (same_entries(last, u.entries) && reset.count(name) == 0)
+    if (same_entries(last, u.entries) && boards.reset.count(name) == 0)
       continue;
     last = u.entries;
     out.push_back(update_msg{u.seq, schemas::top_topic(name), schemas::encode_update(u)});
@@ -147,32 +156,23 @@ std::vector<update_msg> top_updates(merge_state& st, const ranking::global_view&
 // final standings, from the closed season's parts on every shard. Every
 // shard changed the board at the rollover, so the cut holds all its parts.
 std::vector<update_msg> season_updates(const merge_state& st, const ranking::global_view& prev,
-                                       const std::vector<shard_snapshot>& snaps) {
-  std::set<std::string_view> changed;
-  for (auto& snap : snaps)
-    for (auto& b : snap.changed)
-      changed.insert(b.name);
+                                       const cut_boards& boards) {
   std::vector<update_msg> out;
-  for (auto name : changed) {
+  for (auto name : boards.changed) {
     const auto* bv = st.view->find(name);
     const auto* before = prev.find(name);
     const uint32_t was = before ? before->season.number : 1;
     if (bv == nullptr || bv->season.number == was)
       continue;
     for (uint32_t n = was; n < bv->season.number; ++n) {
+      const auto parts = ranking::season_on_shards(bv->closed, n);
+      if (parts.empty())
+        continue; // closed and dropped again before this cut (keep: 1, two rollovers)
       schemas::season_update u;
       u.board = std::string(name);
-      std::vector<const ranking::tree_reader*> trees;
-      auto order = bv->config.order;
-      for (const auto& list : bv->closed)
-        if (const auto* s = ranking::find_season(list.get(), n)) {
-          u.span = s->span;
-          order = s->config.order;
-          trees.push_back(&s->part->tree);
-        }
-      if (trees.empty())
-        continue; // closed and dropped again before this cut (keep: 1, two rollovers)
-      ranking::merged_ranking ranking(std::move(trees));
+      u.span = parts.front()->span;
+      const auto order = parts.front()->config.order; // the season's own
+      auto ranking = ranking::season_ranking(parts);
       u.total = ranking.total();
       ranking.walk(0, st.top_k,
                    [&](uint64_t at, const ranking::rank_key& k, const ranking::entry_rec& rec) {
@@ -197,10 +197,11 @@ void publish_cut(self_ptr self, const ranking::global_view& prev,
     if (!snap.scores.empty())
       c.score_runs.push_back(std::move(snap.scores));
   }
+  const auto boards = boards_of(prev, snaps);
   if (st.updates.wants(top_stream))
-    c.tops = top_updates(st, prev, snaps);
+    c.tops = top_updates(st, boards);
   // Rare and what rewards are granted from: made whoever subscribes.
-  for (auto& m : season_updates(st, prev, snaps))
+  for (auto& m : season_updates(st, prev, boards))
     c.tops.push_back(std::move(m));
   n += c.tops.size();
   st.updates.offer(self, std::move(c), n);

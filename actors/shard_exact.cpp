@@ -109,14 +109,12 @@ board_parts parts_of(const shard_state& st, const std::string& board) {
 
 // The kept seasons' numbers as an operator reads them: "kept: 3-5".
 std::string kept_range(const board_parts& parts) {
-  for (const auto* list : parts.closed) {
-    if (list == nullptr || list->empty())
-      continue;
-    const auto first = list->front().span.season;
-    const auto last = list->back().span.season;
-    return "kept: " + std::to_string(first) + (first == last ? "" : "-" + std::to_string(last));
-  }
-  return "none kept";
+  const auto* list = ranking::kept_seasons(parts.closed);
+  if (list == nullptr)
+    return "none kept";
+  const auto first = list->front().span.season;
+  const auto last = list->back().span.season;
+  return "kept: " + std::to_string(first) + (first == last ? "" : "-" + std::to_string(last));
 }
 
 // A closed season of a board on every shard: its span, its parts' trees,
@@ -384,18 +382,11 @@ schemas::reply_body answer_seasons(const shard_state& st, uint64_t seq, const se
     r.next_ms = q.next_ms;
   }
   r.seq = seq;
-  const ranking::season_list* spans = nullptr; // every shard keeps the same seasons
-  for (const auto* list : parts.closed)
-    if (list != nullptr) {
-      spans = list;
-      break;
-    }
-  if (spans != nullptr)
+  if (const auto* spans = ranking::kept_seasons(parts.closed))
     for (const auto& s : *spans) {
       schemas::season_info info{s.span, false, 0};
-      for (const auto* list : parts.closed)
-        if (const auto* mine = ranking::find_season(list, s.span.season))
-          info.total += mine->part->tree.size();
+      for (const auto* mine : ranking::season_on_shards(parts.closed, s.span.season))
+        info.total += mine->part->tree.size();
       r.seasons.push_back(info);
     }
   schemas::season_info now;

@@ -30,10 +30,7 @@ content_digest board_digest(const board_view& bv) {
   put_u64(buf, entries.lo);
   put_u64(buf, entries.hi);
   // Seasons only where a board has them, so that other boards hash as before.
-  const season_list* spans = nullptr;
-  for (const auto& list : bv.closed)
-    if (list && !list->empty())
-      spans = list.get();
+  const season_list* spans = kept_seasons(bv.closed);
   if (bv.season.number > 1 || spans != nullptr || bv.config.schedule
       || bv.config.keep != schemas::default_keep_seasons) {
     put_u64(buf, bv.season.number);
@@ -44,11 +41,10 @@ content_digest board_digest(const board_view& bv) {
     for (const auto& s : *spans) {
       content_digest sum;
       uint64_t total = 0;
-      for (const auto& list : bv.closed)
-        if (const auto* mine = find_season(list.get(), s.span.season)) {
-          sum.add(mine->part->tree.digest());
-          total += mine->part->tree.size();
-        }
+      for (const auto* mine : season_on_shards(bv.closed, s.span.season)) {
+        sum.add(mine->part->tree.digest());
+        total += mine->part->tree.size();
+      }
       put_u64(buf, s.span.season);
       put_u64(buf, total);
       put_u64(buf, sum.lo);

@@ -48,6 +48,14 @@ bool merged_ranking::key_at(uint64_t position, rank_key& out) const {
   return false;
 }
 
+merged_ranking season_ranking(const std::vector<const closed_season*>& parts) {
+  std::vector<const tree_reader*> trees;
+  trees.reserve(parts.size());
+  for (const auto* s : parts)
+    trees.push_back(&s->part->tree);
+  return merged_ranking{std::move(trees)};
+}
+
 merged_ranking view_ranking(const board_view& bv) {
   std::vector<const tree_reader*> parts;
   parts.reserve(bv.parts.size());

@@ -36,6 +36,8 @@ private:
 
 // The board as the merged view holds it: every shard's frozen part.
 merged_ranking view_ranking(const board_view& bv);
+// A closed season over its parts on every shard (season_on_shards).
+merged_ranking season_ranking(const std::vector<const closed_season*>& parts);
 
 // The k-way merge behind every walk: calls f(position, key, rec) for up to
 // n entries, best first, taking each from whichever part's cursor holds the

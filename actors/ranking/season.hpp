@@ -68,6 +68,35 @@ season_list_ptr with_season(const season_list* list, closed_season added, uint32
 // `list` without its oldest seasons past `keep`; `list` itself when none go.
 season_list_ptr trimmed(const season_list_ptr& list, uint32_t keep);
 
+// A board's lists by shard, as views (season_list_ptr) and shards
+// (const season_list*) hold them.
+inline const season_list* list_of(const season_list_ptr& l) {
+  return l.get();
+}
+inline const season_list* list_of(const season_list* l) {
+  return l;
+}
+
+// Every shard keeps the same closed seasons (a rollover goes to all): the
+// list of the first shard that has any, for their spans; nullptr if none.
+template <class Lists>
+const season_list* kept_seasons(const Lists& by_shard) {
+  for (const auto& l : by_shard)
+    if (list_of(l) != nullptr && !list_of(l)->empty())
+      return list_of(l);
+  return nullptr;
+}
+
+// Season `n` on every shard that keeps it: its parts, shard by shard.
+template <class Lists>
+std::vector<const closed_season*> season_on_shards(const Lists& by_shard, uint32_t n) {
+  std::vector<const closed_season*> out;
+  for (const auto& l : by_shard)
+    if (const auto* s = find_season(list_of(l), n))
+      out.push_back(s);
+  return out;
+}
+
 // For tests: (2) and (3) (keep: the board's), empty when they hold.
 std::string check_season_list(const season_list& list, uint32_t keep);
 

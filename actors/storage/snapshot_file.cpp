@@ -99,18 +99,11 @@ void write_board(snapshot_out& out, const ranking::board_view& bv) {
     out.fail(status::error("board '" + bv.name + "' has " + std::to_string(walked)
                            + " entries but its view says " + std::to_string(bv.total)
                            + " (a bug)"));
-  const ranking::season_list* spans = nullptr; // every shard keeps the same seasons
-  for (const auto& list : bv.closed)
-    if (list && !list->empty())
-      spans = list.get();
+  const ranking::season_list* spans = ranking::kept_seasons(bv.closed);
   if (spans == nullptr)
     return;
   for (const auto& s : *spans) {
-    std::vector<const ranking::tree_reader*> trees;
-    for (const auto& list : bv.closed)
-      if (const auto* mine = ranking::find_season(list.get(), s.span.season))
-        trees.push_back(&mine->part->tree);
-    ranking::merged_ranking ranking(std::move(trees));
+    auto ranking = ranking::season_ranking(ranking::season_on_shards(bv.closed, s.span.season));
     out.add(schemas::snapshot_season{s.span, ranking.total(), s.config.order, s.config.op});
     write_entries(out, ranking, ranking.total(), s.config.order);
   }

@@ -116,15 +116,14 @@ ranking::board_index season_boards(const ranking::global_view& view, uint32_t n)
     auto closed = std::make_shared<ranking::board_view>();
     closed->name = bv->name;
     closed->config = bv->config;
-    for (const auto& list : bv->closed)
-      if (const auto* s = ranking::find_season(list.get(), n)) {
-        closed->config = s->config; // the settings it closed with
-        closed->parts.push_back(s->part->tree);
-        closed->total += s->part->tree.size();
-        closed->season.number = n;
-        closed->season.start_ms = s->span.start_ms;
-        closed->season.start_seq = s->span.start_seq;
-      }
+    for (const auto* s : ranking::season_on_shards(bv->closed, n)) {
+      closed->config = s->config; // the settings it closed with
+      closed->parts.push_back(s->part->tree);
+      closed->total += s->part->tree.size();
+      closed->season.number = n;
+      closed->season.start_ms = s->span.start_ms;
+      closed->season.start_seq = s->span.start_seq;
+    }
     if (!closed->parts.empty())
       kept.push_back(std::move(closed));
   }
