@@ -1,14 +1,13 @@
 #include "actors/ranking/season.hpp"
 
+#include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
-#include <condition_variable>
-#include <deque>
-#include <mutex>
 #include <string>
 #include <thread>
 
@@ -19,8 +18,10 @@ namespace {
 // Records freed between two pauses of the reaper.
 constexpr uint64_t release_step = 1024;
 
-// The thread that frees dropped seasons. A mutex guards its queue: it is
-// taken once per dropped season, never on the path of an event.
+// The thread that frees dropped seasons. Holders hand it parts through a
+// lock-free stack (one compare-and-swap per dropped season) and wake it
+// through an eventfd, whose counter keeps a wake-up that comes before the
+// thread waits: no lock anywhere, as everywhere in actors/.
 class season_reaper {
 public:
   static season_reaper& get() {
@@ -31,21 +32,29 @@ public:
   }
 
   void take(const season_part* p) {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      queue_.push_back(p);
-      ++taken_;
+    auto* n = new node{p, stack_.load(std::memory_order_relaxed)};
+    while (!stack_.compare_exchange_weak(n->next, n, std::memory_order_release,
+                                         std::memory_order_relaxed)) {
     }
-    wake_.notify_one();
+    taken_.fetch_add(1, std::memory_order_relaxed);
+    const uint64_t one = 1;
+    // Only fails if the counter would overflow, which a pending wake-up covers.
+    [[maybe_unused]] auto written = ::write(wake_fd_, &one, sizeof one);
   }
 
-  void wait_idle() {
-    std::unique_lock<std::mutex> lock(mu_);
-    idle_.wait(lock, [&] { return freed_ == taken_; });
+  // Tests only: polls, as nothing on the service's path ever waits for it.
+  void wait_idle() const {
+    while (freed_.load(std::memory_order_acquire) != taken_.load(std::memory_order_relaxed))
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
 
 private:
-  season_reaper() {
+  struct node {
+    const season_part* part;
+    node* next;
+  };
+
+  season_reaper() : wake_fd_(::eventfd(0, EFD_CLOEXEC)) {
     std::thread([this] { run(); }).detach();
   }
 
@@ -53,34 +62,36 @@ private:
     // Below the service's threads: freeing can wait, requests cannot.
     setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), 19);
     for (;;) {
-      const season_part* p = nullptr;
-      {
-        std::unique_lock<std::mutex> lock(mu_);
-        wake_.wait(lock, [&] { return !queue_.empty(); });
-        p = queue_.front();
-        queue_.pop_front();
+      uint64_t wakes = 0;
+      // EINTR, or no eventfd at all: then the thread polls.
+      if (::read(wake_fd_, &wakes, sizeof wakes) != static_cast<ssize_t>(sizeof wakes))
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      node* n = stack_.exchange(nullptr, std::memory_order_acquire);
+      while (n != nullptr) {
+        free_part(n->part);
+        auto* next = n->next;
+        delete n;
+        n = next;
+        freed_.fetch_add(1, std::memory_order_release);
       }
-      // Nobody else holds the part any more (its last shared_ptr is gone):
-      // it may change now. Freed in steps of a few thousand records with a
-      // pause between, as the threads that made the records collect them
-      // from their pages in their own time.
-      auto* part = const_cast<season_part*>(p);
-      const auto pause = [] { std::this_thread::sleep_for(std::chrono::milliseconds(2)); };
-      part->tree.release_paced(release_step, pause);
-      part->players.release_paced(release_step, pause);
-      delete p;
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        ++freed_;
-      }
-      idle_.notify_all();
     }
   }
 
-  std::mutex mu_;
-  std::condition_variable wake_, idle_;
-  std::deque<const season_part*> queue_;
-  uint64_t taken_ = 0, freed_ = 0;
+  // Nobody else holds the part any more (its last shared_ptr is gone): it
+  // may change now. Freed in steps of a thousand records with a pause
+  // between, as the threads that made the records collect them from their
+  // pages in their own time.
+  static void free_part(const season_part* p) {
+    auto* part = const_cast<season_part*>(p);
+    const auto pause = [] { std::this_thread::sleep_for(std::chrono::milliseconds(2)); };
+    part->tree.release_paced(release_step, pause);
+    part->players.release_paced(release_step, pause);
+    delete p;
+  }
+
+  const int wake_fd_;
+  std::atomic<node*> stack_{nullptr};
+  std::atomic<uint64_t> taken_{0}, freed_{0};
 };
 
 } // namespace
